@@ -1,0 +1,3 @@
+"""pylock: lock the exact python-build-standalone interpreter a project uses."""
+
+__version__ = "0.1.0"
