@@ -59,7 +59,8 @@ class Request:
     """What to resolve: the manifest with this run's CLI overrides applied."""
 
     python: PythonRequest
-    platforms: tuple[Platform, ...]  # sorted, deduplicated; never empty
+    platforms: tuple[Platform, ...]  # sorted, deduplicated; empty only when checking a manifest
+    # that lists none (then any non-empty lock satisfies the platform part)
     flavor: str | None
     build: str | None
 

@@ -17,6 +17,7 @@ import httpx
 
 from pylock.artifacts import Artifact
 from pylock.http import HttpCache, HttpPolicy
+from pylock.platforms import Platform
 
 DEFAULT_GITHUB_API = "https://api.github.com/repos/astral-sh/python-build-standalone"
 
@@ -34,8 +35,14 @@ class Source(Protocol):
 
     description: str
 
-    def releases(self, *, build: str | None = None) -> Iterator[Release]:
-        """Releases newest first; with ``build``, only that release (none if it is unknown)."""
+    def releases(
+        self, *, build: str | None = None, platforms: frozenset[Platform] | None = None
+    ) -> Iterator[Release]:
+        """Releases newest first; with ``build``, only that release (none if it is unknown).
+
+        ``platforms`` is a hint: a source may leave out artifacts for other platforms (and so
+        skip fetching their checksums); the resolver never relies on it being honoured.
+        """
         ...
 
 
