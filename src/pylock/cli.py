@@ -187,6 +187,241 @@ def lock(
         _say(state, _describe_change(change))
 
 
+FormatOption = Annotated[
+    str, typer.Option("--format", help="text (default) or json.", metavar="text|json")
+]
+PlatformOption = Annotated[
+    str | None,
+    typer.Option("--platform", help="Use this platform's target instead of this host's."),
+]
+IntoOption = Annotated[
+    Path | None,
+    typer.Option("--into", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."),
+]
+
+
+class _Progress:
+    """Download progress: a rich bar on a terminal, nothing otherwise (lines are printed around
+    it). rich is imported only when there is a download and a terminal to draw on."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.label = label
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar: object | None = None
+        self._task: object | None = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import Progress
+
+        if self._bar is None:
+            bar = Progress(transient=True)
+            bar.start()
+            self._bar = bar
+            self._task = bar.add_task(self.label, total=total)
+        assert isinstance(self._bar, Progress)
+        self._bar.update(self._task, completed=done)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            from rich.progress import Progress
+
+            assert isinstance(self._bar, Progress)
+            self._bar.stop()
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    platform: PlatformOption = None,
+    into: IntoOption = None,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Install the locked build even if the lock is stale.")
+    ] = False,
+    reinstall: Annotated[
+        bool, typer.Option("--reinstall", help="Download and install again even if present.")
+    ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
+    ] = None,
+    offline: OfflineOption = False,
+) -> None:
+    """Install exactly the interpreter python.lock names for this machine."""
+    state = _state(ctx)
+    from pylock.errors import PylockError
+    from pylock.syncing import SyncOptions, sync_project
+
+    progress = _Progress("Downloading", enabled=not state.quiet)
+    try:
+        result = sync_project(
+            state.project,
+            SyncOptions(
+                platform=platform,
+                into=into,
+                frozen=frozen,
+                reinstall=reinstall,
+                offline=offline or _env_flag("PYLOCK_OFFLINE"),
+                mirror=mirror,
+            ),
+            on_progress=progress,
+        )
+    except PylockError as error:
+        progress.close()
+        _fail(error, state.verbose)
+    progress.close()
+    target = result.installation.target
+    what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
+    if result.action == "unchanged":
+        _say(state, f"{what} is already installed at {result.installation.path}.")
+    else:
+        _say(state, f"Installed {what} at {result.installation.path}.")
+
+
+@app.command()
+def which(ctx: typer.Context, platform: PlatformOption = None, into: IntoOption = None) -> None:
+    """Print the path of the locked interpreter installed for this machine."""
+    state = _state(ctx)
+    from pylock.errors import PylockError, VerificationError
+    from pylock.syncing import find_installation
+
+    try:
+        found = find_installation(state.project, platform=platform, into=into)
+        if not found.installed or found.interpreter is None:
+            raise VerificationError(
+                f"The locked interpreter ({found.target.version}, build {found.target.build}) "
+                f"is not installed at {found.path}.",
+                hint="Run `pylock sync` first.",
+            )
+    except PylockError as error:
+        _fail(error, state.verbose)
+    typer.echo(str(found.interpreter))
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run(
+    ctx: typer.Context,
+    command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
+    platform: PlatformOption = None,
+    into: IntoOption = None,
+) -> None:
+    """Run a command with the locked interpreter's bin directory first on PATH."""
+    state = _state(ctx)
+    from pylock.errors import PylockError, VerificationError
+    from pylock.syncing import find_installation
+
+    try:
+        found = find_installation(state.project, platform=platform, into=into)
+        if not found.installed or found.interpreter is None:
+            raise VerificationError(
+                f"The locked interpreter is not installed at {found.path}.",
+                hint="Run `pylock sync` first.",
+            )
+    except PylockError as error:
+        _fail(error, state.verbose)
+    bin_dir = found.interpreter.parent
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
+    env["PYLOCK_PYTHON"] = str(found.interpreter)
+    import subprocess
+
+    try:
+        completed = subprocess.run(command, env=env, check=False)
+    except FileNotFoundError:
+        typer.echo(f"error: command not found: {command[0]}", err=True)
+        raise typer.Exit(127) from None
+    raise typer.Exit(completed.returncode)
+
+
+@app.command()
+def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
+    """List every locked target and where (and whether) it is installed."""
+    state = _state(ctx)
+    from pylock.errors import PylockError
+    from pylock.receipt import read_receipt
+    from pylock.syncing import install_location, read_lock
+
+    try:
+        lock_ = read_lock(state.project)
+    except PylockError as error:
+        _fail(error, state.verbose)
+    rows = []
+    for target in lock_.targets:
+        path = install_location(target, None)
+        receipt = read_receipt(path)
+        installed = receipt is not None and receipt.target == target
+        rows.append(
+            {
+                "platform": target.platform,
+                "version": target.version,
+                "build": target.build,
+                "flavor": target.flavor,
+                "variant": target.variant,
+                "sha256": target.sha256,
+                "installed": installed,
+                "path": str(path) if installed else None,
+            }
+        )
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps({"targets": rows}, indent=2))
+        return
+    for row in rows:
+        where = row["path"] if row["installed"] else "not installed"
+        typer.echo(
+            f"{row['platform']:<24} {row['version']:<10} {row['build']}  {row['flavor']:<22} "
+            f"{str(row['sha256'])[:12]}  {where}"
+        )
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    installed: Annotated[
+        bool, typer.Option("--installed", help="Fail when this host's target is not installed.")
+    ] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Re-hash every installed file against the receipt.")
+    ] = False,
+    remote: Annotated[
+        bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
+    ] = False,
+    platform: PlatformOption = None,
+    into: IntoOption = None,
+    mirror: Annotated[
+        str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
+    ] = None,
+    output_format: FormatOption = "text",
+) -> None:
+    """Verify that python.lock is sound, current, and what is installed is what it locks."""
+    state = _state(ctx)
+    from pylock.check import CheckOptions, run_checks
+
+    report = run_checks(
+        state.project,
+        CheckOptions(
+            installed_required=installed,
+            deep=deep,
+            remote=remote,
+            platform=platform,
+            into=into,
+            mirror=mirror,
+        ),
+    )
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            typer.echo(line)
+    raise typer.Exit(report.exit_code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
 

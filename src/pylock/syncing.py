@@ -1,0 +1,161 @@
+"""The library behind ``pylock sync``, ``which``, ``run`` and ``show``: lock -> installed tree.
+
+Sync never resolves and never writes python.lock. Its common case is a no-op (the locked build
+is already installed), so that path reads the lock, the manifest and one small receipt, and
+imports nothing heavier than packaging: httpx, tomlkit and rich load only when bytes must move.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pylock import locations, lockfile
+from pylock.errors import InputError, VerificationError
+from pylock.lockfile import Lock, Target
+from pylock.platforms import host_platform, parse_platform
+from pylock.receipt import Receipt, install_dir_name, read_receipt
+
+ProgressCallback = Callable[[int, "int | None"], None]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    platform: str | None = None  # a key or triple; default: this host
+    into: Path | None = None  # install exactly here instead of the per-build data dir
+    frozen: bool = False  # install what the lock says even if the manifest moved on
+    reinstall: bool = False
+    offline: bool = False
+    mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats the manifest
+
+
+@dataclass(frozen=True)
+class Installation:
+    target: Target
+    path: Path  # the install directory
+    receipt: Receipt | None  # None: not installed (or not by pylock)
+
+    @property
+    def installed(self) -> bool:
+        return self.receipt is not None and self.receipt.target == self.target
+
+    @property
+    def interpreter(self) -> Path | None:
+        if self.receipt is None:
+            return None
+        return self.path / self.receipt.interpreter
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    installation: Installation
+    action: str  # "unchanged" | "installed"
+
+
+def read_lock(project_dir: Path) -> Lock:
+    return lockfile.read(project_dir / lockfile.LOCK_FILENAME)
+
+
+def choose_target(lock: Lock, platform: str | None) -> Target:
+    """The lock's entry for ``platform`` (default: this host), or an error naming the fix."""
+    wanted = parse_platform(platform, where="--platform") if platform else host_platform()
+    target = lock.target_for(wanted.key)
+    if target is None:
+        have = ", ".join(t.platform for t in lock.targets) or "none"
+        raise InputError(
+            f"python.lock has no target for {wanted.key} (it has: {have}).",
+            hint=f"Add one with `pylock lock --platform {wanted.key}`.",
+        )
+    return target
+
+
+def install_location(
+    target: Target, into: Path | None, environ: Mapping[str, str] | None = None
+) -> Path:
+    if into is not None:
+        return into
+    return locations.python_dir(environ) / install_dir_name(target)
+
+
+def find_installation(
+    project_dir: Path,
+    *,
+    platform: str | None = None,
+    into: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Installation:
+    target = choose_target(read_lock(project_dir), platform)
+    path = install_location(target, into, environ)
+    return Installation(target, path, read_receipt(path))
+
+
+def _ensure_current(project_dir: Path, lock: Lock) -> None:
+    """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
+    from pylock import manifest as manifest_mod
+
+    pyproject = project_dir / "pyproject.toml"
+    if not pyproject.exists():
+        return  # a lock on its own (e.g. copied into a Docker build) is installable as is
+    current = manifest_mod.load(pyproject)
+    request = manifest_mod.Request.from_manifest(current, default_platforms=())
+    drifts = manifest_mod.drift(lock, request)
+    if drifts:
+        listed = "; ".join(str(d) for d in drifts)
+        raise VerificationError(
+            f"python.lock is out of date with {pyproject}: {listed}.",
+            hint="Run `pylock lock` to update it, or `pylock sync --frozen` to install the "
+            "locked build anyway.",
+        )
+
+
+def _mirror(options: SyncOptions, project_dir: Path, environ: Mapping[str, str]) -> str | None:
+    if options.mirror:
+        return options.mirror
+    if environ.get("PYLOCK_MIRROR"):
+        return environ["PYLOCK_MIRROR"]
+    pyproject = project_dir / "pyproject.toml"
+    if pyproject.exists():
+        from pylock import manifest as manifest_mod
+
+        return manifest_mod.load(pyproject).mirror
+    return None
+
+
+def sync_project(
+    project_dir: Path,
+    options: SyncOptions,
+    *,
+    environ: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SyncResult:
+    env = os.environ if environ is None else environ
+    lock = read_lock(project_dir)
+    if not options.frozen:
+        _ensure_current(project_dir, lock)
+    target = choose_target(lock, options.platform)
+    path = install_location(target, options.into, env)
+    existing = Installation(target, path, read_receipt(path))
+    if existing.installed and not options.reinstall:
+        return SyncResult(existing, "unchanged")
+
+    # Bytes must move: only now pay for the network and extraction stack.
+    from pylock.cache import ArchiveCache
+    from pylock.download import fetch_archive
+    from pylock.http import HttpPolicy, make_client
+    from pylock.install import install_archive
+
+    policy = HttpPolicy(offline=options.offline)
+    cache = ArchiveCache(locations.cache_dir(env))
+    with make_client(policy) as client:
+        archive = fetch_archive(
+            target,
+            cache=cache,
+            client=client,
+            policy=policy,
+            mirror=_mirror(options, project_dir, env),
+            on_progress=on_progress,
+        )
+    receipt = install_archive(archive, target, path, reinstall=options.reinstall)
+    return SyncResult(Installation(target, path, receipt), "installed")
