@@ -80,11 +80,17 @@ KNOWN_PLATFORMS: tuple[Platform, ...] = tuple(
     )
 )
 _BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
-_BY_TRIPLE = {p.triple: p for p in KNOWN_PLATFORMS}
-# Older Windows releases used "-shared" / "-static" as if it were part of the triple.
-for _p in [p for p in KNOWN_PLATFORMS if p.os == "windows"]:
-    _BY_TRIPLE[_p.triple + "-shared"] = _p
-    _BY_TRIPLE[_p.triple + "-static"] = _p
+# Older Windows releases used "-shared" / "-static" as if it were part of the triple (FORMAT.md
+# §1.2 caveat 2); they name the same platform as the bare triple.
+_BY_TRIPLE = {
+    **{p.triple: p for p in KNOWN_PLATFORMS},
+    **{
+        p.triple + s: p
+        for p in KNOWN_PLATFORMS
+        if p.os == "windows"
+        for s in ("-shared", "-static")
+    },
+}
 KNOWN_TRIPLES: tuple[str, ...] = tuple(sorted(_BY_TRIPLE, key=len, reverse=True))
 """Every triple seen in asset names, longest first so alternations match pseudo-triples first."""
 
