@@ -101,8 +101,8 @@ _DATETIME = r"(?P<dt>\d{8}T\d{4})"
 # An optional "+N" before the tag is accepted, as PBS's own metadata regex does (caveat 6).
 _E2 = re.compile(
     rf"cpython-{_VERSION}\+(?:\d+\+)?(?P<tag>\d{{8}})-{_TRIPLE}-"
-    rf"(?:{_OPTIONS}-full\.(?P<zst>tar\.zst)"
-    r"|(?P<ft>freethreaded-)?(?P<io>install_only(?:_stripped)?)\.(?P<gz>tar\.gz))"
+    rf"(?:{_OPTIONS}-full\.tar\.zst"
+    r"|(?P<ft>freethreaded-)?(?P<io>install_only(?:_stripped)?)\.tar\.gz)"
 )
 # E1: cpython-3.9.7-<triple>-<config>-20211017T1616.tar.zst
 #     cpython-3.9.6-<triple>-install_only-20210724T1424.tar.gz
