@@ -1,0 +1,105 @@
+"""The content-addressed archive store: layout, verification on lookup, temp files, commit."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pylock.cache import ArchiveCache
+from pylock.errors import InputError
+
+DATA = b"an archive's bytes\n" * 1000
+SHA = hashlib.sha256(DATA).hexdigest()
+
+
+def store(cache: ArchiveCache, data: bytes) -> Path:
+    with cache.temp_file() as (temp, stream):
+        stream.write(data)
+        stream.close()
+        return cache.commit(temp, hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_default_root_follows_pylock_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYLOCK_CACHE_DIR", str(tmp_path / "c"))
+    assert ArchiveCache().root == tmp_path / "c"
+
+
+def test_path_for_is_content_addressed(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    assert cache.path_for(SHA) == tmp_path / "archives" / "sha256" / SHA
+    assert cache.path_for(SHA.upper()) == cache.path_for(SHA)
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "../" + SHA[3:], SHA[:-1] + "g", SHA + "0"])
+def test_path_for_refuses_what_is_not_a_digest(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(InputError, match="sha256"):
+        ArchiveCache(tmp_path).path_for(bad)
+
+
+def test_commit_then_lookup(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    assert cache.lookup(SHA, len(DATA)) is None
+    path = store(cache, DATA)
+    assert path == cache.path_for(SHA)
+    assert path.read_bytes() == DATA
+    assert cache.lookup(SHA, len(DATA)) == path
+    assert sorted(p.name for p in cache.store_dir.iterdir()) == [SHA]
+
+
+def test_commit_replaces_an_existing_entry(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    store(cache, DATA)
+    assert store(cache, DATA).read_bytes() == DATA
+    assert [p.name for p in cache.store_dir.iterdir()] == [SHA]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "grow"])
+def test_lookup_deletes_a_corrupt_entry(tmp_path: Path, damage: str) -> None:
+    cache = ArchiveCache(tmp_path)
+    path = store(cache, DATA)
+    if damage == "truncate":
+        path.write_bytes(DATA[:-1])
+    elif damage == "flip":
+        path.write_bytes(b"X" + DATA[1:])
+    else:
+        path.write_bytes(DATA + b"\0")
+    assert cache.lookup(SHA, len(DATA)) is None
+    assert not path.exists()
+
+
+def test_lookup_checks_the_size_the_caller_expects(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    path = store(cache, DATA)
+    assert cache.lookup(SHA, len(DATA) + 1) is None
+    assert not path.exists()
+
+
+def test_temp_file_is_removed_on_error(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    seen: list[Path] = []
+    with pytest.raises(RuntimeError), cache.temp_file() as (temp, stream):
+        seen.append(temp)
+        stream.write(b"partial")
+        assert temp.parent == cache.store_dir
+        raise RuntimeError("boom")
+    assert not seen[0].exists()
+    assert list(cache.store_dir.iterdir()) == []
+
+
+def test_temp_file_is_removed_on_keyboard_interrupt(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    with pytest.raises(KeyboardInterrupt), cache.temp_file() as (_, stream):
+        stream.write(b"partial")
+        raise KeyboardInterrupt
+    assert list(cache.store_dir.iterdir()) == []
+
+
+def test_temp_files_have_unique_names(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path)
+    with cache.temp_file() as (first, _), cache.temp_file() as (second, _):
+        assert first != second
+        assert first.exists() and second.exists()
