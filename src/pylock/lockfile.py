@@ -10,8 +10,25 @@ the same bytes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+import ipaddress
+import os
+import re
+import secrets
+import sys
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from pylock.artifacts import VARIANTS, parse_asset_url
+from pylock.errors import ExternalError, InputError
+from pylock.platforms import KNOWN_PLATFORMS, from_triple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 LOCK_FILENAME = "python.lock"
 LOCK_VERSION = 1
@@ -76,26 +93,404 @@ class LockProblem:
         return f"{self.where}: {self.message}"
 
 
+# The spec order of keys; dumps() writes them in this order and validate() accepts exactly these.
+_TOP_KEYS = ("lock-version", "created-by", "manifest", "target")
+_MANIFEST_KEYS = ("python", "platforms", "flavor", "build")
+_TARGET_KEYS = tuple(f.name for f in fields(Target))
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_BUILD = re.compile(r"\d{8}")
+_REGENERATE = "Regenerate it with `pylock lock`."
+_BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` may not be locked, or None: https anywhere, file:, or http to loopback only.
+
+    Plain http to a real host would let anyone on the path swap the bytes before the sha256 check
+    refuses them, failing every sync; loopback http is how tests and local mirrors serve files.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return f"{url!r} is not a valid URL"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "file":
+        return None
+    if parts.scheme == "http" and _is_loopback(host):
+        return None
+    if parts.scheme == "http":
+        return f"{url!r} uses plain http to a non-loopback host; https is required"
+    return f"{url!r} must be an https:// or file: URL"
+
+
+def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest | None:
+    if not isinstance(data, dict):
+        problems.append(LockProblem("manifest", f"must be a table, not {_type_name(data)}"))
+        return None
+    before = len(problems)
+    for key in data:
+        if key not in _MANIFEST_KEYS:
+            problems.append(LockProblem(f"manifest.{key}", "unknown key"))
+    python = data.get("python")
+    if not isinstance(python, str):
+        message = "missing" if python is None else f"must be a string, not {_type_name(python)}"
+        problems.append(LockProblem("manifest.python", message))
+    platforms = data.get("platforms")
+    if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
+        message = "missing" if platforms is None else "must be an array of platform keys"
+        problems.append(LockProblem("manifest.platforms", message))
+    for key in ("flavor", "build"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(
+                LockProblem(f"manifest.{key}", f"must be a string, not {_type_name(value)}")
+            )
+    if len(problems) > before:
+        return None
+    assert isinstance(python, str) and isinstance(platforms, list)
+    flavor, build = data.get("flavor"), data.get("build")
+    assert (flavor is None or isinstance(flavor, str)) and (build is None or isinstance(build, str))
+    return LockedManifest(python=python, platforms=tuple(platforms), flavor=flavor, build=build)
+
+
+def _check_target(index: int, data: object, problems: list[LockProblem]) -> Target | None:
+    """One [[target]] table -> a Target, or None after adding a problem for each broken field."""
+    if not isinstance(data, dict):
+        problems.append(LockProblem(f"target[{index}]", f"must be a table, not {_type_name(data)}"))
+        return None
+    platform_value = data.get("platform")
+    label = f"target[{index}]"
+    if isinstance(platform_value, str):
+        label += f" ({platform_value})"
+    before = len(problems)
+
+    def problem(key: str, message: str) -> None:
+        problems.append(LockProblem(f"{label}.{key}", message))
+
+    for key in data:
+        if key not in _TARGET_KEYS:
+            problem(key, "unknown key")
+    values: dict[str, object] = {}
+    for key in _TARGET_KEYS:
+        value = data.get(key)
+        wanted: type = int if key == "size" else str
+        if value is None:
+            problem(key, "missing")
+        elif not isinstance(value, wanted) or isinstance(value, bool):
+            article = "an integer" if wanted is int else "a string"
+            problem(key, f"must be {article}, not {_type_name(value)}")
+        else:
+            values[key] = value
+    if len(problems) > before:
+        return None
+    target = Target(**values)  # type: ignore[arg-type]  # every key checked and typed above
+
+    platform = _BY_KEY.get(target.platform)
+    if platform is None:
+        hint = " (write the platform key, not the triple)" if from_triple(target.platform) else ""
+        problem("platform", f"unknown platform key {target.platform!r}{hint}")
+    triple_platform = from_triple(target.triple)
+    if triple_platform is None:
+        problem("triple", f"unknown PBS target triple {target.triple!r}")
+    elif platform is not None and triple_platform != platform:
+        problem(
+            "triple",
+            f"{target.triple!r} is the triple of {triple_platform.key}, not of {target.platform}",
+        )
+    if target.implementation != "cpython":
+        problem("implementation", f"must be 'cpython', not {target.implementation!r}")
+    if not _BUILD.fullmatch(target.build):
+        problem("build", f"{target.build!r} is not a PBS release tag (8 digits, YYYYMMDD)")
+    if target.variant not in VARIANTS:
+        problem("variant", f"{target.variant!r} is not one of {', '.join(VARIANTS)}")
+    if target.size <= 0:
+        problem("size", f"must be a positive number of bytes, not {target.size}")
+    if not _SHA256.fullmatch(target.sha256):
+        problem("sha256", "must be 64 lowercase hexadecimal characters")
+    bad_url = url_problem(target.url)
+    if bad_url is not None:
+        problem("url", bad_url)
+        return None
+
+    # The asset name is the only part of an entry PBS itself vouches for, so every field must
+    # agree with it: a hand-edited version or flavor would otherwise install something else.
+    asset = parse_asset_url(target.url)
+    if asset is None:
+        problem("url", f"{target.asset_name!r} is not a python-build-standalone archive name")
+        return None
+    said = {
+        "version": str(asset.version),
+        "build": asset.build,
+        "triple": asset.triple,
+        "flavor": asset.flavor,
+        "variant": asset.variant,
+        "implementation": asset.implementation,
+    }
+    for key, expected in said.items():
+        value = getattr(target, key)
+        if value != expected:
+            problem(key, f"{value!r} disagrees with the URL's file name, which says {expected!r}")
+    return None if len(problems) > before else target
+
+
+def _newer_version(data: object) -> int | None:
+    """The document's lock-version when it is newer than this pylock reads, else None."""
+    version = data.get("lock-version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > LOCK_VERSION:
+        return version
+    return None
+
+
 def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
     """Check a parsed TOML document against the schema; the Lock if there were no problems."""
-    raise NotImplementedError
+    if not isinstance(data, dict):
+        return None, [LockProblem("(document)", f"must be a table, not {_type_name(data)}")]
+    version = data.get("lock-version")
+    if _newer_version(data) is not None:
+        # Nothing else can be judged: a newer format may mean anything by its keys.
+        return None, [
+            LockProblem(
+                "lock-version",
+                f"{version} was written by a newer pylock (this one reads lock-version "
+                f"{LOCK_VERSION}); upgrade pylock",
+            )
+        ]
+    problems: list[LockProblem] = []
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(LockProblem(key, "unknown key"))
+    if version is None:
+        problems.append(LockProblem("lock-version", "missing"))
+    elif not isinstance(version, int) or isinstance(version, bool):
+        problems.append(
+            LockProblem("lock-version", f"must be an integer, not {_type_name(version)}")
+        )
+    elif version < 1:
+        problems.append(LockProblem("lock-version", f"{version} is not a lock format version"))
+    created_by = data.get("created-by")
+    if not isinstance(created_by, str):
+        message = (
+            "missing" if created_by is None else f"must be a string, not {_type_name(created_by)}"
+        )
+        problems.append(LockProblem("created-by", message))
+    manifest = _check_manifest(data.get("manifest"), problems) if "manifest" in data else None
+    if "manifest" not in data:
+        problems.append(LockProblem("manifest", "missing"))
+
+    raw_targets = data.get("target", [])
+    targets: list[Target] = []
+    if not isinstance(raw_targets, list):
+        problems.append(
+            LockProblem("target", f"must be an array of tables, not {_type_name(raw_targets)}")
+        )
+        raw_targets = []
+    first_index: dict[str, int] = {}
+    for index, raw in enumerate(raw_targets):
+        target = _check_target(index, raw, problems)
+        if isinstance(raw, dict) and isinstance(raw.get("platform"), str):
+            key = raw["platform"]
+            if key in first_index:
+                problems.append(
+                    LockProblem(
+                        f"target[{index}] ({key}).platform",
+                        f"duplicate platform: target[{first_index[key]}] is also {key}",
+                    )
+                )
+            else:
+                first_index[key] = index
+        if target is not None:
+            targets.append(target)
+
+    if problems or manifest is None:
+        return None, problems
+    assert isinstance(version, int) and isinstance(created_by, str)
+    lock = Lock(
+        manifest=manifest,
+        targets=tuple(sorted(targets, key=lambda t: t.platform)),
+        lock_version=version,
+        created_by=created_by,
+    )
+    return lock, []
+
+
+def _toml_error(error: tomllib.TOMLDecodeError, where: str) -> InputError:
+    message = str(error)
+    lineno: int | None = getattr(error, "lineno", None)
+    found = re.search(r"\s*\(at line (\d+), column \d+\)", message)
+    if found is not None:
+        lineno = lineno or int(found[1])
+        message = message[: found.start()] + message[found.end() :]
+    at = f", line {lineno}" if lineno else ""
+    return InputError(f"{where}{at}: invalid TOML: {message}.", hint=_REGENERATE)
 
 
 def loads(text: str, *, path: Path | None = None) -> Lock:
     """Parse and validate; InputError (exit 2) naming the file, the target and the key."""
-    raise NotImplementedError
+    where = str(path) if path is not None else LOCK_FILENAME
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _toml_error(error, where) from None
+    lock, problems = validate(data)
+    if lock is not None:
+        return lock
+    if _newer_version(data) is not None:
+        raise InputError(
+            f"{where} {problems[0]}.",
+            hint="Install a newer pylock to read this lock (or regenerate it with this one by "
+            "running `pylock lock --upgrade`).",
+        )
+    listed = "\n".join(f"  - {problem}" for problem in problems)
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    raise InputError(f"{where} is not a valid lock file ({count}):\n{listed}\n", hint=_REGENERATE)
 
 
 def read(path: Path) -> Lock:
     """Read ``path``; missing file -> InputError telling to run ``pylock lock``."""
-    raise NotImplementedError
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path} not found.", hint="Create it with `pylock lock`.") from None
+    except OSError as error:
+        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path} is not UTF-8 text: {error}.", hint=_REGENERATE) from None
+    return loads(text, path=path)
+
+
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped, the rest as is."""
+    out = []
+    for char in value:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _strings(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_string(v) for v in values) + "]"
 
 
 def dumps(lock: Lock) -> str:
     """The canonical text of a lock: header comment, keys in spec order, targets sorted."""
-    raise NotImplementedError
+    lines = [
+        HEADER.rstrip("\n"),
+        f"lock-version = {lock.lock_version}",
+        f"created-by = {_string(lock.created_by)}",
+        "",
+        "[manifest]",
+        f"python = {_string(lock.manifest.python)}",
+        f"platforms = {_strings(lock.manifest.platforms)}",
+    ]
+    if lock.manifest.flavor is not None:
+        lines.append(f"flavor = {_string(lock.manifest.flavor)}")
+    if lock.manifest.build is not None:
+        lines.append(f"build = {_string(lock.manifest.build)}")
+    for target in sorted(lock.targets, key=lambda t: t.platform):
+        lines += ["", "[[target]]"]
+        for key in _TARGET_KEYS:
+            value = getattr(target, key)
+            lines.append(f"{key} = {value}" if key == "size" else f"{key} = {_string(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> bool:
+    """Replace ``path`` with ``data`` atomically; False (and nothing touched) if already equal.
+
+    The bytes go to a temp file in the same directory (so the rename cannot cross file systems),
+    are flushed and fsynced, then renamed over ``path``: a reader sees the old file or the new
+    one, never half of one, even after a crash. The temp file never outlives an error.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    temp: Path | None = None
+    try:
+        while temp is None:
+            candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            try:
+                # 0o666 minus the umask, the mode any ordinary new file would get.
+                descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            temp = candidate
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(path)
+        temp = None
+    except OSError as error:
+        raise ExternalError(
+            f"Cannot write {path}: {error.strerror or error}.",
+            hint="Check that the directory exists and is writable.",
+        ) from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+    _fsync_directory(path.parent)
+    return True
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable where the OS allows it (not on Windows)."""
+    if os.name == "nt":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def write(path: Path, lock: Lock) -> bool:
     """Write atomically (temp file in the same dir + os.replace); False if bytes were unchanged."""
-    raise NotImplementedError
+    return atomic_write_bytes(path, dumps(lock).encode("utf-8"))

@@ -8,14 +8,58 @@ network) and ``pylock check`` (lock-current) must agree exactly on what "current
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import re
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
+from pylock.errors import ExternalError, InputError
 from pylock.lockfile import Lock, LockedManifest
-from pylock.platforms import Platform
+from pylock.platforms import Platform, parse_platform
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+PYPROJECT = "pyproject.toml"
+
+# A bare version as people write it for Python: 3, 3.12, 3.12.8, 3.14.0rc2 (pre-releases only on
+# a full X.Y.Z, the only place CPython ever puts them), optionally followed by "t".
+_BARE_VERSION = re.compile(
+    r"(?P<version>\d+(?:\.\d+){0,2}|\d+\.\d+\.\d+(?:a|b|c|rc|alpha|beta|pre|preview)\d+)"
+    r"(?P<t>t)?",
+    re.IGNORECASE,
+)
+_ACCEPTED_FORMS = (
+    "Accepted forms: a version such as 3.12 (newest 3.12.x), 3 or 3.12.8 (exact), a "
+    "pre-release such as 3.14.0rc2, a PEP 440 specifier set such as >=3.11,<3.13 or ~=3.12.1, "
+    "and a 't' suffix on a bare version for the free-threaded build (3.13t, 3.14.0rc2t)."
+)
+
+_FULL_CONFIGS = ("debug", "noopt", "lto", "pgo", "pgo+lto")
+FLAVORS: tuple[str, ...] = (
+    "install_only_stripped",
+    "install_only",
+    *(f"{config}-full" for config in _FULL_CONFIGS),
+    *(f"{config}+static-full" for config in _FULL_CONFIGS),
+)
+"""Every flavor a manifest may pin; variant tokens (``freethreaded``) are never part of one."""
+
+_BUILD = re.compile(r"\d{8}")
+_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror")
+
+# What drift() recommends. `pylock lock` re-resolves exactly the inputs a lock no longer
+# satisfies and keeps every other pin (DESIGN §4), so it is always enough to make the lock current;
+# `--upgrade` is only for moving pins that still satisfy the manifest, a bigger diff than needed.
+FIX_COMMAND = "pylock lock"
 
 
 @dataclass(frozen=True)
@@ -28,12 +72,97 @@ class PythonRequest:
     prereleases: bool  # True only when the request itself names a pre-release
 
     def contains(self, version: Version) -> bool:
-        raise NotImplementedError
+        """Whether ``version`` satisfies the request; pre-releases only if the request names one."""
+        return self.specifier.contains(version, prereleases=self.prereleases)
+
+
+def _bad_request(text: str, where: str, why: str) -> InputError:
+    location = f" in {where}" if where else ""
+    return InputError(
+        f"Invalid Python version request {text!r}{location}: {why}.", hint=_ACCEPTED_FORMS
+    )
 
 
 def parse_python_request(text: str, *, where: str = "") -> PythonRequest:
     """InputError (exit 2) naming ``where`` (e.g. ``pyproject.toml [tool.pylock].python``)."""
-    raise NotImplementedError
+    spelled = "".join(text.split())
+    if not spelled:
+        raise _bad_request(text, where, "it is empty")
+    bare = _BARE_VERSION.fullmatch(spelled)
+    if bare is not None:
+        # A bare version means "this release series": 3.12 -> ==3.12.*, 3.12.8 -> ==3.12.8.
+        version = Version(bare["version"])
+        parts = bare["version"].count(".") + 1
+        exact = version.is_prerelease or parts == 3
+        specifier = f"=={version}" if exact else f"=={version}.*"
+        freethreaded = bare["t"] is not None
+        return PythonRequest(
+            text=f"{version}{'t' if freethreaded else ''}",
+            specifier=SpecifierSet(specifier),
+            freethreaded=freethreaded,
+            prereleases=version.is_prerelease,
+        )
+    if spelled[0].isdigit():
+        raise _bad_request(text, where, "it is not a version like 3.12 or 3.12.8")
+    specifiers: list[Specifier] = []
+    for part in spelled.split(","):
+        if part.endswith("t") and part[:1] in "<>=!~":
+            raise _bad_request(
+                text,
+                where,
+                "the free-threaded 't' suffix is only accepted on a bare version (3.13t), "
+                "not inside a specifier",
+            )
+        try:
+            specifiers.append(Specifier(part))
+        except InvalidSpecifier:
+            raise _bad_request(
+                text, where, f"{part!r} is not a PEP 440 version specifier"
+            ) from None
+    prereleases = False
+    for spec in specifiers:
+        # "===" compares arbitrary strings: not a version, so never a pre-release.
+        with contextlib.suppress(InvalidVersion):
+            prereleases |= Version(spec.version.removesuffix(".*")).is_prerelease
+    return PythonRequest(
+        text=",".join(str(spec) for spec in specifiers),
+        specifier=SpecifierSet(",".join(str(spec) for spec in specifiers)),
+        freethreaded=False,
+        prereleases=prereleases,
+    )
+
+
+def parse_flavor(text: str, *, where: str = "") -> str:
+    """A flavor a manifest or ``--flavor`` may pin; anything else -> InputError naming ``where``."""
+    if text in FLAVORS:
+        return text
+    close = difflib.get_close_matches(text, FLAVORS, n=1, cutoff=0.6)
+    suggestion = f" Did you mean {close[0]!r}?" if close else ""
+    location = f" in {where}" if where else ""
+    raise InputError(
+        f"Unknown flavor {text!r}{location}.{suggestion}",
+        hint="Valid flavors: " + ", ".join(FLAVORS) + ". Free-threaded builds are asked for "
+        "with a 't' on the python request (3.13t), not with the flavor.",
+    )
+
+
+def parse_build(text: str, *, where: str = "") -> str:
+    """A PBS release tag (``YYYYMMDD``); anything else -> InputError naming ``where``."""
+    if _BUILD.fullmatch(text):
+        return text
+    location = f" in {where}" if where else ""
+    raise InputError(
+        f"Invalid build {text!r}{location}: a build is a python-build-standalone release tag, "
+        '8 digits such as "20241219".',
+        hint="Use a tag listed at https://github.com/astral-sh/python-build-standalone/releases.",
+    )
+
+
+def is_debug_flavor(flavor: str | None) -> bool:
+    """Whether ``flavor`` is a debug build (``debug-full``, ``debug+static-full``)."""
+    if flavor is None or not flavor.endswith("-full"):
+        return False
+    return "debug" in flavor.removesuffix("-full").split("+")
 
 
 @dataclass(frozen=True)
@@ -49,9 +178,145 @@ class Manifest:
     mirror: str | None
 
 
+def _toml_error_line(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:
+    """The line number and the bare message of a TOML error (3.10-3.12 only put it in the text)."""
+    message = str(error)
+    lineno: int | None = getattr(error, "lineno", None)
+    found = re.search(r"\s*\(at line (\d+), column \d+\)", message)
+    if found is not None:
+        lineno = lineno or int(found[1])
+        message = message[: found.start()] + message[found.end() :]
+    return lineno, message
+
+
+def read_toml(path: Path, *, hint: str) -> dict[str, object]:
+    """Parse a TOML file; a syntax error -> InputError with the file, the line and ``hint``."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path} is not UTF-8 text: {error}.", hint=hint) from None
+    except OSError as error:
+        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    try:
+        document: dict[str, object] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        lineno, message = _toml_error_line(error)
+        at = f", line {lineno}" if lineno else ""
+        raise InputError(f"{path}{at}: invalid TOML: {message}.", hint=hint) from None
+    return document
+
+
+def _type_name(value: object) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", list: "an array"}.get(
+        type(value), "a table" if isinstance(value, dict) else type(value).__name__
+    )
+
+
+def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        scalar = isinstance(value, (int, float)) and not isinstance(value, bool)
+        raise InputError(
+            f"{where} must be a string, not {_type_name(value)}.",
+            hint=f'Quote it: {key} = "{value}".' if scalar else f'Write it as {key} = "...".',
+        )
+    if not value.strip():
+        raise InputError(f"{where} is empty.", hint=f"Set a value or remove the {key} key.")
+    return value.strip()
+
+
 def load(path: Path) -> Manifest:
     """Read ``pyproject.toml`` with the stdlib TOML reader; every bad key -> InputError (2)."""
-    raise NotImplementedError
+    if not path.is_file():
+        raise InputError(
+            f"{path} not found.",
+            hint="Run `pylock init` to create one with a [tool.pylock] table.",
+        )
+    document = read_toml(path, hint="Fix the TOML syntax at that line.")
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InputError(f"{path}: `tool` must be a table, not {_type_name(tool)}.")
+    table = tool.get("pylock", {})
+    if not isinstance(table, dict):
+        raise InputError(
+            f"{path}: [tool.pylock] must be a table, not {_type_name(table)}.",
+            hint="Write it as a [tool.pylock] section.",
+        )
+    for key in table:
+        if key not in _MANIFEST_KEYS:
+            close = difflib.get_close_matches(key, _MANIFEST_KEYS, n=1, cutoff=0.5)
+            suggestion = f" Did you mean {close[0]!r}?" if close else ""
+            raise InputError(
+                f"{path}: unknown key {key!r} in [tool.pylock].{suggestion}",
+                hint="Known keys: " + ", ".join(_MANIFEST_KEYS) + ".",
+            )
+
+    def where(key: str) -> str:
+        return f"{path} [tool.pylock].{key}"
+
+    python: PythonRequest | None = None
+    python_text = _string(table, "python", where("python"))
+    if python_text is not None:
+        python = parse_python_request(python_text, where=where("python"))
+    else:
+        project = document.get("project", {})
+        if isinstance(project, dict):
+            requires = _string(project, "requires-python", f"{path} project.requires-python")
+            if requires is not None:
+                python = parse_python_request(requires, where=f"{path} project.requires-python")
+
+    platforms: tuple[Platform, ...] | None = None
+    if "platforms" in table:
+        raw = table["platforms"]
+        if not isinstance(raw, list):
+            raise InputError(
+                f"{where('platforms')} must be an array of platform strings, "
+                f"not {_type_name(raw)}.",
+                hint='For example: platforms = ["linux-x86_64-gnu", "macos-aarch64-none"].',
+            )
+        if not raw:
+            raise InputError(
+                f"{where('platforms')} lists no platforms.",
+                hint="List at least one, or remove the key to lock this host's platform.",
+            )
+        found: list[Platform] = []
+        for index, item in enumerate(raw):
+            item_where = f"{where('platforms')}[{index}]"
+            if not isinstance(item, str):
+                raise InputError(
+                    f"{item_where} must be a string, not {_type_name(item)}.",
+                    hint='For example: platforms = ["linux-x86_64-gnu"].',
+                )
+            platform = parse_platform(item, where=item_where)
+            if platform not in found:
+                found.append(platform)
+        platforms = tuple(found)
+
+    flavor = _string(table, "flavor", where("flavor"))
+    if flavor is not None:
+        flavor = parse_flavor(flavor, where=where("flavor"))
+
+    raw_build = table.get("build")
+    if isinstance(raw_build, int) and not isinstance(raw_build, bool):
+        raise InputError(
+            f"{where('build')} must be a string, not an integer.",
+            hint=f'Quote it: build = "{raw_build}".',
+        )
+    build = _string(table, "build", where("build"))
+    if build is not None:
+        build = parse_build(build, where=where("build"))
+
+    return Manifest(
+        path=path,
+        python=python,
+        platforms=platforms,
+        flavor=flavor,
+        build=build,
+        source=_string(table, "source", where("source")),
+        mirror=_string(table, "mirror", where("mirror")),
+    )
 
 
 @dataclass(frozen=True)
@@ -67,10 +332,59 @@ class Request:
     @property
     def variant(self) -> str:
         """default | freethreaded | debug | freethreaded+debug (debug only via a debug flavor)."""
-        raise NotImplementedError
+        debug = is_debug_flavor(self.flavor)
+        if self.python.freethreaded:
+            return "freethreaded+debug" if debug else "freethreaded"
+        return "debug" if debug else "default"
 
     def locked_manifest(self, manifest_platforms: tuple[Platform, ...] | None) -> LockedManifest:
-        raise NotImplementedError
+        """The lock's [manifest] table: the normalised inputs, platforms as the manifest lists."""
+        return LockedManifest(
+            python=self.python.text,
+            platforms=tuple(sorted({p.key for p in manifest_platforms or ()})),
+            flavor=self.flavor,
+            build=self.build,
+        )
+
+    @classmethod
+    def from_manifest(
+        cls,
+        manifest: Manifest,
+        *,
+        python: str | None = None,
+        platforms: Iterable[str | Platform] = (),
+        flavor: str | None = None,
+        build: str | None = None,
+        default_platforms: Iterable[Platform] = (),
+    ) -> Request:
+        """Apply one run's CLI options.
+
+        ``--python``/``--flavor``/``--build`` replace the manifest's values; ``--platform`` adds to
+        its platforms, or to ``default_platforms`` (usually this host) when it lists none.
+        """
+        request = (
+            parse_python_request(python, where="--python")
+            if python is not None
+            else manifest.python
+        )
+        if request is None:
+            raise InputError(
+                f"No Python version requested in {manifest.path}.",
+                hint="Set [tool.pylock].python or project.requires-python, or pass --python.",
+            )
+        chosen = set(manifest.platforms if manifest.platforms else default_platforms)
+        for item in platforms:
+            chosen.add(
+                item if isinstance(item, Platform) else parse_platform(item, where="--platform")
+            )
+        return cls(
+            python=request,
+            platforms=tuple(sorted(chosen)),
+            flavor=parse_flavor(flavor, where="--flavor")
+            if flavor is not None
+            else manifest.flavor,
+            build=parse_build(build, where="--build") if build is not None else manifest.build,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +400,11 @@ class Drift:
         return f"{self.input}: {self.recorded} -> {self.current} (run `{self.fix}`)"
 
 
+def _distinct(values: Iterable[str]) -> str:
+    """Values in first-seen order without repeats, comma-joined (targets usually agree)."""
+    return ", ".join(dict.fromkeys(values))
+
+
 def drift(lock: Lock, request: Request) -> list[Drift]:
     """Every way ``lock`` fails to satisfy ``request`` (DESIGN §6.2); empty means current.
 
@@ -93,4 +412,47 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
     satisfy the python request, and a pinned flavor/build equals every target's. Extra targets are
     fine; source and mirror never matter.
     """
-    raise NotImplementedError
+    found: list[Drift] = []
+    locked_keys = [target.platform for target in lock.targets]
+    locked = f"{', '.join(locked_keys)} (locked)" if locked_keys else "no targets (locked)"
+    missing = [p.key for p in request.platforms if p.key not in locked_keys]
+    if missing:
+        requested = ", ".join(p.key for p in request.platforms)
+        found.append(
+            Drift("platforms", locked, f"{requested}; missing {', '.join(missing)}", FIX_COMMAND)
+        )
+    elif not request.platforms and not lock.targets:
+        found.append(Drift("platforms", locked, "at least one platform", FIX_COMMAND))
+
+    # The free-threaded half of the variant comes from the python request ("t"), the debug half
+    # from the flavor, so a variant mismatch is reported against the input that asked for it.
+    wants_ft = request.python.freethreaded
+    wants_debug = is_debug_flavor(request.flavor)
+    bad_python = [
+        t
+        for t in lock.targets
+        if not request.python.contains(Version(t.version))
+        or ("freethreaded" in t.variant.split("+")) != wants_ft
+    ]
+    if bad_python:
+        versions = _distinct(
+            t.version + ("t" if "freethreaded" in t.variant.split("+") else "") for t in bad_python
+        )
+        found.append(Drift("python", f"{versions} (locked)", request.python.text, FIX_COMMAND))
+
+    if request.flavor is not None:
+        bad_flavor = [t for t in lock.targets if t.flavor != request.flavor]
+        current_flavor = request.flavor
+    else:
+        bad_flavor = [t for t in lock.targets if ("debug" in t.variant.split("+")) != wants_debug]
+        current_flavor = "unpinned (a non-debug build)"
+    if bad_flavor:
+        flavors = _distinct(t.flavor for t in bad_flavor)
+        found.append(Drift("flavor", f"{flavors} (locked)", current_flavor, FIX_COMMAND))
+
+    if request.build is not None:
+        bad_build = [t for t in lock.targets if t.build != request.build]
+        if bad_build:
+            builds = _distinct(t.build for t in bad_build)
+            found.append(Drift("build", f"{builds} (locked)", request.build, FIX_COMMAND))
+    return found
