@@ -1,0 +1,605 @@
+"""The checks behind ``pylock check`` (DESIGN §6), for CI: is the lock sound, current, installed?
+
+Each check is reported by name with a verdict and the reason, never as an exception, so one run
+shows everything that is wrong at once and a JSON consumer gets the same facts as a human. The
+checks run in a fixed order and the later ones need the lock the first one read:
+
+``lock-valid``
+    ``python.lock`` parses and follows docs/lockfile.md (``lockfile.validate``; every problem).
+``lock-current``
+    the lock still satisfies ``[tool.pylock]`` (``manifest.drift``; no network).
+``installed``
+    the receipt of this host's install (or ``--platform``, ``--into``) names the locked archive.
+``tree`` (``deep``)
+    every installed file still hashes to what the install recorded.
+``remote`` (``remote``)
+    every locked URL (or its mirror copy) still serves the locked size and sha256.
+
+This module is on the fast path of a CI job, so it imports only the stdlib and the light pylock
+modules at the top; httpx comes in through ``pylock.http``/``pylock.download`` only when the
+remote check runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pylock import locations, lockfile, receipt
+from pylock.errors import PylockError
+from pylock.lockfile import Lock, Target
+from pylock.platforms import Platform, host_platform, parse_platform
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pylock.http import HttpPolicy
+
+Status = Literal["pass", "fail", "skip", "error"]
+
+CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote")
+REPORT_VERSION = 1
+MAX_LISTED = 20
+"""How many differing paths the tree check prints before summing up the rest."""
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INPUT = 2
+EXIT_EXTERNAL = 3
+# Which exit code wins when several checks end badly. Unreadable inputs first: nothing else is
+# conclusive then. A definite failure beats a network error, because exit 3 tells CI "nothing was
+# found wrong, retry" and a retry cannot fix a check that has already failed.
+_EXIT_PRECEDENCE = (EXIT_INPUT, EXIT_FAILED, EXIT_EXTERNAL)
+
+_REMOTE_WORKERS = 4
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check beyond the always-on lock checks; mirrors the ``pylock check`` options."""
+
+    installed_required: bool = False  # --installed: "not installed" is a failure, not a skip
+    deep: bool = False  # --deep: re-hash every installed file
+    remote: bool = False  # --remote: stream every locked URL and compare bytes
+    platform: str | None = None  # key or triple; default: this host
+    into: Path | None = None  # an explicit install dir (as `pylock sync --into`)
+    mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats [tool.pylock].mirror
+    offline: bool = False  # --offline / PYLOCK_OFFLINE: --remote then cannot run
+    http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict.
+
+    ``status`` is ``pass``, ``fail`` (the check ran and found a problem), ``skip`` (not asked for,
+    or nothing to check) or ``error`` (the check could not reach a verdict: an unreadable input or
+    a network error). ``exit_code`` is what this result alone would make ``pylock check`` return.
+    """
+
+    name: str
+    status: Status
+    summary: str
+    details: tuple[str, ...] = ()
+    data: Mapping[str, object] = field(default_factory=dict)
+    exit_code: int = EXIT_OK
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "summary": self.summary,
+            "details": list(self.details),
+            "data": dict(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed; else 2 (unreadable input) > 1 (a check failed) > 3 (network)."""
+        codes = {check.exit_code for check in self.checks}
+        for code in _EXIT_PRECEDENCE:
+            if code in codes:
+                return code
+        return EXIT_OK
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    def get(self, name: str) -> CheckResult:
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, object]:
+        """The ``--format json`` report; its schema is docs/check-report.schema.json."""
+        return {
+            "report_version": REPORT_VERSION,
+            "exit_code": self.exit_code,
+            "ok": self.ok,
+            "checks": [check.to_json() for check in self.checks],
+        }
+
+    def lines(self) -> list[str]:
+        """The text report: one line per check, its details indented below, then a verdict."""
+        width = max(len(check.name) for check in self.checks) if self.checks else 0
+        out: list[str] = []
+        for check in self.checks:
+            out.append(f"{check.status:<5}  {check.name:<{width}}  {check.summary}")
+            out.extend(f"{'':<{width + 9}}{detail}" for detail in check.details)
+        bad = [c.name for c in self.checks if c.status in ("fail", "error")]
+        if bad:
+            out.append(f"pylock check: {', '.join(bad)} did not pass (exit {self.exit_code}).")
+        else:
+            out.append("pylock check: all checks passed.")
+        return out
+
+
+def run_checks(
+    project_dir: Path, options: CheckOptions, *, environ: Mapping[str, str] = os.environ
+) -> CheckReport:
+    """Run every check on ``project_dir`` (holding pyproject.toml and python.lock).
+
+    Never raises for anything a user can cause: unreadable files, bad options and network errors
+    all become results, so the report is always complete.
+    """
+    lock_path = project_dir / lockfile.LOCK_FILENAME
+    valid, lock, skip_reason = _check_lock_valid(lock_path)
+    results = [valid]
+    if lock is None:
+        results.extend(_skip(name, skip_reason) for name in CHECK_NAMES[1:])
+        return CheckReport(tuple(results))
+
+    pyproject = project_dir / "pyproject.toml"
+    manifest_obj, current = _check_lock_current(lock, pyproject)
+    results.append(current)
+
+    installed, install_dir, found = _check_installed(lock, options, environ)
+    results.append(installed)
+    if not options.deep:
+        results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
+    elif install_dir is None or found is None:
+        results.append(_skip("tree", "nothing installed to re-hash"))
+    else:
+        results.append(_check_tree(install_dir, found, options.into))
+
+    if not options.remote:
+        results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
+    else:
+        mirror = options.mirror or environ.get("PYLOCK_MIRROR") or None
+        if mirror is None and manifest_obj is not None:
+            mirror = manifest_obj.mirror
+        results.append(_check_remote(lock, mirror, options))
+    return CheckReport(tuple(results))
+
+
+def _skip(name: str, why: str) -> CheckResult:
+    return CheckResult(name, "skip", why)
+
+
+# lock-valid ---------------------------------------------------------------------------------
+
+
+def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
+    """The verdict, the lock when it is usable, and why later checks skip when it is not."""
+    name = "lock-valid"
+    data: dict[str, object] = {"path": str(path), "problems": []}
+    try:
+        document = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # Let the reader phrase it (missing file, not UTF-8, TOML syntax at line N), so that
+        # `pylock check` and `pylock sync` say the same thing about the same broken lock.
+        summary, code = _read_error(path)
+        return CheckResult(name, "error", summary, (), data, code), None, "lock unreadable"
+
+    lock, problems = lockfile.validate(document)
+    if problems or lock is None:
+        data["problems"] = [{"where": p.where, "message": p.message} for p in problems]
+        count = len(problems)
+        version = document.get("lock-version")
+        if isinstance(version, int) and version > lockfile.LOCK_VERSION:
+            advice = "upgrade pylock to read it."
+        else:
+            advice = "regenerate it with `pylock lock` rather than editing it by hand."
+        summary = (
+            f"{path} does not follow docs/lockfile.md ({count} problem{'s' * (count != 1)}); "
+            f"{advice}"
+        )
+        details = tuple(str(p) for p in problems)
+        result = CheckResult(name, "fail", summary, details, data, EXIT_INPUT)
+        return result, None, "lock invalid"
+    data["targets"] = [t.platform for t in lock.targets]
+    count = len(lock.targets)
+    summary = f"{path.name} is valid ({count} target{'s' * (count != 1)})."
+    return CheckResult(name, "pass", summary, (), data), lock, ""
+
+
+def _read_error(path: Path) -> tuple[str, int]:
+    try:
+        lockfile.read(path)
+    except PylockError as exc:
+        return str(exc), exc.exit_code  # 2 for a missing or malformed file, 3 for a disk error
+    return f"cannot read {path}.", EXIT_INPUT  # pragma: no cover - it became readable meanwhile
+
+
+# lock-current -------------------------------------------------------------------------------
+
+
+def _check_lock_current(lock: Lock, pyproject: Path) -> tuple[_ManifestView | None, CheckResult]:
+    """Satisfiability against the manifest alone: no CLI overrides, no host default platform."""
+    from pylock import manifest
+
+    name = "lock-current"
+    data: dict[str, object] = {"manifest": str(pyproject), "drift": []}
+    try:
+        loaded = manifest.load(pyproject)
+        request = manifest.Request.from_manifest(loaded, default_platforms=())
+    except PylockError as exc:
+        summary = f"cannot read the manifest: {exc}"
+        return None, CheckResult(name, "error", summary, (), data, exc.exit_code)
+    view = _ManifestView(mirror=loaded.mirror)
+    drifts = manifest.drift(lock, request)
+    if not drifts:
+        summary = f"python.lock satisfies {pyproject.name} [tool.pylock]."
+        return view, CheckResult(name, "pass", summary, (), data)
+    data["drift"] = [
+        {"input": d.input, "recorded": d.recorded, "current": d.current, "fix": d.fix}
+        for d in drifts
+    ]
+    inputs = ", ".join(d.input for d in drifts)
+    fixes = " or ".join(f"`{fix}`" for fix in dict.fromkeys(d.fix for d in drifts))
+    summary = f"python.lock is out of date with {pyproject.name} ({inputs}); run {fixes}."
+    details = tuple(str(d) for d in drifts)
+    return view, CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+
+
+@dataclass(frozen=True)
+class _ManifestView:
+    """The one manifest value a later check needs (remote's mirror)."""
+
+    mirror: str | None
+
+
+# installed ----------------------------------------------------------------------------------
+
+_COMPARED_FIELDS = ("url", "sha256", "build", "version", "platform")
+
+
+def _check_installed(
+    lock: Lock, options: CheckOptions, environ: Mapping[str, str]
+) -> tuple[CheckResult, Path | None, receipt.Receipt | None]:
+    """Does the receipt of the install for this platform name the locked archive?"""
+    name = "installed"
+    missing_status: Status = "fail" if options.installed_required else "skip"
+    missing_code = EXIT_FAILED if options.installed_required else EXIT_OK
+    try:
+        platform: Platform = (
+            parse_platform(options.platform, where="--platform")
+            if options.platform
+            else host_platform()
+        )
+    except PylockError as exc:
+        return CheckResult(name, "error", str(exc), (), {}, EXIT_INPUT), None, None
+    data: dict[str, object] = {"platform": platform.key, "install_dir": None, "mismatches": []}
+
+    target = lock.target_for(platform.key)
+    if target is None:
+        have = ", ".join(t.platform for t in lock.targets) or "none"
+        summary = (
+            f"python.lock has no target for {platform.key} (it has: {have}); "
+            f"run `pylock lock --platform {platform.key}` to add one."
+        )
+        return CheckResult(name, missing_status, summary, (), data, missing_code), None, None
+
+    install_dir = options.into or locations.python_dir(environ) / receipt.install_dir_name(target)
+    data["install_dir"] = str(install_dir)
+    found = receipt.read_receipt(install_dir)
+    if found is None:
+        summary = (
+            f"{target.version} ({target.build}) for {platform.key} is not installed "
+            f"at {install_dir}; run `pylock sync` to install it."
+        )
+        others = _other_installs(target, options.into, environ)
+        details = tuple(f"another build is installed for {platform.key}: {o}" for o in others)
+        return CheckResult(name, missing_status, summary, details, data, missing_code), None, None
+
+    mismatches = [
+        (key, str(getattr(found.target, key)), str(getattr(target, key)))
+        for key in _COMPARED_FIELDS
+        if getattr(found.target, key) != getattr(target, key)
+    ]
+    data["mismatches"] = [
+        {"field": key, "installed": have, "locked": want} for key, have, want in mismatches
+    ]
+    if mismatches:
+        fields = ", ".join(key for key, _, _ in mismatches)
+        summary = (
+            f"the interpreter at {install_dir} is not the locked one ({fields} differ); "
+            f"run `{_reinstall_command(options.into)}`."
+        )
+        details = tuple(
+            f"{key}: {have} (installed) != {want} (locked)" for key, have, want in mismatches
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED), install_dir, found
+
+    interpreter = install_dir / found.interpreter
+    if not interpreter.exists():
+        summary = (
+            f"the receipt at {install_dir} names the locked build, but its interpreter "
+            f"{found.interpreter} is missing; run `{_reinstall_command(options.into)}`."
+        )
+        return CheckResult(name, "fail", summary, (), data, EXIT_FAILED), install_dir, found
+    summary = (
+        f"{target.version} ({target.build}, {target.flavor}) for {platform.key} "
+        f"is installed at {install_dir}."
+    )
+    return CheckResult(name, "pass", summary, (), data), install_dir, found
+
+
+def _other_installs(target: Target, into: Path | None, environ: Mapping[str, str]) -> list[str]:
+    """Builds installed for the same platform under other names: the usual "forgot to sync"."""
+    if into is not None:
+        return []
+    try:
+        entries = sorted(locations.python_dir(environ).iterdir())
+    except OSError:
+        return []
+    prefix = f"{target.implementation}-"
+    infix = f"-{target.platform}-"
+    return [
+        entry.name
+        for entry in entries
+        if entry.name.startswith(prefix)
+        and infix in entry.name
+        and entry.name != receipt.install_dir_name(target)
+        and receipt.read_receipt(entry) is not None
+    ]
+
+
+# tree ---------------------------------------------------------------------------------------
+
+
+def _record_digest(entries: list[receipt.RecordEntry]) -> str:
+    return hashlib.sha256(receipt.format_record(entries).encode("utf-8")).hexdigest()
+
+
+def _reinstall_command(into: Path | None) -> str:
+    return "pylock sync --reinstall" + (f" --into {into}" if into is not None else "")
+
+
+def _check_tree(install_dir: Path, found: receipt.Receipt, into: Path | None) -> CheckResult:
+    """Re-hash the installed tree once and compare with the digest the install recorded."""
+    name = "tree"
+    fix = f"run `{_reinstall_command(into)}`"
+    data: dict[str, object] = {
+        "install_dir": str(install_dir),
+        "added": [],
+        "removed": [],
+        "modified": [],
+    }
+    try:
+        current = receipt.scan_tree(install_dir)
+    except OSError as exc:
+        summary = f"cannot read the installed tree at {install_dir}: {exc}."
+        return CheckResult(name, "error", summary, (), data, EXIT_EXTERNAL)
+    data["files"] = len(current)
+    if _record_digest(current) == found.tree_digest:
+        summary = f"{len(current)} installed files match the receipt's tree digest."
+        return CheckResult(name, "pass", summary, (), data)
+
+    try:
+        recorded = receipt.read_record(install_dir)
+    except (OSError, ValueError, PylockError) as exc:
+        summary = (
+            f"the installed tree at {install_dir} does not match the receipt's tree digest, and "
+            f"its RECORD cannot be read to say how ({exc}); {fix}."
+        )
+        return CheckResult(name, "fail", summary, (), data, EXIT_FAILED)
+
+    old = {entry.path: entry for entry in recorded}
+    new = {entry.path: entry for entry in current}
+    added = sorted(new.keys() - old.keys())
+    removed = sorted(old.keys() - new.keys())
+    modified = sorted(
+        path
+        for path in new.keys() & old.keys()
+        if (new[path].digest, new[path].mode) != (old[path].digest, old[path].mode)
+    )
+    data.update(added=added, removed=removed, modified=modified)
+    changes = [
+        *(("added", p) for p in added),
+        *(("removed", p) for p in removed),
+        *(("modified", p) for p in modified),
+    ]
+    changes.sort(key=lambda change: change[1])
+    details = [f"{kind:<8}  {path}" for kind, path in changes[:MAX_LISTED]]
+    if len(changes) > MAX_LISTED:
+        details.append(f"... and {len(changes) - MAX_LISTED} more")
+    if not changes:
+        # The files agree with RECORD, so RECORD itself no longer matches the receipt.
+        details.append("RECORD was changed after installation (its digest is not the receipt's)")
+    counts = f"{len(added)} added, {len(removed)} removed, {len(modified)} modified"
+    summary = f"the installed tree at {install_dir} was changed ({counts}); {fix}."
+    return CheckResult(name, "fail", summary, tuple(details), data, EXIT_FAILED)
+
+
+# remote -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RemoteOutcome:
+    platform: str
+    url: str
+    status: Status  # pass | fail | error
+    message: str
+    size: int | None = None  # bytes seen (None when the body was not read)
+    sha256: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "platform": self.platform,
+            "url": self.url,
+            "status": self.status,
+            "message": self.message,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+def _check_remote(lock: Lock, mirror: str | None, options: CheckOptions) -> CheckResult:
+    """Stream every target's archive and compare size and sha256; nothing is stored."""
+    name = "remote"
+    data: dict[str, object] = {"mirror": mirror, "targets": []}
+    if options.offline:
+        summary = (
+            "--remote needs the network, but offline mode is on; drop --offline "
+            "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
+        )
+        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
+    if not lock.targets:
+        return CheckResult(name, "skip", "python.lock has no targets to verify.", (), data)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pylock.download import source_url
+    from pylock.http import HttpPolicy, make_client
+
+    policy = options.http_policy or HttpPolicy()
+    with (
+        make_client(policy) as client,
+        ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,
+    ):
+
+        def verify(target: Target) -> _RemoteOutcome:
+            try:
+                url = source_url(target, mirror)
+            except (PylockError, ValueError) as exc:
+                return _RemoteOutcome(target.platform, target.url, "error", str(exc))
+            return _verify_remote(client, policy, target, url)
+
+        outcomes = list(pool.map(verify, lock.targets))
+
+    data["targets"] = [o.to_json() for o in outcomes]
+    details = tuple(f"{o.status:<5}  {o.platform}: {o.message}" for o in outcomes)
+    failed = [o for o in outcomes if o.status == "fail"]
+    errors = [o for o in outcomes if o.status == "error"]
+    where = f"the mirror {mirror}" if mirror else "the locked URLs"
+    if failed:
+        summary = (
+            f"{len(failed)} of {len(outcomes)} archives from {where} do not match python.lock: "
+            "a different file is being served. Check the mirror, or review the release and "
+            "re-lock with `pylock lock --upgrade`."
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+    if errors:
+        summary = (
+            f"{len(errors)} of {len(outcomes)} archives could not be fetched from {where}; "
+            "check the network (HTTPS_PROXY) and the URLs, then try again."
+        )
+        return CheckResult(name, "error", summary, details, data, EXIT_EXTERNAL)
+    summary = f"all {len(outcomes)} archives from {where} match their locked size and sha256."
+    return CheckResult(name, "pass", summary, details, data)
+
+
+def _verify_remote(
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str
+) -> _RemoteOutcome:
+    """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file" or len(scheme) <= 1:
+        path = Path(url2pathname(parts.path)) if scheme == "file" else Path(url)
+        try:
+            with path.open("rb") as stream:
+                digest, size = _hash_chunks(iter(lambda: stream.read(_CHUNK), b""), target.size)
+        except OSError as exc:
+            message = f"cannot read {path}: {exc.strerror or exc}"
+            return _RemoteOutcome(target.platform, url, "error", message)
+        return _compare(target, url, digest, size)
+    if scheme not in ("http", "https"):
+        message = f"cannot fetch {url}: only https, http and file URLs are supported"
+        return _RemoteOutcome(target.platform, url, "error", message)
+    return _stream_remote(client, policy, target, url)
+
+
+def _stream_remote(
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str
+) -> _RemoteOutcome:
+    import httpx
+
+    from pylock.http import open_stream
+
+    platform = target.platform
+    try:
+        with open_stream(
+            client, url, policy=policy, headers={"Accept-Encoding": "identity"}
+        ) as response:
+            if response.status_code != 200:
+                status = f"{response.status_code} {response.reason_phrase}".strip()
+                return _RemoteOutcome(platform, url, "error", f"{url} answered HTTP {status}")
+            declared = response.headers.get("content-length")
+            encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+            if (
+                not encoded
+                and declared is not None
+                and declared.isdigit()
+                and int(declared) != target.size
+            ):
+                message = f"the server announces {declared} bytes, python.lock says {target.size}"
+                return _RemoteOutcome(platform, url, "fail", message, size=int(declared))
+            digest, size = _hash_chunks(response.iter_bytes(_CHUNK), target.size)
+    except PylockError as exc:
+        return _RemoteOutcome(platform, url, "error", exc.message)
+    except httpx.HTTPError as exc:
+        message = f"the transfer from {url} failed: {exc.__class__.__name__}: {exc}"
+        return _RemoteOutcome(platform, url, "error", message)
+    return _compare(target, url, digest, size)
+
+
+def _hash_chunks(chunks: Iterable[bytes], limit: int) -> tuple[str | None, int]:
+    """sha256 and byte count; stops (digest None) once past ``limit``: already a mismatch."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            return None, size
+        digest.update(chunk)
+    return digest.hexdigest(), size
+
+
+def _compare(target: Target, url: str, digest: str | None, size: int) -> _RemoteOutcome:
+    platform = target.platform
+    if digest is None:
+        message = f"more than {target.size} bytes served, python.lock says {target.size}"
+        return _RemoteOutcome(platform, url, "fail", message, size=size)
+    if size != target.size:
+        message = f"{size} bytes served, python.lock says {target.size}"
+        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
+    if digest != target.sha256.lower():
+        message = f"sha256 {digest} served, python.lock says {target.sha256}"
+        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
+    message = f"{size} bytes, sha256 {digest[:12]}… as locked"
+    return _RemoteOutcome(platform, url, "pass", message, size=size, sha256=digest)
