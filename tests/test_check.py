@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pylock import lockfile
+from pylock import lockfile, receipt
 from pylock.check import CHECK_NAMES, CheckOptions, CheckReport, run_checks
 from pylock.http import HttpPolicy
 from pylock.lockfile import Lock, LockedManifest, Target
+from pylock.platforms import host_platform
 
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"
 TRIPLES = {
@@ -642,3 +643,139 @@ def test_remote_reads_file_urls(project: Path, environ: dict[str, str], tmp_path
     missing.unlink()
     remote = check(project, environ, remote=True).get("remote")
     assert remote.status == "error" and remote.exit_code == 3
+
+
+# --- installed ----------------------------------------------------------------------------------
+
+
+def fake_install(install_dir: Path, target: Target, interpreter: str = "bin/python3.12") -> None:
+    """What a sync leaves for the installed check: the interpreter file and a receipt."""
+    (install_dir / interpreter).parent.mkdir(parents=True, exist_ok=True)
+    (install_dir / interpreter).write_bytes(b"#!interpreter\n")
+    receipt.write_receipt(
+        install_dir,
+        receipt.Receipt(
+            target=target,
+            pylock_version="0.1.0",
+            installed_at="2025-01-02T03:04:05Z",
+            tree_digest="0" * 64,
+            interpreter=interpreter,
+        ),
+    )
+
+
+def default_dir(environ: Mapping[str, str], target: Target) -> Path:
+    return Path(environ["PYLOCK_PYTHON_DIR"]) / receipt.install_dir_name(target)
+
+
+def test_installed_passes_when_the_receipt_names_the_locked_archive(
+    project: Path, environ: dict[str, str]
+) -> None:
+    target = make_target("linux-x86_64-gnu")
+    fake_install(default_dir(environ, target), target)
+    report = check(project, environ, platform="linux-x86_64-gnu", installed_required=True)
+    installed = report.get("installed")
+    assert installed.status == "pass", installed
+    assert installed.data["install_dir"] == str(default_dir(environ, target))
+    assert report.exit_code == 0
+
+
+def test_platform_option_takes_a_triple_too(project: Path, environ: dict[str, str]) -> None:
+    target = make_target("macos-aarch64-none")
+    fake_install(default_dir(environ, target), target)
+    report = check(project, environ, platform="aarch64-apple-darwin")
+    assert report.get("installed").status == "pass"
+    assert report.get("installed").data["platform"] == "macos-aarch64-none"
+
+
+def test_a_receipt_from_another_build_fails_naming_each_field(
+    project: Path, environ: dict[str, str], tmp_path: Path
+) -> None:
+    into = tmp_path / "opt-python"
+    older = make_target("linux-x86_64-gnu", version="3.12.7", build="20241016", content=b"old")
+    fake_install(into, older)
+    report = check(project, environ, platform="linux-x86_64-gnu", into=into)
+    installed = report.get("installed")
+    assert installed.status == "fail" and report.exit_code == 1
+    locked = make_target("linux-x86_64-gnu")
+    assert installed.details == (
+        f"url: {older.url} (installed) != {locked.url} (locked)",
+        f"sha256: {older.sha256} (installed) != {locked.sha256} (locked)",
+        "build: 20241016 (installed) != 20241219 (locked)",
+        "version: 3.12.7 (installed) != 3.12.8 (locked)",
+    )
+    assert [m["field"] for m in installed.data["mismatches"]] == [  # type: ignore[attr-defined]
+        "url",
+        "sha256",
+        "build",
+        "version",
+    ]
+    assert f"pylock sync --reinstall --into {into}" in installed.summary
+
+
+def test_a_receipt_for_another_platform_fails(
+    project: Path, environ: dict[str, str], tmp_path: Path
+) -> None:
+    into = tmp_path / "opt-python"
+    fake_install(into, make_target("macos-aarch64-none"))
+    installed = check(project, environ, platform="linux-x86_64-gnu", into=into).get("installed")
+    assert installed.status == "fail"
+    fields = [m["field"] for m in installed.data["mismatches"]]  # type: ignore[attr-defined]
+    assert fields == ["url", "sha256", "platform"]
+
+
+def test_not_installed_skips_unless_required(project: Path, environ: dict[str, str]) -> None:
+    relaxed = check(project, environ, platform="linux-x86_64-gnu")
+    assert relaxed.get("installed").status == "skip"
+    assert "pylock sync" in relaxed.get("installed").summary
+    assert relaxed.exit_code == 0
+    strict = check(project, environ, platform="linux-x86_64-gnu", installed_required=True)
+    assert strict.get("installed").status == "fail"
+    assert "not installed" in strict.get("installed").summary
+    assert strict.exit_code == 1
+
+
+def test_not_installed_mentions_other_builds_for_the_platform(
+    project: Path, environ: dict[str, str]
+) -> None:
+    older = make_target("linux-x86_64-gnu", version="3.12.7", build="20241016", content=b"old")
+    fake_install(default_dir(environ, older), older)
+    other_platform = make_target("windows-x86_64-none", content=b"win")
+    fake_install(default_dir(environ, other_platform), other_platform)
+    installed = check(project, environ, platform="linux-x86_64-gnu").get("installed")
+    assert installed.status == "skip"
+    assert installed.details == (
+        f"another build is installed for linux-x86_64-gnu: {receipt.install_dir_name(older)}",
+    )
+
+
+def test_no_lock_target_for_the_platform(project: Path, environ: dict[str, str]) -> None:
+    relaxed = check(project, environ, platform="linux-aarch64-gnu").get("installed")
+    assert relaxed.status == "skip"
+    assert "pylock lock --platform linux-aarch64-gnu" in relaxed.summary
+    strict = check(project, environ, platform="linux-aarch64-gnu", installed_required=True)
+    assert strict.get("installed").status == "fail" and strict.exit_code == 1
+
+
+def test_host_platform_is_the_default(project: Path, environ: dict[str, str]) -> None:
+    host = host_platform().key
+    report = check(project, environ)
+    assert report.get("installed").data["platform"] == host
+
+
+def test_unknown_platform_option_is_an_input_error(project: Path, environ: dict[str, str]) -> None:
+    report = check(project, environ, platform="linux-x86_64-glibc")
+    installed = report.get("installed")
+    assert installed.status == "error" and installed.exit_code == 2
+    assert "linux-x86_64-gnu" in installed.summary  # the suggestion
+    assert report.exit_code == 2
+
+
+def test_installed_with_a_missing_interpreter_fails(project: Path, environ: dict[str, str]) -> None:
+    target = make_target("linux-x86_64-gnu")
+    install_dir = default_dir(environ, target)
+    fake_install(install_dir, target)
+    (install_dir / "bin" / "python3.12").unlink()
+    installed = check(project, environ, platform="linux-x86_64-gnu").get("installed")
+    assert installed.status == "fail"
+    assert "bin/python3.12" in installed.summary and "is missing" in installed.summary

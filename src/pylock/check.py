@@ -378,8 +378,13 @@ def _other_installs(target: Target, into: Path | None, environ: Mapping[str, str
 # tree ---------------------------------------------------------------------------------------
 
 
-def _record_digest(entries: list[receipt.RecordEntry]) -> str:
-    return hashlib.sha256(receipt.format_record(entries).encode("utf-8")).hexdigest()
+def _tree_digest(entries: list[receipt.RecordEntry]) -> str | None:
+    """The digest RECORD would have for ``entries``; None when no RECORD can hold them (a path
+    with a tab or newline was added), which can only mean the tree changed."""
+    try:
+        return receipt.record_digest(receipt.format_record(entries))
+    except ValueError:
+        return None
 
 
 def _reinstall_command(into: Path | None) -> str:
@@ -398,11 +403,13 @@ def _check_tree(install_dir: Path, found: receipt.Receipt, into: Path | None) ->
     }
     try:
         current = receipt.scan_tree(install_dir)
+    except PylockError as exc:
+        return CheckResult(name, "error", str(exc), (), data, exc.exit_code)
     except OSError as exc:
         summary = f"cannot read the installed tree at {install_dir}: {exc}."
         return CheckResult(name, "error", summary, (), data, EXIT_EXTERNAL)
     data["files"] = len(current)
-    if _record_digest(current) == found.tree_digest:
+    if _tree_digest(current) == found.tree_digest:
         summary = f"{len(current)} installed files match the receipt's tree digest."
         return CheckResult(name, "pass", summary, (), data)
 
@@ -434,9 +441,13 @@ def _check_tree(install_dir: Path, found: receipt.Receipt, into: Path | None) ->
     details = [f"{kind:<8}  {path}" for kind, path in changes[:MAX_LISTED]]
     if len(changes) > MAX_LISTED:
         details.append(f"... and {len(changes) - MAX_LISTED} more")
-    if not changes:
-        # The files agree with RECORD, so RECORD itself no longer matches the receipt.
-        details.append("RECORD was changed after installation (its digest is not the receipt's)")
+    if _tree_digest(recorded) != found.tree_digest:
+        # The paths above were found against a RECORD that is itself not the one installed.
+        details.insert(
+            0,
+            "RECORD was changed after installation (its digest is not the receipt's)"
+            + (", so more may have changed than listed" if changes else ""),
+        )
     counts = f"{len(added)} added, {len(removed)} removed, {len(modified)} modified"
     summary = f"the installed tree at {install_dir} was changed ({counts}); {fix}."
     return CheckResult(name, "fail", summary, tuple(details), data, EXIT_FAILED)
