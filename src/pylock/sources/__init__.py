@@ -8,14 +8,18 @@ answer is certain; a pinned build asks the source for that one release only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
 from pylock.artifacts import Artifact
+from pylock.errors import InputError
 from pylock.http import HttpCache, HttpPolicy
 from pylock.platforms import Platform
 
@@ -56,8 +60,74 @@ class SourceContext:
     base_dir: Path  # relative catalog/mirror paths are read relative to the project
 
 
+_FORMS = (
+    "github (the python-build-standalone releases on GitHub)",
+    "github:<repository API URL> (e.g. github:https://api.github.com/repos/OWNER/REPO)",
+    "catalog:<URL or path> (uv's download-metadata.json format)",
+    "mirror:<URL or path> (laid out as {base}/{build}/{asset} with a SHA256SUMS per build)",
+    "a bare URL or path (a catalog when it ends in .json, else a mirror)",
+)
+_BARE_SCHEMES = ("http://", "https://", "file:")
+_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _bad_spec(spec: str, where: str, why: str, suggestion: str = "") -> InputError:
+    place = f"{where}: " if where else ""
+    return InputError(
+        f"{place}{spec!r} is not a source: {why}.",
+        hint=f"{suggestion}Valid forms: " + "; ".join(_FORMS) + ".",
+    )
+
+
+def github_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """``GITHUB_TOKEN``, else ``GH_TOKEN`` (the gh CLI's name), if set and not blank."""
+    env = os.environ if environ is None else environ
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        if value := env.get(name, "").strip():
+            return value
+    return None
+
+
 def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source:
     """A Source from its spelling (DESIGN "Sources, spelled"): ``github``, ``github:<api url>``,
     ``catalog:<url or path>``, ``mirror:<url or path>``; a bare value is a catalog when it ends
-    in ``.json``, else a mirror. An unknown spelling -> InputError naming ``where``."""
-    raise NotImplementedError
+    in ``.json``, else a mirror. An unknown spelling -> InputError naming ``where``.
+
+    Opening does no I/O: a source reads nothing until its releases are asked for, so a lock
+    that already satisfies the manifest never touches the network.
+    """
+    from pylock.sources.catalog import CatalogSource
+    from pylock.sources.github import GitHubSource
+    from pylock.sources.mirror import MirrorSource
+
+    value = spec.strip()
+    if not value:
+        raise _bad_spec(spec, where, "it is empty")
+    if value == "github":
+        return GitHubSource(DEFAULT_GITHUB_API, context, token=github_token())
+    kind, colon, rest = value.partition(":")
+    rest = rest.strip()
+    if colon and kind in ("github", "catalog", "mirror"):
+        if not rest:
+            raise _bad_spec(spec, where, f"nothing follows {kind}:")
+        if kind == "catalog":
+            return CatalogSource(rest, context)
+        if kind == "mirror":
+            return MirrorSource(rest, context)
+        parts = urlsplit(rest)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            suggestion = ""
+            if re.fullmatch(r"[\w.-]+/[\w.-]+", rest):
+                suggestion = f"Did you mean github:https://api.github.com/repos/{rest}? "
+            raise _bad_spec(
+                spec, where, "github: must be followed by an http(s) API URL", suggestion
+            )
+        return GitHubSource(rest, context, token=github_token())
+    prefix = _PREFIX.match(value)
+    is_drive = re.match(r"[A-Za-z]:[\\/]", value) is not None  # C:\pbs on Windows
+    if prefix and not is_drive and not value.lower().startswith(_BARE_SCHEMES):
+        raise _bad_spec(spec, where, f"unknown prefix {prefix.group(1)!r}")
+    is_url = value.lower().startswith(_BARE_SCHEMES)
+    if (urlsplit(value).path if is_url else value).lower().endswith(".json"):
+        return CatalogSource(value, context)
+    return MirrorSource(value, context)

@@ -1,0 +1,123 @@
+"""Plumbing shared by the sources: fetching small documents, reading SHA256SUMS, locations.
+
+Kept apart from ``pylock.sources`` so the source modules can import it without importing each
+other (``open_source`` imports them lazily).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from pylock.errors import ExternalError
+from pylock.http import Document, fetch_document
+from pylock.platforms import Platform
+from pylock.sources import SourceContext
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+BUILD_TAG = re.compile(r"\d{8}")
+
+
+def normalise_sha256(value: str) -> str | None:
+    """64 lowercase hex, or None when ``value`` is not a sha256 at all."""
+    value = value.strip()
+    return value.lower() if _HEX64.fullmatch(value) else None
+
+
+def parse_sha256sums(text: str) -> dict[str, str]:
+    """``{asset name: sha256}`` from ``sha256sum`` output (FORMAT.md §2.1).
+
+    Lines are ``<hex>  <name>``; a binary-mode ``*name`` is tolerated and ``%2B`` is read as
+    ``+``, as the Astral parsers do. Lines that are not a checksum are ignored rather than
+    fatal: a checksum we cannot read only makes that one asset unlockable.
+    """
+    sums: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.strip().split(None, 1)
+        if len(parts) != 2:
+            continue
+        digest = normalise_sha256(parts[0])
+        name = unquote(parts[1].strip().lstrip("*"))
+        if digest is not None and name:
+            sums[name] = digest
+    return sums
+
+
+def wanted(platform: Platform, platforms: frozenset[Platform] | None) -> bool:
+    """The ``platforms`` hint: None means every platform."""
+    return platforms is None or platform in platforms
+
+
+def fetch(
+    context: SourceContext,
+    url: str,
+    *,
+    source: str,
+    headers: Mapping[str, str] | None = None,
+) -> Document:
+    """A small document through the HTTP cache; unreachable -> ExternalError naming the source.
+
+    Any status is returned: what a 404 means depends on the document.
+    """
+    try:
+        return fetch_document(
+            context.client, url, cache=context.cache, policy=context.policy, headers=headers
+        )
+    except ExternalError as exc:
+        raise ExternalError(f"Source {source}: {exc.message}", hint=exc.hint) from exc
+    except httpx.InvalidURL as exc:
+        raise ExternalError(
+            f"Source {source}: cannot fetch {url!r}: {exc}.",
+            hint="Check the source URL.",
+        ) from exc
+
+
+def status_error(source: str, doc: Document, what: str) -> ExternalError:
+    """The error for a status a document should not have (after retries, for 5xx)."""
+    reason = httpx.codes.get_reason_phrase(doc.status)
+    retried = " (after retries)" if doc.status >= 500 else ""
+    return ExternalError(
+        f"Source {source}: fetching {what} at {doc.url} failed with HTTP {doc.status} "
+        f"{reason}{retried}.",
+        hint="Check that the source URL is right and the server is up, then try again.",
+    )
+
+
+def fetch_sha256sums(context: SourceContext, url: str, *, source: str) -> dict[str, str] | None:
+    """A release's SHA256SUMS; None when the server has none (404/410)."""
+    doc = fetch(context, url, source=source)
+    if doc.status in (404, 410):
+        return None
+    if doc.status != 200:
+        raise status_error(source, doc, "SHA256SUMS")
+    return parse_sha256sums(doc.body.decode("utf-8", errors="replace"))
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a catalog or mirror lives: exactly one of ``url`` and ``path`` is set."""
+
+    url: str | None = None
+    path: Path | None = None
+
+    def __str__(self) -> str:
+        return self.url if self.url is not None else str(self.path)
+
+
+def locate(value: str, base_dir: Path) -> Location:
+    """An http(s) URL stays a URL; ``file:`` URLs and paths become paths, relative ones read
+    relative to the project (``base_dir``), so a manifest means the same from any cwd."""
+    lowered = value.lower()
+    if lowered.startswith(("http://", "https://")):
+        return Location(url=value)
+    if lowered.startswith("file:"):
+        path = Path(url2pathname(urlsplit(value).path))
+    else:
+        path = Path(value).expanduser()
+    return Location(path=path if path.is_absolute() else base_dir / path)

@@ -1,0 +1,172 @@
+"""A mirror laid out as ``{base}/{build}/{asset}`` with ``{base}/{build}/SHA256SUMS``.
+
+This is the layout of GitHub's download URLs, so a company mirror is usually a copy of some
+``releases/download/<tag>/`` directories. Builds are discovered from the directory itself (a
+local path) or from the HTML index at ``{base}/`` that every static file server produces
+(nginx, Apache, Artifactory, ``python -m http.server``); a pinned build needs no index at all.
+Each build's SHA256SUMS names its assets and their checksums; a build without one is not a
+release of this mirror (a half-copied directory), so it is passed over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote, urljoin, urlsplit
+
+from pylock.artifacts import Artifact, parse_asset_name
+from pylock.errors import ExternalError, InputError
+from pylock.platforms import Platform
+from pylock.sources import Release, SourceContext
+from pylock.sources._common import (
+    BUILD_TAG,
+    fetch,
+    fetch_sha256sums,
+    locate,
+    parse_sha256sums,
+    status_error,
+    wanted,
+)
+
+_CHILD_BUILD = re.compile(r"(\d{8})/?")
+
+
+class _Links(HTMLParser):
+    """Collects every ``<a href>`` of a directory index."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs.extend(value for name, value in attrs if name == "href" and value)
+
+
+def builds_in_listing(html: str, listing_url: str) -> list[str]:
+    """Build tags linked from a directory index, newest first.
+
+    Links are resolved against the index URL and kept only when they name a direct child
+    ``YYYYMMDD/`` of it, so parent links, sort links (``?C=M;O=A``) and absolute links to other
+    places are ignored whatever the server's style.
+    """
+    parser = _Links()
+    parser.feed(html)
+    parser.close()
+    base = urlsplit(listing_url)
+    builds: set[str] = set()
+    for href in parser.hrefs:
+        target = urlsplit(urljoin(listing_url, href))
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc) or target.query:
+            continue
+        if not target.path.startswith(base.path):
+            continue
+        match = _CHILD_BUILD.fullmatch(target.path[len(base.path) :])
+        if match:
+            builds.add(match.group(1))
+    return sorted(builds, reverse=True)
+
+
+class MirrorSource:
+    """Releases from a local directory or an HTTP(S) mirror."""
+
+    def __init__(self, location: str, context: SourceContext) -> None:
+        self.description = f"mirror:{location}"
+        self.location = locate(location, context.base_dir)
+        self._context = context
+
+    def releases(
+        self, *, build: str | None = None, platforms: frozenset[Platform] | None = None
+    ) -> Iterator[Release]:
+        if self.location.path is not None:
+            return self._dir_releases(self.location.path, build, platforms)
+        assert self.location.url is not None
+        return self._url_releases(self.location.url.rstrip("/"), build, platforms)
+
+    # --- a directory ---------------------------------------------------------------------
+
+    def _dir_releases(
+        self, base: Path, build: str | None, platforms: frozenset[Platform] | None
+    ) -> Iterator[Release]:
+        if not base.is_dir():
+            raise InputError(
+                f"Source {self.description}: there is no mirror directory at {base}.",
+                hint="Check the path; relative paths are read from the project directory.",
+            )
+        if build is not None:
+            builds = [build] if (base / build).is_dir() else []
+        else:
+            try:
+                names = [p.name for p in base.iterdir() if p.is_dir()]
+            except OSError as exc:
+                raise ExternalError(
+                    f"Source {self.description}: cannot list {base}: {exc.strerror or exc}.",
+                    hint="Check the directory's permissions.",
+                ) from exc
+            builds = sorted((n for n in names if BUILD_TAG.fullmatch(n)), reverse=True)
+        for tag in builds:
+            release = self._dir_release(base / tag, tag, platforms)
+            if release is not None:
+                yield release
+
+    def _dir_release(
+        self, directory: Path, tag: str, platforms: frozenset[Platform] | None
+    ) -> Release | None:
+        try:
+            text = (directory / "SHA256SUMS").read_text("utf-8", errors="replace")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ExternalError(
+                f"Source {self.description}: cannot read {directory / 'SHA256SUMS'}: "
+                f"{exc.strerror or exc}.",
+                hint="Check the file's permissions.",
+            ) from exc
+        artifacts: list[Artifact] = []
+        for name, sha256 in parse_sha256sums(text).items():
+            asset = parse_asset_name(name, build=tag)
+            if asset is None or not wanted(asset.platform, platforms):
+                continue
+            path = directory / name
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue  # listed upstream but not copied to this mirror
+            artifacts.append(Artifact(asset, path.resolve().as_uri(), sha256, size))
+        return Release(tag, tuple(artifacts))
+
+    # --- a URL ---------------------------------------------------------------------------
+
+    def _url_releases(
+        self, base: str, build: str | None, platforms: frozenset[Platform] | None
+    ) -> Iterator[Release]:
+        builds = [build] if build is not None else self._listed_builds(base)
+        for tag in builds:
+            sums = fetch_sha256sums(
+                self._context, f"{base}/{quote(tag, safe='')}/SHA256SUMS", source=self.description
+            )
+            if sums is None:
+                continue
+            artifacts: list[Artifact] = []
+            for name, sha256 in sums.items():
+                asset = parse_asset_name(name, build=tag)
+                if asset is not None and wanted(asset.platform, platforms):
+                    url = f"{base}/{quote(tag, safe='')}/{quote(name, safe='')}"
+                    artifacts.append(Artifact(asset, url, sha256, None))
+            yield Release(tag, tuple(artifacts))
+
+    def _listed_builds(self, base: str) -> list[str]:
+        listing = base + "/"
+        doc = fetch(self._context, listing, source=self.description)
+        if doc.status in (403, 404):
+            raise ExternalError(
+                f"Source {self.description}: {listing} answered HTTP {doc.status}, so the "
+                "mirror's builds cannot be listed.",
+                hint='Pin a build (build = "YYYYMMDD" in [tool.pylock], or --build), or enable '
+                "directory listings on the mirror.",
+            )
+        if doc.status != 200:
+            raise status_error(self.description, doc, "the mirror's directory listing")
+        return builds_in_listing(doc.body.decode("utf-8", errors="replace"), listing)
