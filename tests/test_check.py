@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from pylock import lockfile, receipt
+import archives
+from pylock import install, lockfile, receipt
 from pylock.check import CHECK_NAMES, CheckOptions, CheckReport, run_checks
 from pylock.http import HttpPolicy
 from pylock.lockfile import Lock, LockedManifest, Target
@@ -779,3 +780,144 @@ def test_installed_with_a_missing_interpreter_fails(project: Path, environ: dict
     installed = check(project, environ, platform="linux-x86_64-gnu").get("installed")
     assert installed.status == "fail"
     assert "bin/python3.12" in installed.summary and "is missing" in installed.summary
+
+
+def test_pylock_offline_in_the_environment_refuses_remote(
+    project: Path, environ: dict[str, str]
+) -> None:
+    report = check(project, {**environ, "PYLOCK_OFFLINE": "1"}, remote=True)
+    assert report.get("remote").status == "error"
+    assert "PYLOCK_OFFLINE" in report.get("remote").summary
+    # The other checks never need the network, so offline mode does not affect them.
+    assert check(project, {**environ, "PYLOCK_OFFLINE": "1"}).exit_code == 0
+
+
+# --- tree (--deep) ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def installed_project(project: Path, environ: dict[str, str], tmp_path: Path) -> tuple[Path, Path]:
+    """A project locking one synthetic archive for linux-x86_64-gnu, installed by install.py."""
+    archive = tmp_path / "archive.tar.gz"
+    data = archives.build_pbs_archive(archive, version="3.12.8", flavor="install_only")
+    target = archives.make_target(data, platform="linux-x86_64-gnu", flavor="install_only")
+    (project / "python.lock").write_text(lockfile.dumps(make_lock([target])), "utf-8")
+    set_manifest(project, python="3.12", platforms=["linux-x86_64-gnu"])
+    install_dir = default_dir(environ, target)
+    install.install_archive(archive, target, install_dir, run_interpreter=False)
+    return project, install_dir
+
+
+def deep_check(project_dir: Path, environ: Mapping[str, str], **options: Any) -> CheckReport:
+    return check(
+        project_dir,
+        environ,
+        platform="linux-x86_64-gnu",
+        installed_required=True,
+        deep=True,
+        **options,
+    )
+
+
+def test_an_untouched_install_passes_the_deep_check(
+    installed_project: tuple[Path, Path], environ: dict[str, str]
+) -> None:
+    project_dir, install_dir = installed_project
+    # The interpreter writes bytecode caches as it runs: they are not part of the tree.
+    cache = install_dir / "lib" / "python3.12" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "new.cpython-312.pyc").write_bytes(b"bytecode")
+    report = deep_check(project_dir, environ)
+    assert report.get("installed").status == "pass", report.get("installed")
+    tree = report.get("tree")
+    assert tree.status == "pass", tree
+    assert isinstance(tree.data["files"], int) and tree.data["files"] > 5
+    assert report.exit_code == 0
+
+
+def test_deep_check_lists_exactly_the_added_removed_and_modified_paths(
+    installed_project: tuple[Path, Path], environ: dict[str, str]
+) -> None:
+    project_dir, install_dir = installed_project
+    (install_dir / "lib/python3.12/os.py").write_text("import evil\n", "utf-8")
+    (install_dir / "lib/python3.12/evil.py").write_text("print('hi')\n", "utf-8")
+    (install_dir / "include/python3.12/Python.h").unlink()
+    report = deep_check(project_dir, environ)
+    tree = report.get("tree")
+    assert tree.status == "fail" and report.exit_code == 1
+    assert report.get("installed").status == "pass"  # the receipt itself still matches
+    assert tree.data["added"] == ["lib/python3.12/evil.py"]
+    assert tree.data["removed"] == ["include/python3.12/Python.h"]
+    assert tree.data["modified"] == ["lib/python3.12/os.py"]
+    assert tree.details == (
+        "removed   include/python3.12/Python.h",
+        "added     lib/python3.12/evil.py",
+        "modified  lib/python3.12/os.py",
+    )
+    assert "1 added, 1 removed, 1 modified" in tree.summary
+    assert "pylock sync --reinstall" in tree.summary
+
+
+def test_deep_check_sees_mode_and_symlink_changes(
+    installed_project: tuple[Path, Path], environ: dict[str, str]
+) -> None:
+    project_dir, install_dir = installed_project
+    (install_dir / "lib/python3.12/os.py").chmod(0o777)
+    link = install_dir / "bin/python3"
+    link.unlink()
+    link.symlink_to("idle3.12")
+    tree = deep_check(project_dir, environ).get("tree")
+    assert tree.status == "fail"
+    assert tree.data["modified"] == ["bin/python3", "lib/python3.12/os.py"]
+    assert tree.data["added"] == [] and tree.data["removed"] == []
+
+
+def test_deep_check_lists_twenty_paths_and_counts_the_rest(
+    installed_project: tuple[Path, Path], environ: dict[str, str]
+) -> None:
+    project_dir, install_dir = installed_project
+    for index in range(25):
+        (install_dir / f"share/added-{index:02d}.txt").write_text("x", "utf-8")
+    tree = deep_check(project_dir, environ).get("tree")
+    assert tree.status == "fail"
+    assert len(tree.details) == 21
+    assert tree.details[0] == "added     share/added-00.txt"
+    assert tree.details[19] == "added     share/added-19.txt"
+    assert tree.details[20] == "... and 5 more"
+    assert len(tree.data["added"]) == 25  # type: ignore[arg-type]  # JSON keeps the full list
+
+
+def test_deep_check_notices_a_rewritten_record(
+    installed_project: tuple[Path, Path], environ: dict[str, str]
+) -> None:
+    """Changing a file and "fixing" RECORD to match does not fool the receipt's digest."""
+    project_dir, install_dir = installed_project
+    (install_dir / "lib/python3.12/os.py").write_text("import evil\n", "utf-8")
+    record = install_dir / receipt.META_DIR / receipt.RECORD_NAME
+    record.write_text(receipt.format_record(receipt.scan_tree(install_dir)), "utf-8")
+    tree = deep_check(project_dir, environ).get("tree")
+    assert tree.status == "fail"
+    assert tree.details == (
+        "RECORD was changed after installation (its digest is not the receipt's)",
+    )
+
+
+def test_deep_check_with_into(project: Path, environ: dict[str, str], tmp_path: Path) -> None:
+    archive = tmp_path / "archive.tar.gz"
+    data = archives.build_pbs_archive(archive, version="3.12.8", flavor="install_only")
+    target = archives.make_target(data, platform="linux-x86_64-gnu", flavor="install_only")
+    (project / "python.lock").write_text(lockfile.dumps(make_lock([target])), "utf-8")
+    set_manifest(project, python="3.12", platforms=["linux-x86_64-gnu"])
+    into = tmp_path / "opt" / "python"
+    install.install_archive(archive, target, into, run_interpreter=False)
+    assert deep_check(project, environ, into=into).exit_code == 0
+    (into / "lib/python3.12/os.py").unlink()
+    tree = deep_check(project, environ, into=into).get("tree")
+    assert tree.status == "fail" and tree.data["removed"] == ["lib/python3.12/os.py"]
+    assert f"pylock sync --reinstall --into {into}" in tree.summary
+
+
+def test_deep_check_skips_without_an_install(project: Path, environ: dict[str, str]) -> None:
+    report = check(project, environ, platform="linux-x86_64-gnu", deep=True)
+    assert report.get("tree").status == "skip"
+    assert report.exit_code == 0

@@ -188,7 +188,7 @@ def run_checks(
         mirror = options.mirror or environ.get("PYLOCK_MIRROR") or None
         if mirror is None and manifest_obj is not None:
             mirror = manifest_obj.mirror
-        results.append(_check_remote(lock, mirror, options))
+        results.append(_check_remote(lock, mirror, options, environ))
     return CheckReport(tuple(results))
 
 
@@ -476,11 +476,17 @@ class _RemoteOutcome:
         }
 
 
-def _check_remote(lock: Lock, mirror: str | None, options: CheckOptions) -> CheckResult:
+def _env_flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _check_remote(
+    lock: Lock, mirror: str | None, options: CheckOptions, environ: Mapping[str, str]
+) -> CheckResult:
     """Stream every target's archive and compare size and sha256; nothing is stored."""
     name = "remote"
     data: dict[str, object] = {"mirror": mirror, "targets": []}
-    if options.offline:
+    if options.offline or _env_flag(environ, "PYLOCK_OFFLINE"):
         summary = (
             "--remote needs the network, but offline mode is on; drop --offline "
             "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
