@@ -1,0 +1,100 @@
+"""open_source: every spelling of DESIGN §4 "Sources, spelled", and the errors for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pylock.errors import InputError
+from pylock.sources import DEFAULT_GITHUB_API, SourceContext, open_source
+from pylock.sources.catalog import CatalogSource
+from pylock.sources.github import GitHubSource
+from pylock.sources.mirror import MirrorSource
+
+
+def test_github_default(source_context: SourceContext) -> None:
+    source = open_source("github", source_context)
+    assert isinstance(source, GitHubSource)
+    assert source.api_url == DEFAULT_GITHUB_API
+    assert source.description == f"github:{DEFAULT_GITHUB_API}"
+    explicit = open_source(f"github:{DEFAULT_GITHUB_API}/", source_context)
+    assert isinstance(explicit, GitHubSource)
+    assert explicit.description == source.description
+
+
+def test_github_any_api_url(source_context: SourceContext) -> None:
+    url = "https://ghe.example.com/api/v3/repos/acme/pbs-fork"
+    source = open_source(f"github:{url}", source_context)
+    assert isinstance(source, GitHubSource)
+    assert source.api_url == url
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "location"),
+    [
+        ("catalog:meta/pbs.json", CatalogSource, "{tmp}/meta/pbs.json"),
+        ("catalog:https://example.com/meta", CatalogSource, "https://example.com/meta"),
+        ("mirror:https://pbs.example/download", MirrorSource, "https://pbs.example/download"),
+        ("mirror:./pbs", MirrorSource, "{tmp}/pbs"),
+        ("mirror:/srv/pbs", MirrorSource, "/srv/pbs"),
+        ("pbs.json", CatalogSource, "{tmp}/pbs.json"),
+        ("https://example.com/uv/meta.json", CatalogSource, "https://example.com/uv/meta.json"),
+        ("https://example.com/m.JSON?token=1", CatalogSource, "https://example.com/m.JSON?token=1"),
+        ("file:///srv/pbs/meta.json", CatalogSource, "/srv/pbs/meta.json"),
+        ("https://pbs.example/download", MirrorSource, "https://pbs.example/download"),
+        ("/srv/pbs", MirrorSource, "/srv/pbs"),
+        ("file:///srv/pbs", MirrorSource, "/srv/pbs"),
+        ("../shared/pbs", MirrorSource, "{tmp}/../shared/pbs"),
+    ],
+)
+def test_spellings(
+    source_context: SourceContext, tmp_path: Path, spec: str, kind: type, location: str
+) -> None:
+    source = open_source(spec, source_context)
+    assert isinstance(source, kind)
+    assert isinstance(source, CatalogSource | MirrorSource)
+    if location.startswith("http"):
+        assert source.location.url == location
+    else:
+        assert source.location.path == Path(location.format(tmp=tmp_path))
+    prefix = "catalog:" if kind is CatalogSource else "mirror:"
+    assert source.description == (spec if spec.startswith(prefix) else prefix + spec)
+
+
+def test_opening_reads_nothing(source_context: SourceContext) -> None:
+    # A missing catalog is only noticed when releases are asked for.
+    open_source("catalog:missing.json", source_context)
+    open_source("mirror:missing-dir", source_context)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("github:ftp://example.com/repos/a/b", "http(s) API URL"),
+        ("github:not a url", "http(s) API URL"),
+        ("foo:bar", "unknown prefix 'foo'"),
+        ("s3://bucket/pbs", "unknown prefix 's3'"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("catalog:", "nothing follows catalog:"),
+        ("mirror:  ", "nothing follows mirror:"),
+    ],
+)
+def test_bad_spellings(source_context: SourceContext, spec: str, reason: str) -> None:
+    with pytest.raises(InputError) as info:
+        open_source(spec, source_context, where="pyproject.toml [tool.pylock] source")
+    text = str(info.value)
+    assert info.value.exit_code == 2
+    assert text.startswith("pyproject.toml [tool.pylock] source:")
+    assert reason in text
+    for form in ("github", "github:<repository API URL>", "catalog:<URL or path>", "mirror:"):
+        assert form in text
+
+
+def test_owner_repo_shorthand_suggests_the_api_url(source_context: SourceContext) -> None:
+    with pytest.raises(InputError) as info:
+        open_source("github:astral-sh/python-build-standalone", source_context, where="--source")
+    assert "github:https://api.github.com/repos/astral-sh/python-build-standalone" in str(
+        info.value
+    )
