@@ -414,6 +414,8 @@ def test_top_level_problems(edit: dict[str, Any], where: str) -> None:
         ({"flavor": 1}, "manifest.flavor"),
         ({"build": 20241219}, "manifest.build"),
         ({"source": "github"}, "manifest.source"),
+        ({"platforms": ["linux-x86_64-gnu", "x86_64-unknown-linux-gnu"]}, "manifest.platforms"),
+        ({"build": "2024"}, "manifest.build"),
     ],
 )
 def test_manifest_table_problems(edit: dict[str, Any], where: str) -> None:

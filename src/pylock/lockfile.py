@@ -164,12 +164,18 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
     if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
         message = "missing" if platforms is None else "must be an array of platform keys"
         problems.append(LockProblem("manifest.platforms", message))
+    elif any(key not in _BY_KEY for key in platforms):
+        unknown = ", ".join(repr(key) for key in platforms if key not in _BY_KEY)
+        problems.append(LockProblem("manifest.platforms", f"unknown platform keys: {unknown}"))
     for key in ("flavor", "build"):
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             problems.append(
                 LockProblem(f"manifest.{key}", f"must be a string, not {_type_name(value)}")
             )
+    pinned_build = data.get("build")
+    if isinstance(pinned_build, str) and not _BUILD.fullmatch(pinned_build):
+        problems.append(LockProblem("manifest.build", f"{pinned_build!r} is not a PBS release tag"))
     if len(problems) > before:
         return None
     assert isinstance(python, str) and isinstance(platforms, list)
