@@ -109,6 +109,45 @@ def get(
         return response
 
 
+def head_size(client: httpx.Client, url: str, *, policy: HttpPolicy | None = None) -> int | None:
+    """The size of the file at ``url`` from a HEAD request's Content-Length (redirects followed,
+    retried like GET); None when the server does not say. Catalogs carry no sizes, and the lock
+    records one for every target so a download can be refused before its bytes are hashed.
+
+    An error status (404, 403, ...) is an ExternalError naming the URL: a source that lists an
+    archive its host does not serve cannot be locked.
+    """
+    policy = policy or HttpPolicy()
+    if policy.offline:
+        raise ExternalError(
+            f"Refusing to ask {url} for its size: offline mode is on.",
+            hint="Drop --offline (or unset PYLOCK_OFFLINE) to allow network access.",
+        )
+    delay = policy.backoff
+    for attempt in range(policy.retries + 1):
+        last = attempt == policy.retries
+        try:
+            response = client.head(url)
+        except httpx.TransportError as exc:
+            if last:
+                raise ExternalError(
+                    _describe(url, exc) + f" (after {policy.retries + 1} attempts).",
+                    hint="Check your network, proxy (HTTPS_PROXY) and the URL, then try again.",
+                ) from exc
+        else:
+            if response.status_code not in RETRY_STATUSES or last:
+                if response.status_code >= 400:
+                    raise ExternalError(
+                        f"{url} answered HTTP {response.status_code} when asked for its size.",
+                        hint="Check that the source's URLs are reachable, or use another source.",
+                    )
+                length = response.headers.get("content-length", "")
+                return int(length) if length.isdigit() else None
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class HttpCache:
     """Conditional-request cache for small documents (API pages, catalogs, SHA256SUMS).
 

@@ -1,0 +1,338 @@
+"""The library behind ``pylock lock``: manifest + CLI overrides + old lock + source -> new lock.
+
+Minimal change is the rule (DESIGN §4): a lock whose pins still satisfy the manifest is returned
+as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is free
+and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
+already pinned when that build has them; changed inputs (python, flavor, build) re-resolve every
+target, because all targets share one (version, build). ``--upgrade`` re-resolves everything.
+
+Which targets a lock holds: the platforms the manifest lists (or, when it lists none, those the
+lock already holds, or this host for a new lock), plus every ``--platform``. A target added with
+``--platform`` stays until the user removes it by hand; a target whose platform the manifest
+used to list (the lock's ``[manifest].platforms``) and no longer does is removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from packaging.version import Version
+
+from pylock import lockfile
+from pylock.errors import ExternalError, ResolutionError
+from pylock.lockfile import LOCK_FILENAME, Lock, Target
+from pylock.manifest import PYPROJECT, Request, drift
+from pylock.manifest import load as load_manifest
+from pylock.platforms import Platform, host_platform, parse_platform
+from pylock.resolver import resolve
+
+if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resolved
+    from pylock.artifacts import Artifact
+    from pylock.http import HttpPolicy
+    from pylock.sources import Source, SourceContext
+
+DEFAULT_SOURCE = "github"
+
+
+@dataclass(frozen=True)
+class LockOptions:
+    """One run's command-line options (``None``/empty: not given)."""
+
+    python: str | None = None
+    platforms: tuple[str, ...] = ()  # --platform, repeatable: adds to the lock's platforms
+    flavor: str | None = None
+    build: str | None = None
+    source: str | None = None
+    upgrade: bool = False
+    dry_run: bool = False
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """What happened to one platform's target, for the summary the CLI prints."""
+
+    kind: str  # "added" | "removed" | "upgraded" (any pin change) | "unchanged"
+    platform: str
+    old: Target | None
+    new: Target | None
+
+
+@dataclass(frozen=True)
+class LockResult:
+    lock: Lock
+    changes: tuple[Change, ...]  # one per platform in the old or the new lock, by platform key
+    written: bool  # False on a dry run, and when the bytes on disk were already these
+
+
+class ContextFactory(Protocol):
+    """Makes the HTTP client and cache for a run; called at most once, and only when a source
+    must actually be read (tests count the calls and shorten retry backoff through it)."""
+
+    def __call__(
+        self, policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
+    ) -> SourceContext: ...
+
+
+def default_context(
+    policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
+) -> SourceContext:
+    """One client for the run and the HTTP cache under ``PYLOCK_CACHE_DIR``."""
+    from pylock.http import HttpCache, make_client
+    from pylock.locations import cache_dir
+    from pylock.sources import SourceContext
+
+    return SourceContext(
+        client=make_client(policy),
+        cache=HttpCache(cache_dir(environ)),
+        policy=policy,
+        base_dir=base_dir,
+    )
+
+
+class _Session:
+    """The source and its client, opened on first use and closed by ``close``."""
+
+    def __init__(
+        self,
+        spec: str,
+        where: str,
+        factory: ContextFactory,
+        *,
+        offline: bool,
+        base_dir: Path,
+        environ: Mapping[str, str],
+    ) -> None:
+        self._spec = spec
+        self._where = where
+        self._factory = factory
+        self._offline = offline
+        self._base_dir = base_dir
+        self._environ = environ
+        self._context: SourceContext | None = None
+        self._source: Source | None = None
+
+    @property
+    def context(self) -> SourceContext:
+        if self._context is None:
+            from pylock.http import HttpPolicy
+
+            self._context = self._factory(
+                HttpPolicy(offline=self._offline), base_dir=self._base_dir, environ=self._environ
+            )
+        return self._context
+
+    @property
+    def source(self) -> Source:
+        if self._source is None:
+            from pylock.sources import open_source
+
+            self._source = open_source(self._spec, self.context, where=self._where)
+        return self._source
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._context.client.close()
+
+
+def _source_spec(
+    options: LockOptions, manifest_source: str | None, where: Path, environ: Mapping[str, str]
+) -> tuple[str, str]:
+    """The source to read and where it was named: --source > manifest > PYLOCK_SOURCE > github."""
+    if options.source:
+        return options.source, "--source"
+    if manifest_source:
+        return manifest_source, f"{where} [tool.pylock].source"
+    if value := environ.get("PYLOCK_SOURCE", "").strip():
+        return value, "PYLOCK_SOURCE"
+    return DEFAULT_SOURCE, "the default source"
+
+
+def lock_project(
+    project_dir: Path,
+    options: LockOptions,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    context_factory: ContextFactory = default_context,
+) -> LockResult:
+    """Resolve ``project_dir``'s manifest into ``python.lock`` with as little change as possible.
+
+    Errors leave ``python.lock`` untouched: it is only ever replaced atomically at the very end.
+    """
+    pyproject = project_dir / PYPROJECT
+    manifest = load_manifest(pyproject)
+    lock_path = project_dir / LOCK_FILENAME
+    old = lockfile.read(lock_path) if lock_path.exists() else None
+
+    if manifest.platforms:
+        defaults: tuple[Platform, ...] = ()
+    elif old is not None and old.targets:
+        defaults = tuple(_platform_of(t, lock_path) for t in old.targets)
+    else:
+        defaults = (host_platform(),)
+    request = Request.from_manifest(
+        manifest,
+        python=options.python,
+        platforms=options.platforms,
+        flavor=options.flavor,
+        build=options.build,
+        default_platforms=defaults,
+    )
+
+    requested = {p.key for p in request.platforms}
+    old_targets = old.targets if old is not None else ()
+    recorded = set(old.manifest.platforms) if old is not None else set()
+    kept = tuple(t for t in old_targets if t.platform in requested or t.platform not in recorded)
+    removing = len(kept) != len(old_targets)
+
+    if old is not None and not options.upgrade and not removing and not drift(old, request):
+        # Current: no client, no network, not a byte rewritten (DESIGN §4).
+        return LockResult(old, _changes(old_targets, old_targets), written=False)
+
+    spec, where = _source_spec(options, manifest.source, pyproject, environ)
+    session = _Session(
+        spec,
+        where,
+        context_factory,
+        offline=options.offline,
+        base_dir=project_dir,
+        environ=environ,
+    )
+    try:
+        targets = _plan(request, old, kept, options.upgrade, session, lock_path)
+    finally:
+        session.close()
+
+    new = Lock(
+        manifest=request.locked_manifest(manifest.platforms),
+        targets=tuple(sorted(targets, key=lambda t: t.platform)),
+    )
+    written = False if options.dry_run else lockfile.write(lock_path, new)
+    return LockResult(new, _changes(old_targets, new.targets), written=written)
+
+
+def _platform_of(target: Target, lock_path: Path) -> Platform:
+    return parse_platform(target.platform, where=f"{lock_path} target {target.platform!r}")
+
+
+def _plan(
+    request: Request,
+    old: Lock | None,
+    kept: tuple[Target, ...],
+    upgrade: bool,
+    session: _Session,
+    lock_path: Path,
+) -> list[Target]:
+    """The new targets: the kept ones where they still hold, resolved ones for the rest."""
+    # Targets added earlier with --platform stay, and so they follow every re-resolution.
+    everything = replace(
+        request,
+        platforms=tuple(sorted({*request.platforms, *(_platform_of(t, lock_path) for t in kept)})),
+    )
+    if old is None or upgrade or not kept:
+        return _resolve_all(everything, session)
+    if any(d.input != "platforms" for d in drift(replace(old, targets=kept), request)):
+        return _resolve_all(everything, session)  # python, flavor or build changed
+    have = {t.platform for t in kept}
+    missing = tuple(p for p in request.platforms if p.key not in have)
+    if not missing:
+        return list(kept)  # only removals: nothing to fetch
+    pins = {(t.version, t.build) for t in kept}
+    if len(pins) == 1:
+        ((version, build),) = pins
+        try:
+            return [*kept, *_resolve_at_pin(request, missing, Version(version), build, session)]
+        except ResolutionError:
+            pass  # the pinned build lacks a new platform: one build for all, so move them all
+    return _resolve_all(everything, session)
+
+
+def _resolve_all(request: Request, session: _Session) -> list[Target]:
+    source = session.source
+    releases = source.releases(build=request.build, platforms=frozenset(request.platforms))
+    resolution = resolve(request, releases, source=source.description)
+    return _targets(resolution.artifacts, session)
+
+
+def _resolve_at_pin(
+    request: Request, missing: tuple[Platform, ...], version: Version, build: str, session: _Session
+) -> list[Target]:
+    """Targets for ``missing`` platforms from exactly the pinned version and build."""
+    source = session.source
+    partial = replace(request, platforms=missing, build=build)
+    releases = source.releases(build=build, platforms=frozenset(missing))
+    resolution = resolve(partial, releases, version=version, source=source.description)
+    return _targets(resolution.artifacts, session)
+
+
+def _targets(artifacts: Iterable[Artifact], session: _Session) -> list[Target]:
+    targets = []
+    for artifact in artifacts:
+        assert artifact.sha256 is not None  # the resolver never chooses one without
+        size = artifact.size if artifact.size is not None else _size_of(artifact.url, session)
+        targets.append(
+            Target(
+                platform=artifact.platform.key,
+                triple=artifact.asset.triple,
+                implementation=artifact.asset.implementation,
+                version=str(artifact.version),
+                build=artifact.build,
+                flavor=artifact.flavor,
+                variant=artifact.variant,
+                url=artifact.url,
+                size=size,
+                sha256=artifact.sha256,
+            )
+        )
+    return targets
+
+
+def _size_of(url: str, session: _Session) -> int:
+    """The archive's size, asked of its host (catalogs carry none): the lock needs one so a
+    download can be refused as soon as it runs long."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        path = Path(url2pathname(parts.path))
+        try:
+            return path.stat().st_size
+        except OSError as error:
+            raise ExternalError(
+                f"Cannot read the size of {url}: {error.strerror or error}.",
+                hint="Check that the source's file URLs point at existing archives.",
+            ) from None
+    from pylock.http import head_size
+
+    context = session.context
+    size = head_size(context.client, url, policy=context.policy)
+    if size is None:
+        raise ExternalError(
+            f"{url} did not say how large it is (no Content-Length), and the source gives no "
+            "size, so it cannot be locked.",
+            hint="Use a source that lists sizes (github, or a mirror), or a host that sends "
+            "Content-Length for HEAD requests.",
+        )
+    return size
+
+
+def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]:
+    before = {t.platform: t for t in old}
+    after = {t.platform: t for t in new}
+    changes = []
+    for platform in sorted(before.keys() | after.keys()):
+        was, now = before.get(platform), after.get(platform)
+        if was is None:
+            kind = "added"
+        elif now is None:
+            kind = "removed"
+        elif was == now:
+            kind = "unchanged"
+        else:
+            kind = "upgraded"
+        changes.append(Change(kind, platform, was, now))
+    return tuple(changes)
