@@ -291,6 +291,7 @@ def _check_installed(
     name = "installed"
     missing_status: Status = "fail" if options.installed_required else "skip"
     missing_code = EXIT_FAILED if options.installed_required else EXIT_OK
+    data: dict[str, object]
     try:
         platform: Platform = (
             parse_platform(options.platform, where="--platform")
@@ -298,8 +299,9 @@ def _check_installed(
             else host_platform()
         )
     except PylockError as exc:
-        return CheckResult(name, "error", str(exc), (), {}, EXIT_INPUT), None, None
-    data: dict[str, object] = {"platform": platform.key, "install_dir": None, "mismatches": []}
+        data = {"platform": options.platform, "install_dir": None, "mismatches": []}
+        return CheckResult(name, "error", str(exc), (), data, EXIT_INPUT), None, None
+    data = {"platform": platform.key, "install_dir": None, "mismatches": []}
 
     target = lock.target_for(platform.key)
     if target is None:
