@@ -167,6 +167,18 @@ def test_fresh_lock_one_platform_from_a_catalog(
     assert contexts.calls == 1
 
 
+def test_size_requests_are_retried_on_server_errors(
+    fake_pbs: FakePBS, project: Path, contexts: Contexts
+) -> None:
+    write_catalog(project / "pbs.json", fake_pbs, {"20250115": ("3.12.8", (LINUX,))})
+    write_project(project, source="catalog:pbs.json")
+    fake_pbs.fail_next(1, status=503)
+    result = run(project, contexts)
+    (target,) = result.lock.targets
+    assert target.size == len(synthetic_body(target.asset_name))
+    assert [(r.method, r.status) for r in fake_pbs.log] == [("HEAD", 503), ("HEAD", 200)]
+
+
 def test_fresh_lock_three_platforms_from_github(
     fake_pbs: FakePBS, project: Path, contexts: Contexts
 ) -> None:

@@ -128,6 +128,10 @@ def head_size(client: httpx.Client, url: str, *, policy: HttpPolicy | None = Non
         last = attempt == policy.retries
         try:
             response = client.head(url)
+        except httpx.InvalidURL as exc:
+            raise ExternalError(
+                f"Cannot ask {url!r} for its size: {exc}.", hint="Check the source's URLs."
+            ) from exc
         except httpx.TransportError as exc:
             if last:
                 raise ExternalError(

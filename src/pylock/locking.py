@@ -10,6 +10,10 @@ Which targets a lock holds: the platforms the manifest lists (or, when it lists 
 lock already holds, or this host for a new lock), plus every ``--platform``. A target added with
 ``--platform`` stays until the user removes it by hand; a target whose platform the manifest
 used to list (the lock's ``[manifest].platforms``) and no longer does is removed.
+
+A current lock is left alone even when the manifest was reworded in a way its pins still satisfy
+(``python = "3.12"`` -> ``">=3.12,<3.13"``): its ``[manifest]`` table, a record for reviewers, is
+refreshed the next time a target changes, so no run rewrites a lock just to restate its inputs.
 """
 
 from __future__ import annotations
