@@ -36,7 +36,8 @@ def project(tmp_path: Path, body: str) -> Path:
 
 def manifest(python: str, platforms: tuple[str, ...] = THREE, extra: str = "") -> str:
     listed = ", ".join(f'"{p}"' for p in platforms)
-    return f'[project]\nname = "demo"\n\n[tool.pylock]\npython = "{python}"\nplatforms = [{listed}]\n{extra}'
+    head = '[project]\nname = "demo"\n\n[tool.pylock]\n'
+    return f'{head}python = "{python}"\nplatforms = [{listed}]\n{extra}'
 
 
 @pytest.fixture
@@ -317,7 +318,7 @@ def test_init_then_lock(
 ) -> None:
     original = '[project]\nname = "demo"  # keep me\nversion = "1"\n'
     (tmp_path / "pyproject.toml").write_text(original, "utf-8")
-    code, out, err = pylock(
+    code, _, err = pylock(
         capsys, "-p", str(tmp_path), "init", "--python", "3.12", "--platform", "linux-x86_64-gnu"
     )
     assert code == 0, err
