@@ -8,17 +8,37 @@ and the stdlib: reading one small JSON file is the whole fast path.
 Layout inside an install directory:
   ``BUILD``                 the PBS build tag and a newline (as uv writes it)
   ``.pylock/receipt.json``  the Receipt (small; the only file a no-op sync reads)
-  ``.pylock/RECORD``        one line per installed file: ``<path>\t<mode octal>\t<sha256 or link target>``
-                            sorted by path; the receipt's ``tree_digest`` is the sha256 of this file.
-``.pylock/`` itself and ``BUILD`` are not part of the tree; neither are ``__pycache__`` dirs, which the
-interpreter writes as it runs.
+  ``.pylock/RECORD``        one line per installed file:
+                            ``<path>\t<mode octal>\t<sha256 or link target>``, sorted by path;
+                            the receipt's ``tree_digest`` is the sha256 of this file.
+``.pylock/`` itself and ``BUILD`` are not part of the tree; neither are ``__pycache__`` dirs,
+which the interpreter writes as it runs.
+
+RECORD details: paths are POSIX, relative to the install dir, UTF-8; the mode is the permission
+bits as four octal digits (``0755``); a symlink is recorded with mode ``0777`` (its own permission
+bits mean nothing and differ between systems) and ``->`` plus its target. Only files and symlinks
+are listed: an empty directory carries no content worth verifying.
+
+``receipt.json`` is a JSON object::
+
+    {"receipt_version": 1,
+     "target": {"platform": ..., "triple": ..., ..., "sha256": ...},   # the lock's entry, verbatim
+     "pylock_version": "0.1.0", "installed_at": "2025-01-02T03:04:05.678901Z",
+     "tree_digest": "<sha256 hex of RECORD>", "interpreter": "bin/python3.12"}
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from pylock.errors import ExternalError, VerificationError
 from pylock.lockfile import Target
 
 META_DIR = ".pylock"
@@ -26,6 +46,14 @@ RECEIPT_NAME = "receipt.json"
 RECORD_NAME = "RECORD"
 BUILD_NAME = "BUILD"
 RECEIPT_VERSION = 1
+
+SYMLINK_MODE = 0o777
+"""The mode RECORD gives every symlink, whatever the system reports for the link itself."""
+
+PYCACHE = "__pycache__"
+_CHUNK = 1024 * 1024
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_MODE = re.compile(r"[0-7]{3,4}")
 
 
 @dataclass(frozen=True)
@@ -45,25 +73,195 @@ class RecordEntry:
 
 
 def read_receipt(install_dir: Path) -> Receipt | None:
-    """The receipt, or None when there is none or it cannot be read (never raises for that)."""
-    raise NotImplementedError
+    """The receipt, or None when there is none or it cannot be read (never raises for that).
+
+    A receipt that does not parse, or names fields of the wrong type, is treated exactly like a
+    missing one: the caller then reinstalls, which is always safe, rather than trusting half of it.
+    """
+    try:
+        data = json.loads((install_dir / META_DIR / RECEIPT_NAME).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return _receipt_from_json(data)
+
+
+def _receipt_from_json(data: object) -> Receipt | None:
+    if not isinstance(data, dict) or data.get("receipt_version") != RECEIPT_VERSION:
+        return None
+    raw_target = data.get("target")
+    if not isinstance(raw_target, dict):
+        return None
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(Target):
+        value = raw_target.get(field.name)
+        wanted_int = field.name == "size"
+        if wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
+            return None
+        if not wanted_int and not isinstance(value, str):
+            return None
+        values[field.name] = value
+    strings = {}
+    for key in ("pylock_version", "installed_at", "tree_digest", "interpreter"):
+        value = data.get(key)
+        if not isinstance(value, str):
+            return None
+        strings[key] = value
+    if not _SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
+        return None
+    return Receipt(
+        target=Target(**values),  # type: ignore[arg-type]  # each field type-checked above
+        pylock_version=strings["pylock_version"],
+        installed_at=strings["installed_at"],
+        tree_digest=strings["tree_digest"],
+        interpreter=strings["interpreter"],
+    )
+
+
+def _is_inside(relative: str) -> bool:
+    """A relative POSIX path that stays inside the directory it is relative to."""
+    if not relative or relative.startswith("/") or "\\" in relative or ":" in relative:
+        return False
+    return ".." not in relative.split("/")
+
+
+def receipt_json(receipt: Receipt) -> str:
+    """The text ``write_receipt`` stores: stable key order, so equal receipts give equal bytes."""
+    document = {
+        "receipt_version": RECEIPT_VERSION,
+        "target": dataclasses.asdict(receipt.target),
+        "pylock_version": receipt.pylock_version,
+        "installed_at": receipt.installed_at,
+        "tree_digest": receipt.tree_digest,
+        "interpreter": receipt.interpreter,
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def write_receipt(install_dir: Path, receipt: Receipt) -> None:
-    raise NotImplementedError
+    """Write ``.pylock/receipt.json`` atomically: a reader sees the old receipt or the new one.
+
+    The no-op sync trusts this file alone, so a torn write must never be possible: the text goes
+    to a temp file in the same directory and is renamed over the old one.
+    """
+    meta = install_dir / META_DIR
+    temp = meta / f".{RECEIPT_NAME}.tmp-{os.urandom(8).hex()}"
+    try:
+        meta.mkdir(exist_ok=True)
+        temp.write_text(receipt_json(receipt), encoding="utf-8")
+        temp.replace(meta / RECEIPT_NAME)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise ExternalError(
+            f"Could not write the install receipt {meta / RECEIPT_NAME}: {error}.",
+            hint="Check that the install directory is writable and the disk is not full.",
+        ) from error
 
 
 def format_record(entries: list[RecordEntry]) -> str:
-    raise NotImplementedError
+    """The RECORD text: one ``path<TAB>mode<TAB>digest`` line per entry, sorted by path."""
+    lines = []
+    for entry in sorted(entries, key=lambda e: e.path):
+        if any(c in entry.path or c in entry.digest for c in "\t\n\r"):
+            raise ValueError(f"RECORD cannot hold a tab or newline: {entry.path!r}")
+        lines.append(f"{entry.path}\t{entry.mode:04o}\t{entry.digest}\n")
+    return "".join(lines)
+
+
+def record_digest(text: str) -> str:
+    """The tree digest of a RECORD text (what the receipt's ``tree_digest`` holds)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_record(text: str, *, where: str = RECORD_NAME) -> list[RecordEntry]:
+    """Entries of a RECORD text; VerificationError naming the line when one is malformed."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split("\t")
+        if len(parts) != 3 or not parts[0] or not _MODE.fullmatch(parts[1]) or not parts[2]:
+            raise VerificationError(
+                f"{where} line {number} is not '<path><TAB><mode><TAB><digest>': {line!r}.",
+                hint="The install was changed after pylock wrote it; reinstall it "
+                "(`pylock sync --reinstall`).",
+            )
+        entries.append(RecordEntry(parts[0], int(parts[1], 8), parts[2]))
+    return entries
 
 
 def read_record(install_dir: Path) -> list[RecordEntry]:
-    raise NotImplementedError
+    """The RECORD of an install; VerificationError if it is missing or malformed."""
+    path = install_dir / META_DIR / RECORD_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise VerificationError(
+            f"Cannot read the install record {path}: {error}.",
+            hint="Reinstall the interpreter with `pylock sync --reinstall`.",
+        ) from error
+    return parse_record(text, where=str(path))
+
+
+def hash_file(path: str) -> str:
+    """The sha256 hex of a file, read in 1 MiB chunks (hashlib releases the GIL for those)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _hash_or_mark(path: str) -> str:
+    """A file's digest, or a marker that can never equal one, so an unreadable file shows up."""
+    try:
+        return hash_file(path)
+    except OSError:
+        return "!unreadable"
 
 
 def scan_tree(install_dir: Path) -> list[RecordEntry]:
-    """Hash every file of an installed tree again (for ``check --deep``); parallel where it helps."""
-    raise NotImplementedError
+    """Hash every file of an installed tree again (for ``check --deep``); parallel where it helps.
+
+    Returns entries in the same form and order as RECORD, so ``format_record(scan_tree(d))``
+    equals the recorded text exactly when nothing changed. Symlinks are read, never followed.
+    Something that is neither a file, a directory nor a symlink, or a directory that cannot be
+    listed, gets a digest starting with ``!`` so it can never match a recorded entry.
+    """
+    entries: list[RecordEntry] = []
+    files: list[tuple[str, str, int]] = []  # (relative path, absolute path, mode)
+    pending: list[tuple[str, str]] = [("", os.fspath(install_dir))]
+    while pending:
+        prefix, directory = pending.pop()
+        try:
+            listing = list(os.scandir(directory))
+        except OSError as error:
+            if not prefix:
+                raise ExternalError(
+                    f"Cannot read the install directory {install_dir}: {error}.",
+                    hint="Check that it exists and is readable.",
+                ) from error
+            entries.append(RecordEntry(prefix.rstrip("/"), 0, "!unreadable"))
+            continue
+        for item in listing:
+            relative = prefix + item.name
+            if item.name == PYCACHE or (not prefix and item.name in (META_DIR, BUILD_NAME)):
+                continue
+            if item.is_symlink():
+                link = os.fspath(Path(item.path).readlink())
+                entries.append(RecordEntry(relative, SYMLINK_MODE, "->" + link))
+            elif item.is_dir(follow_symlinks=False):
+                pending.append((relative + "/", item.path))
+            else:
+                mode = item.stat(follow_symlinks=False).st_mode
+                if stat.S_ISREG(mode):
+                    files.append((relative, item.path, stat.S_IMODE(mode)))
+                else:
+                    entries.append(RecordEntry(relative, stat.S_IMODE(mode), "!special"))
+    from concurrent.futures import ThreadPoolExecutor  # only check --deep pays for threads
+
+    with ThreadPoolExecutor() as pool:
+        digests = pool.map(_hash_or_mark, [absolute for _, absolute, _ in files])
+        for (relative, _, mode), digest in zip(files, digests, strict=True):
+            entries.append(RecordEntry(relative, mode, digest))
+    return sorted(entries, key=lambda e: e.path)
 
 
 def install_dir_name(target: Target) -> str:
