@@ -14,7 +14,8 @@ What you get:
   "run it and ask its version" works: called with ``-V``/``--version`` it prints
   ``Python X.Y.Z``; called any other way (``-I -S -B -c …``, what pylock.install runs) it prints
   the ``sys.version_info`` fields ``3 12 8 final 0``. ``reported_version`` makes it lie and
-  ``header_version`` makes ``patchlevel.h`` lie.
+  ``header_version`` makes ``patchlevel.h`` lie. ``interpreter=delegating_interpreter()`` makes
+  it a wrapper that runs the Python running the tests instead (pass that Python's version).
 - ``make_target()`` — the lock ``Target`` for some archive bytes (sha256, size, a PBS-style URL).
 - ``HOSTILE`` / ``hostile_archive()`` — a valid archive with members appended that a safe
   extractor must refuse: ``..``, absolute paths, escaping symlinks and hard links, devices, FIFOs.
@@ -30,6 +31,7 @@ import io
 import json
 import random
 import re
+import sys
 import tarfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -158,6 +160,12 @@ def interpreter_script(reported_version: str) -> bytes:
     ).encode()
 
 
+def delegating_interpreter(python: str | None = None) -> bytes:
+    """A ``#!/bin/sh`` ``bin/python3.X`` that runs a real Python (default: this one) instead."""
+    real = python or sys.executable
+    return f'#!/bin/sh\nexec "{real}" "$@"\n'.encode()
+
+
 def patchlevel_h(version: str) -> bytes:
     """The lines of CPython's ``Include/patchlevel.h`` that state the version."""
     major, minor, micro, level, serial = _split_version(version)
@@ -183,6 +191,7 @@ def install_members(
     variant: str = "default",
     windows: bool = False,
     reported_version: str | None = None,
+    interpreter: bytes | None = None,
     header_version: str | None = None,
     python_symlink: bool = True,
     padding: int = 0,
@@ -216,7 +225,9 @@ def install_members(
         exe = f"python{mm}{suffix}"
         members = [
             directory("bin"),
-            file(f"bin/{exe}", interpreter_script(reported_version or version), 0o755),
+            file(
+                f"bin/{exe}", interpreter or interpreter_script(reported_version or version), 0o755
+            ),
             *([symlink(f"bin/python{mm}", exe)] if suffix else []),
             symlink("bin/python3", exe),
             *([symlink("bin/python", exe)] if python_symlink else []),
@@ -265,6 +276,7 @@ def pbs_members(
     flavor: str = "install_only",
     windows: bool = False,
     reported_version: str | None = None,
+    interpreter: bytes | None = None,
     header_version: str | None = None,
     python_symlink: bool = True,
     padding: int = 0,
@@ -275,6 +287,7 @@ def pbs_members(
         variant=variant,
         windows=windows,
         reported_version=reported_version,
+        interpreter=interpreter,
         header_version=header_version,
         python_symlink=python_symlink,
         padding=padding,
@@ -315,6 +328,7 @@ def build_pbs_archive(
     fmt: str | None = None,
     windows: bool = False,
     reported_version: str | None = None,
+    interpreter: bytes | None = None,
     header_version: str | None = None,
     python_symlink: bool = True,
     padding: int = 0,
@@ -331,6 +345,7 @@ def build_pbs_archive(
         flavor=flavor,
         windows=windows,
         reported_version=reported_version,
+        interpreter=interpreter,
         header_version=header_version,
         python_symlink=python_symlink,
         padding=padding,

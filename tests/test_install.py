@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import re
 import signal
 import stat
 import subprocess
@@ -23,6 +25,7 @@ from archives import (
     MTIME,
     NOT_A_TAR,
     build_pbs_archive,
+    delegating_interpreter,
     file,
     hardlink,
     hostile_archive,
@@ -312,6 +315,23 @@ def test_interpreter_reporting_another_version_is_refused(
         )
     assert f"reports Python {reported}" in error.value.message
     assert _leftovers(tmp_path, "archive") == set()
+
+
+def test_version_probe_works_with_a_real_cpython(tmp_path: Path) -> None:
+    version = platform.python_version()
+    if not re.fullmatch(r"\d+\.\d+\.\d+((a|b|rc)\d+)?", version):
+        pytest.skip(f"this Python's version {version!r} is a development build")
+    data = build_pbs_archive(version=version, interpreter=delegating_interpreter())
+    receipt = install_archive(
+        _write_archive(tmp_path, data), make_target(data, version=version), tmp_path / DEST
+    )
+    result = subprocess.run(
+        [interpreter_path(tmp_path / DEST, receipt), "-c", "import sys; print(sys.version)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == sys.version
 
 
 def test_interpreter_is_only_run_for_this_hosts_platform(tmp_path: Path) -> None:
