@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import pylock.install
 from archives import (
     HOSTILE,
     MTIME,
@@ -412,6 +413,28 @@ def test_a_failed_replacement_keeps_the_previous_install(tmp_path: Path) -> None
     assert read_receipt(tmp_path / DEST) == first
     assert scan_tree(tmp_path / DEST) == read_record(tmp_path / DEST)
     assert _leftovers(tmp_path, DEST, "good", "bad") == set()
+
+
+def test_ctrl_c_mid_install_leaves_the_previous_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = build_pbs_archive()
+    first = install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / DEST)
+    newer = build_pbs_archive(version="3.12.9")
+
+    def interrupted(*args: object, **kwargs: object) -> str:
+        raise KeyboardInterrupt  # after extraction, before the swap
+
+    monkeypatch.setattr(pylock.install, "_check_layout", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        install_archive(
+            _write_archive(tmp_path, newer, "newer"),
+            make_target(newer, version="3.12.9"),
+            tmp_path / DEST,
+        )
+    assert read_receipt(tmp_path / DEST) == first
+    assert scan_tree(tmp_path / DEST) == read_record(tmp_path / DEST)
+    assert _leftovers(tmp_path, DEST, "archive", "newer") == set()
 
 
 def test_a_directory_that_is_not_a_pylock_install_is_never_touched(tmp_path: Path) -> None:

@@ -455,8 +455,15 @@ class _Extractor:
         self.symlinks: list[tuple[str, str]] = []  # (install path, member name)
 
     def extract(self) -> dict[str, RecordEntry]:
-        zstd = _zstd()
-        corrupt = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, zstd.ZstdError)
+        # Errors that mean "these bytes are not a good archive". The except clause reads this
+        # tuple when an error arrives, so the zstd branch can add its error type (and pyzstd is
+        # imported only for .tar.zst archives).
+        corrupt: tuple[type[Exception], ...] = (
+            tarfile.TarError,
+            EOFError,
+            zlib.error,
+            gzip.BadGzipFile,
+        )
         try:
             with contextlib.ExitStack() as stack:
                 raw = stack.enter_context(self.archive.open("rb"))
@@ -465,6 +472,8 @@ class _Extractor:
                 if head.startswith(_GZIP_MAGIC):
                     stream = stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb"))
                 elif head == _ZSTD_MAGIC:
+                    zstd = _zstd()
+                    corrupt += (zstd.ZstdError,)
                     stream = stack.enter_context(zstd.ZstdFile(stream))
                 else:
                     raise _refused(self.asset, "is neither a .tar.gz nor a .tar.zst archive")
