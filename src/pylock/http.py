@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,8 @@ from pathlib import Path
 import httpx
 
 from pylock import __version__
-from pylock.errors import ExternalError
+from pylock.errors import ExternalError, PylockError
+from pylock.fsutil import atomic_write_bytes
 
 USER_AGENT = f"pylock/{__version__}"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -180,16 +180,11 @@ class HttpCache:
         body_path, meta_path = self._paths(url)
         try:
             body_path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(body_path, body)
-            _atomic_write(meta_path, json.dumps({"url": url, "headers": dict(headers)}).encode())
-        except OSError:
+            atomic_write_bytes(body_path, body)
+            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            atomic_write_bytes(meta_path, meta)
+        except (OSError, PylockError):
             return  # a cache that cannot be written is only a slower cache
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 _KEPT_HEADERS = ("etag", "last-modified", "link", "content-type")

@@ -18,7 +18,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from pylock.errors import InputError
-from pylock.lockfile import atomic_write_bytes
+from pylock.fsutil import atomic_write_bytes
 from pylock.manifest import parse_python_request, read_toml
 from pylock.platforms import parse_platform
 

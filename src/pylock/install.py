@@ -28,6 +28,7 @@ import subprocess
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
@@ -73,6 +74,15 @@ _ABSOLUTE = re.compile(r"/|[A-Za-z]:")
 _SKIPPED_IN_FULL = "is not part of the install tree"
 
 
+@dataclass(frozen=True)
+class InstallOutcome:
+    """The receipt now at the destination, and whether this call put it there (False: another
+    process installed the same target while we waited for the destination lock)."""
+
+    receipt: Receipt
+    installed: bool
+
+
 def install_archive(
     archive: Path,
     target: Target,
@@ -81,6 +91,20 @@ def install_archive(
     run_interpreter: bool | None = None,
     reinstall: bool = False,
 ) -> Receipt:
+    """Install ``archive`` as exactly ``dest`` and return the receipt; see ``install``."""
+    return install(
+        archive, target, dest, run_interpreter=run_interpreter, reinstall=reinstall
+    ).receipt
+
+
+def install(
+    archive: Path,
+    target: Target,
+    dest: Path,
+    *,
+    run_interpreter: bool | None = None,
+    reinstall: bool = False,
+) -> InstallOutcome:
     """Install ``archive`` (already verified against ``target``) as exactly ``dest``.
 
     Returns the receipt of the install now at ``dest``: the existing one when ``dest`` already
@@ -105,7 +129,7 @@ def install_archive(
         _clean_leftovers(dest)
         existing = read_receipt(dest)
         if existing is not None and existing.target == target and not reinstall:
-            return existing
+            return InstallOutcome(existing, installed=False)
         _refuse_foreign(dest)
         temp = _make_temp_dir(dest)
         try:
@@ -114,7 +138,7 @@ def install_archive(
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
-        return receipt
+        return InstallOutcome(receipt, installed=True)
 
 
 def is_installed(dest: Path, target: Target) -> bool:

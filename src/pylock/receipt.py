@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pylock.errors import ExternalError, VerificationError
+from pylock.fsutil import atomic_write_bytes
 from pylock.lockfile import Target
 
 META_DIR = ".pylock"
@@ -144,17 +145,14 @@ def write_receipt(install_dir: Path, receipt: Receipt) -> None:
     to a temp file in the same directory and is renamed over the old one.
     """
     meta = install_dir / META_DIR
-    temp = meta / f".{RECEIPT_NAME}.tmp-{os.urandom(8).hex()}"
     try:
         meta.mkdir(exist_ok=True)
-        temp.write_text(receipt_json(receipt), encoding="utf-8")
-        temp.replace(meta / RECEIPT_NAME)
     except OSError as error:
-        temp.unlink(missing_ok=True)
         raise ExternalError(
             f"Could not write the install receipt {meta / RECEIPT_NAME}: {error}.",
             hint="Check that the install directory is writable and the disk is not full.",
         ) from error
+    atomic_write_bytes(meta / RECEIPT_NAME, receipt_json(receipt).encode("utf-8"))
 
 
 def format_record(entries: list[RecordEntry]) -> str:

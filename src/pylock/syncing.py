@@ -144,7 +144,7 @@ def sync_project(
     from pylock.cache import ArchiveCache
     from pylock.download import fetch_archive
     from pylock.http import HttpPolicy, make_client
-    from pylock.install import install_archive
+    from pylock.install import install
 
     policy = HttpPolicy(offline=options.offline)
     cache = ArchiveCache(locations.cache_dir(env))
@@ -157,5 +157,6 @@ def sync_project(
             mirror=_mirror(options, project_dir, env),
             on_progress=on_progress,
         )
-    receipt = install_archive(archive, target, path, reinstall=options.reinstall)
-    return SyncResult(Installation(target, path, receipt), "installed")
+    outcome = install(archive, target, path, reinstall=options.reinstall)
+    action = "installed" if outcome.installed else "unchanged"
+    return SyncResult(Installation(target, path, outcome.receipt), action)

@@ -1,0 +1,5 @@
+"""``python -m pylock``."""
+
+from pylock.cli import main
+
+main()

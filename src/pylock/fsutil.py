@@ -1,0 +1,70 @@
+"""Atomic file replacement, the one way pylock writes a file someone may be reading.
+
+python.lock, receipts and cache metadata are all read by other processes (a CI job, a second
+sync, an editor); each is replaced by writing a temp file beside it and renaming it over, so a
+reader sees the old bytes or the new ones and never half of either, even after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+from pylock.errors import ExternalError
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> bool:
+    """Replace ``path`` with ``data`` atomically; False (and nothing touched) if already equal.
+
+    The bytes go to a temp file in the same directory (so the rename cannot cross file systems),
+    are flushed and fsynced, then renamed over ``path``: a reader sees the old file or the new
+    one, never half of one, even after a crash. The temp file never outlives an error.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    temp: Path | None = None
+    try:
+        while temp is None:
+            candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            try:
+                # 0o666 minus the umask, the mode any ordinary new file would get.
+                descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            temp = candidate
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.replace(path)
+        temp = None
+    except OSError as error:
+        raise ExternalError(
+            f"Cannot write {path}: {error.strerror or error}.",
+            hint="Check that the directory exists and is writable.",
+        ) from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+    _fsync_directory(path.parent)
+    return True
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable where the OS allows it (not on Windows)."""
+    if os.name == "nt":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
