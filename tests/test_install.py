@@ -450,6 +450,16 @@ def test_a_directory_that_is_not_a_pylock_install_is_never_touched(tmp_path: Pat
     assert _leftovers(tmp_path, DEST, "archive") == set()
 
 
+def test_an_empty_directory_is_installed_into(tmp_path: Path) -> None:
+    """A Dockerfile's ``mkdir -p /opt/python`` before ``pylock sync --into /opt/python``."""
+    dest = tmp_path / DEST
+    dest.mkdir()
+    data = build_pbs_archive()
+    receipt = install_archive(_write_archive(tmp_path, data), make_target(data), dest)
+    assert (dest / receipt.interpreter).is_file()
+    assert (dest / ".pylock" / "receipt.json").is_file()
+
+
 def test_a_file_in_the_way_is_never_touched(tmp_path: Path) -> None:
     (tmp_path / DEST).write_text("a file\n")
     data = build_pbs_archive()

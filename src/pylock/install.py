@@ -232,7 +232,8 @@ def _clean_leftovers(dest: Path) -> None:
 
 
 def _refuse_foreign(dest: Path) -> None:
-    """Only ever replace what pylock installed: a directory holding a receipt file."""
+    """Only ever replace what pylock installed (a directory holding a receipt) or nothing at all
+    (an empty directory)."""
     if not os.path.lexists(dest):
         return
     if dest.is_symlink() or not dest.is_dir():
@@ -241,6 +242,8 @@ def _refuse_foreign(dest: Path) -> None:
             "so pylock will not replace it.",
             hint="Remove it yourself, or install into a path that does not exist yet (--into).",
         )
+    if not any(dest.iterdir()):
+        return  # an empty directory (a Dockerfile's mkdir) holds nothing to lose
     if not (dest / META_DIR / RECEIPT_NAME).is_file():
         raise InputError(
             f"Cannot install into {dest}: it exists and is not a pylock install (it has no "
