@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archives import build_pbs_archive, delegating_interpreter
 from archives import asset_name as pbs_asset_name
+from archives import build_pbs_archive, delegating_interpreter
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.cli import main
