@@ -228,6 +228,29 @@ def test_mirror_directory(
     assert fake_pbs.log == []  # every byte came from the mirror
 
 
+def test_manifest_mirror_directory_is_relative_to_the_project(
+    fake_pbs: FakePBS,
+    locked: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (target,) = lockfile.read(locked / "python.lock").targets
+    (locked / "pbs-mirror" / BUILD).mkdir(parents=True)
+    (locked / "pbs-mirror" / BUILD / target.asset_name).write_bytes(
+        fake_pbs.releases[BUILD].files[target.asset_name]
+    )
+    pyproject = locked / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'mirror = "pbs-mirror"\n', "utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    fake_pbs.log.clear()
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 0, err
+    assert fake_pbs.log == []
+
+
 def test_mirror_serving_other_bytes_is_refused(
     locked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pylock import locations, lockfile, receipt
+from pylock import locations, lockfile, manifest, receipt
 from pylock.errors import PylockError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
@@ -185,9 +185,7 @@ def run_checks(
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
-        mirror = options.mirror or environ.get("PYLOCK_MIRROR") or None
-        if mirror is None and manifest_obj is not None:
-            mirror = manifest_obj.mirror
+        mirror = manifest.effective_mirror(options.mirror, environ, manifest_obj)
         results.append(_check_remote(lock, mirror, options, environ))
     return CheckReport(tuple(results))
 
@@ -244,9 +242,10 @@ def _read_error(path: Path) -> tuple[str, int]:
 # lock-current -------------------------------------------------------------------------------
 
 
-def _check_lock_current(lock: Lock, pyproject: Path) -> tuple[_ManifestView | None, CheckResult]:
+def _check_lock_current(
+    lock: Lock, pyproject: Path
+) -> tuple[manifest.Manifest | None, CheckResult]:
     """Satisfiability against the manifest alone: no CLI overrides, no host default platform."""
-    from pylock import manifest
 
     name = "lock-current"
     data: dict[str, object] = {"manifest": str(pyproject), "drift": []}
@@ -256,11 +255,10 @@ def _check_lock_current(lock: Lock, pyproject: Path) -> tuple[_ManifestView | No
     except PylockError as exc:
         summary = f"cannot read the manifest: {exc}"
         return None, CheckResult(name, "error", summary, (), data, exc.exit_code)
-    view = _ManifestView(mirror=loaded.mirror)
     drifts = manifest.drift(lock, request)
     if not drifts:
         summary = f"python.lock satisfies {pyproject.name} [tool.pylock]."
-        return view, CheckResult(name, "pass", summary, (), data)
+        return loaded, CheckResult(name, "pass", summary, (), data)
     data["drift"] = [
         {"input": d.input, "recorded": d.recorded, "current": d.current, "fix": d.fix}
         for d in drifts
@@ -269,14 +267,7 @@ def _check_lock_current(lock: Lock, pyproject: Path) -> tuple[_ManifestView | No
     fixes = " or ".join(f"`{fix}`" for fix in dict.fromkeys(d.fix for d in drifts))
     summary = f"python.lock is out of date with {pyproject.name} ({inputs}); run {fixes}."
     details = tuple(str(d) for d in drifts)
-    return view, CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
-
-
-@dataclass(frozen=True)
-class _ManifestView:
-    """The one manifest value a later check needs (remote's mirror)."""
-
-    mirror: str | None
+    return loaded, CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
 
 
 # installed ----------------------------------------------------------------------------------

@@ -111,16 +111,11 @@ def _ensure_current(project_dir: Path, lock: Lock) -> None:
 
 
 def _mirror(options: SyncOptions, project_dir: Path, environ: Mapping[str, str]) -> str | None:
-    if options.mirror:
-        return options.mirror
-    if environ.get("PYLOCK_MIRROR"):
-        return environ["PYLOCK_MIRROR"]
-    pyproject = project_dir / "pyproject.toml"
-    if pyproject.exists():
-        from pylock import manifest as manifest_mod
+    from pylock import manifest as manifest_mod
 
-        return manifest_mod.load(pyproject).mirror
-    return None
+    pyproject = project_dir / "pyproject.toml"
+    loaded = manifest_mod.load(pyproject) if pyproject.exists() else None
+    return manifest_mod.effective_mirror(options.mirror, environ, loaded)
 
 
 def sync_project(
