@@ -31,7 +31,7 @@ from pathlib import Path
 
 BUILD_TAG = "20990101"  # a date no real PBS release has, so nothing can mistake it for one
 FLAVOR = "install_only"
-_FORMAT_VERSION = 2  # bump when the archive contents change, to rebuild cached archives
+_FORMAT_VERSION = 3  # bump when the archive contents change, to rebuild cached archives
 _SKIP_DIRS = frozenset({"test", "tests", "idle_test", "__pycache__"})
 _KEEP_SITE_PACKAGES = ("pip",)  # PBS ships pip and nothing else in site-packages
 
@@ -126,12 +126,22 @@ def _tarinfo(tar: tarfile.TarFile, source: Path, arcname: str) -> tarfile.TarInf
 
 def _write_tree(tar: tarfile.TarFile, prefix: Path, xy: str) -> None:
     old_lib = str(prefix / "lib")
-    for directory in ("python", "python/bin", "python/include", "python/lib"):
-        info = tarfile.TarInfo(directory)
-        info.type = tarfile.DIRTYPE
-        info.mode = 0o755
-        tar.addfile(info)
+    written: set[str] = set()
+
+    def add_parents(arcname: str) -> None:
+        """A directory entry before the first member inside it, as ``tar -c`` writes them."""
+        parts = arcname.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            directory = "/".join(parts[:depth])
+            if directory not in written:
+                written.add(directory)
+                info = tarfile.TarInfo(directory)
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tar.addfile(info)
+
     for source, arcname in _members(prefix, xy):
+        add_parents(arcname)
         if source.is_symlink():
             info = _tarinfo(tar, source, arcname)
             tar.addfile(info)
