@@ -8,7 +8,6 @@ with the documented exit code and a message naming what drifted and how to fix i
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import pytest
 
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
+from clirun import heavy_imports, pylock
 from pbs_server import FakePBS
 from pylock import lockfile
-from pylock.cli import main
 from pylock.platforms import host_platform
 from test_check import SCHEMA, validate_schema
 
@@ -27,14 +26,6 @@ REAL = ".".join(str(part) for part in sys.version_info[:3])
 MINOR = ".".join(REAL.split(".")[:2])
 BUILD = "20260101"
 EXAMPLE = Path(__file__).parents[1] / "examples" / "sample-project"
-
-
-def pylock(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def statuses(out: str) -> dict[str, str]:
@@ -268,17 +259,4 @@ def test_the_ci_example_runs_the_commands_the_tests_exercise() -> None:
 
 
 def test_check_starts_without_network_or_toml_writer_imports(synced: Path) -> None:
-    probe = (
-        "import sys\n"
-        "from pylock.cli import main\n"
-        "try:\n"
-        f"    main(['-p', {str(synced)!r}, 'check', '--installed', '--deep'])\n"
-        "except SystemExit as done:\n"
-        "    code = done.code\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'tomlkit', 'rich'})\n"
-        "print(code, heavy)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
+    assert heavy_imports("-p", str(synced), "check", "--installed", "--deep") == (0, [])

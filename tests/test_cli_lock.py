@@ -8,25 +8,15 @@ flavors and variants it would meet on github.com.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import lockfile
-from pylock.cli import main
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
-
-
-def pylock(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the real entry point in-process; returns (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def project(tmp_path: Path, body: str) -> Path:
@@ -304,7 +294,7 @@ def test_corrupt_lock_is_refused_and_left_untouched(
 def test_no_traceback_from_the_installed_console_script(tmp_path: Path) -> None:
     """The real executable, in a child process, on a malformed manifest."""
     (tmp_path / "pyproject.toml").write_text("[tool.pylock]\npython = [\n", "utf-8")
-    exe = Path(sys.executable).with_name("pylock")
+    exe = console_script()
     result = subprocess.run(
         [str(exe), "-p", str(tmp_path), "lock"], capture_output=True, text=True, check=False
     )

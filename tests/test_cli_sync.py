@@ -17,9 +17,9 @@ import pytest
 
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter, hostile_archive
+from clirun import console_script, heavy_imports, pylock
 from pbs_server import FakePBS
 from pylock import lockfile
-from pylock.cli import main
 from pylock.platforms import host_platform
 
 HOST = host_platform()
@@ -28,14 +28,6 @@ HOST = host_platform()
 REAL = ".".join(str(part) for part in sys.version_info[:3])
 BUILD = "20260101"
 NEWER = "20260201"
-
-
-def pylock(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), out, err
 
 
 def publish(fake: FakePBS, build: str, archive: bytes, version: str = REAL) -> str:
@@ -107,7 +99,7 @@ def test_lock_sync_which_run_show(
     assert interpreter.is_relative_to(install)
 
     script = "import os, sys; print(sys.version_info[:3]); print(os.environ['PATH'])"
-    exe = Path(sys.executable).with_name("pylock")
+    exe = console_script()
     ran = subprocess.run(
         [str(exe), "-p", str(locked), "run", "--", "python", "-c", script],
         capture_output=True,
@@ -154,20 +146,7 @@ def test_noop_sync_imports_no_network_or_toml_writer(locked: Path) -> None:
         check=False,
     )
     assert first.returncode == 0, first.stderr  # installs; the run below is the no-op under test
-    probe = (
-        "import sys\n"
-        "from pylock.cli import main\n"
-        "try:\n"
-        f"    main(['-p', {str(locked)!r}, 'sync'])\n"
-        "except SystemExit as done:\n"
-        "    code = done.code\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'tomlkit', 'rich'})\n"
-        "print(code, heavy)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
+    assert heavy_imports("-p", str(locked), "sync") == (0, [])
 
 
 def test_a_new_lock_entry_installs_beside_the_old(
@@ -393,7 +372,7 @@ def test_which_before_sync_exits_1_with_a_hint(
 
 
 def test_two_syncs_at_once_install_once(locked: Path) -> None:
-    exe = Path(sys.executable).with_name("pylock")
+    exe = console_script()
     procs = [
         subprocess.Popen(
             [str(exe), "-p", str(locked), "sync"],

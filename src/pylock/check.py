@@ -24,22 +24,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pylock import locations, lockfile, manifest, receipt
+from pylock import locations, lockfile, manifest, receipt, tomlread
 from pylock.errors import PylockError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
     import httpx
@@ -202,8 +195,8 @@ def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
     name = "lock-valid"
     data: dict[str, object] = {"path": str(path), "problems": []}
     try:
-        document = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        document = tomlread.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomlread.TOMLDecodeError):
         # Let the reader phrase it (missing file, not UTF-8, TOML syntax at line N), so that
         # `pylock check` and `pylock sync` say the same thing about the same broken lock.
         summary, code = _read_error(path)

@@ -47,6 +47,15 @@ def make_client(policy: HttpPolicy | None = None) -> httpx.Client:
     )
 
 
+def _refuse_offline(policy: HttpPolicy, what: str) -> None:
+    """Offline is enforced here, before any socket exists, not by each caller."""
+    if policy.offline:
+        raise ExternalError(
+            f"{what}: offline mode is on.",
+            hint="Drop --offline (or unset PYLOCK_OFFLINE) to allow network access.",
+        )
+
+
 def _describe(url: str, exc: BaseException) -> str:
     return f"could not reach {url}: {exc.__class__.__name__}: {exc}"
 
@@ -65,11 +74,7 @@ def open_stream(
     Errors after the body has started belong to the caller too (it may restart the download).
     """
     policy = policy or HttpPolicy()
-    if policy.offline:
-        raise ExternalError(
-            f"Refusing to fetch {url}: offline mode is on.",
-            hint="Drop --offline (or unset PYLOCK_OFFLINE) to allow network access.",
-        )
+    _refuse_offline(policy, f"Refusing to fetch {url}")
     delay = policy.backoff
     for attempt in range(policy.retries + 1):
         last = attempt == policy.retries
@@ -118,11 +123,7 @@ def head_size(client: httpx.Client, url: str, *, policy: HttpPolicy | None = Non
     archive its host does not serve cannot be locked.
     """
     policy = policy or HttpPolicy()
-    if policy.offline:
-        raise ExternalError(
-            f"Refusing to ask {url} for its size: offline mode is on.",
-            hint="Drop --offline (or unset PYLOCK_OFFLINE) to allow network access.",
-        )
+    _refuse_offline(policy, f"Refusing to ask {url} for its size")
     delay = policy.backoff
     for attempt in range(policy.retries + 1):
         last = attempt == policy.retries

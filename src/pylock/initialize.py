@@ -11,12 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
+from pylock import tomlread
 from pylock.errors import InputError
 from pylock.fsutil import atomic_write_bytes
 from pylock.manifest import parse_python_request, read_toml
@@ -86,8 +81,8 @@ def _inserted(original: str, values: dict[str, object]) -> str:
 def _means(text: str, expected: dict[str, object]) -> bool:
     """Whether ``text`` is valid TOML whose data is exactly ``expected``."""
     try:
-        return bool(tomllib.loads(text) == expected)
-    except tomllib.TOMLDecodeError:
+        return bool(tomlread.loads(text) == expected)
+    except tomlread.TOMLDecodeError:
         return False
 
 

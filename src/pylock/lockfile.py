@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pylock import tomlread
 from pylock.artifacts import VARIANTS, parse_asset_url
 from pylock.errors import ExternalError, InputError
 from pylock.fsutil import atomic_write_bytes
 from pylock.platforms import KNOWN_PLATFORMS, from_triple
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 LOCK_FILENAME = "python.lock"
 LOCK_VERSION = 1
@@ -342,13 +336,8 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
     return lock, []
 
 
-def _toml_error(error: tomllib.TOMLDecodeError, where: str) -> InputError:
-    message = str(error)
-    lineno: int | None = getattr(error, "lineno", None)
-    found = re.search(r"\s*\(at line (\d+), column \d+\)", message)
-    if found is not None:
-        lineno = lineno or int(found[1])
-        message = message[: found.start()] + message[found.end() :]
+def _toml_error(error: tomlread.TOMLDecodeError, where: str) -> InputError:
+    lineno, message = tomlread.error_line(error)
     at = f", line {lineno}" if lineno else ""
     return InputError(f"{where}{at}: invalid TOML: {message}.", hint=_REGENERATE)
 
@@ -357,8 +346,8 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
     """Parse and validate; InputError (exit 2) naming the file, the target and the key."""
     where = str(path) if path is not None else LOCK_FILENAME
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
+        data = tomlread.loads(text)
+    except tomlread.TOMLDecodeError as error:
         raise _toml_error(error, where) from None
     lock, problems = validate(data)
     if lock is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +18,10 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from pylock import tomlread
 from pylock.errors import ExternalError, InputError
 from pylock.lockfile import Lock, LockedManifest
 from pylock.platforms import Platform, parse_platform
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    # mypy checks for 3.10, where tomli may not be installed: it is then untyped, not an error.
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 PYPROJECT = "pyproject.toml"
 
@@ -178,17 +172,6 @@ class Manifest:
     mirror: str | None
 
 
-def _toml_error_line(error: tomllib.TOMLDecodeError) -> tuple[int | None, str]:
-    """The line number and the bare message of a TOML error (3.10-3.12 only put it in the text)."""
-    message = str(error)
-    lineno: int | None = getattr(error, "lineno", None)
-    found = re.search(r"\s*\(at line (\d+), column \d+\)", message)
-    if found is not None:
-        lineno = lineno or int(found[1])
-        message = message[: found.start()] + message[found.end() :]
-    return lineno, message
-
-
 def read_toml(path: Path, *, hint: str) -> dict[str, object]:
     """Parse a TOML file; a syntax error -> InputError with the file, the line and ``hint``."""
     try:
@@ -198,9 +181,9 @@ def read_toml(path: Path, *, hint: str) -> dict[str, object]:
     except OSError as error:
         raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
     try:
-        document: dict[str, object] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        lineno, message = _toml_error_line(error)
+        document = tomlread.loads(text)
+    except tomlread.TOMLDecodeError as error:
+        lineno, message = tomlread.error_line(error)
         at = f", line {lineno}" if lineno else ""
         raise InputError(f"{path}{at}: invalid TOML: {message}.", hint=hint) from None
     return document
