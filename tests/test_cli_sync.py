@@ -86,6 +86,7 @@ def test_lock_sync_which_run_show(
     code, out, err = pylock(capsys, "-p", str(locked), "sync")
     assert code == 0, err
     assert f"Installed cpython {REAL} ({BUILD}, install_only_stripped)" in out
+    assert err.startswith("Downloading the locked interpreter (")  # not a TTY: one plain line
     (target,) = lockfile.read(locked / "python.lock").targets
     install = python_dir() / f"cpython-{REAL}+{BUILD}-{HOST.key}-{target.sha256[:12]}"
     assert (install / "BUILD").read_text() == f"{BUILD}\n"
@@ -131,9 +132,10 @@ def test_resync_is_a_no_op_without_network(
 ) -> None:
     assert pylock(capsys, "-p", str(locked), "sync")[0] == 0
     fake_pbs.log.clear()
-    code, out, _ = pylock(capsys, "-p", str(locked), "sync")
+    code, out, err = pylock(capsys, "-p", str(locked), "sync")
     assert code == 0
     assert "already installed" in out
+    assert err == ""
     assert fake_pbs.log == []
 
 
@@ -147,6 +149,25 @@ def test_noop_sync_imports_no_network_or_toml_writer(locked: Path) -> None:
     )
     assert first.returncode == 0, first.stderr  # installs; the run below is the no-op under test
     assert heavy_imports("-p", str(locked), "sync") == (0, [])
+
+
+def test_sync_on_a_terminal_draws_a_progress_bar(locked: Path) -> None:
+    """On a TTY the download is a rich progress bar; the command still ends the same way."""
+    import pty
+
+    output = bytearray()
+
+    def read(fd: int) -> bytes:
+        data = os.read(fd, 4096)
+        output.extend(data)
+        return data
+
+    argv = [str(console_script()), "-p", str(locked), "sync"]
+    status = pty.spawn(argv, read)
+    text = output.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert "Downloading the locked interpreter" in text
+    assert "Installed cpython" in text
 
 
 def test_a_new_lock_entry_installs_beside_the_old(

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from pylock.errors import PylockError
     from pylock.locking import Change
 
@@ -201,33 +203,39 @@ IntoOption = Annotated[
 
 
 class _Progress:
-    """Download progress: a rich bar on a terminal, nothing otherwise (lines are printed around
-    it). rich is imported only when there is a download and a terminal to draw on."""
+    """Download progress: a rich bar on a terminal; on a pipe or CI log, one plain line when a
+    download starts (a bar redrawn into a log file is noise). rich is imported only when there
+    is a download and a terminal to draw it on."""
 
-    def __init__(self, label: str, enabled: bool) -> None:
+    def __init__(self, label: str, *, quiet: bool) -> None:
         self.label = label
-        self.enabled = enabled and sys.stderr.isatty()
-        self._bar: object | None = None
-        self._task: object | None = None
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        self._attempts = 0
 
     def __call__(self, done: int, total: int | None) -> None:
-        if not self.enabled:
+        if self.quiet:
             return
-        from rich.progress import Progress
-
+        if not self.terminal:
+            if done == 0:  # every attempt (a retry too) starts at zero
+                self._attempts += 1
+                size = f" ({total / 1e6:.1f} MB)" if total else ""
+                again = " again" if self._attempts > 1 else ""
+                typer.echo(f"{self.label}{again}{size}...", err=True)
+            return
         if self._bar is None:
-            bar = Progress(transient=True)
-            bar.start()
-            self._bar = bar
-            self._task = bar.add_task(self.label, total=total)
-        assert isinstance(self._bar, Progress)
-        self._bar.update(self._task, completed=done)  # type: ignore[arg-type]
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
 
     def close(self) -> None:
         if self._bar is not None:
-            from rich.progress import Progress
-
-            assert isinstance(self._bar, Progress)
             self._bar.stop()
 
 
@@ -253,7 +261,7 @@ def sync(
     from pylock.errors import PylockError
     from pylock.syncing import SyncOptions, sync_project
 
-    progress = _Progress("Downloading", enabled=not state.quiet)
+    progress = _Progress("Downloading the locked interpreter", quiet=state.quiet)
     try:
         result = sync_project(
             state.project,
