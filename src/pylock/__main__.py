@@ -1,5 +1,5 @@
 """``python -m pylock``."""
 
-from pylock.cli import main
+from pylock.launcher import main
 
 main()

@@ -282,7 +282,18 @@ def sync(
     target = result.installation.target
     what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
     if result.action == "unchanged":
-        _say(state, f"{what} is already installed at {result.installation.path}.")
+        from pylock.noop import already_installed
+
+        _say(
+            state,
+            already_installed(
+                target.implementation,
+                target.version,
+                target.build,
+                target.flavor,
+                str(result.installation.path),
+            ),
+        )
     else:
         _say(state, f"Installed {what} at {result.installation.path}.")
 

@@ -8,12 +8,9 @@ platform is asked for, and both are written to the lock.
 from __future__ import annotations
 
 import difflib
-import os
-import platform as _platform
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
+from pylock import hostinfo
 from pylock.errors import InputError
 
 OSES = ("linux", "macos", "windows")
@@ -115,37 +112,6 @@ def parse_platform(text: str, *, where: str = "") -> Platform:
     )
 
 
-def _host_libc() -> str:
-    """glibc or musl, decided the way packaging does: ask the C library, then look for ld-musl."""
-    libc, _ = _platform.libc_ver()
-    if libc == "glibc":
-        return "gnu"
-    if any(Path("/lib").glob("ld-musl-*")) or any(Path("/usr/lib").glob("ld-musl-*")):
-        return "musl"
-    return "gnu"
-
-
 def host_platform() -> Platform:
     """This machine's platform, with the baseline arch (x86_64, not a _vN level) as uv does."""
-    machine = _platform.machine().lower()
-    arch = {
-        "amd64": "x86_64",
-        "x86_64": "x86_64",
-        "arm64": "aarch64",
-        "aarch64": "aarch64",
-        "i386": "x86",
-        "i686": "x86",
-        "x86": "x86",
-        "armv7l": "armv7",
-        "ppc64le": "powerpc64le",
-        "s390x": "s390x",
-        "riscv64": "riscv64",
-    }.get(machine, machine)
-    if sys.platform == "darwin":
-        return Platform("macos", arch, "none")
-    if sys.platform == "win32" or os.name == "nt":
-        return Platform("windows", arch, "none")
-    libc = _host_libc()
-    if arch == "armv7":
-        libc = "gnueabihf" if libc == "gnu" else libc
-    return Platform("linux", arch, libc)
+    return Platform(*hostinfo.host_parts())

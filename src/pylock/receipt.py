@@ -38,15 +38,15 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from pylock import layout
 from pylock.errors import ExternalError, VerificationError
 from pylock.fsutil import atomic_write_bytes
+from pylock.layout import BUILD_NAME as BUILD_NAME  # re-exported: install.py and check.py
+from pylock.layout import META_DIR as META_DIR
+from pylock.layout import RECEIPT_NAME as RECEIPT_NAME
+from pylock.layout import RECEIPT_VERSION as RECEIPT_VERSION
+from pylock.layout import RECORD_NAME as RECORD_NAME
 from pylock.lockfile import Target
-
-META_DIR = ".pylock"
-RECEIPT_NAME = "receipt.json"
-RECORD_NAME = "RECORD"
-BUILD_NAME = "BUILD"
-RECEIPT_VERSION = 1
 
 SYMLINK_MODE = 0o777
 """The mode RECORD gives every symlink, whatever the system reports for the link itself."""
@@ -264,7 +264,6 @@ def scan_tree(install_dir: Path) -> list[RecordEntry]:
 
 def install_dir_name(target: Target) -> str:
     """``cpython-3.12.8+20241219-linux-x86_64-gnu-<first 12 hex of sha256>``."""
-    return (
-        f"{target.implementation}-{target.version}+{target.build}-{target.platform}"
-        f"-{target.sha256[:12]}"
+    return layout.install_dir_name(
+        target.implementation, target.version, target.build, target.platform, target.sha256
     )

@@ -1,0 +1,208 @@
+"""The no-op sync fast path must agree with the full path: it may say "not proven", never a
+wrong "already installed". Every scenario runs both and compares."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archives import asset_name, build_pbs_archive
+from clirun import console_script, pylock
+from pbs_server import FakePBS
+from pylock import hostinfo, locations, lockfile, noop
+from pylock.errors import PylockError
+from pylock.launcher import _noop_sync_options
+from pylock.platforms import KNOWN_PLATFORMS, host_platform
+from pylock.syncing import SyncOptions, sync_project
+
+HOST = host_platform()
+BUILD = "20260101"
+
+
+@pytest.fixture
+def synced(fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.pylock]\npython = "3.12"\nplatforms = ["{HOST.key}"]\n', "utf-8"
+    )
+    fake_pbs.add_release(
+        BUILD,
+        [
+            (
+                asset_name(version="3.12.8", build=BUILD, triple=HOST.triple, flavor=flavor),
+                build_pbs_archive(version="3.12.8", flavor=flavor),
+            )
+            for flavor in ("install_only", "install_only_stripped")
+        ],
+    )
+    assert pylock(capsys, "-p", str(tmp_path), "lock", "--source", fake_pbs.spec)[0] == 0
+    assert pylock(capsys, "-p", str(tmp_path), "sync")[0] == 0
+    return tmp_path
+
+
+def full_path_is_noop(project: Path, **options: object) -> bool:
+    """What the full library path concludes: True for "unchanged", False for anything else."""
+    try:
+        result = sync_project(project, SyncOptions(offline=True, **options))  # type: ignore[arg-type]
+    except PylockError:
+        return False
+    return result.action == "unchanged"
+
+
+def agree(project: Path, **options: object) -> str | None:
+    fast = noop.check(str(project), **options)  # type: ignore[arg-type]
+    if fast is not None:
+        assert full_path_is_noop(project, **options), (
+            "fast path claimed a no-op the full path denies"
+        )
+    return fast
+
+
+def test_synced_project_is_a_noop_on_both_paths(synced: Path) -> None:
+    report = agree(synced)
+    assert report is not None
+    assert report.startswith(
+        "cpython 3.12.8 (20260101, install_only_stripped) is already installed at "
+    )
+    assert full_path_is_noop(synced)
+
+
+@pytest.mark.parametrize(
+    ("table", "fast_decides"),
+    [
+        ('python = "3.12"', True),
+        ('python = "3"', True),
+        ('python = "3.12.8"', True),
+        ('python = " 3.12 "', True),
+        ('python = "3.12"\nflavor = "install_only_stripped"', True),
+        (f'python = "3.12"\nbuild = "{BUILD}"', True),
+        ('python = "3.12"\nsource = "github"\nmirror = "https://m.example/pbs"', True),
+        ('python = "3.13"', False),  # stale: both must refuse the no-op
+        ('python = "3.12.9"', False),
+        ('python = "3.12t"', False),
+        ('python = "3.12"\nflavor = "install_only"', False),
+        ('python = "3.12"\nbuild = "20250101"', False),
+        ('python = "3.12"\nplatforms = ["windows-aarch64-none"]', False),
+        ('python = ">=3.12,<3.13"', None),  # satisfied, but only the full path decides
+        ('python = "3.12"\npythn = "3.11"', None),  # a manifest error: the full path reports it
+        ('python = "3.12"\nflavor = "debug-full"', None),
+    ],
+)
+def test_manifest_edits(synced: Path, table: str, fast_decides: bool | None) -> None:
+    (synced / "pyproject.toml").write_text(f"[tool.pylock]\n{table}\n", "utf-8")
+    fast = agree(synced)
+    if fast_decides is True:
+        assert fast is not None
+    else:
+        assert fast is None
+    if fast_decides is None and "pythn" not in table and "debug" not in table:
+        assert full_path_is_noop(synced)
+
+
+def test_frozen_skips_the_manifest_on_both_paths(synced: Path) -> None:
+    (synced / "pyproject.toml").write_text('[tool.pylock]\npython = "3.13"\n', "utf-8")
+    assert agree(synced) is None
+    assert agree(synced, frozen=True) is not None
+
+
+def test_receipt_or_lock_that_differ_are_not_a_noop(synced: Path) -> None:
+    lock_path = synced / "python.lock"
+    text = lock_path.read_text("utf-8")
+    (target,) = lockfile.read(lock_path).targets
+    lock_path.write_text(text.replace(f"size = {target.size}", f"size = {target.size + 1}"))
+    assert agree(synced) is None
+    lock_path.write_text(text)
+    assert agree(synced) is not None
+    receipt = next(Path(os.environ["PYLOCK_PYTHON_DIR"]).glob("*/.pylock/receipt.json"))
+    receipt.write_text(receipt.read_text().replace('"receipt_version": 1', '"receipt_version": 9'))
+    assert agree(synced) is None
+
+
+def test_another_platform_or_into_elsewhere_is_not_a_noop(synced: Path, tmp_path: Path) -> None:
+    assert agree(synced, platform="windows-x86_64-none") is None
+    assert agree(synced, into=str(tmp_path / "nowhere")) is None
+
+
+def test_constants_and_locations_agree_with_the_full_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert noop.LOCK_VERSION == lockfile.LOCK_VERSION
+    assert Path(noop._python_dir(os.environ)) == locations.python_dir()
+    monkeypatch.delenv("PYLOCK_PYTHON_DIR")
+    assert Path(noop._python_dir(os.environ)) == locations.python_dir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert Path(noop._python_dir(os.environ)) == locations.python_dir()
+
+
+def test_host_key_is_a_known_platform_matching_the_stdlib() -> None:
+    assert hostinfo.host_key() in {p.key for p in KNOWN_PLATFORMS}
+    if sys.platform.startswith("linux"):
+        libc, _ = platform.libc_ver()
+        assert hostinfo.linux_libc() == ("gnu" if libc == "glibc" else "musl")
+        assert hostinfo.machine() == platform.machine().lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["sync"], {"project": ".", "quiet": False}),
+        (["-p", "x", "-q", "sync", "--frozen"], {"project": "x", "quiet": True, "frozen": True}),
+        (
+            ["--project=x", "sync", "--into=/opt/py"],
+            {"project": "x", "quiet": False, "into": "/opt/py"},
+        ),
+        (["sync", "--reinstall"], None),
+        (["sync", "--help"], None),
+        (["lock"], None),
+        (["--project"], None),
+        (["sync", "--into"], None),
+        ([], None),
+    ],
+)
+def test_launcher_recognises_only_plain_sync(args: list[str], expected: object) -> None:
+    assert _noop_sync_options(args) == expected
+
+
+def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['pylock', '-p', {str(synced)!r}, 'sync']\n"
+        "from pylock.launcher import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print(done.code)\n"
+        "heavy = {'typer', 'httpx', 'tomlkit', 'rich', 'packaging', 'platformdirs',\n"
+        "         'dataclasses'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2:] == ["0", "[]"], result.stdout + result.stderr
+    assert "is already installed at" in lines[0]
+
+
+def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
+    """A stale manifest: the fast path declines, the full path explains (exit 1)."""
+    fast = subprocess.run(
+        [str(console_script()), "-p", str(synced), "sync"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert fast.returncode == 0
+    (synced / "pyproject.toml").write_text('[tool.pylock]\npython = "3.13"\n', "utf-8")
+    stale = subprocess.run(
+        [str(console_script()), "-p", str(synced), "sync"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert stale.returncode == 1
+    assert "pylock lock" in stale.stderr
