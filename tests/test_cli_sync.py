@@ -410,3 +410,23 @@ def test_two_syncs_at_once_install_once(locked: Path) -> None:
     installs = [p for p in python_dir().iterdir() if (p / ".pylock").exists()]
     assert len(installs) == 1
     assert leftovers() == []
+
+
+def test_console_script_cold_sync_runs_without_typer(locked: Path) -> None:
+    """The launcher runs a plain `pylock sync` itself; typer is only for the other commands."""
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['pylock', '-p', {str(locked)!r}, 'sync']\n"
+        "from pylock.launcher import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as done:\n"
+        "    print('exit', done.code)\n"
+        "print('typer' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    lines = result.stdout.strip().splitlines()
+    assert lines[-2:] == ["exit 0", "False"], result.stdout + result.stderr
+    assert lines[0].startswith(f"Installed cpython {REAL}")

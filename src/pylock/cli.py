@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+from pylock.console import env_flag, guarded, report_error
 
+if TYPE_CHECKING:
     from pylock.errors import PylockError
     from pylock.locking import Change
 
@@ -26,8 +26,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="Lock, install and verify the exact python-build-standalone interpreter of a project.",
 )
-
-EXIT_INTERRUPTED = 130
 
 
 class State:
@@ -52,16 +50,7 @@ def _say(state: State, message: str) -> None:
 
 def _fail(error: PylockError, verbose: bool) -> NoReturn:
     """One paragraph on stderr, then the documented exit code."""
-    if verbose:
-        import traceback
-
-        traceback.print_exception(error, file=sys.stderr)
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(error.exit_code)
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+    raise typer.Exit(report_error(error, verbose=verbose))
 
 
 @app.callback()
@@ -174,7 +163,7 @@ def lock(
                 source=source,
                 upgrade=upgrade,
                 dry_run=dry_run,
-                offline=offline or _env_flag("PYLOCK_OFFLINE"),
+                offline=offline or env_flag("PYLOCK_OFFLINE"),
             ),
         )
     except PylockError as error:
@@ -202,43 +191,6 @@ IntoOption = Annotated[
 ]
 
 
-class _Progress:
-    """Download progress: a rich bar on a terminal; on a pipe or CI log, one plain line when a
-    download starts (a bar redrawn into a log file is noise). rich is imported only when there
-    is a download and a terminal to draw it on."""
-
-    def __init__(self, label: str, *, quiet: bool) -> None:
-        self.label = label
-        self.quiet = quiet
-        self.terminal = sys.stderr.isatty()
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-        self._attempts = 0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if self.quiet:
-            return
-        if not self.terminal:
-            if done == 0:  # every attempt (a retry too) starts at zero
-                self._attempts += 1
-                size = f" ({total / 1e6:.1f} MB)" if total else ""
-                again = " again" if self._attempts > 1 else ""
-                typer.echo(f"{self.label}{again}{size}...", err=True)
-            return
-        if self._bar is None:
-            from rich.progress import Progress
-
-            self._bar = Progress(transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(self.label, total=total)
-        assert self._task is not None
-        self._bar.update(self._task, completed=done, total=total)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
 @app.command()
 def sync(
     ctx: typer.Context,
@@ -258,44 +210,23 @@ def sync(
 ) -> None:
     """Install exactly the interpreter python.lock names for this machine."""
     state = _state(ctx)
+    from pylock.console import run_sync
     from pylock.errors import PylockError
-    from pylock.syncing import SyncOptions, sync_project
+    from pylock.syncing import SyncOptions
 
-    progress = _Progress("Downloading the locked interpreter", quiet=state.quiet)
+    options = SyncOptions(
+        platform=platform,
+        into=into,
+        frozen=frozen,
+        reinstall=reinstall,
+        offline=offline or env_flag("PYLOCK_OFFLINE"),
+        mirror=mirror,
+    )
     try:
-        result = sync_project(
-            state.project,
-            SyncOptions(
-                platform=platform,
-                into=into,
-                frozen=frozen,
-                reinstall=reinstall,
-                offline=offline or _env_flag("PYLOCK_OFFLINE"),
-                mirror=mirror,
-            ),
-            on_progress=progress,
-        )
+        code = run_sync(state.project, options, quiet=state.quiet)
     except PylockError as error:
-        progress.close()
         _fail(error, state.verbose)
-    progress.close()
-    target = result.installation.target
-    what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
-    if result.action == "unchanged":
-        from pylock.noop import already_installed
-
-        _say(
-            state,
-            already_installed(
-                target.implementation,
-                target.version,
-                target.build,
-                target.flavor,
-                str(result.installation.path),
-            ),
-        )
-    else:
-        _say(state, f"Installed {what} at {result.installation.path}.")
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -442,31 +373,8 @@ def check(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point.
-
-    Typer already maps usage errors to exit 2 and Ctrl-C to 130 (DESIGN §8); what is left here
-    is anything the library did not turn into a PylockError, which still gets one paragraph
-    instead of a traceback unless --verbose asks for it.
-    """
+    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (DESIGN §8);
+    ``guarded`` gives anything else one paragraph instead of a traceback."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
-    try:
-        app(args=args, prog_name="pylock")
-    except OSError as error:
-        if verbose:
-            raise
-        typer.echo(
-            f"error: {error}. Check the path, free disk space and permissions, then try again.",
-            err=True,
-        )
-        sys.exit(3)
-    except Exception as error:
-        if verbose:
-            raise
-        typer.echo(
-            f"error: pylock hit an internal error ({error.__class__.__name__}: {error}). "
-            "This is a bug: please report it with the output of the same command run with "
-            "--verbose.",
-            err=True,
-        )
-        sys.exit(3)
+    sys.exit(guarded(lambda: app(args=args, prog_name="pylock"), verbose=verbose))

@@ -1,7 +1,9 @@
-"""The ``pylock`` console script: a no-op ``sync`` answered before the CLI is even imported.
+"""The ``pylock`` console script: ``pylock sync`` without typer.
 
-Everything else (and every ``sync`` that is not provably a no-op) goes to ``pylock.cli.main``,
-which parses the same command line with typer and reaches the same verdict the long way.
+A plain ``sync`` command line is answered here: first by the stdlib-only no-op proof (noop.py),
+then, if there is work to do, by the same ``console.run_sync`` the typer command calls. Anything
+else (other commands, ``--help``, options this parser does not know) goes to ``pylock.cli.main``,
+which parses the same command line with typer.
 """
 
 from __future__ import annotations
@@ -58,6 +60,32 @@ def main() -> None:
             if not options["quiet"]:
                 print(report)
             sys.exit(0)
+        sys.exit(_sync(options, verbose="-v" in args or "--verbose" in args))
     from pylock.cli import main as full
 
     full(args)
+
+
+def _sync(options: dict[str, object], *, verbose: bool) -> int:
+    """A sync with something to do (or to refuse): the same code the typer command runs."""
+    from pathlib import Path
+
+    from pylock.console import env_flag, guarded, run_sync
+    from pylock.syncing import SyncOptions
+
+    def string(name: str) -> str | None:
+        value = options.get(name)
+        return value if isinstance(value, str) else None
+
+    into = string("into")
+    sync_options = SyncOptions(
+        platform=string("platform"),
+        into=Path(into) if into else None,
+        frozen=bool(options.get("frozen")),
+        offline=bool(options.get("offline")) or env_flag("PYLOCK_OFFLINE"),
+        mirror=string("mirror"),
+    )
+    project = Path(str(options["project"]))
+    return guarded(
+        lambda: run_sync(project, sync_options, quiet=bool(options["quiet"])), verbose=verbose
+    )

@@ -1,0 +1,131 @@
+"""The CLI layer's printing that must not need typer: error paragraphs, download progress, and
+the ``sync`` command itself.
+
+``pylock sync`` is the command people run most, so the console script runs it without importing
+typer at all (launcher.py); the typer command in cli.py calls the same ``run_sync``. With the
+rest of the CLI this is the only code that prints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pylock.errors import PylockError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from pylock.syncing import SyncOptions
+
+EXIT_INTERRUPTED = 130
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def report_error(error: PylockError, *, verbose: bool) -> int:
+    """One paragraph on stderr (the traceback too with --verbose); returns the exit code."""
+    if verbose:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    print(f"error: {error}", file=sys.stderr)
+    return error.exit_code
+
+
+def guarded(run: Callable[[], int | None], *, verbose: bool) -> int:
+    """Run a command; anything the library did not turn into a PylockError still gets one
+    paragraph instead of a traceback unless --verbose asks for it (DESIGN §8)."""
+    try:
+        return run() or 0
+    except PylockError as error:
+        return report_error(error, verbose=verbose)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        if verbose:
+            raise
+        print(
+            f"error: {error}. Check the path, free disk space and permissions, then try again.",
+            file=sys.stderr,
+        )
+        return 3
+    except Exception as error:
+        if verbose:
+            raise
+        print(
+            f"error: pylock hit an internal error ({error.__class__.__name__}: {error}). "
+            "This is a bug: please report it with the output of the same command run with "
+            "--verbose.",
+            file=sys.stderr,
+        )
+        return 3
+
+
+class DownloadProgress:
+    """A rich progress bar on a terminal; on a pipe or CI log, one plain line when a download
+    (or a retry of it) starts, since a bar redrawn into a log file is noise. rich is imported
+    only when there is a download and a terminal to draw it on."""
+
+    def __init__(self, label: str, *, quiet: bool) -> None:
+        self.label = label
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        self._attempts = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        if not self.terminal:
+            if done == 0:  # every attempt (a retry too) starts at zero
+                self._attempts += 1
+                size = f" ({total / 1e6:.1f} MB)" if total else ""
+                again = " again" if self._attempts > 1 else ""
+                print(f"{self.label}{again}{size}...", file=sys.stderr)
+            return
+        if self._bar is None:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def run_sync(project: Path, options: SyncOptions, *, quiet: bool) -> int:
+    """``pylock sync``: install, or confirm, the locked interpreter; print one line about it."""
+    from pylock.noop import already_installed
+    from pylock.syncing import sync_project
+
+    progress = DownloadProgress("Downloading the locked interpreter", quiet=quiet)
+    try:
+        result = sync_project(project, options, on_progress=progress)
+    finally:
+        progress.close()
+    target = result.installation.target
+    path = str(result.installation.path)
+    if quiet:
+        return 0
+    if result.action == "unchanged":
+        print(
+            already_installed(
+                target.implementation, target.version, target.build, target.flavor, path
+            )
+        )
+    else:
+        what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
+        print(f"Installed {what} at {path}.")
+    return 0
