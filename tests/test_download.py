@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import http.server
 import re
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,7 +48,8 @@ class Loopback:
     repeats. Unknown paths get 404.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, list[Behaviour]] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -68,6 +72,8 @@ class Loopback:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -79,7 +85,7 @@ class Loopback:
 
     def url(self, path: str) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}{path}"
+        return f"{self.scheme}://{host!s}:{port}{path}"
 
     def count(self, path: str) -> int:
         return self.requests.count(path)
@@ -573,3 +579,82 @@ def test_file_url_with_wrong_size(tmp_path: Path, cache: ArchiveCache) -> None:
 def test_unsupported_scheme(cache: ArchiveCache) -> None:
     with pytest.raises(InputError, match="ftp://"):
         fetch(make_target("ftp://example.invalid/" + ENCODED_ASSET), cache)
+
+
+# --- https: the client's TLS set-up is made lazily, and only for https -----------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (made with the openssl command)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    where = tmp_path_factory.mktemp("tls")
+    cert, key = where / "cert.pem", where / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"),
+            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[Loopback]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    loopback = Loopback(tls=context)
+    yield loopback
+    loopback.close()
+
+
+def test_plain_http_never_loads_a_ca_bundle(
+    server: Loopback, cache: ArchiveCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpx reads SSL_CERT_FILE when it builds a TLS context: a missing file would fail then.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
+    url = server.route(PATH, serve(DATA))
+    assert fetch(make_target(url), cache).read_bytes() == DATA
+
+
+def test_https_refuses_an_untrusted_certificate(tls_server: Loopback, cache: ArchiveCache) -> None:
+    url = tls_server.route(PATH, serve(DATA))
+    with pytest.raises(ExternalError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch(make_target(url), cache)
+    assert stored(cache) == [] and leftovers(cache) == []
+
+
+def test_https_trusts_what_ssl_cert_file_names(
+    tls_server: Loopback,
+    cache: ArchiveCache,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    url = tls_server.route(PATH, serve(DATA))
+    assert fetch(make_target(url), cache).read_bytes() == DATA
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_redirect_from_http_to_https_is_verified(
+    server: Loopback,
+    tls_server: Loopback,
+    cache: ArchiveCache,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    trusted: bool,
+) -> None:
+    if trusted:
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    url = server.route("/moved", redirect(tls_server.route(PATH, serve(DATA))))
+    if trusted:
+        assert fetch(make_target(url), cache).read_bytes() == DATA
+        assert tls_server.requests == [PATH]
+    else:
+        with pytest.raises(ExternalError, match="CERTIFICATE_VERIFY_FAILED"):
+            fetch(make_target(url), cache)
+        assert tls_server.requests == []  # no request was sent over the unverified connection

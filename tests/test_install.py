@@ -6,6 +6,8 @@ Every archive here is synthetic (tests/archives.py) but PBS-shaped, and its inte
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import platform
@@ -14,6 +16,8 @@ import signal
 import stat
 import subprocess
 import sys
+import tarfile
+import threading
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -353,6 +357,82 @@ def test_interpreter_that_fails_is_refused(tmp_path: Path) -> None:
     data = tar_bytes(placed(tree))
     with pytest.raises(VerificationError, match=r"failed \(exit 3: boom\)"):
         install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / DEST)
+
+
+def _repacked(data: bytes, fmt: int, extra: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
+    """A .tar.gz archive's members rewritten by tarfile in another tar format, plus ``extra``."""
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as source,
+        tarfile.open(fileobj=out, mode="w", format=fmt) as tar,
+    ):
+        for info in source:
+            body = source.extractfile(info) if info.isreg() else None
+            tar.addfile(info, body)
+        for info, body in extra:
+            info.size = len(body) if info.isreg() else 0
+            tar.addfile(info, io.BytesIO(body) if info.isreg() else None)
+    return gzip.compress(out.getvalue())
+
+
+def _info(name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname, info.mode, info.mtime = kind, linkname, 0o644, MTIME
+    return info
+
+
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_long_names_and_link_targets_are_installed(tmp_path: Path, fmt: int) -> None:
+    """GNU ``L``/``K`` headers (what PBS's own archives use) and pax ``path``/``linkpath``."""
+    deep = "lib/python3.12/site-packages/" + "a-long-directory-name/" * 6
+    data = _repacked(
+        build_pbs_archive(),
+        fmt,
+        [
+            (_info("python/" + deep + "module.py"), b"deep = True\n"),
+            (_info("python/lib/deep-link", tarfile.SYMTYPE, "../" + deep + "module.py"), b""),
+        ],
+    )
+    dest = tmp_path / DEST
+    install_archive(_write_archive(tmp_path, data), make_target(data), dest)
+    assert len(deep) > 100
+    assert (dest / deep / "module.py").read_bytes() == b"deep = True\n"
+    assert (dest / "lib" / "deep-link").read_bytes() == b"deep = True\n"
+    recorded = {entry.path: entry for entry in read_record(dest)}
+    assert recorded["lib/deep-link"].digest == "->../" + deep + "module.py"
+    assert deep + "module.py" in recorded
+    assert scan_tree(dest) == read_record(dest)
+
+
+def test_sparse_member_is_refused(tmp_path: Path) -> None:
+    sparse = _info("python/lib/sparse.bin")
+    sparse.pax_headers = {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}
+    data = _repacked(build_pbs_archive(), tarfile.PAX_FORMAT, [(sparse, b"abc")])
+    with pytest.raises(VerificationError, match=r"'python/lib/sparse.bin' has an unsupported tar"):
+        install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / DEST)
+    assert _leftovers(tmp_path, "archive") == set()
+
+
+@pytest.mark.parametrize("cut", ["mid-file", "garbage-after-a-member"])
+def test_a_damaged_tar_inside_a_whole_gzip_is_refused(tmp_path: Path, cut: str) -> None:
+    """The gzip layer is intact here, so only the tar reader can notice (tarfile itself would
+    take a bad header after the first member for the end of the archive)."""
+    tar = gzip.decompress(build_pbs_archive(padding=100_000))
+    at = tar.index(b"python/lib/python3.12/_padding.bin")  # its header; data follows
+    end = at + 512 + 50_000 if cut == "mid-file" else at
+    data = gzip.compress(tar[:end] + (b"" if cut == "mid-file" else b"\xff" * 512))
+    with pytest.raises(VerificationError, match="is corrupt or not a tar archive"):
+        install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / DEST)
+    assert _leftovers(tmp_path, "archive") == set()
+
+
+def test_no_helper_thread_outlives_an_install(tmp_path: Path) -> None:
+    data = build_pbs_archive()
+    install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / "ok")
+    bad = hostile_archive("dotdot")
+    with pytest.raises(VerificationError):
+        install_archive(_write_archive(tmp_path, bad, "bad"), make_target(bad), tmp_path / "no")
+    assert [t for t in threading.enumerate() if t.name == "pylock-inflate"] == []
 
 
 # -- an existing destination ----------------------------------------------------------------------

@@ -188,7 +188,9 @@ def _stream_once(
             _check_declared_length(response, target, url)
             receiver.start()
             try:
-                for chunk in response.iter_bytes(CHUNK_SIZE):
+                # Chunks as they arrive: re-chunking to a fixed size would copy every byte
+                # once more through a buffer, for nothing (hashing and writing take any size).
+                for chunk in response.iter_bytes():
                     receiver.write(chunk)
             except httpx.TransportError as exc:
                 raise _CutShort(

@@ -15,26 +15,20 @@ aside) is recognised by name and cleaned up or restored by the next install unde
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import importlib
-import io
+import hashlib
 import os
 import re
 import secrets
 import shutil
 import stat
 import subprocess
-import tarfile
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import Any
 
-from pylock import __version__
+from pylock import __version__, tarstream
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.lockfile import Target
 from pylock.platforms import host_platform, parse_platform
@@ -52,25 +46,26 @@ from pylock.receipt import (
     record_digest,
     write_receipt,
 )
+from pylock.tarstream import Member
 
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
-
-CHUNK_SIZE = 1024 * 1024
 INTERPRETER_TIMEOUT = 60.0
 """Seconds the interpreter gets to print its version; a cold start on a slow disk is well under."""
 
 VERSION_PROBE = "import sys; print(*tuple(sys.version_info))"
 """Run as ``python -I -S -B -c VERSION_PROBE``; prints e.g. ``3 12 8 final 0`` (fields 0-4)."""
 
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?")
 _LEVELS = {"a": "alpha", "b": "beta", "rc": "candidate", None: "final"}
 _LEVEL_SPELLING = {"alpha": "a", "beta": "b", "candidate": "rc"}
 _VARIANT_SUFFIX = {"default": "", "freethreaded": "t", "debug": "d", "freethreaded+debug": "td"}
 _PY_VERSION = re.compile(r'^[ \t]*#[ \t]*define[ \t]+PY_VERSION[ \t]+"([^"]*)"', re.MULTILINE)
 _ABSOLUTE = re.compile(r"/|[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CREATE = (
+    os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+)
+_FD_METADATA = os.chmod in os.supports_fd and os.utime in os.supports_fd
+"""Whether a file's mode and times can be set through its open descriptor (POSIX, not Windows)."""
 _SKIPPED_IN_FULL = "is not part of the install tree"
 
 
@@ -165,17 +160,37 @@ def _destination_lock(dest: Path) -> _Lock:
 
 
 class _Lock:
-    """A ``filelock.FileLock`` whose failures are ExternalErrors (imported only when installing)."""
+    """An exclusive lock on a file, held for the ``with`` block; failures are ExternalErrors.
+
+    POSIX: ``flock`` on the file, taken by a blocking call (Ctrl-C still interrupts it), the same
+    lock ``filelock`` takes there; the lock file is left in place, as ``filelock`` leaves it.
+    Elsewhere ``filelock`` itself, imported only then (it costs more to import than a cold
+    install spends in the lock).
+    """
 
     def __init__(self, path: Path) -> None:
-        import filelock
-
         self._path = path
-        self._lock = filelock.FileLock(os.fspath(path))
+        self._fd: int | None = None
+        self._fallback: Any = None
 
     def __enter__(self) -> None:
         try:
-            self._lock.acquire()
+            import fcntl
+        except ImportError:
+            import filelock
+
+            self._fallback = filelock.FileLock(os.fspath(self._path))
+        try:
+            if self._fallback is not None:
+                self._fallback.acquire()
+                return
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd = fd
         except OSError as error:
             raise ExternalError(
                 f"Cannot take the install lock {self._path}: {error}.",
@@ -183,7 +198,11 @@ class _Lock:
             ) from error
 
     def __exit__(self, *exc_info: object) -> None:
-        self._lock.release()
+        if self._fallback is not None:
+            self._fallback.release()
+        elif self._fd is not None:
+            os.close(self._fd)  # closing the only descriptor releases the lock
+            self._fd = None
 
 
 def _temp_pattern(dest: Path, kind: str) -> re.Pattern[str]:
@@ -440,40 +459,17 @@ def _refused(asset: str, why: str) -> VerificationError:
 # -- safe extraction ------------------------------------------------------------------------------
 
 
-class _Prefixed(io.RawIOBase):
-    """``head`` then the rest of ``stream``: lets us sniff the magic of a pipe without seeking."""
-
-    def __init__(self, head: bytes, stream: io.BufferedIOBase) -> None:
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            count = min(len(view), len(self._head))
-            view[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        return self._stream.readinto(view)
-
-
-def _zstd() -> ModuleType:
-    """The stdlib zstd module (3.14+), else pyzstd: both offer ``ZstdFile`` and ``ZstdError``."""
-    try:
-        return importlib.import_module("compression.zstd")
-    except ImportError:
-        return importlib.import_module("pyzstd")
-
-
 class _Extractor:
-    """Streams one archive into ``root``, vetting each member, hashing each file as written."""
+    """Streams one archive into ``root``, vetting each member, hashing each file as written.
+
+    One pass over the archive: ``tarstream`` inflates on a helper thread while this thread
+    vets members and writes, hashes, chmods and dates each file as its bytes arrive.
+    """
 
     def __init__(self, archive: Path, root: Path, asset: str) -> None:
         self.archive = archive
         self.root = root
+        self.base = os.fspath(root)
         self.asset = asset
         self.full = False
         self.kinds: dict[str, str] = {}  # install path -> "dir" | "file" | "symlink"
@@ -482,39 +478,26 @@ class _Extractor:
         self.symlinks: list[tuple[str, str]] = []  # (install path, member name)
 
     def extract(self) -> dict[str, RecordEntry]:
-        # Errors that mean "these bytes are not a good archive". The except clause reads this
-        # tuple when an error arrives, so the zstd branch can add its error type (and pyzstd is
-        # imported only for .tar.zst archives).
-        corrupt: tuple[type[Exception], ...] = (
-            tarfile.TarError,
-            EOFError,
-            zlib.error,
-            gzip.BadGzipFile,
-        )
         try:
-            with contextlib.ExitStack() as stack:
-                raw = stack.enter_context(self.archive.open("rb"))
+            with self.archive.open("rb", buffering=0) as raw:
                 head = raw.read(4)
-                stream: io.BufferedIOBase = io.BufferedReader(_Prefixed(head, raw), CHUNK_SIZE)
-                if head.startswith(_GZIP_MAGIC):
-                    stream = stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb"))
-                elif head == _ZSTD_MAGIC:
-                    zstd = _zstd()
-                    corrupt += (zstd.ZstdError,)
-                    stream = stack.enter_context(zstd.ZstdFile(stream))
-                else:
+                codec = tarstream.codec_for(head)
+                if codec is None:
                     raise _refused(self.asset, "is neither a .tar.gz nor a .tar.zst archive")
-                tar = stack.enter_context(tarfile.open(fileobj=stream, mode="r|"))
-                for index, member in enumerate(_members(tar)):
-                    if index == 0:
+                inflated = tarstream.inflate(raw.read, head, codec)
+                with tarstream.in_background(inflated) as blocks:
+                    reader = tarstream.TarReader(blocks)
+                    member = reader.next()
+                    if member is not None:
                         self.full = _parts(member.name) == ["python", "PYTHON.json"]
-                    self._add(tar, member)
-                # tarfile stops at the end-of-archive blocks, and a stream cut at a member
-                # boundary looks the same to it. Reading the compressed stream to its end checks
-                # its end marker and checksum, so a truncated archive is refused, not half used.
-                while stream.read(CHUNK_SIZE):
-                    pass
-        except corrupt as error:
+                    while member is not None:
+                        self._add(reader, member)
+                        member = reader.next()
+                    # The end-of-archive block is not the end of the compressed stream: reading
+                    # on to that end checks its end marker and checksum, so an archive cut
+                    # short (even at a member boundary) is refused, not half used.
+                    reader.drain()
+        except tarstream.ArchiveError as error:
             raise _refused(self.asset, f"is corrupt or not a tar archive ({error})") from error
         except OSError as error:
             raise ExternalError(f"Cannot read the archive {self.archive}: {error}.") from error
@@ -523,22 +506,23 @@ class _Extractor:
 
     # - vetting
 
-    def _refuse(self, member: tarfile.TarInfo, why: str) -> VerificationError:
+    def _refuse(self, member: Member, why: str) -> VerificationError:
         return _refused(self.asset, f"member {member.name!r} {why}")
 
-    def _split(self, member: tarfile.TarInfo, name: str, what: str) -> list[str]:
+    def _split(self, member: Member, name: str, what: str) -> list[str]:
         """Vet an archive path (a member's name or a hard link's target) and split it.
 
         ``what`` starts the reason when ``name`` is not the member's own name.
         """
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        if _CONTROL.search(name):
             raise self._refuse(member, f"{what}contains a control character")
         if "\\" in name:
             raise self._refuse(member, f"{what}contains a backslash")
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError:
-            raise self._refuse(member, f"{what}is not valid UTF-8") from None
+        if not name.isascii():
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self._refuse(member, f"{what}is not valid UTF-8") from None
         if _ABSOLUTE.match(name):
             raise self._refuse(member, f"{what}is an absolute path")
         parts = _parts(name)
@@ -556,7 +540,7 @@ class _Extractor:
             return parts[2:] or None
         return None  # python/PYTHON.json, python/build/, python/licenses/
 
-    def _add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def _add(self, reader: tarstream.TarReader, member: Member) -> None:
         parts = self._split(member, member.name, "")
         if member.ischr() or member.isblk():
             raise self._refuse(member, "is a device node")
@@ -586,31 +570,31 @@ class _Extractor:
         if relative[0] in (META_DIR, BUILD_NAME):
             raise self._refuse(member, "would overwrite pylock's own metadata")
         key = "/".join(relative)
-        self._make_parents(member, relative)
+        self._make_parents(member, relative, key)
         if key in self.kinds:
             if member.isdir() and self.kinds[key] == "dir":
                 return
             raise self._refuse(member, "appears twice in the archive")
-        path = self.root / key
+        path = self._path(key)
         if member.isdir():
-            _write(path.mkdir, path)
+            _write_at(os.mkdir, path)
             self.kinds[key] = "dir"
         elif member.issym():
-            _write(lambda: path.symlink_to(member.linkname), path)
+            _write_at(lambda p: Path(p).symlink_to(member.linkname), path)
             self.kinds[key] = "symlink"
             self.symlinks.append((key, member.name))
             self._record(RecordEntry(key, SYMLINK_MODE, "->" + member.linkname))
         elif link_source is not None:
             self._hard_link(link_source, key)
         else:
-            self._extract_file(tar, member, key)
+            self._extract_file(reader, member, key)
 
-    def _vet_symlink(self, member: tarfile.TarInfo, location: list[str]) -> None:
+    def _vet_symlink(self, member: Member, location: list[str]) -> None:
         """A relative target that stays inside the tree, judged from the link's own directory."""
         target = member.linkname
         if not target:
             raise self._refuse(member, "is a symlink with an empty target")
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target) or "\\" in target:
+        if _CONTROL.search(target) or "\\" in target:
             raise self._refuse(member, f"is a symlink to {target!r}, a name pylock will not write")
         if _ABSOLUTE.match(target):
             raise self._refuse(member, f"is a symlink to the absolute path {target!r}")
@@ -623,8 +607,11 @@ class _Extractor:
             else:
                 raise self._refuse(member, f"is a symlink to {target!r}, outside the tree")
 
-    def _make_parents(self, member: tarfile.TarInfo, relative: list[str]) -> None:
+    def _make_parents(self, member: Member, relative: list[str], key: str) -> None:
         """Create missing parent dirs; never write through a symlink or into a file."""
+        parent = key.rpartition("/")[0]
+        if not parent or self.kinds.get(parent) == "dir":
+            return  # a known dir's own parents were all vetted when it was made
         for depth in range(1, len(relative)):
             prefix = "/".join(relative[:depth])
             kind = self.kinds.get(prefix)
@@ -632,46 +619,52 @@ class _Extractor:
                 continue
             if kind is not None:
                 raise self._refuse(member, f"would be written through the {kind} {prefix!r}")
-            _write((self.root / prefix).mkdir, self.root / prefix)
+            _write_at(os.mkdir, self._path(prefix))
             self.kinds[prefix] = "dir"
 
     # - writing
+
+    def _path(self, key: str) -> str:
+        return f"{self.base}/{key}"
 
     def _record(self, entry: RecordEntry) -> None:
         if PYCACHE not in entry.path.split("/"):
             self.records[entry.path] = entry
 
-    def _extract_file(self, tar: tarfile.TarFile, member: tarfile.TarInfo, key: str) -> None:
-        """Copy one member to disk, hashing the bytes on their way; PEP 706 ``data`` modes."""
-        import hashlib
+    def _extract_file(self, reader: tarstream.TarReader, member: Member, key: str) -> None:
+        """Write one member to disk, hashing its bytes on the way; PEP 706 ``data`` modes.
 
-        path = self.root / key
+        The file is written, chmodded and dated through one descriptor: no second pass, and no
+        path lookups beyond the open.
+        """
+        path = self._path(key)
         mode = (member.mode & 0o755) | 0o600
         if not mode & stat.S_IXUSR:
             mode &= ~0o111
-        source = tar.extractfile(member)
-        assert source is not None  # a regular member always has a data stream
         digest = hashlib.sha256()
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-        flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
         try:
-            out = os.fdopen(os.open(path, flags, 0o600), "wb")
+            fd = os.open(path, _CREATE, 0o600)
         except OSError as error:
-            raise _cannot_write(path, error) from error
-        with out:
+            raise _cannot_write(Path(path), error) from error
+        try:
             # Reading errors are the archive's (the caller reports them as corrupt); writing
             # errors are the disk's.
-            while chunk := source.read(CHUNK_SIZE):
-                digest.update(chunk)
-                try:
-                    out.write(chunk)
-                except OSError as error:
-                    raise _cannot_write(path, error) from error
-            _write(out.flush, path)
-        _write(lambda: path.chmod(mode), path)
-        _write(lambda: os.utime(path, (member.mtime, member.mtime)), path)
-        if os.name == "nt":  # Windows reports its own mode bits; record what a rescan will see
-            mode = stat.S_IMODE(path.stat().st_mode)
+            for piece in reader.data():
+                digest.update(piece)
+                while piece:
+                    piece = piece[os.write(fd, piece) :]
+            if _FD_METADATA:
+                os.fchmod(fd, mode)
+                os.utime(fd, (member.mtime, member.mtime))
+        except OSError as error:
+            raise _cannot_write(Path(path), error) from error
+        finally:
+            os.close(fd)
+        if not _FD_METADATA:
+            _write_at(lambda p: Path(p).chmod(mode), path)
+            _write_at(lambda p: os.utime(p, (member.mtime, member.mtime)), path)
+            if os.name == "nt":  # Windows reports its own mode bits; record what a rescan sees
+                mode = stat.S_IMODE(Path(path).stat().st_mode)
         self.kinds[key] = "file"
         entry = RecordEntry(key, mode, digest.hexdigest())
         self.files[key] = entry
@@ -680,11 +673,11 @@ class _Extractor:
     def _hard_link(self, source: str, key: str) -> None:
         """A second name for an extracted file: a real hard link, or a copy where links fail."""
         original = self.files[source]
-        path = self.root / key
+        path = self._path(key)
         try:
-            os.link(self.root / source, path)
+            os.link(self._path(source), path)
         except OSError:
-            _write(lambda: shutil.copy2(self.root / source, path), path)
+            _write_at(lambda p: shutil.copy2(self._path(source), p), path)
         self.kinds[key] = "file"
         entry = RecordEntry(key, original.mode, original.digest)
         self.files[key] = entry
@@ -694,17 +687,19 @@ class _Extractor:
         """After extraction: no symlink resolves outside the tree, even through other links."""
         root = os.path.realpath(self.root)
         for key, name in self.symlinks:
-            resolved = os.path.realpath(self.root / key)
+            resolved = os.path.realpath(self._path(key))
             if os.path.commonpath([root, resolved]) != root:
                 raise _refused(
                     self.asset, f"member {name!r} is a symlink that resolves outside the tree"
                 )
 
 
-def _members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
-    """The members of a stream-mode archive, one at a time (never a list of them all)."""
-    while (member := tar.next()) is not None:
-        yield member
+def _write_at(action: Callable[[str], object], path: str) -> None:
+    """Run a filesystem write on ``path``; an OSError becomes an ExternalError naming it."""
+    try:
+        action(path)
+    except OSError as error:
+        raise _cannot_write(Path(path), error) from error
 
 
 def _parts(name: str) -> list[str]:
