@@ -64,6 +64,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CREATE = (
     os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 )
+_KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"5": "dir", b"2": "symlink", b"1": "hardlink"}
+"""Tar type flags pylock extracts (regular files, directories, symlinks, hard links)."""
 _FD_METADATA = os.chmod in os.supports_fd and os.utime in os.supports_fd
 """Whether a file's mode and times can be set through its open descriptor (POSIX, not Windows)."""
 _SKIPPED_IN_FULL = "is not part of the install tree"
@@ -542,17 +544,18 @@ class _Extractor:
 
     def _add(self, reader: tarstream.TarReader, member: Member) -> None:
         parts = self._split(member, member.name, "")
-        if member.ischr() or member.isblk():
-            raise self._refuse(member, "is a device node")
-        if member.isfifo():
-            raise self._refuse(member, "is a FIFO")
-        if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
+        kind = _KINDS.get(member.type)
+        if kind is None:
+            if member.ischr() or member.isblk():
+                raise self._refuse(member, "is a device node")
+            if member.isfifo():
+                raise self._refuse(member, "is a FIFO")
             raise self._refuse(member, f"has an unsupported tar type {member.type!r}")
         relative = self._install_parts(parts)
         link_source: str | None = None
-        if member.issym():
+        if kind == "symlink":
             self._vet_symlink(member, relative if relative is not None else parts[1:])
-        elif member.islnk():
+        elif kind == "hardlink":
             source = self._split(
                 member, member.linkname, f"is a hard link to {member.linkname!r}, which "
             )
@@ -572,22 +575,23 @@ class _Extractor:
         key = "/".join(relative)
         self._make_parents(member, relative, key)
         if key in self.kinds:
-            if member.isdir() and self.kinds[key] == "dir":
+            if kind == "dir" and self.kinds[key] == "dir":
                 return
             raise self._refuse(member, "appears twice in the archive")
         path = self._path(key)
-        if member.isdir():
+        if kind == "file":
+            self._extract_file(reader, member, key, path)
+        elif kind == "dir":
             _write_at(os.mkdir, path)
             self.kinds[key] = "dir"
-        elif member.issym():
+        elif kind == "symlink":
             _write_at(lambda p: Path(p).symlink_to(member.linkname), path)
             self.kinds[key] = "symlink"
             self.symlinks.append((key, member.name))
             self._record(RecordEntry(key, SYMLINK_MODE, "->" + member.linkname))
-        elif link_source is not None:
-            self._hard_link(link_source, key)
         else:
-            self._extract_file(reader, member, key)
+            assert link_source is not None
+            self._hard_link(link_source, key)
 
     def _vet_symlink(self, member: Member, location: list[str]) -> None:
         """A relative target that stays inside the tree, judged from the link's own directory."""
@@ -628,16 +632,17 @@ class _Extractor:
         return f"{self.base}/{key}"
 
     def _record(self, entry: RecordEntry) -> None:
-        if PYCACHE not in entry.path.split("/"):
+        if PYCACHE not in entry.path or PYCACHE not in entry.path.split("/"):
             self.records[entry.path] = entry
 
-    def _extract_file(self, reader: tarstream.TarReader, member: Member, key: str) -> None:
+    def _extract_file(
+        self, reader: tarstream.TarReader, member: Member, key: str, path: str
+    ) -> None:
         """Write one member to disk, hashing its bytes on the way; PEP 706 ``data`` modes.
 
         The file is written, chmodded and dated through one descriptor: no second pass, and no
         path lookups beyond the open.
         """
-        path = self._path(key)
         mode = (member.mode & 0o755) | 0o600
         if not mode & stat.S_IXUSR:
             mode &= ~0o111
@@ -651,8 +656,10 @@ class _Extractor:
             # errors are the disk's.
             for piece in reader.data():
                 digest.update(piece)
-                while piece:
-                    piece = piece[os.write(fd, piece) :]
+                written = os.write(fd, piece)
+                while written < len(piece):  # a short write: rare, but allowed
+                    piece = piece[written:]
+                    written = os.write(fd, piece)
             if _FD_METADATA:
                 os.fchmod(fd, mode)
                 os.utime(fd, (member.mtime, member.mtime))
