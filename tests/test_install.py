@@ -413,6 +413,16 @@ def test_sparse_member_is_refused(tmp_path: Path) -> None:
     assert _leftovers(tmp_path, "archive") == set()
 
 
+@pytest.mark.parametrize("mtime", ["nan", "inf", "1e300", "-1e300"])
+def test_a_modification_time_out_of_range_is_refused(tmp_path: Path, mtime: str) -> None:
+    odd = _info("python/lib/odd-mtime.py")
+    odd.pax_headers = {"mtime": mtime}
+    data = _repacked(build_pbs_archive(), tarfile.PAX_FORMAT, [(odd, b"x = 1\n")])
+    with pytest.raises(VerificationError, match=r"'python/lib/odd-mtime.py' has a modification"):
+        install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / DEST)
+    assert _leftovers(tmp_path, "archive") == set()
+
+
 @pytest.mark.parametrize("cut", ["mid-file", "garbage-after-a-member"])
 def test_a_damaged_tar_inside_a_whole_gzip_is_refused(tmp_path: Path, cut: str) -> None:
     """The gzip layer is intact here, so only the tar reader can notice (tarfile itself would

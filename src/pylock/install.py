@@ -662,20 +662,29 @@ class _Extractor:
                     written = os.write(fd, piece)
             if _FD_METADATA:
                 os.fchmod(fd, mode)
-                os.utime(fd, (member.mtime, member.mtime))
+                self._set_mtime(member, fd)
         except OSError as error:
             raise _cannot_write(Path(path), error) from error
         finally:
             os.close(fd)
         if not _FD_METADATA:
             _write_at(lambda p: Path(p).chmod(mode), path)
-            _write_at(lambda p: os.utime(p, (member.mtime, member.mtime)), path)
+            _write_at(lambda p: self._set_mtime(member, p), path)
             if os.name == "nt":  # Windows reports its own mode bits; record what a rescan sees
                 mode = stat.S_IMODE(Path(path).stat().st_mode)
         self.kinds[key] = "file"
         entry = RecordEntry(key, mode, digest.hexdigest())
         self.files[key] = entry
         self._record(entry)
+
+    def _set_mtime(self, member: Member, file: int | str) -> None:
+        """Keep the member's mtime (bytecode caches are validated against source mtimes)."""
+        try:
+            os.utime(file, (member.mtime, member.mtime))
+        except (OverflowError, ValueError):  # NaN, or beyond what time_t holds
+            raise self._refuse(
+                member, f"has a modification time ({member.mtime}) out of range"
+            ) from None
 
     def _hard_link(self, source: str, key: str) -> None:
         """A second name for an extracted file: a real hard link, or a copy where links fail."""

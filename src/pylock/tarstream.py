@@ -9,7 +9,8 @@ copied on the way.
 
 The header parser keeps ``tarfile``'s reading of the formats (ustar, GNU ``L``/``K`` long names,
 pax ``x``/``g`` headers, base-256 numbers, the V7 directory convention), so a member here has
-the name, type, mode, size, mtime and link target that ``tarfile`` would give it. It is
+the name, type, mode, size, mtime and link target that ``tarfile`` would give it (but for the
+trailing slashes a GNU long name keeps there and loses here, as a pax path does). It is
 stricter where ``tarfile`` is lenient about damage: a bad checksum or a header cut short after
 the first member ends ``tarfile``'s iteration quietly but is an error here, extended headers
 are capped in size, and sparse files are reported as type ``S`` (not regular files) so the
