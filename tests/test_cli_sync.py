@@ -283,6 +283,8 @@ def test_offline_with_and_without_the_archive_cached(
     assert code == 0, err
     assert fake_pbs.log == []
     assert (dest / ".pylock" / "receipt.json").is_file()
+    # Installing from the archive cache needs no network stack at all.
+    assert heavy_imports("-p", str(locked), "sync", "--into", str(tmp_path / "third")) == (0, [])
 
 
 @pytest.mark.parametrize(

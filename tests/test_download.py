@@ -581,7 +581,7 @@ def test_unsupported_scheme(cache: ArchiveCache) -> None:
         fetch(make_target("ftp://example.invalid/" + ENCODED_ASSET), cache)
 
 
-# --- https: the client's TLS set-up is made lazily, and only for https -----------------------
+# --- https: certificates are verified, with the CA bundle the environment names -------------
 
 
 @pytest.fixture(scope="module")
@@ -610,15 +610,6 @@ def tls_server(certificate: tuple[Path, Path]) -> Iterator[Loopback]:
     loopback = Loopback(tls=context)
     yield loopback
     loopback.close()
-
-
-def test_plain_http_never_loads_a_ca_bundle(
-    server: Loopback, cache: ArchiveCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # httpx reads SSL_CERT_FILE when it builds a TLS context: a missing file would fail then.
-    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-bundle.pem"))
-    url = server.route(PATH, serve(DATA))
-    assert fetch(make_target(url), cache).read_bytes() == DATA
 
 
 def test_https_refuses_an_untrusted_certificate(tls_server: Loopback, cache: ArchiveCache) -> None:

@@ -10,17 +10,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 if TYPE_CHECKING:
-    import ssl
+    pass
 
 from pylock import __version__
 from pylock.errors import ExternalError, PylockError
@@ -42,81 +41,14 @@ class HttpPolicy:
 
 
 def make_client(policy: HttpPolicy | None = None) -> httpx.Client:
-    """An httpx client that follows redirects and honours proxy/CA environment variables.
-
-    Its connections are set up on first use (see ``_Client``): a sync that finds its archive in
-    the cache or a mirror directory never pays for the HTTP stack, and one that downloads over
-    plain http never loads the CA bundle.
-    """
+    """An httpx client that follows redirects and honours proxy/CA environment variables."""
     policy = policy or HttpPolicy()
-    return _Client(
+    return httpx.Client(
         follow_redirects=True,
         timeout=httpx.Timeout(policy.timeout, connect=min(policy.timeout, 10.0)),
         headers={"User-Agent": USER_AGENT},
         trust_env=True,
     )
-
-
-class _Client(httpx.Client):
-    """``httpx.Client`` with its default transport built lazily, one per URL scheme.
-
-    httpx builds its transport, TLS context included (parsing the whole CA bundle, ~20 ms), when
-    the client is made, even if it only ever fetches ``http://`` or nothing at all. Here the
-    https transport is built exactly as httpx would (same arguments: certifi or SSL_CERT_FILE /
-    SSL_CERT_DIR, ...), only at the first https request. Plain http requests go to a transport
-    whose TLS context trusts no CA, so it can never complete a handshake (TLS does not happen
-    there: proxies from the environment get their own transports, which httpx builds as usual).
-    If a future httpx stops calling ``_init_transport``, the client is simply built eagerly.
-    """
-
-    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
-        build = super()._init_transport
-        if args or kwargs.get("transport") is not None:
-            return build(*args, **kwargs)
-        return _LazyTransport(
-            secure=lambda: build(**kwargs),
-            plain=lambda: build(**{**kwargs, "verify": _trusts_nobody()}),
-        )
-
-
-def _trusts_nobody() -> ssl.SSLContext:
-    """A TLS context with verification on and no CA loaded: every certificate is refused."""
-    import ssl
-
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
-class _LazyTransport(httpx.BaseTransport):
-    """Routes ``http://`` requests to ``plain()`` and all others to ``secure()``, building each
-    transport on its first request (under a lock: ``check --remote`` shares a client between
-    threads)."""
-
-    def __init__(
-        self,
-        *,
-        secure: Callable[[], httpx.BaseTransport],
-        plain: Callable[[], httpx.BaseTransport],
-    ) -> None:
-        self._factories = {"http": plain, "https": secure}
-        self._built: dict[str, httpx.BaseTransport] = {}
-        self._lock = threading.Lock()
-
-    def _transport(self, scheme: str) -> httpx.BaseTransport:
-        key = "http" if scheme == "http" else "https"
-        with self._lock:
-            transport = self._built.get(key)
-            if transport is None:
-                transport = self._built[key] = self._factories[key]()
-            return transport
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._transport(request.url.scheme).handle_request(request)
-
-    def close(self) -> None:
-        with self._lock:
-            built, self._built = list(self._built.values()), {}
-        for transport in built:
-            transport.close()
 
 
 def _refuse_offline(policy: HttpPolicy, what: str) -> None:

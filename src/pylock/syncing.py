@@ -135,23 +135,27 @@ def sync_project(
     if existing.installed and not options.reinstall:
         return SyncResult(existing, "unchanged")
 
-    # Bytes must move: only now pay for the network and extraction stack.
+    # Something must be installed. A cached archive (re-verified by lookup) needs no network
+    # stack at all; only a download pays for importing httpx and making a client.
     from pylock.cache import ArchiveCache
-    from pylock.download import fetch_archive
-    from pylock.http import HttpPolicy, make_client
     from pylock.install import install
 
-    policy = HttpPolicy(offline=options.offline)
     cache = ArchiveCache(locations.cache_dir(env))
-    with make_client(policy) as client:
-        archive = fetch_archive(
-            target,
-            cache=cache,
-            client=client,
-            policy=policy,
-            mirror=_mirror(options, project_dir, env),
-            on_progress=on_progress,
-        )
+    archive = cache.lookup(target.sha256, target.size)
+    if archive is None:
+        from pylock.download import fetch_archive
+        from pylock.http import HttpPolicy, make_client
+
+        policy = HttpPolicy(offline=options.offline)
+        with make_client(policy) as client:
+            archive = fetch_archive(
+                target,
+                cache=cache,
+                client=client,
+                policy=policy,
+                mirror=_mirror(options, project_dir, env),
+                on_progress=on_progress,
+            )
     outcome = install(archive, target, path, reinstall=options.reinstall)
     action = "installed" if outcome.installed else "unchanged"
     return SyncResult(Installation(target, path, outcome.receipt), action)
