@@ -14,12 +14,8 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import httpx
-
-if TYPE_CHECKING:
-    pass
 
 from pylock import __version__
 from pylock.errors import ExternalError, PylockError
