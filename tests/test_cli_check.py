@@ -8,6 +8,7 @@ with the documented exit code and a message naming what drifted and how to fix i
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
-from clirun import heavy_imports, pylock
+from clirun import console_script, heavy_imports, pylock
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
@@ -260,3 +261,46 @@ def test_the_ci_example_runs_the_commands_the_tests_exercise() -> None:
 
 def test_check_starts_without_network_or_toml_writer_imports(synced: Path) -> None:
     assert heavy_imports("-p", str(synced), "check", "--installed", "--deep") == (0, [])
+
+
+def test_console_script_check_matches_the_typer_command(
+    synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The launcher answers `pylock check` without typer, with the same report and exit code."""
+    args = ["-p", str(synced), "check", "--installed", "--deep", "--format", "json"]
+    code, typer_out, _ = pylock(capsys, *args)
+    script = subprocess.run(
+        [str(console_script()), *args], capture_output=True, text=True, check=False
+    )
+    assert (script.returncode, code) == (0, 0)
+    assert json.loads(script.stdout)["checks"] == json.loads(typer_out)["checks"]
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['pylock', *{args!r}]\n"
+        "from pylock.launcher import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('typer' in sys.modules, 'httpx' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False False", result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("via_script", [False, True])
+def test_unknown_format_is_a_usage_error(
+    synced: Path, capsys: pytest.CaptureFixture[str], via_script: bool
+) -> None:
+    args = ["-p", str(synced), "check", "--format", "yaml"]
+    if via_script:
+        result = subprocess.run(
+            [str(console_script()), *args], capture_output=True, text=True, check=False
+        )
+        code, err = result.returncode, result.stderr
+    else:
+        code, _, err = pylock(capsys, *args)
+    assert code == 2
+    assert "--format text or --format json" in err

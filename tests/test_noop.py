@@ -14,9 +14,8 @@ import pytest
 from archives import asset_name, build_pbs_archive
 from clirun import console_script, pylock
 from pbs_server import FakePBS
-from pylock import hostinfo, locations, lockfile, noop
+from pylock import hostinfo, launcher, locations, lockfile, noop
 from pylock.errors import PylockError
-from pylock.launcher import _noop_sync_options
 from pylock.platforms import KNOWN_PLATFORMS, host_platform
 from pylock.syncing import SyncOptions, sync_project
 
@@ -146,25 +145,56 @@ def test_host_key_is_a_known_platform_matching_the_stdlib() -> None:
         assert hostinfo.machine() == platform.machine().lower()
 
 
+GLOBALS = {"project": ".", "quiet": False, "verbose": False}
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["sync"], {"project": ".", "quiet": False}),
-        (["-p", "x", "-q", "sync", "--frozen"], {"project": "x", "quiet": True, "frozen": True}),
+        (["sync"], ("sync", GLOBALS)),
+        (
+            ["-p", "x", "-q", "sync", "--frozen"],
+            ("sync", {**GLOBALS, "project": "x", "quiet": True, "frozen": True}),
+        ),
         (
             ["--project=x", "sync", "--into=/opt/py"],
-            {"project": "x", "quiet": False, "into": "/opt/py"},
+            ("sync", {**GLOBALS, "project": "x", "into": "/opt/py"}),
+        ),
+        (
+            ["check", "--installed", "--deep", "--format", "json"],
+            ("check", {**GLOBALS, "installed": True, "deep": True, "format": "json"}),
         ),
         (["sync", "--reinstall"], None),
         (["sync", "--help"], None),
+        (["sync", "-q"], None),  # -q is a global option: typer rejects it here, so must we
+        (["check", "--frozen"], None),
         (["lock"], None),
         (["--project"], None),
         (["sync", "--into"], None),
         ([], None),
     ],
 )
-def test_launcher_recognises_only_plain_sync(args: list[str], expected: object) -> None:
-    assert _noop_sync_options(args) == expected
+def test_launcher_recognises_only_plain_sync_and_check(args: list[str], expected: object) -> None:
+    assert launcher.parse(args) == expected
+
+
+def test_launcher_option_tables_match_the_typer_commands() -> None:
+    """Every option the launcher parses exists on the typer command, and vice versa except
+    those it leaves to typer on purpose (--reinstall, --help)."""
+    import typer.main
+
+    from pylock.cli import app
+
+    group = typer.main.get_command(app)
+    context = typer.Context(group)
+    declared_globals = {o for p in group.params for o in p.opts}
+    assert set(launcher.GLOBAL_FLAGS) | set(launcher.GLOBAL_VALUES) <= declared_globals
+    for name in launcher.COMMAND_FLAGS:
+        command = group.get_command(context, name)  # type: ignore[attr-defined]
+        declared = {o for p in command.params for o in p.opts if o.startswith("--")}
+        parsed = set(launcher.COMMAND_FLAGS[name]) | set(launcher.COMMAND_VALUES[name])
+        assert parsed <= declared
+        assert declared - parsed <= {"--reinstall"}, name
 
 
 def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:

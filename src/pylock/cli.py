@@ -349,27 +349,23 @@ def check(
 ) -> None:
     """Verify that python.lock is sound, current, and what is installed is what it locks."""
     state = _state(ctx)
-    from pylock.check import CheckOptions, run_checks
+    from pylock.check import CheckOptions
+    from pylock.console import run_check
+    from pylock.errors import PylockError
 
-    report = run_checks(
-        state.project,
-        CheckOptions(
-            installed_required=installed,
-            deep=deep,
-            remote=remote,
-            platform=platform,
-            into=into,
-            mirror=mirror,
-        ),
+    options = CheckOptions(
+        installed_required=installed,
+        deep=deep,
+        remote=remote,
+        platform=platform,
+        into=into,
+        mirror=mirror,
     )
-    if output_format == "json":
-        import json
-
-        typer.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        for line in report.lines():
-            typer.echo(line)
-    raise typer.Exit(report.exit_code)
+    try:
+        code = run_check(state.project, options, output_format)
+    except PylockError as error:
+        _fail(error, state.verbose)
+    raise typer.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:

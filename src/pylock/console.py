@@ -1,9 +1,10 @@
-"""The CLI layer's printing that must not need typer: error paragraphs, download progress, and
-the ``sync`` command itself.
+"""The CLI layer's code that must not need typer: error paragraphs, download progress, and the
+``sync`` and ``check`` commands themselves.
 
-``pylock sync`` is the command people run most, so the console script runs it without importing
-typer at all (launcher.py); the typer command in cli.py calls the same ``run_sync``. With the
-rest of the CLI this is the only code that prints.
+``pylock sync`` and ``pylock check`` run on every CI job and container start, so the console
+script runs them without importing typer at all (launcher.py); the typer commands in cli.py call
+the same ``run_sync`` and ``run_check``. With the rest of the CLI this is the only code that
+prints.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pylock.errors import PylockError
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from pylock.check import CheckOptions
     from pylock.syncing import SyncOptions
 
 EXIT_INTERRUPTED = 130
@@ -129,3 +131,26 @@ def run_sync(project: Path, options: SyncOptions, *, quiet: bool) -> int:
         what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
         print(f"Installed {what} at {path}.")
     return 0
+
+
+OUTPUT_FORMATS = ("text", "json")
+
+
+def run_check(project: Path, options: CheckOptions, output_format: str) -> int:
+    """``pylock check``: one line per check (or one JSON document); the report's exit code."""
+    from pylock.check import run_checks
+    from pylock.errors import InputError
+
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    report = run_checks(project, options)
+    if output_format == "json":
+        import json
+
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        for line in report.lines():
+            print(line)
+    return report.exit_code

@@ -1,91 +1,127 @@
-"""The ``pylock`` console script: ``pylock sync`` without typer.
+"""The ``pylock`` console script: ``sync`` and ``check`` without typer.
 
-A plain ``sync`` command line is answered here: first by the stdlib-only no-op proof (noop.py),
-then, if there is work to do, by the same ``console.run_sync`` the typer command calls. Anything
-else (other commands, ``--help``, options this parser does not know) goes to ``pylock.cli.main``,
-which parses the same command line with typer.
+These two run on every CI job and container start, and typer (with the pydantic it now
+imports) costs more than the work itself. A plain ``sync`` or ``check`` command line is handled
+here: ``sync`` first by the stdlib-only no-op proof (noop.py), then by the same
+``console.run_sync`` the typer command calls; ``check`` by ``console.run_check``. Anything else
+(other commands, ``--help``, an option or spelling this parser does not know) goes to
+``pylock.cli.main``, which parses the same command line with typer. A test keeps the option
+tables below equal to the typer commands' options.
 """
 
 from __future__ import annotations
 
 import sys
 
+GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
+GLOBAL_VALUES = {"-p": "project", "--project": "project"}
+COMMAND_FLAGS = {
+    "sync": ("--frozen", "--offline"),
+    "check": ("--installed", "--deep", "--remote"),
+}
+COMMAND_VALUES = {
+    "sync": ("--into", "--platform", "--mirror"),
+    "check": ("--into", "--platform", "--mirror", "--format"),
+}
 
-def _noop_sync_options(args: list[str]) -> dict[str, object] | None:
-    """The options of ``pylock [-p DIR] [-q] [-v] sync [--frozen] [--offline] [--into DIR]
-    [--platform KEY] [--mirror M]``, or None for any other command line (help, typos, ...)."""
-    options: dict[str, object] = {"project": ".", "quiet": False}
+
+def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
+    """``(command, options)`` for ``pylock [globals] sync|check [its options]``, else None.
+
+    Options are keyed by their long name without dashes (``project``, ``quiet``, ``into``...).
+    """
+    options: dict[str, str | bool] = {"project": ".", "quiet": False, "verbose": False}
+    command: str | None = None
     tokens = iter(args)
-    command_seen = False
     for token in tokens:
         name, has_value, inline = token.partition("=")
-        if not command_seen:
-            if token == "sync":
-                command_seen = True
-            elif name in ("-p", "--project"):
-                value = inline if has_value else next(tokens, None)
-                if not value:
-                    return None
-                options["project"] = value
-            elif token in ("-q", "--quiet"):
-                options["quiet"] = True
-            elif token not in ("-v", "--verbose"):
-                return None
-        elif token in ("--frozen", "--offline"):
-            options[token[2:]] = True
-        elif name in ("--into", "--platform", "--mirror"):
+        if command is None:
+            flags, values = GLOBAL_FLAGS, GLOBAL_VALUES
+        else:
+            flags = {flag: flag[2:] for flag in COMMAND_FLAGS[command]}
+            values = {option: option[2:] for option in COMMAND_VALUES[command]}
+        if command is None and token in COMMAND_FLAGS:
+            command = token
+        elif token in flags:
+            options[flags[token]] = True
+        elif name in values:
             value = inline if has_value else next(tokens, None)
             if not value:
                 return None
-            options[name[2:]] = value
+            options[values[name]] = value
         else:
             return None
-    return options if command_seen else None
+    return (command, options) if command is not None else None
 
 
-def main() -> None:
-    args = sys.argv[1:]
-    options = _noop_sync_options(args)
-    if options is not None:
-        from pylock import noop
-
-        into, platform = options.get("into"), options.get("platform")
-        report = noop.check(
-            str(options["project"]),
-            frozen=bool(options.get("frozen")),
-            into=into if isinstance(into, str) else None,
-            platform=platform if isinstance(platform, str) else None,
-        )
-        if report is not None:
-            if not options["quiet"]:
-                print(report)
-            sys.exit(0)
-        sys.exit(_sync(options, verbose="-v" in args or "--verbose" in args))
-    from pylock.cli import main as full
-
-    full(args)
+def _text(options: dict[str, str | bool], name: str) -> str | None:
+    value = options.get(name)
+    return value if isinstance(value, str) else None
 
 
-def _sync(options: dict[str, object], *, verbose: bool) -> int:
-    """A sync with something to do (or to refuse): the same code the typer command runs."""
+def _sync(options: dict[str, str | bool]) -> int:
+    from pylock import noop
+
+    report = noop.check(
+        str(options["project"]),
+        frozen=bool(options.get("frozen")),
+        into=_text(options, "into"),
+        platform=_text(options, "platform"),
+    )
+    if report is not None:
+        if not options["quiet"]:
+            print(report)
+        return 0
+
     from pathlib import Path
 
     from pylock.console import env_flag, guarded, run_sync
     from pylock.syncing import SyncOptions
 
-    def string(name: str) -> str | None:
-        value = options.get(name)
-        return value if isinstance(value, str) else None
-
-    into = string("into")
+    into = _text(options, "into")
     sync_options = SyncOptions(
-        platform=string("platform"),
+        platform=_text(options, "platform"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
         offline=bool(options.get("offline")) or env_flag("PYLOCK_OFFLINE"),
-        mirror=string("mirror"),
+        mirror=_text(options, "mirror"),
     )
     project = Path(str(options["project"]))
     return guarded(
-        lambda: run_sync(project, sync_options, quiet=bool(options["quiet"])), verbose=verbose
+        lambda: run_sync(project, sync_options, quiet=bool(options["quiet"])),
+        verbose=bool(options["verbose"]),
     )
+
+
+def _check(options: dict[str, str | bool]) -> int:
+    from pathlib import Path
+
+    from pylock.check import CheckOptions
+    from pylock.console import guarded, run_check
+
+    into = _text(options, "into")
+    check_options = CheckOptions(
+        installed_required=bool(options.get("installed")),
+        deep=bool(options.get("deep")),
+        remote=bool(options.get("remote")),
+        platform=_text(options, "platform"),
+        into=Path(into) if into else None,
+        mirror=_text(options, "mirror"),
+    )
+    project = Path(str(options["project"]))
+    output_format = _text(options, "format") or "text"
+    return guarded(
+        lambda: run_check(project, check_options, output_format),
+        verbose=bool(options["verbose"]),
+    )
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    parsed = parse(args)
+    if parsed is not None:
+        command, options = parsed
+        sys.exit(_sync(options) if command == "sync" else _check(options))
+    from pylock.cli import main as full
+
+    full(args)
