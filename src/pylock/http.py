@@ -67,8 +67,10 @@ def open_stream(
     *,
     policy: HttpPolicy | None = None,
     headers: Mapping[str, str] | None = None,
+    method: str = "GET",
 ) -> Iterator[httpx.Response]:
-    """A streaming GET whose status is final: connection errors and 5xx are retried with backoff.
+    """A streaming request whose status is final: connection errors and 5xx are retried with
+    backoff, a bounded number of times.
 
     Non-retryable statuses (404, 403, ...) are returned to the caller, who knows what they mean.
     Errors after the body has started belong to the caller too (it may restart the download).
@@ -81,8 +83,10 @@ def open_stream(
         with contextlib.ExitStack() as stack:
             try:
                 response = stack.enter_context(
-                    client.stream("GET", url, headers=dict(headers or {}))
+                    client.stream(method, url, headers=dict(headers or {}))
                 )
+            except httpx.InvalidURL as exc:
+                raise ExternalError(f"Cannot fetch {url!r}: {exc}.", hint="Check the URL.") from exc
             except httpx.TransportError as exc:
                 if last:
                     raise ExternalError(
@@ -122,35 +126,14 @@ def head_size(client: httpx.Client, url: str, *, policy: HttpPolicy | None = Non
     An error status (404, 403, ...) is an ExternalError naming the URL: a source that lists an
     archive its host does not serve cannot be locked.
     """
-    policy = policy or HttpPolicy()
-    _refuse_offline(policy, f"Refusing to ask {url} for its size")
-    delay = policy.backoff
-    for attempt in range(policy.retries + 1):
-        last = attempt == policy.retries
-        try:
-            response = client.head(url)
-        except httpx.InvalidURL as exc:
+    with open_stream(client, url, policy=policy, method="HEAD") as response:
+        if response.status_code >= 400:
             raise ExternalError(
-                f"Cannot ask {url!r} for its size: {exc}.", hint="Check the source's URLs."
-            ) from exc
-        except httpx.TransportError as exc:
-            if last:
-                raise ExternalError(
-                    _describe(url, exc) + f" (after {policy.retries + 1} attempts).",
-                    hint="Check your network, proxy (HTTPS_PROXY) and the URL, then try again.",
-                ) from exc
-        else:
-            if response.status_code not in RETRY_STATUSES or last:
-                if response.status_code >= 400:
-                    raise ExternalError(
-                        f"{url} answered HTTP {response.status_code} when asked for its size.",
-                        hint="Check that the source's URLs are reachable, or use another source.",
-                    )
-                length = response.headers.get("content-length", "")
-                return int(length) if length.isdigit() else None
-        time.sleep(delay)
-        delay *= 2
-    raise AssertionError("unreachable")  # pragma: no cover
+                f"{url} answered HTTP {response.status_code} when asked for its size.",
+                hint="Check that the source's URLs are reachable, or use another source.",
+            )
+        length = response.headers.get("content-length", "")
+        return int(length) if length.isdigit() else None
 
 
 class HttpCache:
