@@ -86,6 +86,11 @@ def test_synced_project_is_a_noop_on_both_paths(synced: Path) -> None:
         ('python = "3.12"\nflavor = "install_only"', False),
         ('python = "3.12"\nbuild = "20250101"', False),
         ('python = "3.12"\nplatforms = ["windows-aarch64-none"]', False),
+        # manifest errors the full path reports (exit 2): never "already installed"
+        ('python = "3.12"\nplatforms = []', False),
+        ('python = "3.12"\nplatforms = [{ key = "x" }]', False),
+        ('python = "3.12"\nsource = 5', False),
+        ('python = "3.12"\nmirror = " "', False),
         ('python = ">=3.12,<3.13"', None),  # satisfied, but only the full path decides
         ('python = "3.12"\npythn = "3.11"', None),  # a manifest error: the full path reports it
         ('python = "3.12"\nflavor = "debug-full"', None),
@@ -121,6 +126,30 @@ def test_receipt_or_lock_that_differ_are_not_a_noop(synced: Path) -> None:
     assert agree(synced) is None
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("created-by", 'extra = "key"\ncreated-by'),  # an unknown top-level key
+        ("[manifest]", "[manifest]\nsource = 'github'"),  # an unknown [manifest] key
+        ("[[target]]", '[[target]]\nplatform = "windows-x86_64-none"\n\n[[target]]'),
+    ],
+)
+def test_a_lock_the_full_path_refuses_is_not_a_noop(synced: Path, old: str, new: str) -> None:
+    lock_path = synced / "python.lock"
+    lock_path.write_text(lock_path.read_text("utf-8").replace(old, new, 1), "utf-8")
+    assert not full_path_is_noop(synced)
+    assert agree(synced) is None
+
+
+def test_a_second_target_for_the_host_is_not_a_noop(synced: Path) -> None:
+    lock_path = synced / "python.lock"
+    text = lock_path.read_text("utf-8")
+    target = text[text.index("[[target]]") :]
+    lock_path.write_text(text + "\n" + target, "utf-8")
+    assert not full_path_is_noop(synced)
+    assert agree(synced) is None
+
+
 def test_another_platform_or_into_elsewhere_is_not_a_noop(synced: Path, tmp_path: Path) -> None:
     assert agree(synced, platform="windows-x86_64-none") is None
     assert agree(synced, into=str(tmp_path / "nowhere")) is None
@@ -130,6 +159,9 @@ def test_constants_and_locations_agree_with_the_full_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     assert noop.LOCK_VERSION == lockfile.LOCK_VERSION
+    assert set(lockfile._TOP_KEYS) == noop._LOCK_KEYS
+    assert set(lockfile._MANIFEST_KEYS) == noop._LOCKED_MANIFEST_KEYS
+    assert set(lockfile._TARGET_KEYS) == noop._TARGET_KEYS
     assert Path(noop._python_dir(os.environ)) == locations.python_dir()
     monkeypatch.delenv("PYLOCK_PYTHON_DIR")
     assert Path(noop._python_dir(os.environ)) == locations.python_dir()

@@ -9,12 +9,17 @@ then runs the full path, which reaches the same verdict or explains why not. So 
 be incomplete but never wrong:
 
 - the lock's entry for this host must equal, field for field, the receipt's entry (which was
-  written from a validated entry when it was installed);
+  written from a validated entry when it was installed), and the rest of the lock must have the
+  shape lockfile.validate requires (its keys, value types and unique platforms; the per-field
+  rules of the other targets, such as a URL agreeing with its version, are left to the full
+  path and ``pylock check``);
 - the manifest check is DESIGN §6.2's satisfiability test for the requests it can decide with
   string operations (bare versions ``3``, ``3.12``, ``3.12.8``, with or without ``t``; no
   pre-releases; non-debug flavors): every listed platform has a target, every target's version
   is in the series and its variant is the requested one, and pinned flavor/build equal every
-  target's. Anything else (specifier sets, requires-python ranges, unknown keys) is "not proven".
+  target's; ``platforms`` is a non-empty list and ``source``/``mirror`` are non-blank strings, as
+  manifest.load requires. Anything else (specifier sets, requires-python ranges, unknown keys)
+  is "not proven".
 """
 
 from __future__ import annotations
@@ -23,11 +28,19 @@ import json
 import os
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 from pylock import hostinfo, layout
 
 LOCK_VERSION = 1  # lockfile.LOCK_VERSION; a test keeps them equal
 _MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build", "source", "mirror"})
+# lockfile's top-level keys, [manifest] keys and Target fields; a test keeps them equal.
+_LOCK_KEYS = frozenset({"lock-version", "created-by", "manifest", "target"})
+_LOCKED_MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build"})
+_TARGET_KEYS = frozenset(
+    {"platform", "triple", "implementation", "version", "build", "flavor", "variant", "url"}
+    | {"size", "sha256"}
+)
 _FLAVORS_WITHOUT_DEBUG = ("install_only", "install_only_stripped")
 
 
@@ -72,11 +85,41 @@ def _in_series(version: str, request: str) -> bool:
     )
 
 
-def _satisfied(document: dict[str, object], lock: dict[str, object]) -> bool:
+def _targets(lock: dict[str, object]) -> list[dict[str, Any]] | None:
+    """The lock's targets when the document has the shape lockfile.validate requires (exactly
+    its keys, string values but an integer size, one target per platform), else None: a lock the
+    full path would refuse is never "already installed"."""
+    manifest, targets = lock.get("manifest"), lock.get("target")
+    if set(lock) != _LOCK_KEYS or not isinstance(lock["created-by"], str):
+        return None
+    if not isinstance(manifest, dict) or not set(manifest) <= _LOCKED_MANIFEST_KEYS:
+        return None
+    if not isinstance(targets, list) or not targets:
+        return None
+    platforms = set()
+    for target in targets:
+        if not isinstance(target, dict) or set(target) != _TARGET_KEYS:
+            return None
+        for key, value in target.items():
+            if key == "size" and (not isinstance(value, int) or isinstance(value, bool)):
+                return None
+            if key != "size" and not isinstance(value, str):
+                return None
+        platforms.add(target["platform"])
+    return targets if len(platforms) == len(targets) else None
+
+
+def _nonblank(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bool:
     """DESIGN §6.2 for the manifests this module can decide; False means "not proven"."""
     tool = document.get("tool")
     table = tool.get("pylock") if isinstance(tool, dict) else None
     if not isinstance(table, dict) or not set(table) <= _MANIFEST_KEYS:
+        return False
+    if any(key in table and not _nonblank(table[key]) for key in ("source", "mirror")):
         return False
     python = table.get("python")
     if python is None:
@@ -92,27 +135,25 @@ def _satisfied(document: dict[str, object], lock: dict[str, object]) -> bool:
     flavor, build = table.get("flavor"), table.get("build")
     if flavor is not None and flavor not in _FLAVORS_WITHOUT_DEBUG:
         return False
-    targets = lock.get("target")
-    if not isinstance(targets, list) or not targets:
-        return False
     variant = "freethreaded" if freethreaded else "default"
-    keys = set()
     for target in targets:
-        if not isinstance(target, dict):
+        if not _in_series(target["version"], request):
             return False
-        if not isinstance(target.get("version"), str) or not _in_series(target["version"], request):
+        if target["variant"] != variant:
             return False
-        if target.get("variant") != variant:
+        if flavor is not None and target["flavor"] != flavor:
             return False
-        if flavor is not None and target.get("flavor") != flavor:
+        if build is not None and target["build"] != build:
             return False
-        if build is not None and target.get("build") != build:
-            return False
-        keys.add(target.get("platform"))
-    platforms = table.get("platforms")
-    if platforms is None:
+    if "platforms" not in table:
         return True
-    return isinstance(platforms, list) and all(p in keys for p in platforms)
+    platforms = table["platforms"]
+    keys = {target["platform"] for target in targets}
+    return (
+        isinstance(platforms, list)
+        and bool(platforms)
+        and all(isinstance(p, str) and p in keys for p in platforms)
+    )
 
 
 def check(
@@ -128,14 +169,13 @@ def check(
     lock = _load_toml(os.path.join(project, "python.lock"))
     if lock is None or lock.get("lock-version") != LOCK_VERSION:
         return None
+    targets = _targets(lock)
+    if targets is None:
+        return None
     key = platform or hostinfo.host_key()
-    targets = lock.get("target")
-    if not isinstance(targets, list):
+    target = next((t for t in targets if t["platform"] == key), None)
+    if target is None:
         return None
-    matching = [t for t in targets if isinstance(t, dict) and t.get("platform") == key]
-    if len(matching) != 1:
-        return None
-    (target,) = matching
     try:
         dest = into or os.path.join(
             _python_dir(env),
@@ -149,7 +189,7 @@ def check(
         )
         with open(os.path.join(dest, layout.META_DIR, layout.RECEIPT_NAME), "rb") as handle:
             receipt = json.load(handle)
-    except (KeyError, TypeError, OSError, ValueError):
+    except (OSError, ValueError):
         return None
     if not isinstance(receipt, dict) or receipt.get("receipt_version") != layout.RECEIPT_VERSION:
         return None
@@ -159,7 +199,7 @@ def check(
         pyproject = os.path.join(project, "pyproject.toml")
         if os.path.exists(pyproject):
             document = _load_toml(pyproject)
-            if document is None or not _satisfied(document, lock):
+            if document is None or not _satisfied(document, targets):
                 return None
     return already_installed(
         target["implementation"], target["version"], target["build"], target["flavor"], dest
