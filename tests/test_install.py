@@ -413,6 +413,29 @@ def test_sparse_member_is_refused(tmp_path: Path) -> None:
     assert _leftovers(tmp_path, "archive") == set()
 
 
+LATIN1 = b"caf\xe9".decode("utf-8", "surrogateescape")  # raw bytes that are not UTF-8
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        (_info(f"python/lib/{LATIN1}.py"), "is not valid UTF-8"),
+        (_info("python/lib/link", tarfile.SYMTYPE, LATIN1), "which is not valid UTF-8"),
+        (_info("python/lib/link", tarfile.SYMTYPE, "a\tb"), "which contains a control"),
+        (_info("python/lib/link", tarfile.SYMTYPE, "a\\b"), "which contains a backslash"),
+    ],
+)
+def test_names_and_link_targets_that_cannot_be_recorded_are_refused(
+    tmp_path: Path, member: tarfile.TarInfo, why: str
+) -> None:
+    """RECORD is UTF-8 text, one line per entry: a symlink target that is not (a GNU header
+    holds raw bytes) is refused like such a member name, not a crash while writing RECORD."""
+    data = _repacked(build_pbs_archive(), tarfile.GNU_FORMAT, [(member, b"x = 1\n")])
+    with pytest.raises(VerificationError, match=why):
+        install_archive(_write_archive(tmp_path, data), make_target(data), tmp_path / DEST)
+    assert _leftovers(tmp_path, "archive") == set()
+
+
 @pytest.mark.parametrize("mtime", ["nan", "inf", "1e300", "-1e300"])
 def test_a_modification_time_out_of_range_is_refused(tmp_path: Path, mtime: str) -> None:
     odd = _info("python/lib/odd-mtime.py")

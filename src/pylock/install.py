@@ -516,15 +516,9 @@ class _Extractor:
 
         ``what`` starts the reason when ``name`` is not the member's own name.
         """
-        if _CONTROL.search(name):
-            raise self._refuse(member, f"{what}contains a control character")
-        if "\\" in name:
-            raise self._refuse(member, f"{what}contains a backslash")
-        if not name.isascii():
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                raise self._refuse(member, f"{what}is not valid UTF-8") from None
+        problem = _unwritable(name)
+        if problem is not None:
+            raise self._refuse(member, f"{what}{problem}")
         if _ABSOLUTE.match(name):
             raise self._refuse(member, f"{what}is an absolute path")
         parts = _parts(name)
@@ -598,8 +592,9 @@ class _Extractor:
         target = member.linkname
         if not target:
             raise self._refuse(member, "is a symlink with an empty target")
-        if _CONTROL.search(target) or "\\" in target:
-            raise self._refuse(member, f"is a symlink to {target!r}, a name pylock will not write")
+        problem = _unwritable(target)
+        if problem is not None:  # RECORD holds the target as UTF-8 text, one line per entry
+            raise self._refuse(member, f"is a symlink to {target!r}, which {problem}")
         if _ABSOLUTE.match(target):
             raise self._refuse(member, f"is a symlink to the absolute path {target!r}")
         resolved = location[:-1]
@@ -716,6 +711,24 @@ def _write_at(action: Callable[[str], object], path: str) -> None:
         action(path)
     except OSError as error:
         raise _cannot_write(Path(path), error) from error
+
+
+def _unwritable(name: str) -> str | None:
+    """Why an archive path or link target cannot be written (and recorded in RECORD), or None.
+
+    Control characters would break RECORD's lines and fool a terminal; a backslash means
+    something else on Windows; bytes that are not UTF-8 (kept as surrogates) cannot be recorded.
+    """
+    if _CONTROL.search(name):
+        return "contains a control character"
+    if "\\" in name:
+        return "contains a backslash"
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return "is not valid UTF-8"
+    return None
 
 
 def _parts(name: str) -> list[str]:
