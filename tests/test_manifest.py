@@ -565,3 +565,14 @@ def test_every_failing_input_is_reported_once() -> None:
     lock = _lock(_target(LINUX), _target(MAC))
     request = _request(">=3.13", (LINUX, MAC, WINDOWS), flavor="pgo+lto-full", build="20250115")
     assert [d.input for d in drift(lock, request)] == ["platforms", "python", "flavor", "build"]
+
+
+def test_a_wrongly_typed_key_names_the_toml_type(tmp_path: Path) -> None:
+    """Messages say "not a string", as the lock's do, not Python's "not str"."""
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.pylock]\npython = "3.12"\nplatforms = "linux-x86_64-gnu"\n', "utf-8")
+    with pytest.raises(InputError, match=r"must be an array of platform strings, not a string\."):
+        load(path)
+    path.write_text("[tool.pylock]\npython = 1979-05-27\n", "utf-8")
+    with pytest.raises(InputError, match=r"must be a string, not a date\."):
+        load(path)

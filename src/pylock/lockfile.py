@@ -95,20 +95,6 @@ _REGENERATE = "Regenerate it with `pylock lock`."
 _BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
 
 
-def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"
-
-
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -142,7 +128,7 @@ def url_problem(url: str) -> str | None:
 
 def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest | None:
     if not isinstance(data, dict):
-        problems.append(LockProblem("manifest", f"must be a table, not {_type_name(data)}"))
+        problems.append(LockProblem("manifest", f"must be a table, not {tomlread.type_name(data)}"))
         return None
     before = len(problems)
     for key in data:
@@ -150,7 +136,9 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
             problems.append(LockProblem(f"manifest.{key}", "unknown key"))
     python = data.get("python")
     if not isinstance(python, str):
-        message = "missing" if python is None else f"must be a string, not {_type_name(python)}"
+        message = (
+            "missing" if python is None else f"must be a string, not {tomlread.type_name(python)}"
+        )
         problems.append(LockProblem("manifest.python", message))
     platforms = data.get("platforms")
     if not isinstance(platforms, list) or not all(isinstance(p, str) for p in platforms):
@@ -163,7 +151,7 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
         value = data.get(key)
         if value is not None and not isinstance(value, str):
             problems.append(
-                LockProblem(f"manifest.{key}", f"must be a string, not {_type_name(value)}")
+                LockProblem(f"manifest.{key}", f"must be a string, not {tomlread.type_name(value)}")
             )
     pinned_build = data.get("build")
     if isinstance(pinned_build, str) and not _BUILD.fullmatch(pinned_build):
@@ -179,7 +167,9 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
 def _check_target(index: int, data: object, problems: list[LockProblem]) -> Target | None:
     """One [[target]] table -> a Target, or None after adding a problem for each broken field."""
     if not isinstance(data, dict):
-        problems.append(LockProblem(f"target[{index}]", f"must be a table, not {_type_name(data)}"))
+        problems.append(
+            LockProblem(f"target[{index}]", f"must be a table, not {tomlread.type_name(data)}")
+        )
         return None
     platform_value = data.get("platform")
     label = f"target[{index}]"
@@ -201,7 +191,7 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
             problem(key, "missing")
         elif not isinstance(value, wanted) or isinstance(value, bool):
             article = "an integer" if wanted is int else "a string"
-            problem(key, f"must be {article}, not {_type_name(value)}")
+            problem(key, f"must be {article}, not {tomlread.type_name(value)}")
         else:
             values[key] = value
     if len(problems) > before:
@@ -267,7 +257,7 @@ def _newer_version(data: object) -> int | None:
 def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
     """Check a parsed TOML document against the schema; the Lock if there were no problems."""
     if not isinstance(data, dict):
-        return None, [LockProblem("(document)", f"must be a table, not {_type_name(data)}")]
+        return None, [LockProblem("(document)", f"must be a table, not {tomlread.type_name(data)}")]
     version = data.get("lock-version")
     if _newer_version(data) is not None:
         # Nothing else can be judged: a newer format may mean anything by its keys.
@@ -286,14 +276,16 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
         problems.append(LockProblem("lock-version", "missing"))
     elif not isinstance(version, int) or isinstance(version, bool):
         problems.append(
-            LockProblem("lock-version", f"must be an integer, not {_type_name(version)}")
+            LockProblem("lock-version", f"must be an integer, not {tomlread.type_name(version)}")
         )
     elif version < 1:
         problems.append(LockProblem("lock-version", f"{version} is not a lock format version"))
     created_by = data.get("created-by")
     if not isinstance(created_by, str):
         message = (
-            "missing" if created_by is None else f"must be a string, not {_type_name(created_by)}"
+            "missing"
+            if created_by is None
+            else f"must be a string, not {tomlread.type_name(created_by)}"
         )
         problems.append(LockProblem("created-by", message))
     manifest = _check_manifest(data.get("manifest"), problems) if "manifest" in data else None
@@ -304,7 +296,9 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
     targets: list[Target] = []
     if not isinstance(raw_targets, list):
         problems.append(
-            LockProblem("target", f"must be an array of tables, not {_type_name(raw_targets)}")
+            LockProblem(
+                "target", f"must be an array of tables, not {tomlread.type_name(raw_targets)}"
+            )
         )
         raw_targets = []
     first_index: dict[str, int] = {}

@@ -189,12 +189,6 @@ def read_toml(path: Path, *, hint: str) -> dict[str, object]:
     return document
 
 
-def _type_name(value: object) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", list: "an array"}.get(
-        type(value), "a table" if isinstance(value, dict) else type(value).__name__
-    )
-
-
 def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     value = table.get(key)
     if value is None:
@@ -202,7 +196,7 @@ def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     if not isinstance(value, str):
         scalar = isinstance(value, (int, float)) and not isinstance(value, bool)
         raise InputError(
-            f"{where} must be a string, not {_type_name(value)}.",
+            f"{where} must be a string, not {tomlread.type_name(value)}.",
             hint=f'Quote it: {key} = "{value}".' if scalar else f'Write it as {key} = "...".',
         )
     if not value.strip():
@@ -220,11 +214,11 @@ def load(path: Path) -> Manifest:
     document = read_toml(path, hint="Fix the TOML syntax at that line.")
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
-        raise InputError(f"{path}: `tool` must be a table, not {_type_name(tool)}.")
+        raise InputError(f"{path}: `tool` must be a table, not {tomlread.type_name(tool)}.")
     table = tool.get("pylock", {})
     if not isinstance(table, dict):
         raise InputError(
-            f"{path}: [tool.pylock] must be a table, not {_type_name(table)}.",
+            f"{path}: [tool.pylock] must be a table, not {tomlread.type_name(table)}.",
             hint="Write it as a [tool.pylock] section.",
         )
     for key in table:
@@ -256,7 +250,7 @@ def load(path: Path) -> Manifest:
         if not isinstance(raw, list):
             raise InputError(
                 f"{where('platforms')} must be an array of platform strings, "
-                f"not {_type_name(raw)}.",
+                f"not {tomlread.type_name(raw)}.",
                 hint='For example: platforms = ["linux-x86_64-gnu", "macos-aarch64-none"].',
             )
         if not raw:
@@ -269,7 +263,7 @@ def load(path: Path) -> Manifest:
             item_where = f"{where('platforms')}[{index}]"
             if not isinstance(item, str):
                 raise InputError(
-                    f"{item_where} must be a string, not {_type_name(item)}.",
+                    f"{item_where} must be a string, not {tomlread.type_name(item)}.",
                     hint='For example: platforms = ["linux-x86_64-gnu"].',
                 )
             platform = parse_platform(item, where=item_where)

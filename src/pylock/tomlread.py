@@ -17,7 +17,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     from tomli import TOMLDecodeError  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["TOMLDecodeError", "error_line", "loads"]
+__all__ = ["TOMLDecodeError", "error_line", "loads", "type_name"]
 
 
 def loads(text: str) -> dict[str, object]:
@@ -34,3 +34,20 @@ def error_line(error: TOMLDecodeError) -> tuple[int | None, str]:
         lineno = lineno or int(found[1])
         message = message[: found.start()] + message[found.end() :]
     return lineno, message
+
+
+def type_name(value: object) -> str:
+    """A parsed TOML value's type as error messages say it: "a string", "an array", "a table"."""
+    if isinstance(value, bool):  # before int: a bool is an int to Python, not to TOML
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"  # a datetime, date or time
