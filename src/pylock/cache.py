@@ -14,7 +14,6 @@ and downloaded again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import tempfile
@@ -23,19 +22,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pylock.errors import ExternalError, InputError
+from pylock.fsutil import hash_stream
 
-CHUNK_SIZE = 1024 * 1024
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
-
-def hash_stream(stream: BinaryIO) -> str:
-    """The sha256 hex digest of everything left in ``stream``, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    while chunk := stream.read(CHUNK_SIZE):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 class ArchiveCache:

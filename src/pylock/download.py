@@ -26,8 +26,9 @@ from urllib.request import url2pathname
 
 import httpx
 
-from pylock.cache import CHUNK_SIZE, ArchiveCache
+from pylock.cache import ArchiveCache
 from pylock.errors import ExternalError, InputError, VerificationError
+from pylock.fsutil import CHUNK_SIZE
 from pylock.http import HttpPolicy, open_stream
 from pylock.lockfile import Target
 

@@ -1,4 +1,5 @@
-"""Atomic file replacement, the one way pylock writes a file someone may be reading.
+"""Atomic file replacement, the one way pylock writes a file someone may be reading, and the
+one way it hashes a file it reads back.
 
 python.lock, receipts and cache metadata are all read by other processes (a CI job, a second
 sync, an editor); each is replaced by writing a temp file beside it and renaming it over, so a
@@ -8,11 +9,25 @@ reader sees the old bytes or the new ones and never half of either, even after a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import secrets
 from pathlib import Path
+from typing import BinaryIO
 
 from pylock.errors import ExternalError
+
+CHUNK_SIZE = 1024 * 1024
+"""Bytes read per call when hashing or copying: large enough that hashlib (which releases the GIL
+for big buffers) does the work, not the Python loop around it."""
+
+
+def hash_stream(stream: BinaryIO) -> str:
+    """The sha256 hex digest of everything left in ``stream``, read in ``CHUNK_SIZE`` chunks."""
+    digest = hashlib.sha256()
+    while chunk := stream.read(CHUNK_SIZE):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> bool:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from pylock import layout
 from pylock.errors import ExternalError, VerificationError
-from pylock.fsutil import atomic_write_bytes
+from pylock.fsutil import atomic_write_bytes, hash_stream
 from pylock.layout import BUILD_NAME as BUILD_NAME  # re-exported: install.py and check.py
 from pylock.layout import META_DIR as META_DIR
 from pylock.layout import RECEIPT_NAME as RECEIPT_NAME
@@ -52,7 +52,6 @@ SYMLINK_MODE = 0o777
 """The mode RECORD gives every symlink, whatever the system reports for the link itself."""
 
 PYCACHE = "__pycache__"
-_CHUNK = 1024 * 1024
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _MODE = re.compile(r"[0-7]{3,4}")
 
@@ -199,12 +198,9 @@ def read_record(install_dir: Path) -> list[RecordEntry]:
 
 
 def hash_file(path: str) -> str:
-    """The sha256 hex of a file, read in 1 MiB chunks (hashlib releases the GIL for those)."""
-    digest = hashlib.sha256()
+    """The sha256 hex of a file (in 1 MiB chunks: hashlib releases the GIL for those)."""
     with Path(path).open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hash_stream(stream)
 
 
 def _hash_or_mark(path: str) -> str:
