@@ -576,3 +576,12 @@ def test_a_wrongly_typed_key_names_the_toml_type(tmp_path: Path) -> None:
     path.write_text("[tool.pylock]\npython = 1979-05-27\n", "utf-8")
     with pytest.raises(InputError, match=r"must be a string, not a date\."):
         load(path)
+
+
+def test_a_pyproject_that_is_not_utf8_is_not_called_a_toml_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b'[tool.pylock]\npython = "3.12\xff"\n')
+    with pytest.raises(InputError, match="not UTF-8") as raised:
+        load(path)
+    assert "syntax" not in str(raised.value)
+    assert raised.value.exit_code == 2

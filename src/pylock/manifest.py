@@ -173,11 +173,14 @@ class Manifest:
 
 
 def read_toml(path: Path, *, hint: str) -> dict[str, object]:
-    """Parse a TOML file; a syntax error -> InputError with the file, the line and ``hint``."""
+    """Parse a TOML file; a syntax error -> InputError with the file, the line and ``hint``
+    (which is about fixing syntax, so bytes that are not UTF-8 get a hint of their own)."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(f"{path} is not UTF-8 text: {error}.", hint=hint) from None
+        raise InputError(
+            f"{path} is not UTF-8 text: {error}.", hint=f"Save {path.name} as UTF-8."
+        ) from None
     except OSError as error:
         raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
     try:
