@@ -204,11 +204,6 @@ def _stream_once(
                 raise _CutShort(
                     f"the server closed the connection after {receiver.done} of {target.size} bytes"
                 )
-    except httpx.InvalidURL as exc:
-        raise InputError(
-            f"Cannot download from {url}: it is not a valid URL ({exc}).",
-            hint="Fix the URL in python.lock or the mirror setting.",
-        ) from exc
     except httpx.HTTPError as exc:  # too many redirects, undecodable body, ...
         raise ExternalError(
             f"Could not download {target.asset_name} from {url}: {exc.__class__.__name__}: {exc}.",
