@@ -28,9 +28,12 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import Any
 
-from pylock import hostinfo, layout
+from pylock import hostinfo, layout, tomlread
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
+if TYPE_CHECKING:
+    from typing import Any
 
 LOCK_VERSION = 1  # lockfile.LOCK_VERSION; a test keeps them equal
 _MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build", "source", "mirror"})
@@ -50,16 +53,11 @@ def already_installed(implementation: str, version: str, build: str, flavor: str
 
 
 def _load_toml(path: str) -> dict[str, object] | None:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         with open(path, "rb") as handle:
-            document: dict[str, object] = tomllib.load(handle)
-    except (OSError, ValueError):
+            return tomlread.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return None
-    return document
 
 
 def _python_dir(environ: Mapping[str, str]) -> str:
