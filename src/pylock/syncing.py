@@ -8,9 +8,10 @@ imports nothing heavier than packaging: httpx, tomlkit and rich load only when b
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylock import locations, lockfile
 from pylock.errors import InputError, VerificationError
@@ -18,7 +19,9 @@ from pylock.lockfile import Lock, Target
 from pylock.platforms import host_platform, parse_platform
 from pylock.receipt import Receipt, install_dir_name, read_receipt
 
-ProgressCallback = Callable[[int, "int | None"], None]
+if TYPE_CHECKING:
+    from pylock.download import ProgressCallback
+    from pylock.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -91,31 +94,28 @@ def find_installation(
     return Installation(target, path, read_receipt(path))
 
 
-def _ensure_current(project_dir: Path, lock: Lock) -> None:
+def _load_manifest(pyproject: Path) -> Manifest | None:
+    """The manifest, or None when the lock travels alone (e.g. copied into a Docker build)."""
+    if not pyproject.exists():
+        return None
+    from pylock import manifest as manifest_mod
+
+    return manifest_mod.load(pyproject)
+
+
+def _ensure_current(manifest: Manifest, lock: Lock) -> None:
     """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
     from pylock import manifest as manifest_mod
 
-    pyproject = project_dir / "pyproject.toml"
-    if not pyproject.exists():
-        return  # a lock on its own (e.g. copied into a Docker build) is installable as is
-    current = manifest_mod.load(pyproject)
-    request = manifest_mod.Request.from_manifest(current, default_platforms=())
+    request = manifest_mod.Request.from_manifest(manifest, default_platforms=())
     drifts = manifest_mod.drift(lock, request)
     if drifts:
         listed = "; ".join(str(d) for d in drifts)
         raise VerificationError(
-            f"python.lock is out of date with {pyproject}: {listed}.",
+            f"python.lock is out of date with {manifest.path}: {listed}.",
             hint="Run `pylock lock` to update it, or `pylock sync --frozen` to install the "
             "locked build anyway.",
         )
-
-
-def _mirror(options: SyncOptions, project_dir: Path, environ: Mapping[str, str]) -> str | None:
-    from pylock import manifest as manifest_mod
-
-    pyproject = project_dir / "pyproject.toml"
-    loaded = manifest_mod.load(pyproject) if pyproject.exists() else None
-    return manifest_mod.effective_mirror(options.mirror, environ, loaded)
 
 
 def sync_project(
@@ -127,8 +127,10 @@ def sync_project(
 ) -> SyncResult:
     env = os.environ if environ is None else environ
     lock = read_lock(project_dir)
-    if not options.frozen:
-        _ensure_current(project_dir, lock)
+    pyproject = project_dir / "pyproject.toml"
+    manifest = None if options.frozen else _load_manifest(pyproject)
+    if manifest is not None:
+        _ensure_current(manifest, lock)
     target = choose_target(lock, options.platform)
     path = install_location(target, options.into, env)
     existing = Installation(target, path, read_receipt(path))
@@ -145,6 +147,10 @@ def sync_project(
     if archive is None:
         from pylock.download import fetch_archive
         from pylock.http import HttpPolicy, make_client
+        from pylock.manifest import effective_mirror
+
+        if manifest is None:
+            manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
 
         policy = HttpPolicy(offline=options.offline)
         with make_client(policy) as client:
@@ -153,7 +159,7 @@ def sync_project(
                 cache=cache,
                 client=client,
                 policy=policy,
-                mirror=_mirror(options, project_dir, env),
+                mirror=effective_mirror(options.mirror, env, manifest),
                 on_progress=on_progress,
             )
     outcome = install(archive, target, path, reinstall=options.reinstall)
