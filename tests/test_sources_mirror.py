@@ -167,6 +167,20 @@ def test_url_mirror_without_a_listing(fake_pbs: FakePBS, source_context: SourceC
     assert "Pin a build" in str(info.value)
 
 
+def test_an_invalid_mirror_url_is_an_external_error_naming_the_source(
+    source_context: SourceContext,
+) -> None:
+    # httpx refuses the URL before any socket is opened (the port is not a number).
+    spec = "mirror:http://[::1/pbs"
+    with pytest.raises(ExternalError) as info:
+        list(open_source(spec, source_context).releases(build="20250101"))
+    assert info.value.exit_code == 3
+    text = str(info.value)
+    assert text.startswith(f"Source {spec}: ")
+    assert "20250101/SHA256SUMS" in text
+    assert "Check the URL" in text
+
+
 def test_fake_pbs_download_tree_is_a_mirror(
     fake_pbs: FakePBS, source_context: SourceContext
 ) -> None:

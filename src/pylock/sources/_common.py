@@ -61,7 +61,8 @@ def fetch(
     source: str,
     headers: Mapping[str, str] | None = None,
 ) -> Document:
-    """A small document through the HTTP cache; unreachable -> ExternalError naming the source.
+    """A small document through the HTTP cache; unreachable or an invalid URL (open_stream
+    reports both as ExternalError) -> ExternalError naming the source.
 
     Any status is returned: what a 404 means depends on the document.
     """
@@ -71,11 +72,6 @@ def fetch(
         )
     except ExternalError as exc:
         raise ExternalError(f"Source {source}: {exc.message}", hint=exc.hint) from exc
-    except httpx.InvalidURL as exc:
-        raise ExternalError(
-            f"Source {source}: cannot fetch {url!r}: {exc}.",
-            hint="Check the source URL.",
-        ) from exc
 
 
 def status_error(source: str, doc: Document, what: str) -> ExternalError:
