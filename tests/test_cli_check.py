@@ -304,3 +304,17 @@ def test_unknown_format_is_a_usage_error(
         code, _, err = pylock(capsys, *args)
     assert code == 2
     assert "--format text or --format json" in err
+
+
+def test_show_refuses_an_unknown_format_like_check(
+    synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `show --format jsno` used to print the text table with exit 0, which a script parsing
+    # JSON would only notice later; `check` already refused it.
+    code, out, err = pylock(capsys, "-p", str(synced), "show", "--format", "jsno")
+    assert code == 2
+    assert out == ""
+    assert "'jsno'" in err and "--format text or --format json" in err
+    code, out, _ = pylock(capsys, "-p", str(synced), "show", "--format", "json")
+    assert code == 0
+    assert [t["installed"] for t in json.loads(out)["targets"]] == [True]

@@ -290,11 +290,16 @@ def run(
 def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     """List every locked target and where (and whether) it is installed."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.console import OUTPUT_FORMATS
+    from pylock.errors import InputError, PylockError
     from pylock.receipt import read_receipt
     from pylock.syncing import install_location, read_lock
 
     try:
+        if output_format not in OUTPUT_FORMATS:
+            raise InputError(
+                f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+            )
         lock_ = read_lock(state.project)
     except PylockError as error:
         _fail(error, state.verbose)
