@@ -12,7 +12,7 @@ from pbs_server import FakePBS, sha256_hex, synthetic_body
 from pylock.errors import ExternalError, RateLimitError
 from pylock.http import HttpPolicy, make_client
 from pylock.platforms import parse_platform
-from pylock.sources import Release, SourceContext, open_source
+from pylock.sources import Release, SourceContext, github_token, open_source
 from pylock.sources.github import PER_PAGE, GitHubSource, next_link
 
 LINUX = "cpython-3.12.8+{tag}-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
@@ -160,13 +160,14 @@ def test_platform_hint_skips_other_platforms_and_their_checksums(
     ]
 
 
-@pytest.mark.parametrize("variable", ["GITHUB_TOKEN", "GH_TOKEN"])
+@pytest.mark.parametrize("variable", ["GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"])
 def test_token_goes_to_the_api_only(
     fake_pbs: FakePBS,
     source_context: SourceContext,
     monkeypatch: pytest.MonkeyPatch,
     variable: str,
 ) -> None:
+    # The fake is not api.github.com, so it is an "enterprise" host for the token rules.
     monkeypatch.setenv(variable, "s3cret")
     for tag in ("20250103", "20250102", "20250101"):
         fake_pbs.add_release(tag, archives(tag, LINUX, MACOS), digests=False)
@@ -180,6 +181,33 @@ def test_token_goes_to_the_api_only(
     assert all(r.headers.get("authorization") == "Bearer s3cret" for r in fake_pbs.api_log)
     assert len(fake_pbs.download_log) >= 3  # every SHA256SUMS, downloaded from the same host
     assert all("authorization" not in r.headers for r in fake_pbs.download_log)
+
+
+@pytest.mark.parametrize("variable", ["GITHUB_TOKEN", "GH_TOKEN"])
+def test_a_github_token_never_goes_to_another_host(
+    fake_pbs: FakePBS,
+    source_context: SourceContext,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    """A committed manifest may name any API host; CI's GitHub token must not follow it there."""
+    monkeypatch.setenv(variable, "ci-token")
+    fake_pbs.add_release("20250101", archives("20250101"))
+    assert len(list(open_source(fake_pbs.spec, source_context).releases())) == 1
+    assert fake_pbs.api_log
+    assert all("authorization" not in r.headers for r in fake_pbs.log)
+
+
+def test_github_token_rules_follow_the_gh_cli() -> None:
+    env = {"GITHUB_TOKEN": "gh", "GH_ENTERPRISE_TOKEN": "ghe"}
+    assert (
+        github_token("https://api.github.com/repos/astral-sh/python-build-standalone", env) == "gh"
+    )
+    assert github_token("https://API.GitHub.com/repos/me/fork", env) == "gh"
+    assert github_token("https://ghe.example.com/api/v3/repos/o/r", env) == "ghe"
+    assert github_token("https://api.github.com.evil.example/repos/o/r", env) == "ghe"
+    assert github_token("https://api.github.com/repos/o/r", {"GH_TOKEN": " t "}) == "t"
+    assert github_token("http://127.0.0.1:8080/repos/o/r", {"GITHUB_TOKEN": "gh"}) is None
 
 
 def test_token_is_not_sent_to_a_link_on_another_origin(

@@ -79,10 +79,20 @@ def _bad_spec(spec: str, where: str, why: str, suggestion: str = "") -> InputErr
     )
 
 
-def github_token(environ: Mapping[str, str] | None = None) -> str | None:
-    """``GITHUB_TOKEN``, else ``GH_TOKEN`` (the gh CLI's name), if set and not blank."""
+GITHUB_API_HOST = "api.github.com"
+GITHUB_TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+ENTERPRISE_TOKEN_VARIABLES = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+
+
+def github_token(api_url: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The token for the API at ``api_url``, by the gh CLI's rules: ``GITHUB_TOKEN``/``GH_TOKEN``
+    only for api.github.com, ``GH_ENTERPRISE_TOKEN``/``GITHUB_ENTERPRISE_TOKEN`` for any other
+    host. A ``source`` is read from a committed pyproject.toml, so a CI job's GitHub token must
+    never go to whatever host a manifest happens to name."""
     env = os.environ if environ is None else environ
-    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+    host = (urlsplit(api_url).hostname or "").lower()
+    names = GITHUB_TOKEN_VARIABLES if host == GITHUB_API_HOST else ENTERPRISE_TOKEN_VARIABLES
+    for name in names:
         if value := env.get(name, "").strip():
             return value
     return None
@@ -104,7 +114,7 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
     if not value:
         raise _bad_spec(spec, where, "it is empty")
     if value == "github":
-        return GitHubSource(DEFAULT_GITHUB_API, context, token=github_token())
+        return GitHubSource(DEFAULT_GITHUB_API, context, token=github_token(DEFAULT_GITHUB_API))
     kind, colon, rest = value.partition(":")
     rest = rest.strip()
     if colon and kind in ("github", "catalog", "mirror"):
@@ -122,7 +132,7 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
             raise _bad_spec(
                 spec, where, "github: must be followed by an http(s) API URL", suggestion
             )
-        return GitHubSource(rest, context, token=github_token())
+        return GitHubSource(rest, context, token=github_token(rest))
     prefix = _PREFIX.match(value)
     is_drive = re.match(r"[A-Za-z]:[\\/]", value) is not None  # C:\pbs on Windows
     if prefix and not is_drive and not value.lower().startswith(_BARE_SCHEMES):

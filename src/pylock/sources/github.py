@@ -9,7 +9,8 @@ Checksums come from the asset's ``digest`` (GitHub computes it for uploads since
 the release's ``SHA256SUMS``, else the per-asset ``.sha256`` sidecar (2022-02 … 2025-07), and
 are fetched only for assets on the platforms asked for. Assets with no checksum are left out.
 
-The token (``GITHUB_TOKEN``/``GH_TOKEN``) goes only to the API: same scheme, host and port as
+The token (``GITHUB_TOKEN``/``GH_TOKEN`` for api.github.com, ``GH_ENTERPRISE_TOKEN`` for any
+other host: see ``sources.github_token``) goes only to the API: same scheme, host and port as
 the API URL and under its API root. Checksum files are downloads, which never carry it, even on
 GitHub Enterprise where downloads and API share a host.
 """
@@ -187,10 +188,11 @@ class GitHubSource:
                 else "it did not say when it resets"
             )
             hint = (
-                "Wait until then, or set GITHUB_TOKEN to a token with a higher limit."
+                "Wait until then, or use a token with a higher limit."
                 if self._token
-                else "Set GITHUB_TOKEN (or GH_TOKEN) to a GitHub token to raise the limit to "
-                "5,000 requests an hour, or wait until then."
+                else "Set GITHUB_TOKEN (or GH_TOKEN; GH_ENTERPRISE_TOKEN for a host other than "
+                "api.github.com) to a token to raise the limit to 5,000 requests an hour, or "
+                "wait until then."
             )
             return RateLimitError(
                 f"Source {self.description}: the API rate limit is exhausted "
