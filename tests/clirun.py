@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from pylock.cli import main
 
 HEAVY = ("httpx", "tomlkit", "rich")
+_MARK = "@@pylock-probe@@"
 
 
 def pylock(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -23,24 +25,44 @@ def pylock(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
     return (code if isinstance(code, int) else 1), out, err
 
 
-def heavy_imports(*args: str) -> tuple[int, list[str]]:
-    """Run ``pylock ARGS`` in a new interpreter; its exit code and which of HEAVY it imported."""
+def run_in_new_interpreter(
+    *args: str, watch: Iterable[str] = HEAVY, script: bool = False
+) -> tuple[int, list[str], list[str]]:
+    """Run ``pylock ARGS`` in a new interpreter, through the console script's entry point
+    (``pylock.launcher.main``) when ``script``, else through ``pylock.cli.main``.
+
+    Returns the exit code, what the command printed (stdout lines), and which of the top-level
+    modules in ``watch`` ended up imported.
+    """
+    entry = (
+        f"sys.argv = ['pylock', *{list(args)!r}]\nfrom pylock.launcher import main\nrun = main\n"
+        if script
+        else f"from pylock.cli import main\nrun = lambda: main({list(args)!r})\n"
+    )
     probe = (
         "import sys\n"
-        "from pylock.cli import main\n"
+        f"{entry}"
         "code = 0\n"
         "try:\n"
-        f"    main({list(args)!r})\n"
+        "    run()\n"
         "except SystemExit as done:\n"
         "    code = done.code\n"
-        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
-        "print(code, ','.join(heavy))\n"
-    )
+        f"imported = sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(watch)!r}))\n"
+        "print(_MARK, code, ','.join(imported))\n"
+    ).replace("_MARK", repr(_MARK))
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
-    code, _, modules = result.stdout.strip().splitlines()[-1].partition(" ")
-    return int(code), [m for m in modules.split(",") if m]
+    *printed, last = result.stdout.splitlines() or [""]
+    assert last.startswith(_MARK), result.stdout + result.stderr
+    _, code, modules = last.split(" ", 2)  # print() leaves "MARK code " when nothing matched
+    return int(code), printed, [m for m in modules.split(",") if m]
+
+
+def heavy_imports(*args: str) -> tuple[int, list[str]]:
+    """Run ``pylock ARGS`` in a new interpreter; its exit code and which of HEAVY it imported."""
+    code, _, imported = run_in_new_interpreter(*args)
+    return code, imported
 
 
 def console_script() -> Path:

@@ -16,7 +16,7 @@ import pytest
 
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
-from clirun import console_script, heavy_imports, pylock
+from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
@@ -274,20 +274,8 @@ def test_console_script_check_matches_the_typer_command(
     )
     assert (script.returncode, code) == (0, 0)
     assert json.loads(script.stdout)["checks"] == json.loads(typer_out)["checks"]
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['pylock', *{args!r}]\n"
-        "from pylock.launcher import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('typer' in sys.modules, 'httpx' in sys.modules)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    assert result.stdout.strip().splitlines()[-1] == "False False", result.stdout + result.stderr
+    code, _, imported = run_in_new_interpreter(*args, watch=["typer", "httpx"], script=True)
+    assert (code, imported) == (0, [])
 
 
 @pytest.mark.parametrize("via_script", [False, True])

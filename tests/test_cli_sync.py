@@ -17,7 +17,7 @@ import pytest
 
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter, hostile_archive
-from clirun import console_script, heavy_imports, pylock
+from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
@@ -416,19 +416,8 @@ def test_two_syncs_at_once_install_once(locked: Path) -> None:
 
 def test_console_script_cold_sync_runs_without_typer(locked: Path) -> None:
     """The launcher runs a plain `pylock sync` itself; typer is only for the other commands."""
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['pylock', '-p', {str(locked)!r}, 'sync']\n"
-        "from pylock.launcher import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as done:\n"
-        "    print('exit', done.code)\n"
-        "print('typer' in sys.modules)\n"
+    code, printed, imported = run_in_new_interpreter(
+        "-p", str(locked), "sync", watch=["typer"], script=True
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    lines = result.stdout.strip().splitlines()
-    assert lines[-2:] == ["exit 0", "False"], result.stdout + result.stderr
-    assert lines[0].startswith(f"Installed cpython {REAL}")
+    assert (code, imported) == (0, []), printed
+    assert printed[0].startswith(f"Installed cpython {REAL}")

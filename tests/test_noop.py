@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archives import asset_name, build_pbs_archive
-from clirun import console_script, pylock
+from clirun import console_script, pylock, run_in_new_interpreter
 from pbs_server import FakePBS
 from pylock import hostinfo, launcher, locations, lockfile, noop
 from pylock.errors import PylockError
@@ -230,24 +230,12 @@ def test_launcher_option_tables_match_the_typer_commands() -> None:
 
 
 def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['pylock', '-p', {str(synced)!r}, 'sync']\n"
-        "from pylock.launcher import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as done:\n"
-        "    print(done.code)\n"
-        "heavy = {'typer', 'httpx', 'tomlkit', 'rich', 'packaging', 'platformdirs',\n"
-        "         'dataclasses'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    heavy = ["typer", "httpx", "tomlkit", "rich", "packaging", "platformdirs", "dataclasses"]
+    code, printed, imported = run_in_new_interpreter(
+        "-p", str(synced), "sync", watch=heavy, script=True
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
-    )
-    lines = result.stdout.strip().splitlines()
-    assert lines[-2:] == ["0", "[]"], result.stdout + result.stderr
-    assert "is already installed at" in lines[0]
+    assert (code, imported) == (0, []), printed
+    assert "is already installed at" in printed[0]
 
 
 def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
