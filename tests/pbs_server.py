@@ -34,7 +34,7 @@ from werkzeug import Request, Response
 
 OWNER_REPO = "astral-sh/python-build-standalone"
 REPOSITORY_ID = 162334160
-SAMPLE_METADATA = Path(__file__).parents[2] / "shared" / "pbs" / "data"
+SAMPLE_METADATA = Path(__file__).parent / "data"
 SAMPLE_METADATA_FILE = SAMPLE_METADATA / "uv-download-metadata.sample.json"
 
 Selection = bool | Collection[str]

@@ -22,9 +22,7 @@ from pylock.artifacts import (
     parse_asset_url,
 )
 
-UV_SAMPLE = (
-    Path(__file__).parents[2] / "shared" / "pbs" / "data" / "uv-download-metadata.sample.json"
-)
+UV_SAMPLE = Path(__file__).parent / "data" / "uv-download-metadata.sample.json"
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"
 
 

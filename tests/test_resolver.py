@@ -18,7 +18,7 @@ from pylock.platforms import parse_platform
 from pylock.resolver import Resolution, resolve
 from pylock.sources import Release
 
-UV_SAMPLE = Path("/work/shared/pbs/data/uv-download-metadata.sample.json")
+UV_SAMPLE = Path(__file__).parent / "data" / "uv-download-metadata.sample.json"
 
 LINUX = "linux-x86_64-gnu"
 MAC = "macos-aarch64-none"
