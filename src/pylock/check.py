@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pylock import locations, lockfile, manifest, receipt, tomlread
+from pylock import lockfile, manifest, receipt, tomlread
 from pylock.errors import PylockError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
+from pylock.store import Store, differences
 
 if TYPE_CHECKING:
     import httpx
@@ -265,8 +266,6 @@ def _check_lock_current(
 
 # installed ----------------------------------------------------------------------------------
 
-_COMPARED_FIELDS = ("url", "sha256", "build", "version", "platform")
-
 
 def _check_installed(
     lock: Lock, options: CheckOptions, environ: Mapping[str, str]
@@ -296,23 +295,20 @@ def _check_installed(
         )
         return CheckResult(name, missing_status, summary, (), data, missing_code), None, None
 
-    install_dir = options.into or locations.python_dir(environ) / receipt.install_dir_name(target)
+    store = Store.from_environ(environ)
+    install_dir = store.path_for(target, options.into)
     data["install_dir"] = str(install_dir)
-    found = receipt.read_receipt(install_dir)
+    found = store.find(target, options.into).receipt
     if found is None:
         summary = (
             f"{target.version} ({target.build}) for {platform.key} is not installed "
             f"at {install_dir}; run `pylock sync` to install it."
         )
-        others = _other_installs(target, options.into, environ)
+        others = _other_installs(store, target, options.into)
         details = tuple(f"another build is installed for {platform.key}: {o}" for o in others)
         return CheckResult(name, missing_status, summary, details, data, missing_code), None, None
 
-    mismatches = [
-        (key, str(getattr(found.target, key)), str(getattr(target, key)))
-        for key in _COMPARED_FIELDS
-        if getattr(found.target, key) != getattr(target, key)
-    ]
+    mismatches = differences(found.target, target)
     data["mismatches"] = [
         {"field": key, "installed": have, "locked": want} for key, have, want in mismatches
     ]
@@ -341,23 +337,17 @@ def _check_installed(
     return CheckResult(name, "pass", summary, (), data), install_dir, found
 
 
-def _other_installs(target: Target, into: Path | None, environ: Mapping[str, str]) -> list[str]:
+def _other_installs(store: Store, target: Target, into: Path | None) -> list[str]:
     """Builds installed for the same platform under other names: the usual "forgot to sync"."""
     if into is not None:
         return []
-    try:
-        entries = sorted(locations.python_dir(environ).iterdir())
-    except OSError:
-        return []
-    prefix = f"{target.implementation}-"
-    infix = f"-{target.platform}-"
+    wanted = store.path_for(target)
     return [
-        entry.name
-        for entry in entries
-        if entry.name.startswith(prefix)
-        and infix in entry.name
-        and entry.name != receipt.install_dir_name(target)
-        and receipt.read_receipt(entry) is not None
+        found.path.name
+        for found in store.installations()
+        if found.target.platform == target.platform
+        and found.target.implementation == target.implementation
+        and found.path != wanted
     ]
 
 

@@ -292,8 +292,8 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
     from pylock.errors import InputError, PylockError
-    from pylock.receipt import read_receipt
-    from pylock.syncing import install_location, read_lock
+    from pylock.store import Store
+    from pylock.syncing import read_lock
 
     try:
         if output_format not in OUTPUT_FORMATS:
@@ -304,10 +304,10 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     except PylockError as error:
         _fail(error, state.verbose)
     rows = []
+    store = Store.from_environ()
     for target in lock_.targets:
-        path = install_location(target, None)
-        receipt = read_receipt(path)
-        installed = receipt is not None and receipt.target == target
+        found = store.find(target)
+        installed, path = found.installed, found.path
         rows.append(
             {
                 "platform": target.platform,

@@ -38,7 +38,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pylock import layout
 from pylock.errors import ExternalError, VerificationError
 from pylock.fsutil import atomic_write_bytes, hash_stream
 from pylock.layout import BUILD_NAME as BUILD_NAME  # re-exported: install.py and check.py
@@ -256,10 +255,3 @@ def scan_tree(install_dir: Path) -> list[RecordEntry]:
         for (relative, _, mode), digest in zip(files, digests, strict=True):
             entries.append(RecordEntry(relative, mode, digest))
     return sorted(entries, key=lambda e: e.path)
-
-
-def install_dir_name(target: Target) -> str:
-    """``cpython-3.12.8+20241219-linux-x86_64-gnu-<first 12 hex of sha256>``."""
-    return layout.install_dir_name(
-        target.implementation, target.version, target.build, target.platform, target.sha256
-    )

@@ -17,7 +17,7 @@ from pylock import locations, lockfile
 from pylock.errors import InputError, VerificationError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import host_platform, parse_platform
-from pylock.receipt import Receipt, install_dir_name, read_receipt
+from pylock.store import Installation, Store
 
 if TYPE_CHECKING:
     from pylock.download import ProgressCallback
@@ -32,23 +32,6 @@ class SyncOptions:
     reinstall: bool = False
     offline: bool = False
     mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats the manifest
-
-
-@dataclass(frozen=True)
-class Installation:
-    target: Target
-    path: Path  # the install directory
-    receipt: Receipt | None  # None: not installed (or not by pylock)
-
-    @property
-    def installed(self) -> bool:
-        return self.receipt is not None and self.receipt.target == self.target
-
-    @property
-    def interpreter(self) -> Path | None:
-        if self.receipt is None:
-            return None
-        return self.path / self.receipt.interpreter
 
 
 @dataclass(frozen=True)
@@ -74,14 +57,6 @@ def choose_target(lock: Lock, platform: str | None) -> Target:
     return target
 
 
-def install_location(
-    target: Target, into: Path | None, environ: Mapping[str, str] | None = None
-) -> Path:
-    if into is not None:
-        return into
-    return locations.python_dir(environ) / install_dir_name(target)
-
-
 def find_installation(
     project_dir: Path,
     *,
@@ -90,8 +65,7 @@ def find_installation(
     environ: Mapping[str, str] | None = None,
 ) -> Installation:
     target = choose_target(read_lock(project_dir), platform)
-    path = install_location(target, into, environ)
-    return Installation(target, path, read_receipt(path))
+    return Store.from_environ(environ).find(target, into)
 
 
 def _load_manifest(pyproject: Path) -> Manifest | None:
@@ -132,8 +106,8 @@ def sync_project(
     if manifest is not None:
         _ensure_current(manifest, lock)
     target = choose_target(lock, options.platform)
-    path = install_location(target, options.into, env)
-    existing = Installation(target, path, read_receipt(path))
+    existing = Store.from_environ(env).find(target, options.into)
+    path = existing.path
     if existing.installed and not options.reinstall:
         return SyncResult(existing, "unchanged")
 
