@@ -17,10 +17,11 @@ from pytest_httpserver import HTTPServer
 
 import archives
 from pylock import install, lockfile, receipt
-from pylock.check import CHECK_NAMES, CheckOptions, CheckReport, run_checks
+from pylock.check import CHECK_NAMES, CheckOptions, run_checks
 from pylock.http import HttpPolicy
 from pylock.lockfile import Lock, LockedManifest, Target
 from pylock.platforms import host_platform
+from pylock.report import CheckReport
 from pylock.store import install_dir_name
 
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"

@@ -1,6 +1,7 @@
-"""The checks behind ``pylock check`` (DESIGN §6), for CI: is the lock sound, current, installed?
+"""The checks behind ``pylock check`` (docs/check.md) for CI: is the lock sound, current, there?
 
-Each check is reported by name with a verdict and the reason, never as an exception, so one run
+Each check is reported by name with a verdict and the reason (a ``report.CheckResult``; the
+report model and its rendering live in report.py), never as an exception, so one run
 shows everything that is wrong at once and a JSON consumer gets the same facts as a human. The
 checks run in a fixed order and the later ones need the lock the first one read:
 
@@ -25,14 +26,23 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pylock import lockfile, manifest, receipt, tomlread
 from pylock.errors import PylockError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
+from pylock.report import (
+    EXIT_EXTERNAL,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_OK,
+    CheckReport,
+    CheckResult,
+    Status,
+)
 from pylock.store import Store, differences
 
 if TYPE_CHECKING:
@@ -40,21 +50,9 @@ if TYPE_CHECKING:
 
     from pylock.http import HttpPolicy
 
-Status = Literal["pass", "fail", "skip", "error"]
-
 CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote")
-REPORT_VERSION = 1
 MAX_LISTED = 20
 """How many differing paths the tree check prints before summing up the rest."""
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INPUT = 2
-EXIT_EXTERNAL = 3
-# Which exit code wins when several checks end badly. Unreadable inputs first: nothing else is
-# conclusive then. A definite failure beats a network error, because exit 3 tells CI "nothing was
-# found wrong, retry" and a retry cannot fix a check that has already failed.
-_EXIT_PRECEDENCE = (EXIT_INPUT, EXIT_FAILED, EXIT_EXTERNAL)
 
 _REMOTE_WORKERS = 4
 _CHUNK = 1024 * 1024
@@ -72,80 +70,6 @@ class CheckOptions:
     mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats [tool.pylock].mirror
     offline: bool = False  # --offline / PYLOCK_OFFLINE: --remote then cannot run
     http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's verdict.
-
-    ``status`` is ``pass``, ``fail`` (the check ran and found a problem), ``skip`` (not asked for,
-    or nothing to check) or ``error`` (the check could not reach a verdict: an unreadable input or
-    a network error). ``exit_code`` is what this result alone would make ``pylock check`` return.
-    """
-
-    name: str
-    status: Status
-    summary: str
-    details: tuple[str, ...] = ()
-    data: Mapping[str, object] = field(default_factory=dict)
-    exit_code: int = EXIT_OK
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "summary": self.summary,
-            "details": list(self.details),
-            "data": dict(self.data),
-        }
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    checks: tuple[CheckResult, ...]
-
-    @property
-    def exit_code(self) -> int:
-        """0 when nothing failed; else 2 (unreadable input) > 1 (a check failed) > 3 (network)."""
-        codes = {check.exit_code for check in self.checks}
-        for code in _EXIT_PRECEDENCE:
-            if code in codes:
-                return code
-        return EXIT_OK
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == EXIT_OK
-
-    def get(self, name: str) -> CheckResult:
-        for check in self.checks:
-            if check.name == name:
-                return check
-        raise KeyError(name)
-
-    def to_json(self) -> dict[str, object]:
-        """The ``--format json`` report; its schema is docs/check-report.schema.json."""
-        return {
-            "report_version": REPORT_VERSION,
-            "exit_code": self.exit_code,
-            "ok": self.ok,
-            "checks": [check.to_json() for check in self.checks],
-        }
-
-    def lines(self) -> list[str]:
-        """The text report: one line per check, its details indented below, then a verdict."""
-        width = max(len(check.name) for check in self.checks) if self.checks else 0
-        out: list[str] = []
-        for check in self.checks:
-            out.append(f"{check.status:<5}  {check.name:<{width}}  {check.summary}")
-            out.extend(f"{'':<{width + 9}}{detail}" for detail in check.details)
-        bad = [c.name for c in self.checks if c.status in ("fail", "error")]
-        if bad:
-            out.append(f"pylock check: {', '.join(bad)} did not pass (exit {self.exit_code}).")
-        else:
-            out.append("pylock check: all checks passed.")
-        return out
 
 
 def run_checks(
