@@ -31,18 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylock import lockfile, manifest, receipt, tomlread
-from pylock.errors import PylockError
+from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
-from pylock.report import (
-    EXIT_EXTERNAL,
-    EXIT_FAILED,
-    EXIT_INPUT,
-    EXIT_OK,
-    CheckReport,
-    CheckResult,
-    Status,
-)
+from pylock.report import CheckReport, CheckResult, Status
 from pylock.store import Store, differences
 
 if TYPE_CHECKING:

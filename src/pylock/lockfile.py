@@ -331,9 +331,7 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
 
 
 def _toml_error(error: tomlread.TOMLDecodeError, where: str) -> InputError:
-    lineno, message = tomlread.error_line(error)
-    at = f", line {lineno}" if lineno else ""
-    return InputError(f"{where}{at}: invalid TOML: {message}.", hint=_REGENERATE)
+    return InputError(tomlread.describe(error, where), hint=_REGENERATE)
 
 
 def loads(text: str, *, path: Path | None = None) -> Lock:

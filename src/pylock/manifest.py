@@ -186,9 +186,7 @@ def read_toml(path: Path, *, hint: str) -> dict[str, object]:
     try:
         document = tomlread.loads(text)
     except tomlread.TOMLDecodeError as error:
-        lineno, message = tomlread.error_line(error)
-        at = f", line {lineno}" if lineno else ""
-        raise InputError(f"{path}{at}: invalid TOML: {message}.", hint=hint) from None
+        raise InputError(tomlread.describe(error, str(path)), hint=hint) from None
     return document
 
 

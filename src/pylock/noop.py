@@ -187,7 +187,7 @@ def check(
         )
         with open(os.path.join(dest, layout.META_DIR, layout.RECEIPT_NAME), "rb") as handle:
             receipt = json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(receipt, dict) or receipt.get("receipt_version") != layout.RECEIPT_VERSION:
         return None

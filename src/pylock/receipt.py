@@ -79,7 +79,7 @@ def read_receipt(install_dir: Path) -> Receipt | None:
     """
     try:
         data = json.loads((install_dir / META_DIR / RECEIPT_NAME).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return _receipt_from_json(data)
 

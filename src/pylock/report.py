@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK
+
 Status = Literal["pass", "fail", "skip", "error"]
 
 REPORT_VERSION = 1
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INPUT = 2
-EXIT_EXTERNAL = 3
 # Which exit code wins when several checks end badly. Unreadable inputs first: nothing else is
 # conclusive then. A definite failure beats a network error, because exit 3 tells CI "nothing was
 # found wrong, retry" and a retry cannot fix a check that has already failed.
