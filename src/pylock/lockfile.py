@@ -357,12 +357,21 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
 
 def read(path: Path) -> Lock:
     """Read ``path``; missing file -> InputError telling to run ``pylock lock``."""
+    return from_bytes(read_bytes(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the lock at ``path``; missing file -> InputError, else ExternalError."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path} not found.", hint="Create it with `pylock lock`.") from None
     except OSError as error:
         raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+
+
+def from_bytes(raw: bytes, path: Path) -> Lock:
+    """Decode, parse and validate the bytes read from ``path`` (named in every error)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -172,11 +172,12 @@ class Manifest:
     mirror: str | None
 
 
-def read_toml(path: Path, *, hint: str) -> dict[str, object]:
-    """Parse a TOML file; a syntax error -> InputError with the file, the line and ``hint``
-    (which is about fixing syntax, so bytes that are not UTF-8 get a hint of their own)."""
+def read_toml(path: Path, *, hint: str, raw: bytes | None = None) -> dict[str, object]:
+    """Parse a TOML file (or ``raw``, the bytes already read from it); a syntax error ->
+    InputError with the file, the line and ``hint`` (which is about fixing syntax, so bytes
+    that are not UTF-8 get a hint of their own)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = (path.read_bytes() if raw is None else raw).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(
             f"{path} is not UTF-8 text: {error}.", hint=f"Save {path.name} as UTF-8."
@@ -205,14 +206,15 @@ def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     return value.strip()
 
 
-def load(path: Path) -> Manifest:
-    """Read ``pyproject.toml`` with the stdlib TOML reader; every bad key -> InputError (2)."""
-    if not path.is_file():
+def load(path: Path, *, raw: bytes | None = None) -> Manifest:
+    """Read ``pyproject.toml`` (or parse ``raw``, the bytes already read from ``path``) with the
+    stdlib TOML reader; every bad key -> InputError (2)."""
+    if raw is None and not path.is_file():
         raise InputError(
             f"{path} not found.",
             hint="Run `pylock init` to create one with a [tool.pylock] table.",
         )
-    document = read_toml(path, hint="Fix the TOML syntax at that line.")
+    document = read_toml(path, hint="Fix the TOML syntax at that line.", raw=raw)
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise InputError(f"{path}: `tool` must be a table, not {tomlread.type_name(tool)}.")

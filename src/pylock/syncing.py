@@ -70,11 +70,20 @@ def find_installation(
 
 def _load_manifest(pyproject: Path) -> Manifest | None:
     """The manifest, or None when the lock travels alone (e.g. copied into a Docker build)."""
+    return _read_manifest(pyproject)[0]
+
+
+def _read_manifest(pyproject: Path) -> tuple[Manifest | None, bytes | None]:
+    """The manifest and the exact bytes it was read from (None, None: there is none)."""
     if not pyproject.exists():
-        return None
+        return None, None
     from pylock import manifest as manifest_mod
 
-    return manifest_mod.load(pyproject)
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return manifest_mod.load(pyproject), None  # load says what is wrong with the file
+    return manifest_mod.load(pyproject, raw=raw), raw
 
 
 def _ensure_current(manifest: Manifest, lock: Lock) -> None:
@@ -100,16 +109,24 @@ def sync_project(
     on_progress: ProgressCallback | None = None,
 ) -> SyncResult:
     env = os.environ if environ is None else environ
-    lock = read_lock(project_dir)
+    lock_path = project_dir / lockfile.LOCK_FILENAME
+    lock_raw = lockfile.read_bytes(lock_path)
+    lock = lockfile.from_bytes(lock_raw, lock_path)
     pyproject = project_dir / "pyproject.toml"
-    manifest = None if options.frozen else _load_manifest(pyproject)
+    manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
     if manifest is not None:
         _ensure_current(manifest, lock)
     target = choose_target(lock, options.platform)
     existing = Store.from_environ(env).find(target, options.into)
     path = existing.path
+
+    def accepted(result: SyncResult) -> SyncResult:
+        if manifest is None or manifest_raw is not None:  # the bytes checked are known
+            _remember(project_dir, options, env, lock_raw, manifest_raw, result)
+        return result
+
     if existing.installed and not options.reinstall:
-        return SyncResult(existing, "unchanged")
+        return accepted(SyncResult(existing, "unchanged"))
 
     # Something must be installed. A cached archive (re-verified by lookup) needs no network
     # stack at all; only a download pays for importing httpx and making a client.
@@ -138,4 +155,40 @@ def sync_project(
             )
     outcome = install(archive, target, path, reinstall=options.reinstall)
     action = "installed" if outcome.installed else "unchanged"
-    return SyncResult(Installation(target, path, outcome.receipt), action)
+    return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
+
+
+def _remember(
+    project_dir: Path,
+    options: SyncOptions,
+    environ: Mapping[str, str],
+    lock_raw: bytes,
+    manifest_raw: bytes | None,
+    result: SyncResult,
+) -> None:
+    """Let the next no-op sync replay this verdict on the same bytes (noop.py)."""
+    from pylock import noop
+    from pylock.receipt import receipt_json
+
+    installation = result.installation
+    if installation.receipt is None:  # pragma: no cover - a sync result always has one
+        return
+    target = installation.target
+    noop.remember(
+        os.fspath(project_dir),
+        frozen=options.frozen,
+        into=os.fspath(options.into) if options.into is not None else None,
+        platform=options.platform,
+        environ=environ,
+        lock=lock_raw,
+        pyproject=manifest_raw,
+        install_dir=os.fspath(installation.path),
+        receipt=receipt_json(installation.receipt).encode("utf-8"),
+        report=noop.already_installed(
+            target.implementation,
+            target.version,
+            target.build,
+            target.flavor,
+            os.fspath(installation.path),
+        ),
+    )
