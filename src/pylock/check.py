@@ -35,6 +35,7 @@ from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, Pyloc
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
 from pylock.report import CheckReport, CheckResult, Status
+from pylock.settings import Settings
 from pylock.store import Store, differences
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ class CheckOptions:
     remote: bool = False  # --remote: stream every locked URL and compare bytes
     platform: str | None = None  # key or triple; default: this host
     into: Path | None = None  # an explicit install dir (as `pylock sync --into`)
-    mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats [tool.pylock].mirror
-    offline: bool = False  # --offline / PYLOCK_OFFLINE: --remote then cannot run
+    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): --remote cannot run
     http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
 
 
@@ -72,6 +73,9 @@ def run_checks(
     Never raises for anything a user can cause: unreadable files, bad options and network errors
     all become results, so the report is always complete.
     """
+    settings = Settings.resolve(
+        offline=options.offline, mirror=options.mirror, environ=environ, http=options.http_policy
+    )
     lock_path = project_dir / lockfile.LOCK_FILENAME
     valid, lock, skip_reason = _check_lock_valid(lock_path)
     results = [valid]
@@ -83,7 +87,7 @@ def run_checks(
     manifest_obj, current = _check_lock_current(lock, pyproject)
     results.append(current)
 
-    installed, install_dir, found = _check_installed(lock, options, environ)
+    installed, install_dir, found = _check_installed(lock, options, settings.store())
     results.append(installed)
     if not options.deep:
         results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
@@ -95,8 +99,7 @@ def run_checks(
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
-        mirror = manifest.effective_mirror(options.mirror, environ, manifest_obj)
-        results.append(_check_remote(lock, mirror, options, environ))
+        results.append(_check_remote(lock, settings.mirror_for(manifest_obj), settings))
     return CheckReport(tuple(results))
 
 
@@ -184,7 +187,7 @@ def _check_lock_current(
 
 
 def _check_installed(
-    lock: Lock, options: CheckOptions, environ: Mapping[str, str]
+    lock: Lock, options: CheckOptions, store: Store
 ) -> tuple[CheckResult, Path | None, receipt.Receipt | None]:
     """Does the receipt of the install for this platform name the locked archive?"""
     name = "installed"
@@ -211,7 +214,6 @@ def _check_installed(
         )
         return CheckResult(name, missing_status, summary, (), data, missing_code), None, None
 
-    store = Store.from_environ(environ)
     install_dir = store.path_for(target, options.into)
     data["install_dir"] = str(install_dir)
     found = store.find(target, options.into).receipt
@@ -368,17 +370,11 @@ class _RemoteOutcome:
         }
 
 
-def _env_flag(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _check_remote(
-    lock: Lock, mirror: str | None, options: CheckOptions, environ: Mapping[str, str]
-) -> CheckResult:
+def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckResult:
     """Stream every target's archive and compare size and sha256; nothing is stored."""
     name = "remote"
     data: dict[str, object] = {"mirror": mirror, "targets": []}
-    if options.offline or _env_flag(environ, "PYLOCK_OFFLINE"):
+    if settings.offline:
         summary = (
             "--remote needs the network, but offline mode is on; drop --offline "
             "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
@@ -390,9 +386,9 @@ def _check_remote(
     from concurrent.futures import ThreadPoolExecutor
 
     from pylock.download import source_url
-    from pylock.http import HttpPolicy, make_client
+    from pylock.http import make_client
 
-    policy = options.http_policy or HttpPolicy()
+    policy = settings.http_policy()
     with (
         make_client(policy) as client,
         ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,

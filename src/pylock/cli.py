@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from pylock.console import env_flag, guarded, report_error
+from pylock.console import guarded, report_error
 
 if TYPE_CHECKING:
     from pylock.errors import PylockError
@@ -163,7 +163,7 @@ def lock(
                 source=source,
                 upgrade=upgrade,
                 dry_run=dry_run,
-                offline=offline or env_flag("PYLOCK_OFFLINE"),
+                offline=offline,
             ),
         )
     except PylockError as error:
@@ -219,7 +219,7 @@ def sync(
         into=into,
         frozen=frozen,
         reinstall=reinstall,
-        offline=offline or env_flag("PYLOCK_OFFLINE"),
+        offline=offline,
         mirror=mirror,
     )
     try:
@@ -292,7 +292,7 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
     from pylock.errors import InputError, PylockError
-    from pylock.store import Store
+    from pylock.settings import Settings
     from pylock.syncing import read_lock
 
     try:
@@ -304,7 +304,7 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     except PylockError as error:
         _fail(error, state.verbose)
     rows = []
-    store = Store.from_environ()
+    store = Settings.resolve().store()
     for target in lock_.targets:
         found = store.find(target)
         installed, path = found.installed, found.path

@@ -9,7 +9,6 @@ prints.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +21,6 @@ if TYPE_CHECKING:
 
     from pylock.check import CheckOptions
     from pylock.syncing import SyncOptions
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def report_error(error: PylockError, *, verbose: bool) -> int:

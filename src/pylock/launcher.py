@@ -79,7 +79,7 @@ def _sync(options: dict[str, str | bool]) -> int:
 
     from pathlib import Path
 
-    from pylock.console import env_flag, guarded, run_sync
+    from pylock.console import guarded, run_sync
     from pylock.syncing import SyncOptions
 
     into = _text(options, "into")
@@ -87,7 +87,7 @@ def _sync(options: dict[str, str | bool]) -> int:
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
-        offline=bool(options.get("offline")) or env_flag("PYLOCK_OFFLINE"),
+        offline=bool(options.get("offline")),
         mirror=_text(options, "mirror"),
     )
     project = Path(str(options["project"]))

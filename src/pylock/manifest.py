@@ -385,25 +385,6 @@ def _distinct(values: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(values))
 
 
-def effective_mirror(
-    option: str | None, environ: Mapping[str, str], manifest: Manifest | None
-) -> str | None:
-    """Where downloads come from: ``--mirror``, else ``PYLOCK_MIRROR``, else the manifest's
-    ``mirror``. A relative directory in the manifest is relative to the project, not to the
-    directory pylock happens to run in (``--project`` points elsewhere)."""
-    if option:
-        return option
-    if environ.get("PYLOCK_MIRROR"):
-        return environ["PYLOCK_MIRROR"]
-    if manifest is None or not manifest.mirror:
-        return None
-    spelled = manifest.mirror
-    if len(spelled.split(":", 1)[0]) > 1 and "://" in spelled:
-        return spelled  # a URL
-    path = Path(spelled).expanduser()
-    return str(path if path.is_absolute() else manifest.path.parent / path)
-
-
 def drift(lock: Lock, request: Request) -> list[Drift]:
     """Every way ``lock`` fails to satisfy ``request`` (DESIGN §6.2); empty means current.
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylock import locations, lockfile
+from pylock import lockfile
 from pylock.errors import InputError, VerificationError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import host_platform, parse_platform
-from pylock.store import Installation, Store
+from pylock.settings import Settings
+from pylock.store import Installation
 
 if TYPE_CHECKING:
     from pylock.download import ProgressCallback
+    from pylock.http import HttpPolicy
     from pylock.manifest import Manifest
 
 
@@ -30,8 +32,8 @@ class SyncOptions:
     into: Path | None = None  # install exactly here instead of the per-build data dir
     frozen: bool = False  # install what the lock says even if the manifest moved on
     reinstall: bool = False
-    offline: bool = False
-    mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats the manifest
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
+    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def find_installation(
     environ: Mapping[str, str] | None = None,
 ) -> Installation:
     target = choose_target(read_lock(project_dir), platform)
-    return Store.from_environ(environ).find(target, into)
+    return Settings.resolve(environ=environ).store().find(target, into)
 
 
 def _load_manifest(pyproject: Path) -> Manifest | None:
@@ -107,8 +109,14 @@ def sync_project(
     *,
     environ: Mapping[str, str] | None = None,
     on_progress: ProgressCallback | None = None,
+    http: HttpPolicy | None = None,
 ) -> SyncResult:
+    """Install (or confirm) the locked interpreter. ``environ`` and ``http`` are resolved with
+    the options into one ``Settings`` (tests pass a policy without back-off as ``http``)."""
     env = os.environ if environ is None else environ
+    settings = Settings.resolve(
+        offline=options.offline, mirror=options.mirror, environ=env, http=http
+    )
     lock_path = project_dir / lockfile.LOCK_FILENAME
     lock_raw = lockfile.read_bytes(lock_path)
     lock = lockfile.from_bytes(lock_raw, lock_path)
@@ -117,7 +125,7 @@ def sync_project(
     if manifest is not None:
         _ensure_current(manifest, lock)
     target = choose_target(lock, options.platform)
-    existing = Store.from_environ(env).find(target, options.into)
+    existing = settings.store().find(target, options.into)
     path = existing.path
 
     def accepted(result: SyncResult) -> SyncResult:
@@ -133,24 +141,23 @@ def sync_project(
     from pylock.cache import ArchiveCache
     from pylock.install import install
 
-    cache = ArchiveCache(locations.cache_dir(env))
+    cache = ArchiveCache(settings.cache_dir)
     archive = cache.lookup(target.sha256, target.size)
     if archive is None:
         from pylock.download import fetch_archive
-        from pylock.http import HttpPolicy, make_client
-        from pylock.manifest import effective_mirror
+        from pylock.http import make_client
 
         if manifest is None:
             manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
 
-        policy = HttpPolicy(offline=options.offline)
+        policy = settings.http_policy()
         with make_client(policy) as client:
             archive = fetch_archive(
                 target,
                 cache=cache,
                 client=client,
                 policy=policy,
-                mirror=effective_mirror(options.mirror, env, manifest),
+                mirror=settings.mirror_for(manifest),
                 on_progress=on_progress,
             )
     outcome = install(archive, target, path, reinstall=options.reinstall)
