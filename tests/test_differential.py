@@ -172,12 +172,6 @@ OPTIONS: dict[str, list[str]] = {
 }
 
 
-def _snapshot(source: Path, target: Path) -> None:
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target, symlinks=True)
-
-
 def test_the_fast_and_the_full_path_agree_on_every_input(
     fake_pbs: FakePBS,
     tmp_path: Path,
@@ -203,13 +197,21 @@ def test_the_fast_and_the_full_path_agree_on_every_input(
     assert pylock(capsys, "-p", str(project), "sync")[0] == 0
     home = isolated_environment
     (receipt,) = (home / "python").glob("*/.pylock/receipt.json")
-    saved = tmp_path / "saved"
-    _snapshot(home, saved / "home")
-    _snapshot(project, saved / "project")
+    memos = home / "cache" / noop.MEMO_DIR
+    saved = {
+        path: path.read_bytes() for path in (project / "python.lock", project / "pyproject.toml")
+    }
+    saved[receipt] = receipt.read_bytes()
+    saved.update((path, path.read_bytes()) for path in memos.iterdir())
+    listings = {root: set(root.iterdir()) for root in (home / "python", home / "cache", memos)}
 
     def restore() -> None:
-        _snapshot(saved / "home", home)
-        _snapshot(saved / "project", project)
+        """Undo a run cheaply: what the cases edit, and whatever a run added."""
+        for root, before in listings.items():
+            for path in set(root.iterdir()) - before:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        for path, data in saved.items():
+            path.write_bytes(data)
         if (tmp_path / "opt-python").exists():
             shutil.rmtree(tmp_path / "opt-python")
 
