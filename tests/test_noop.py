@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from archives import asset_name, build_pbs_archive
 from clirun import console_script, pylock, run_in_new_interpreter
-from pbs_server import FakePBS
+from conftest import REAL, SyncedTemplate
 from pylock import hostinfo, launcher, locations, noop
 from pylock.platforms import KNOWN_PLATFORMS, host_platform
 
@@ -22,30 +21,20 @@ BUILD = "20260101"
 
 
 @pytest.fixture
-def synced(fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    (tmp_path / "pyproject.toml").write_text(
-        f'[tool.pylock]\npython = "3.12"\nplatforms = ["{HOST.key}"]\n', "utf-8"
-    )
-    fake_pbs.add_release(
-        BUILD,
-        [
-            (
-                asset_name(version="3.12.8", build=BUILD, triple=HOST.triple, flavor=flavor),
-                build_pbs_archive(version="3.12.8", flavor=flavor),
-            )
-            for flavor in ("install_only", "install_only_stripped")
-        ],
-    )
-    assert pylock(capsys, "-p", str(tmp_path), "lock", "--source", fake_pbs.spec)[0] == 0
-    assert pylock(capsys, "-p", str(tmp_path), "sync")[0] == 0
-    return tmp_path
+def synced(
+    synced_template: SyncedTemplate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """The synced template, and one full-path sync here to write this project's memo."""
+    project = synced_template.synced(tmp_path)
+    assert pylock(capsys, "-p", str(project), "sync")[0] == 0
+    return project
 
 
 def test_a_synced_project_is_a_noop_without_reading_toml(synced: Path) -> None:
     report = noop.check(str(synced))
     assert report is not None
     assert report.startswith(
-        "cpython 3.12.8 (20260101, install_only_stripped) is already installed at "
+        f"cpython {REAL} ({BUILD}, install_only_stripped) is already installed at "
     )
 
 
