@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from pylock import lockfile, manifest, receipt, tomlread
 from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
+from pylock.fsutil import file_url_path
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
 from pylock.report import CheckReport, CheckResult, Status
@@ -430,12 +431,9 @@ def _verify_remote(
 ) -> _RemoteOutcome:
     """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
     from urllib.parse import urlsplit
-    from urllib.request import url2pathname
 
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "file" or len(scheme) <= 1:
-        path = Path(url2pathname(parts.path)) if scheme == "file" else Path(url)
+    path = file_url_path(url)
+    if path is not None:
         try:
             with path.open("rb") as stream:
                 digest, size = _hash_chunks(iter(lambda: stream.read(_CHUNK), b""), target.size)
@@ -443,7 +441,7 @@ def _verify_remote(
             message = f"cannot read {path}: {exc.strerror or exc}"
             return _RemoteOutcome(target.platform, url, "error", message)
         return _compare(target, url, digest, size)
-    if scheme not in ("http", "https"):
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
         message = f"cannot fetch {url}: only https, http and file URLs are supported"
         return _RemoteOutcome(target.platform, url, "error", message)
     return _stream_remote(client, policy, target, url)

@@ -83,3 +83,19 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def file_url_path(url: str) -> Path | None:
+    """The local file a ``file:`` URL (on this host) or a bare path names; None for anything
+    else (http, https, another scheme, a ``file://`` URL naming another host), which the caller
+    fetches or refuses. One spelling rule for every place pylock accepts a local archive."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return Path(url2pathname(parts.path)) if parts.netloc in ("", "localhost") else None
+    if len(scheme) <= 1:  # no scheme, or a Windows drive letter
+        return Path(url)
+    return None

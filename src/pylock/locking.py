@@ -23,13 +23,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from packaging.version import Version
 
 from pylock import lockfile
 from pylock.errors import ExternalError, ResolutionError
+from pylock.fsutil import file_url_path
 from pylock.lockfile import LOCK_FILENAME, Lock, Target
 from pylock.manifest import PYPROJECT, Request, drift
 from pylock.manifest import load as load_manifest
@@ -41,7 +40,6 @@ if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resol
     from pylock.artifacts import Artifact
     from pylock.http import HttpPolicy
     from pylock.sources import Source, SourceContext
-
 
 
 @dataclass(frozen=True)
@@ -279,9 +277,8 @@ def _targets(artifacts: Iterable[Artifact], session: _Session) -> list[Target]:
 def _size_of(url: str, session: _Session) -> int:
     """The archive's size, asked of its host (catalogs carry none): the lock needs one so a
     download can be refused as soon as it runs long."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        path = Path(url2pathname(parts.path))
+    path = file_url_path(url) if url.lower().startswith("file:") else None
+    if path is not None:
         try:
             return path.stat().st_size
         except OSError as error:

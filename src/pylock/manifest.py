@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from pylock import tomlread
 from pylock.errors import ExternalError, InputError
+from pylock.formats import BUILD_TAG
 from pylock.lockfile import Lock, LockedManifest
 from pylock.platforms import Platform, parse_platform
 
@@ -47,7 +48,6 @@ FLAVORS: tuple[str, ...] = (
 )
 """Every flavor a manifest may pin; variant tokens (``freethreaded``) are never part of one."""
 
-_BUILD = re.compile(r"\d{8}")
 _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror")
 
 # What drift() recommends. `pylock lock` re-resolves exactly the inputs a lock no longer
@@ -142,7 +142,7 @@ def parse_flavor(text: str, *, where: str = "") -> str:
 
 def parse_build(text: str, *, where: str = "") -> str:
     """A PBS release tag (``YYYYMMDD``); anything else -> InputError naming ``where``."""
-    if _BUILD.fullmatch(text):
+    if BUILD_TAG.fullmatch(text):
         return text
     location = f" in {where}" if where else ""
     raise InputError(

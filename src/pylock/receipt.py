@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pylock.errors import ExternalError, VerificationError
+from pylock.formats import SHA256_HEX
 from pylock.fsutil import atomic_write_bytes, hash_stream
 from pylock.layout import BUILD_NAME as BUILD_NAME  # re-exported: install.py and check.py
 from pylock.layout import META_DIR as META_DIR
@@ -51,7 +52,6 @@ SYMLINK_MODE = 0o777
 """The mode RECORD gives every symlink, whatever the system reports for the link itself."""
 
 PYCACHE = "__pycache__"
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _MODE = re.compile(r"[0-7]{3,4}")
 
 
@@ -105,7 +105,7 @@ def _receipt_from_json(data: object) -> Receipt | None:
         if not isinstance(value, str):
             return None
         strings[key] = value
-    if not _SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
+    if not SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
         return None
     return Receipt(
         target=Target(**values),  # type: ignore[arg-type]  # each field type-checked above
