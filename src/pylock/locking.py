@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.version import Version
 
@@ -56,11 +56,15 @@ class LockOptions:
     offline: bool = False
 
 
+ChangeKind = Literal["added", "removed", "upgraded", "unchanged"]
+"""What happened to one platform's target; "upgraded" is any change of its pin."""
+
+
 @dataclass(frozen=True)
 class Change:
     """What happened to one platform's target, for the summary the CLI prints."""
 
-    kind: str  # "added" | "removed" | "upgraded" (any pin change) | "unchanged"
+    kind: ChangeKind
     platform: str
     old: Target | None
     new: Target | None
@@ -306,6 +310,7 @@ def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]
     changes = []
     for platform in sorted(before.keys() | after.keys()):
         was, now = before.get(platform), after.get(platform)
+        kind: ChangeKind
         if was is None:
             kind = "added"
         elif now is None:

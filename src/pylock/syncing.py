@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pylock import lockfile
 from pylock.errors import InputError, VerificationError
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from pylock.download import ProgressCallback
     from pylock.http import HttpPolicy
     from pylock.manifest import Manifest
+
+
+SyncAction = Literal["unchanged", "installed"]
+"""What a sync did: nothing (the locked build was there), or installed it."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class SyncOptions:
 @dataclass(frozen=True)
 class SyncResult:
     installation: Installation
-    action: str  # "unchanged" | "installed"
+    action: SyncAction
 
 
 def read_lock(project_dir: Path) -> Lock:
@@ -161,7 +165,7 @@ def sync_project(
                 on_progress=on_progress,
             )
     outcome = install(archive, target, path, reinstall=options.reinstall)
-    action = "installed" if outcome.installed else "unchanged"
+    action: SyncAction = "installed" if outcome.installed else "unchanged"
     return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
 
 
