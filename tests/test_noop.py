@@ -52,9 +52,19 @@ def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
 ) -> None:
     memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / noop.MEMO_DIR
     (memo,) = memos.iterdir()
-    for broken in ("", "[" * 100_000, "{}", '{"key": 5}'):
-        memo.write_text(broken, "utf-8")
+    good = memo.read_bytes()
+    for broken in (
+        b"",
+        b"[" * 100_000,
+        b"{}",
+        good[:-3],
+        good + b"-\n",
+        good.replace(b"\n", b"x", 2),
+    ):
+        memo.write_bytes(broken)
         assert noop.check(str(synced)) is None
+    memo.write_bytes(good)
+    assert noop.check(str(synced)) is not None
     memo.unlink()
     assert noop.check(str(synced)) is None
     assert pylock(capsys, "-p", str(synced), "sync")[0] == 0  # the full path writes it again
@@ -143,7 +153,8 @@ def test_launcher_option_tables_match_the_typer_commands() -> None:
 
 def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
     heavy = ["typer", "httpx", "tomlkit", "rich", "packaging", "platformdirs", "dataclasses"]
-    heavy += ["tomllib", "pathlib", "pylock.lockfile", "pylock.manifest", "pylock.receipt"]
+    heavy += ["tomllib", "json", "re", "pathlib", "pylock.lockfile", "pylock.manifest"]
+    heavy += ["pylock.receipt", "typing"]
     code, printed, imported = run_in_new_interpreter(
         "-p", str(synced), "sync", watch=heavy, script=True
     )

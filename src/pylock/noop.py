@@ -17,12 +17,12 @@ accepted* in a small memo in the cache dir (``remember``):
 bytes now on disk. The verdict is a pure function of those inputs, so the full path would reach
 the same one: the fast path cannot disagree with it, whatever is wrong with an input (a changed
 byte anywhere sends the command down the full path, which reports it). Deleting the cache only
-costs one full-path run. Standard library only, and only ``os`` and ``json`` of it.
+costs one full-path run. Standard library only: ``os`` and ``zlib`` (not even ``json``, whose
+``re`` would cost more than the rest of the command).
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 from pylock import __version__, hostinfo, layout, locations
@@ -34,10 +34,17 @@ if TYPE_CHECKING:
 MEMO_DIR = "sync-memo"
 """The memos' directory inside the cache dir."""
 
+_MAGIC = b"pylock sync memo 1\n"
+_FIELDS = 11  # the 6 of the key, then install dir, lock, pyproject, receipt, report
+
 
 def already_installed(implementation: str, version: str, build: str, flavor: str, path: str) -> str:
     """The one-line report of a no-op sync (the full path prints the same)."""
     return f"{implementation} {version} ({build}, {flavor}) is already installed at {path}."
+
+
+def _text(value: str) -> bytes:
+    return value.encode("utf-8", "surrogateescape")
 
 
 def memo_key(
@@ -47,24 +54,53 @@ def memo_key(
     into: str | None,
     platform: str | None,
     environ: Mapping[str, str],
-) -> dict[str, object]:
+) -> list[bytes | None]:
     """Everything besides the three files that decides the full path's verdict."""
-    return {
-        "pylock": __version__,
-        "project": os.path.abspath(project),
-        "frozen": frozen,
-        "into": os.path.abspath(into) if into else None,
-        "platform": platform or hostinfo.host_key(),
-        "python_dir": os.path.abspath(locations.python_path(environ)),
-    }
+    return [
+        _text(__version__),
+        _text(os.path.abspath(project)),
+        b"frozen" if frozen else b"",
+        _text(os.path.abspath(into)) if into else None,
+        _text(platform or hostinfo.host_key()),
+        _text(os.path.abspath(locations.python_path(environ))),
+    ]
 
 
-def memo_path(key: dict[str, object], environ: Mapping[str, str]) -> str:
+def _pack(fields: list[bytes | None]) -> bytes:
+    """Length-prefixed fields (``-`` for None): no json (and so no ``re``) on the no-op path."""
+    out = [_MAGIC]
+    for value in fields:
+        out.append(b"-\n" if value is None else b"%d\n%s" % (len(value), value))
+    return b"".join(out)
+
+
+def _unpack(raw: bytes) -> list[bytes | None] | None:
+    if not raw.startswith(_MAGIC):
+        return None
+    fields: list[bytes | None] = []
+    position = len(_MAGIC)
+    while position < len(raw):
+        end = raw.find(b"\n", position)
+        head = raw[position:end]
+        if end < 0 or not (head == b"-" or head.isdigit()):
+            return None
+        if head == b"-":
+            fields.append(None)
+            position = end + 1
+            continue
+        position = end + 1 + int(head)
+        if position > len(raw):
+            return None
+        fields.append(raw[end + 1 : position])
+    return fields
+
+
+def memo_path(key: list[bytes | None], environ: Mapping[str, str]) -> str:
     """One memo per key; the name only spreads keys out (the memo holds the key to compare)."""
     import zlib
 
-    digest = zlib.crc32(json.dumps(key, sort_keys=True).encode("utf-8"))
-    return os.path.join(locations.cache_path(environ), MEMO_DIR, f"{digest:08x}.json")
+    name = f"{zlib.crc32(_pack(key)):08x}.memo"
+    return os.path.join(locations.cache_path(environ), MEMO_DIR, name)
 
 
 def _read(path: str) -> bytes | None:
@@ -87,37 +123,22 @@ def check(
     env = os.environ if environ is None else environ
     key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=env)
     raw = _read(memo_path(key, env))
-    if raw is None:
+    memo = None if raw is None else _unpack(raw)
+    if memo is None or len(memo) != _FIELDS or memo[: len(key)] != key:
         return None
-    try:
-        memo = json.loads(raw)
-    except (ValueError, RecursionError):
+    install_dir, lock, pyproject, receipt, report = memo[len(key) :]
+    if install_dir is None or lock is None or receipt is None or report is None:
         return None
-    if not isinstance(memo, dict) or memo.get("key") != key:
+    receipt_file = os.path.join(os.fsdecode(install_dir), layout.META_DIR, layout.RECEIPT_NAME)
+    if _read(receipt_file) != receipt:
         return None
-    lock, pyproject, receipt = memo.get("lock"), memo.get("pyproject"), memo.get("receipt")
-    install_dir, report = memo.get("install_dir"), memo.get("report")
-    if not (
-        isinstance(lock, str)
-        and isinstance(receipt, str)
-        and isinstance(install_dir, str)
-        and isinstance(report, str)
-        and isinstance(pyproject, str | None)
-    ):
-        return None
-    receipt_file = os.path.join(install_dir, layout.META_DIR, layout.RECEIPT_NAME)
-    if _read(receipt_file) != receipt.encode("utf-8"):
-        return None
-    if _read(os.path.join(project, "python.lock")) != lock.encode("utf-8"):
+    if _read(os.path.join(project, "python.lock")) != lock:
         return None
     if not frozen:
-        now = _read(os.path.join(project, "pyproject.toml"))
-        if pyproject is None:
-            if now is not None or os.path.exists(os.path.join(project, "pyproject.toml")):
-                return None
-        elif now != pyproject.encode("utf-8"):
+        manifest = os.path.join(project, "pyproject.toml")
+        if _read(manifest) != pyproject or (pyproject is None and os.path.lexists(manifest)):
             return None
-    return report
+    return report.decode("utf-8", "surrogateescape")
 
 
 def remember(
@@ -141,20 +162,10 @@ def remember(
     from pylock.fsutil import atomic_write_bytes
 
     key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=environ)
-    try:
-        memo = {
-            "key": key,
-            "lock": lock.decode("utf-8"),
-            "pyproject": None if pyproject is None else pyproject.decode("utf-8"),
-            "install_dir": os.path.abspath(install_dir),
-            "receipt": receipt.decode("utf-8"),
-            "report": report,
-        }
-    except UnicodeDecodeError:
-        return
+    values = [_text(os.path.abspath(install_dir)), lock, pyproject, receipt, _text(report)]
     path = Path(memo_path(key, environ))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, json.dumps(memo, indent=1).encode("utf-8"))
+        atomic_write_bytes(path, _pack([*key, *values]))
     except (OSError, PylockError):
         pass
