@@ -16,7 +16,8 @@ the install root (``PYLOCK_PYTHON_DIR`` or the per-user data dir) and answers, f
 - **which installs exist** (``Store.installations``, for ``check``'s hints and a future
   ``prune``), and whether a directory is a pylock install at all (``is_pylock_install``).
 
-Only the stdlib, layout, receipt and lockfile are imported: this is on the no-op path.
+Only the stdlib, layout, receipt and lockfile are imported at first (``check`` and ``which``
+load this module); ``shutil``, which drags in the bz2 and lzma modules, only when placing.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -174,7 +174,7 @@ class Slot:
         try:
             yield temp
         except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
+            _remove_tree(temp)
             raise
 
     def place(self, temp: Path) -> None:
@@ -197,7 +197,7 @@ class Slot:
                 f"Cannot move the new install into {dest}: {error}.",
                 hint="Check permissions; on Windows, stop programs running the old interpreter.",
             ) from error
-        shutil.rmtree(old, ignore_errors=True)  # a leftover is removed by the next install
+        _remove_tree(old)  # a leftover is removed by the next install
 
 
 @contextmanager
@@ -284,7 +284,7 @@ def clean_leftovers(dest: Path) -> None:
         raise ExternalError(f"Cannot list {dest.parent}: {error}.") from error
     for name in names:
         if temp_re.fullmatch(name):
-            shutil.rmtree(dest.parent / name, ignore_errors=True)
+            _remove_tree(dest.parent / name)
         elif old_re.fullmatch(name):
             olds.append(dest.parent / name)
     for old in olds:
@@ -294,7 +294,14 @@ def clean_leftovers(dest: Path) -> None:
                 continue
             except OSError:
                 pass
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_tree(old)
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete a leftover tree, best effort (what remains is retried by the next install)."""
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _refuse_foreign(dest: Path) -> None:
