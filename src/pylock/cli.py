@@ -337,7 +337,7 @@ def check(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (DESIGN §8);
+    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (docs/cli.md);
     ``guarded`` gives anything else one paragraph instead of a traceback."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args

@@ -47,7 +47,7 @@ def parse_version(target: Target) -> tuple[int, int, int, str, int]:
 def check_layout(
     root: Path, target: Target, version: tuple[int, int, int, str, int], *, windows: bool
 ) -> str:
-    """Where FORMAT.md §3.2 puts the interpreter and ``patchlevel.h``; the interpreter's path."""
+    """Where the PBS layout puts the interpreter and ``patchlevel.h``; the interpreter's path."""
     suffix = _VARIANT_SUFFIX.get(target.variant)
     if suffix is None:
         raise InputError(
