@@ -14,11 +14,13 @@ accepted* in a small memo in the cache dir (``remember``):
 - the report line.
 
 ``check`` answers "already installed" only when the memo for the same key holds exactly the
-bytes now on disk. The verdict is a pure function of those inputs, so the full path would reach
-the same one: the fast path cannot disagree with it, whatever is wrong with an input (a changed
-byte anywhere sends the command down the full path, which reports it). Deleting the cache only
-costs one full-path run. Standard library only: ``os`` and ``zlib`` (not even ``json``, whose
-``re`` would cost more than the rest of the command).
+bytes now on disk. The full path's verdict is a function of the key and those bytes, so it would
+reach the same one again: the fast path cannot disagree with it, whatever is wrong with an input
+(a changed byte anywhere sends the command down the full path, which reports it). The memo is
+trusted as the install directory is: whoever can rewrite it could rewrite the interpreter too,
+and ``pylock check`` never reads it. Deleting the cache only costs one full-path run. Standard
+library only: ``os`` and ``zlib`` (not even ``json``, whose ``re`` would cost more than the rest
+of the command).
 """
 
 from __future__ import annotations
