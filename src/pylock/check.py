@@ -23,7 +23,6 @@ remote check runs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -483,6 +482,8 @@ def _stream_remote(
 
 def _hash_chunks(chunks: Iterable[bytes], limit: int) -> tuple[str | None, int]:
     """sha256 and byte count; stops (digest None) once past ``limit``: already a mismatch."""
+    import hashlib
+
     digest = hashlib.sha256()
     size = 0
     for chunk in chunks:

@@ -30,7 +30,6 @@ are listed: an empty directory carries no content worth verifying.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -165,6 +164,8 @@ def format_record(entries: list[RecordEntry]) -> str:
 
 def record_digest(text: str) -> str:
     """The tree digest of a RECORD text (what the receipt's ``tree_digest`` holds)."""
+    import hashlib  # only installs and check --deep hash; check and which only read
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -87,11 +86,20 @@ class Installation:
         return self.path / self.receipt.interpreter
 
 
-@dataclass(frozen=True)
 class Store:
-    """The install root; ``--into`` destinations are answered for too (``path_for``)."""
+    """The install root; ``--into`` destinations are answered for too (``path_for``).
 
-    root: Path
+    A plain class rather than a dataclass: it is a service over one directory, not a value, and
+    ``pylock check`` loads it on every run (a dataclass costs most of a millisecond to build).
+    """
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"Store({self.root!r})"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Store:
@@ -163,6 +171,8 @@ class Slot:
         Refuses first (InputError) when the destination holds something pylock did not install.
         """
         _refuse_foreign(self.dest)
+        import secrets
+
         temp = self.dest.parent / f".{self.dest.name}.tmp-{secrets.token_hex(8)}"
         try:
             temp.mkdir()
@@ -185,6 +195,8 @@ class Slot:
             if not os.path.lexists(dest):
                 temp.rename(dest)
                 return
+            import secrets
+
             old = dest.parent / f".{dest.name}.old-{secrets.token_hex(8)}"
             dest.rename(old)
             try:
