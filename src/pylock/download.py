@@ -14,7 +14,6 @@ try again, or fix the mirror). Interrupted transfers are retried a bounded numbe
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
@@ -31,9 +30,18 @@ from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.fsutil import CHUNK_SIZE
 from pylock.http import HttpPolicy, open_stream
 from pylock.lockfile import Target
+from pylock.verify import (
+    CutShort,
+    Oversize,
+    ProgressCallback,
+    Stalled,
+    Verifier,
+    contradicting_length,
+    receive,
+    status_text,
+)
 
-ProgressCallback = Callable[[int, int | None], None]
-"""Called as ``(done_bytes, total_bytes)``; ``(0, total)`` marks the start of each attempt."""
+__all__ = ["ProgressCallback", "fetch_archive", "source_url"]
 
 
 def source_url(target: Target, mirror: str | Path | None = None) -> str:
@@ -99,46 +107,16 @@ def _local_path(url: str) -> Path | None:
     )
 
 
-class _CutShort(Exception):
-    """A transfer that ended before the body did; worth retrying."""
+def _writer(stream: BinaryIO) -> Callable[[bytes], object]:
+    """The sink that tees verified-so-far bytes into the cache's temp file."""
 
-
-class _Receiver:
-    """Writes chunks to the temp file while hashing and counting them, in a single pass.
-
-    It refuses to write past the locked size, so a server sending a different (larger) file
-    cannot fill the disk before the mismatch is noticed.
-    """
-
-    def __init__(
-        self,
-        stream: BinaryIO,
-        target: Target,
-        url: str,
-        on_progress: ProgressCallback | None,
-    ) -> None:
-        self.stream = stream
-        self.target = target
-        self.url = url
-        self.on_progress = on_progress
-        self.digest = hashlib.sha256()
-        self.done = 0
-
-    def start(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(0, self.target.size)
-
-    def write(self, chunk: bytes) -> None:
-        self.done += len(chunk)
-        if self.done > self.target.size:
-            raise _size_mismatch(self.target, self.url, f"at least {self.done}")
+    def write(chunk: bytes) -> None:
         try:
-            self.stream.write(chunk)
+            stream.write(chunk)
         except OSError as exc:
             raise _disk_error(exc) from exc
-        self.digest.update(chunk)
-        if self.on_progress is not None:
-            self.on_progress(self.done, self.target.size)
+
+    return write
 
 
 def _download(
@@ -159,13 +137,13 @@ def _download(
             time.sleep(delay)
             delay *= 2
         with cache.temp_file() as (temp, stream):
-            receiver = _Receiver(stream, target, url, on_progress)
+            verifier = Verifier(target.sha256, target.size, on_progress=on_progress)
             try:
-                _stream_once(receiver, client, url, policy, mirror)
-            except _CutShort as exc:
+                _stream_once(verifier, stream, client, url, policy, target, mirror)
+            except CutShort as exc:
                 last = str(exc)
                 continue
-            return _verify_and_store(receiver, temp, cache)
+            return _verify_and_store(verifier, stream, temp, cache, target, url)
     raise ExternalError(
         f"Downloading {target.asset_name} from {url} was interrupted {attempts} times "
         f"(last time: {last}).",
@@ -174,36 +152,31 @@ def _download(
 
 
 def _stream_once(
-    receiver: _Receiver,
+    verifier: Verifier,
+    stream: BinaryIO,
     client: httpx.Client,
     url: str,
     policy: HttpPolicy,
+    target: Target,
     mirror: str | Path | None,
 ) -> None:
-    target = receiver.target
     # identity: the archive's own bytes, not a re-compressed transfer of them
     headers = {"Accept-Encoding": "identity"}
     try:
         with open_stream(client, url, policy=policy, headers=headers) as response:
             _check_status(response, target, url, mirror)
-            _check_declared_length(response, target, url)
-            receiver.start()
-            try:
-                # Chunks as they arrive: re-chunking to a fixed size would copy every byte
-                # once more through a buffer, for nothing (hashing and writing take any size).
-                for chunk in response.iter_bytes():
-                    receiver.write(chunk)
-            except httpx.TransportError as exc:
-                raise _CutShort(
-                    f"the connection broke after {receiver.done} of {target.size} bytes: "
-                    f"{exc.__class__.__name__}: {exc}"
-                ) from exc
-            if receiver.done < target.size and not _self_delimited(response):
-                # Without Content-Length or chunking, the end of the body is the end of the
-                # connection: a short body may just be a dropped connection.
-                raise _CutShort(
-                    f"the server closed the connection after {receiver.done} of {target.size} bytes"
-                )
+            declared = contradicting_length(response, target.size)
+            if declared is not None:
+                raise _size_mismatch(target, url, str(declared))
+            receive(response, verifier, policy, url, _writer(stream))
+    except Oversize as exc:
+        raise _size_mismatch(target, url, f"at least {exc.done}") from None
+    except Stalled as exc:
+        raise ExternalError(
+            f"Could not download {target.asset_name}: {exc}.",
+            hint="Check your network connection or proxy (HTTPS_PROXY), or use a mirror "
+            "closer to you (PYLOCK_MIRROR).",
+        ) from exc
     except httpx.HTTPError as exc:  # too many redirects, undecodable body, ...
         raise ExternalError(
             f"Could not download {target.asset_name} from {url}: {exc.__class__.__name__}: {exc}.",
@@ -214,9 +187,10 @@ def _stream_once(
 def _check_status(
     response: httpx.Response, target: Target, url: str, mirror: str | Path | None
 ) -> None:
-    code = response.status_code
-    if code == 200:
+    status = status_text(response)
+    if status is None:
         return
+    code = response.status_code
     if code in (404, 410) and mirror is not None:
         hint = (
             f"Check that the mirror has build {target.build} laid out as "
@@ -234,25 +208,9 @@ def _check_status(
         hint = "The server is failing; try again later."
     else:
         hint = "Check the URL and try again."
-    status = f"{code} {response.reason_phrase}".strip()
     raise ExternalError(
         f"Could not download {target.asset_name}: {url} answered HTTP {status}.", hint=hint
     )
-
-
-def _check_declared_length(response: httpx.Response, target: Target, url: str) -> None:
-    """Refuse early when the server announces a different size than the lock."""
-    if response.headers.get("content-encoding", "identity").lower() != "identity":
-        return  # Content-Length then counts encoded bytes, not the archive's
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) != target.size:
-        raise _size_mismatch(target, url, declared)
-
-
-def _self_delimited(response: httpx.Response) -> bool:
-    """Whether the HTTP framing proves the body complete (the client raises if it was not)."""
-    encoding = response.headers.get("transfer-encoding", "").lower()
-    return "chunked" in encoding or "content-length" in response.headers
 
 
 def _copy_local(
@@ -278,32 +236,42 @@ def _copy_local(
         if stat.S_ISREG(info.st_mode) and info.st_size != target.size:
             raise _size_mismatch(target, url, str(info.st_size))
         with cache.temp_file() as (temp, stream):
-            receiver = _Receiver(stream, target, url, on_progress)
-            receiver.start()
+            verifier = Verifier(target.sha256, target.size, on_progress=on_progress)
+            write = _writer(stream)
+            verifier.start()
             try:
                 while chunk := source.read(CHUNK_SIZE):
-                    receiver.write(chunk)
+                    verifier.feed(chunk)
+                    write(chunk)
+            except Oversize as exc:
+                raise _size_mismatch(target, url, f"at least {exc.done}") from None
             except OSError as exc:
                 raise ExternalError(
                     f"Cannot read {path}: {exc.strerror or exc}.", hint="Check the file."
                 ) from exc
-            return _verify_and_store(receiver, temp, cache)
+            return _verify_and_store(verifier, stream, temp, cache, target, url)
 
 
-def _verify_and_store(receiver: _Receiver, temp: Path, cache: ArchiveCache) -> Path:
+def _verify_and_store(
+    verifier: Verifier,
+    stream: BinaryIO,
+    temp: Path,
+    cache: ArchiveCache,
+    target: Target,
+    url: str,
+) -> Path:
     """Compare size and digest with the lock; only a match enters the store."""
-    target, url = receiver.target, receiver.url
     try:
-        receiver.stream.close()
+        stream.close()
     except OSError as exc:
         raise _disk_error(exc) from exc
-    if receiver.done != target.size:
-        raise _size_mismatch(target, url, str(receiver.done))
-    actual = receiver.digest.hexdigest()
-    if actual != target.sha256.lower():
+    verdict = verifier.verdict()
+    if verdict.problem == "size":
+        raise _size_mismatch(target, url, str(verdict.size))
+    if verdict.problem == "sha256":
         raise VerificationError(
             f"The archive {target.asset_name} from {url} does not match python.lock: "
-            f"expected sha256 {target.sha256.lower()}, got {actual}. The bytes were "
+            f"expected sha256 {target.sha256.lower()}, got {verdict.sha256}. The bytes were "
             "discarded and nothing was installed.",
             hint=_MISMATCH_HINT,
         )
