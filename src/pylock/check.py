@@ -71,6 +71,8 @@ class CheckOptions:
     mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats [tool.pylock].mirror
     offline: bool = False  # --offline / PYLOCK_OFFLINE: --remote then cannot run
     http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
+    http_timeout: float | None = None  # --http-timeout; beats PYLOCK_HTTP_TIMEOUT
+    http_deadline: float | None = None  # --http-deadline; beats PYLOCK_HTTP_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -484,9 +486,11 @@ def _check_remote(
     from concurrent.futures import ThreadPoolExecutor
 
     from pylock.download import source_url
-    from pylock.http import HttpPolicy, make_client
+    from pylock.http import make_client, policy_from
 
-    policy = options.http_policy or HttpPolicy()
+    policy = options.http_policy or policy_from(
+        environ, timeout=options.http_timeout, deadline=options.http_deadline
+    )
     with (
         make_client(policy) as client,
         ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,

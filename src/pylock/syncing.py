@@ -32,6 +32,8 @@ class SyncOptions:
     reinstall: bool = False
     offline: bool = False
     mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats the manifest
+    http_timeout: float | None = None  # --http-timeout; beats PYLOCK_HTTP_TIMEOUT
+    http_deadline: float | None = None  # --http-deadline; beats PYLOCK_HTTP_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -146,13 +148,18 @@ def sync_project(
     archive = cache.lookup(target.sha256, target.size)
     if archive is None:
         from pylock.download import fetch_archive
-        from pylock.http import HttpPolicy, make_client
+        from pylock.http import make_client, policy_from
         from pylock.manifest import effective_mirror
 
         if manifest is None:
             manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
 
-        policy = HttpPolicy(offline=options.offline)
+        policy = policy_from(
+            env,
+            offline=options.offline,
+            timeout=options.http_timeout,
+            deadline=options.http_deadline,
+        )
         with make_client(policy) as client:
             archive = fetch_archive(
                 target,
