@@ -15,8 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from archives import (
+    Member,
+    build_pbs_archive,
+    delegating_interpreter,
+    hostile_archive,
+    inflation_bomb,
+)
 from archives import asset_name as pbs_asset_name
-from archives import build_pbs_archive, delegating_interpreter, hostile_archive
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from pbs_server import FakePBS
 from pylock import lockfile
@@ -421,3 +427,66 @@ def test_console_script_cold_sync_runs_without_typer(locked: Path) -> None:
     )
     assert (code, imported) == (0, []), printed
     assert printed[0].startswith(f"Installed cpython {REAL}")
+
+
+def cache_entries() -> list[Path]:
+    store = Path(os.environ["PYLOCK_CACHE_DIR"]) / "archives" / "sha256"
+    return sorted(store.iterdir()) if store.exists() else []
+
+
+def test_inflation_bomb_is_refused_although_its_sha256_is_locked(
+    fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2.1 MB that inflates to one 2 GiB file: refused at its header, nothing written."""
+    bomb = inflation_bomb(version=REAL)
+    assert len(bomb) < 2_500_000
+    publish(fake_pbs, BUILD, bomb)
+    assert pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)[0] == 0
+    code, out, err = pylock(capsys, "-p", str(proj), "sync")
+    assert code == 1, err
+    assert "'python/bin/bomb'" in err and "PYLOCK_MAX_INSTALL_BYTES" in err
+    assert "Traceback" not in out + err
+    assert leftovers() == []
+    assert cache_entries() == []  # refused bytes are not kept, even under their own digest
+
+
+def test_inflation_bomb_with_another_sha256_is_refused(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (target,) = lockfile.read(locked / "python.lock").targets
+    fake_pbs.releases[BUILD].files[target.asset_name] = inflation_bomb(version=REAL)
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 1, err
+    assert leftovers() == [] and cache_entries() == []
+
+
+def test_over_long_member_name_is_a_refused_archive(
+    fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "python/" + "n" * 5000
+    publish(fake_pbs, BUILD, real_archive(extra_members=[Member(name, data=b"x")]))
+    assert pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)[0] == 0
+    code, _, err = pylock(capsys, "-p", str(proj), "sync")
+    assert code == 1, err
+    assert "is longer than 1024 bytes" in err
+    assert "(5007 characters)" in err
+    assert len(err) < 1000  # one short paragraph, the name cut
+    assert leftovers() == [] and cache_entries() == []
+
+
+def test_member_limit_can_be_set(
+    fake_pbs: FakePBS,
+    locked: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYLOCK_MAX_INSTALL_MEMBERS", "5")
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 1, err
+    assert "more than 5 members" in err and "PYLOCK_MAX_INSTALL_MEMBERS" in err
+    monkeypatch.setenv("PYLOCK_MAX_INSTALL_MEMBERS", "many")
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 2
+    assert "PYLOCK_MAX_INSTALL_MEMBERS is 'many'" in err
+    monkeypatch.delenv("PYLOCK_MAX_INSTALL_MEMBERS")
+    assert pylock(capsys, "-p", str(locked), "sync")[0] == 0

@@ -88,6 +88,12 @@ class ArchiveCache:
                 hint="Delete it by hand (or the whole cache directory) and run again.",
             ) from exc
 
+    def discard(self, sha256: str) -> None:
+        """Remove an entry whose archive was refused at install: the bytes are the locked ones,
+        but nothing pylock refused is kept. A missing entry is fine."""
+        with contextlib.suppress(OSError):
+            self.path_for(sha256).unlink(missing_ok=True)
+
     @contextlib.contextmanager
     def temp_file(self) -> Iterator[tuple[Path, BinaryIO]]:
         """A uniquely named temp file beside the store entries, removed on exit whatever happens.

@@ -13,11 +13,12 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from pylock import tarstream
-from pylock.errors import ExternalError, VerificationError
+from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.receipt import BUILD_NAME, META_DIR, PYCACHE, SYMLINK_MODE, RecordEntry
 from pylock.tarstream import Member
 
@@ -30,6 +31,63 @@ _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"5": "dir", b"2": "symlink
 """Tar type flags pylock extracts (regular files, directories, symlinks, hard links)."""
 _FD_METADATA = os.chmod in os.supports_fd and os.utime in os.supports_fd
 """Whether a file's mode and times can be set through its open descriptor (POSIX, not Windows)."""
+MAX_PATH = 1024
+"""Bytes in an archive path or link target; PBS's longest is under 200, PATH_MAX is 4096."""
+MAX_COMPONENT = 255
+"""Bytes in one path component: NAME_MAX on Linux and macOS, and Windows' limit."""
+SHOWN_NAME = 80
+"""Characters of a member name an error message shows."""
+
+MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
+MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
+SIZE_FACTOR = 32
+"""Default byte ceiling: this many times the archive's size. PBS archives inflate 3-6x."""
+MIN_MAX_BYTES = 256 * 1024 * 1024
+"""...but never below this, so a small archive of a real interpreter is never refused."""
+NO_SIZE_MAX_BYTES = 4 * 1024 * 1024 * 1024
+"""The ceiling when the archive's size is not known (a catalog source that lists none)."""
+DEFAULT_MAX_MEMBERS = 200_000
+"""PBS ``install_only`` has ~5,000 members, ``full`` ~12,000."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What unverified bytes may cost: the bytes of file data written and the member count.
+
+    Extraction runs on bytes whose sha256 is only known at the end of the stream (and a
+    matching sha256 proves only that they are the locked bytes, not that they are benign), so
+    a 2 MB archive that inflates to 2 GiB, or to a million empty files, is refused on the way.
+    """
+
+    max_bytes: int
+    max_members: int
+    describe: str
+
+    @classmethod
+    def for_archive(cls, size: int | None, environ: Mapping[str, str] | None = None) -> Limits:
+        """Defaults from the archive's size; ``PYLOCK_MAX_INSTALL_BYTES`` and
+        ``PYLOCK_MAX_INSTALL_MEMBERS`` override them."""
+        env = environ or {}
+        if (raw := env.get(MAX_BYTES_ENV, "").strip()) != "":
+            max_bytes, describe = _count_setting(MAX_BYTES_ENV, raw), f"{raw} bytes"
+        elif size is None:
+            max_bytes, describe = NO_SIZE_MAX_BYTES, f"{NO_SIZE_MAX_BYTES} bytes"
+        else:
+            max_bytes = max(SIZE_FACTOR * size, MIN_MAX_BYTES)
+            describe = f"{SIZE_FACTOR} times the archive's size, at least {MIN_MAX_BYTES} bytes"
+        max_members = DEFAULT_MAX_MEMBERS
+        if (raw := env.get(MAX_MEMBERS_ENV, "").strip()) != "":
+            max_members = _count_setting(MAX_MEMBERS_ENV, raw)
+        return cls(max_bytes, max_members, describe)
+
+
+def _count_setting(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) == 0:
+        raise InputError(
+            f"{name} is {raw!r}, which is not a positive whole number.",
+            hint=f"Set {name} to a positive number, or unset it for the default.",
+        )
+    return int(raw)
 
 
 def refused(asset: str, why: str) -> VerificationError:
@@ -58,8 +116,11 @@ class Extractor:
     vets members and writes, hashes, chmods and dates each file as its bytes arrive.
     """
 
-    def __init__(self, archive: Path, root: Path, asset: str) -> None:
+    def __init__(self, archive: Path, root: Path, asset: str, limits: Limits) -> None:
         self.archive = archive
+        self.limits = limits
+        self.written = 0  # bytes of file data written so far
+        self.members = 0
         self.root = root
         self.base = os.fspath(root)
         self.asset = asset
@@ -70,43 +131,77 @@ class Extractor:
         self.symlinks: list[tuple[str, str]] = []  # (install path, member name)
 
     def extract(self) -> dict[str, RecordEntry]:
+        """Extract the archive file; see ``extract_from``."""
         try:
             with self.archive.open("rb", buffering=0) as raw:
-                head = raw.read(4)
-                codec = tarstream.codec_for(head)
-                if codec is None:
-                    raise refused(self.asset, "is neither a .tar.gz nor a .tar.zst archive")
-                inflated = tarstream.inflate(raw.read, head, codec)
-                with tarstream.in_background(inflated) as blocks:
-                    reader = tarstream.TarReader(blocks)
-                    member = reader.next()
-                    if member is not None:
-                        self.full = _parts(member.name) == ["python", "PYTHON.json"]
-                    while member is not None:
-                        self._add(reader, member)
-                        member = reader.next()
-                    # The end-of-archive block is not the end of the compressed stream: reading
-                    # on to that end checks its end marker and checksum, so an archive cut
-                    # short (even at a member boundary) is refused, not half used.
-                    reader.drain()
-        except tarstream.ArchiveError as error:
-            raise refused(self.asset, f"is corrupt or not a tar archive ({error})") from error
+                return self.extract_from(raw.read)
         except OSError as error:
             raise ExternalError(f"Cannot read the archive {self.archive}: {error}.") from error
+
+    def extract_from(self, read: Callable[[int], bytes]) -> dict[str, RecordEntry]:
+        """Extract the compressed archive that ``read(n)`` yields (a file, or a download).
+
+        ``read`` is called on the inflating thread; whatever it raises ends the extraction and
+        reaches the caller as it was raised. Returns what RECORD lists.
+        """
+        try:
+            head = read(4)
+            codec = tarstream.codec_for(head)
+            if codec is None:
+                raise refused(self.asset, "is neither a .tar.gz nor a .tar.zst archive")
+            inflated = tarstream.inflate(read, head, codec)
+            with tarstream.in_background(inflated) as blocks:
+                reader = tarstream.TarReader(blocks)
+                member = reader.next()
+                if member is not None:
+                    self.full = _parts(member.name) == ["python", "PYTHON.json"]
+                while member is not None:
+                    self._count(member)
+                    self._add(reader, member)
+                    member = reader.next()
+                # The end-of-archive block is not the end of the compressed stream: reading
+                # on to that end checks its end marker and checksum, so an archive cut
+                # short (even at a member boundary) is refused, not half used.
+                reader.drain()
+        except tarstream.ArchiveError as error:
+            raise refused(self.asset, f"is corrupt or not a tar archive ({error})") from error
         self._check_symlinks()
         return self.records
+
+    def _count(self, member: Member) -> None:
+        """Hold the archive to its limits before a byte of ``member`` is written.
+
+        A member's size is in its header, and the reader yields exactly that many bytes, so a
+        file that would cross the byte ceiling is refused before it is created.
+        """
+        self.members += 1
+        if self.members > self.limits.max_members:
+            raise refused(
+                self.asset,
+                f"has more than {self.limits.max_members} members (the limit is set by "
+                f"{MAX_MEMBERS_ENV})",
+            )
+        if member.isreg():
+            self.written += member.size
+            if self.written > self.limits.max_bytes:
+                raise refused(
+                    self.asset,
+                    f"would write more than {self.limits.max_bytes} bytes (member "
+                    f"{_shown(member.name)} alone has {member.size}; the limit, "
+                    f"{self.limits.describe}, is set by {MAX_BYTES_ENV})",
+                )
 
     # - vetting
 
     def _refuse(self, member: Member, why: str) -> VerificationError:
-        return refused(self.asset, f"member {member.name!r} {why}")
+        return refused(self.asset, f"member {_shown(member.name)} {why}")
 
     def _split(self, member: Member, name: str, what: str) -> list[str]:
         """Vet an archive path (a member's name or a hard link's target) and split it.
 
         ``what`` starts the reason when ``name`` is not the member's own name.
         """
-        problem = _unwritable(name)
+        problem = _unwritable(name) or _too_long(name)
         if problem is not None:
             raise self._refuse(member, f"{what}{problem}")
         if _ABSOLUTE.match(name):
@@ -182,9 +277,9 @@ class Extractor:
         target = member.linkname
         if not target:
             raise self._refuse(member, "is a symlink with an empty target")
-        problem = _unwritable(target)
+        problem = _unwritable(target) or _too_long(target)
         if problem is not None:  # RECORD holds the target as UTF-8 text, one line per entry
-            raise self._refuse(member, f"is a symlink to {target!r}, which {problem}")
+            raise self._refuse(member, f"is a symlink to {_shown(target)}, which {problem}")
         if _ABSOLUTE.match(target):
             raise self._refuse(member, f"is a symlink to the absolute path {target!r}")
         resolved = location[:-1]
@@ -319,6 +414,27 @@ def _unwritable(name: str) -> str | None:
         except UnicodeEncodeError:
             return "is not valid UTF-8"
     return None
+
+
+def _too_long(name: str) -> str | None:
+    """Why a path is too long to create on any system pylock supports, or None.
+
+    Refused as an archive fault (exit 1), not met later as the disk's ENAMETOOLONG (exit 3).
+    """
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_PATH:
+        return f"is longer than {MAX_PATH} bytes"
+    if any(
+        len(part.encode("utf-8", "surrogateescape")) > MAX_COMPONENT for part in name.split("/")
+    ):
+        return f"has a component longer than {MAX_COMPONENT} bytes"
+    return None
+
+
+def _shown(name: str) -> str:
+    """A name as an error shows it: quoted, and cut when long (a message stays one paragraph)."""
+    if len(name) <= SHOWN_NAME:
+        return repr(name)
+    return f"{name[:SHOWN_NAME]!r}… ({len(name)} characters)"
 
 
 def _parts(name: str) -> list[str]:

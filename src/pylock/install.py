@@ -29,7 +29,7 @@ from typing import Any
 
 from pylock import __version__
 from pylock.errors import ExternalError, InputError
-from pylock.extract import Extractor, cannot_write, refused
+from pylock.extract import Extractor, Limits, cannot_write, refused
 from pylock.lockfile import Target
 from pylock.platforms import host_platform, parse_platform
 from pylock.receipt import (
@@ -89,6 +89,7 @@ def install(
     *,
     run_interpreter: bool | None = None,
     reinstall: bool = False,
+    limits: Limits | None = None,
 ) -> InstallOutcome:
     """Install ``archive`` (already verified against ``target``) as exactly ``dest``.
 
@@ -118,7 +119,9 @@ def install(
         _refuse_foreign(dest)
         temp = _make_temp_dir(dest)
         try:
-            receipt = _build(archive, target, temp, run_interpreter)
+            if limits is None:
+                limits = Limits.for_archive(target.size)
+            receipt = _build(archive, target, temp, run_interpreter, limits)
             _place(temp, dest)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
@@ -287,10 +290,12 @@ def _place(temp: Path, dest: Path) -> None:
 # -- building the install in the temp dir ---------------------------------------------------------
 
 
-def _build(archive: Path, target: Target, root: Path, run_interpreter: bool | None) -> Receipt:
+def _build(
+    archive: Path, target: Target, root: Path, run_interpreter: bool | None, limits: Limits
+) -> Receipt:
     windows = parse_platform(target.platform, where="the lock target").os == "windows"
     version = _parse_version(target)
-    records = Extractor(archive, root, target.asset_name).extract()
+    records = Extractor(archive, root, target.asset_name, limits).extract()
     interpreter = _check_layout(root, target, version, windows=windows)
     if run_interpreter is None:
         run_interpreter = host_platform().key == target.platform

@@ -142,6 +142,7 @@ def sync_project(
     # Something must be installed. A cached archive (re-verified by lookup) needs no network
     # stack at all; only a download pays for importing httpx and making a client.
     from pylock.cache import ArchiveCache
+    from pylock.extract import Limits
     from pylock.install import install
 
     cache = ArchiveCache(locations.cache_dir(env))
@@ -169,6 +170,11 @@ def sync_project(
                 mirror=effective_mirror(options.mirror, env, manifest),
                 on_progress=on_progress,
             )
-    outcome = install(archive, target, path, reinstall=options.reinstall)
+    limits = Limits.for_archive(target.size, env)
+    try:
+        outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
+    except VerificationError:
+        cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
+        raise
     action = "installed" if outcome.installed else "unchanged"
     return SyncResult(Installation(target, path, outcome.receipt), action)
