@@ -116,8 +116,7 @@ class Extractor:
     vets members and writes, hashes, chmods and dates each file as its bytes arrive.
     """
 
-    def __init__(self, archive: Path, root: Path, asset: str, limits: Limits) -> None:
-        self.archive = archive
+    def __init__(self, root: Path, asset: str, limits: Limits) -> None:
         self.limits = limits
         self.written = 0  # bytes of file data written so far
         self.members = 0
@@ -130,13 +129,13 @@ class Extractor:
         self.records: dict[str, RecordEntry] = {}  # what RECORD lists (no __pycache__)
         self.symlinks: list[tuple[str, str]] = []  # (install path, member name)
 
-    def extract(self) -> dict[str, RecordEntry]:
+    def extract(self, archive: Path) -> dict[str, RecordEntry]:
         """Extract the archive file; see ``extract_from``."""
         try:
-            with self.archive.open("rb", buffering=0) as raw:
+            with archive.open("rb", buffering=0) as raw:
                 return self.extract_from(raw.read)
         except OSError as error:
-            raise ExternalError(f"Cannot read the archive {self.archive}: {error}.") from error
+            raise ExternalError(f"Cannot read the archive {archive}: {error}.") from error
 
     def extract_from(self, read: Callable[[int], bytes]) -> dict[str, RecordEntry]:
         """Extract the compressed archive that ``read(n)`` yields (a file, or a download).
@@ -145,7 +144,9 @@ class Extractor:
         reaches the caller as it was raised. Returns what RECORD lists.
         """
         try:
-            head = read(4)
+            head = b""
+            while len(head) < 4 and (piece := read(4 - len(head))):
+                head += piece  # a network chunk may be shorter than the magic number
             codec = tarstream.codec_for(head)
             if codec is None:
                 raise refused(self.asset, "is neither a .tar.gz nor a .tar.zst archive")

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pylock import __version__
 from pylock.errors import ExternalError, InputError
@@ -82,8 +82,18 @@ def install_archive(
     ).receipt
 
 
+class StreamedArchive(Protocol):
+    """An archive that arrives while it is extracted (``download.Download``).
+
+    ``extract`` calls ``fresh()`` for an extractor over an empty temp tree at each attempt,
+    feeds it, and returns what RECORD lists only once the bytes matched the lock.
+    """
+
+    def extract(self, fresh: Callable[[], Extractor]) -> dict[str, RecordEntry]: ...
+
+
 def install(
-    archive: Path,
+    archive: Path | StreamedArchive,
     target: Target,
     dest: Path,
     *,
@@ -91,7 +101,8 @@ def install(
     reinstall: bool = False,
     limits: Limits | None = None,
 ) -> InstallOutcome:
-    """Install ``archive`` (already verified against ``target``) as exactly ``dest``.
+    """Install ``archive`` as exactly ``dest``: a stored file (already verified against
+    ``target``), or a download verified as it is extracted (nothing placed before it matched).
 
     Returns the receipt of the install now at ``dest``: the existing one when ``dest`` already
     holds this target (nothing is touched), else a new one. ``run_interpreter`` None means "run
@@ -291,11 +302,25 @@ def _place(temp: Path, dest: Path) -> None:
 
 
 def _build(
-    archive: Path, target: Target, root: Path, run_interpreter: bool | None, limits: Limits
+    archive: Path | StreamedArchive,
+    target: Target,
+    root: Path,
+    run_interpreter: bool | None,
+    limits: Limits,
 ) -> Receipt:
     windows = parse_platform(target.platform, where="the lock target").os == "windows"
     version = _parse_version(target)
-    records = Extractor(archive, root, target.asset_name, limits).extract()
+    if isinstance(archive, Path):
+        records = Extractor(root, target.asset_name, limits).extract(archive)
+    else:
+
+        def fresh() -> Extractor:
+            if any(root.iterdir()):  # a restarted download: start from an empty tree
+                shutil.rmtree(root)
+                _write(root.mkdir, root)
+            return Extractor(root, target.asset_name, limits)
+
+        records = archive.extract(fresh)
     interpreter = _check_layout(root, target, version, windows=windows)
     if run_interpreter is None:
         run_interpreter = host_platform().key == target.platform

@@ -20,7 +20,10 @@ from pylock.platforms import host_platform, parse_platform
 from pylock.receipt import Receipt, install_dir_name, read_receipt
 
 if TYPE_CHECKING:
+    from pylock.cache import ArchiveCache
     from pylock.download import ProgressCallback
+    from pylock.extract import Limits
+    from pylock.install import InstallOutcome
     from pylock.manifest import Manifest
 
 
@@ -146,35 +149,52 @@ def sync_project(
     from pylock.install import install
 
     cache = ArchiveCache(locations.cache_dir(env))
-    archive = cache.lookup(target.sha256, target.size)
-    if archive is None:
-        from pylock.download import fetch_archive
-        from pylock.http import make_client, policy_from
-        from pylock.manifest import effective_mirror
-
-        if manifest is None:
-            manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
-
-        policy = policy_from(
-            env,
-            offline=options.offline,
-            timeout=options.http_timeout,
-            deadline=options.http_deadline,
-        )
-        with make_client(policy) as client:
-            archive = fetch_archive(
-                target,
-                cache=cache,
-                client=client,
-                policy=policy,
-                mirror=effective_mirror(options.mirror, env, manifest),
-                on_progress=on_progress,
-            )
     limits = Limits.for_archive(target.size, env)
+    archive = cache.lookup(target.sha256, target.size)
     try:
-        outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
+        if archive is not None:
+            outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
+        else:
+            outcome = _download_and_install(
+                target, path, cache, limits, manifest, pyproject, options, env, on_progress
+            )
     except VerificationError:
         cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
         raise
     action = "installed" if outcome.installed else "unchanged"
     return SyncResult(Installation(target, path, outcome.receipt), action)
+
+
+def _download_and_install(
+    target: Target,
+    path: Path,
+    cache: ArchiveCache,
+    limits: Limits,
+    manifest: Manifest | None,
+    pyproject: Path,
+    options: SyncOptions,
+    env: Mapping[str, str],
+    on_progress: ProgressCallback | None,
+) -> InstallOutcome:
+    """Stream the archive into the install's temp tree while it downloads (one pass)."""
+    from pylock.download import Download
+    from pylock.http import make_client, policy_from
+    from pylock.install import install
+    from pylock.manifest import effective_mirror
+
+    if manifest is None:
+        manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
+    policy = policy_from(
+        env, offline=options.offline, timeout=options.http_timeout, deadline=options.http_deadline
+    )
+    with make_client(policy) as client:
+        download = Download(
+            target,
+            cache,
+            client,
+            policy,
+            mirror=effective_mirror(options.mirror, env, manifest),
+            on_progress=on_progress,
+            ceiling=limits.max_bytes,
+        )
+        return install(download, target, path, reinstall=options.reinstall, limits=limits)

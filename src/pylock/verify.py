@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -180,11 +180,23 @@ def receive(
     verifier: Verifier,
     policy: HttpPolicy,
     url: str,
-    sink: Callable[[bytes], object] | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Stream the body of a 200 ``response`` through ``verifier`` (then ``sink``).
+    """Stream the whole body of a 200 ``response`` through ``verifier``; see ``chunks``."""
+    for _ in chunks(response, verifier, policy, url, clock=clock):
+        pass
+
+
+def chunks(
+    response: httpx.Response,
+    verifier: Verifier,
+    policy: HttpPolicy,
+    url: str,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[bytes]:
+    """The body of a 200 ``response``, each chunk yielded once ``verifier`` has counted it.
 
     Raises Oversize past the ceiling, Stalled when too slow, CutShort when the connection broke
     or ended early (a caller may retry). The verdict is the caller's to ask for.
@@ -198,9 +210,8 @@ def receive(
         # through a buffer, for nothing (hashing and writing take any size).
         for chunk in response.iter_bytes():
             verifier.feed(chunk)
-            if sink is not None:
-                sink(chunk)
             pace.check(verifier.done, len(chunk))
+            yield chunk
     except httpx.TimeoutException as exc:
         raise Stalled(
             f"the transfer from {url} stalled: nothing arrived for {policy.stall_timeout:g} "
