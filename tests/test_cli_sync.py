@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -490,3 +493,91 @@ def test_member_limit_can_be_set(
     assert "PYLOCK_MAX_INSTALL_MEMBERS is 'many'" in err
     monkeypatch.delenv("PYLOCK_MAX_INSTALL_MEMBERS")
     assert pylock(capsys, "-p", str(locked), "sync")[0] == 0
+
+
+def _sync_process(project: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(console_script()), "-p", str(project), "sync"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _whole_or_absent(project: Path) -> None:
+    """Every install under the root is complete (its receipt's tree matches); no half one."""
+    root = python_dir()
+    if not root.exists():
+        return
+    for entry in root.iterdir():
+        if entry.name.endswith(".lock") or entry.name.startswith("."):
+            continue  # lock files; dot-named temp trees are leftovers, checked after a sync
+        assert (entry / ".pylock" / "receipt.json").is_file(), entry
+
+
+def test_sigkill_at_random_points_leaves_no_install_or_a_whole_one(
+    fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real SIGKILLs of a real `pylock sync` while it downloads and extracts; the next sync
+    removes what the dead ones left and installs."""
+    if os.name == "nt":
+        pytest.skip("SIGKILL is POSIX")
+    publish(fake_pbs, BUILD, real_archive(padding=6 * 1024 * 1024))
+    assert pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)[0] == 0
+    chooser = random.Random(8)
+    dead_leftovers = 0
+    for _ in range(6):
+        process = _sync_process(proj)
+        assert process.stderr is not None
+        process.stderr.readline()  # "Downloading ...": the stream has begun
+        time.sleep(chooser.uniform(0, 0.12))  # then a random point of download/extract/check
+        process.kill()
+        process.communicate()
+        _whole_or_absent(proj)
+        dead_leftovers += len(leftovers()) + len(
+            [p for p in cache_entries() if p.name.startswith(".")]
+        )
+        # Start the next run from scratch: no finished install, no cached archive.
+        for install in python_dir().glob("cpython-*"):
+            shutil.rmtree(install)
+        for entry in cache_entries():
+            if not entry.name.startswith("."):
+                entry.unlink()
+    assert dead_leftovers > 0  # the kills did land mid-install, leaving something to clean
+    for part in cache_entries():  # age the dead runs' temp files past the live-writer grace
+        os.utime(part, (time.time() - 60, time.time() - 60))
+    code, _, err = pylock(capsys, "-p", str(proj), "sync")
+    assert code == 0, err
+    assert leftovers() == []
+    assert [p.name for p in cache_entries() if p.name.startswith(".")] == []
+
+
+def test_concurrent_syncs_download_once(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_pbs.log.clear()
+    processes = [_sync_process(locked) for _ in range(8)]
+    results = [(p.wait(timeout=120), p.communicate()[1]) for p in processes]
+    assert all(code == 0 for code, _ in results), results
+    assert len(fake_pbs.download_log) == 1
+    installs = [p for p in python_dir().iterdir() if not p.name.endswith(".lock")]
+    assert len(installs) == 1
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("variable", ["PYLOCK_PYTHON_DIR", "PYLOCK_CACHE_DIR"])
+def test_unwritable_install_or_cache_fails_before_downloading(
+    fake_pbs: FakePBS,
+    locked: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variable: str,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\\n")
+    monkeypatch.setenv(variable, str(blocker / "below"))
+    fake_pbs.log.clear()
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 3, err
+    assert str(blocker) in err
+    assert fake_pbs.download_log == []
