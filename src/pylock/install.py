@@ -1,10 +1,8 @@
-"""Install a verified PBS archive: safe extraction, layout and version checks, atomic placement.
+"""Install a PBS archive: extraction (``extract.py``), layout and version checks, atomic placement.
 
-The archive's sha256 was checked before we get it, but the bytes are still someone else's: every
-member is vetted by our own code with the semantics of PEP 706's ``data`` filter (no absolute
-paths, no ``..``, no devices or FIFOs, no links leaving the tree), on every Python we support,
-whether or not its tarfile has filters. One bad member refuses the whole archive: a half-vetted
-interpreter is worse than none.
+The archive is a stored file whose sha256 was checked, or a download whose size and sha256 are
+only known once its stream ends (``download.Download``): either way extraction vets every
+member, and nothing is placed before the bytes matched the lock (docs/security.md).
 
 The install is built in a temp dir beside the destination (same filesystem, so the final rename
 is atomic), checked there (layout, ``patchlevel.h``, and the interpreter's own answer when it can
