@@ -581,3 +581,48 @@ def test_unwritable_install_or_cache_fails_before_downloading(
     assert code == 3, err
     assert str(blocker) in err
     assert fake_pbs.download_log == []
+
+
+def test_stalled_download_fails_within_the_http_timeout(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mirror that stalls half-way: exit 3 naming the URL, the bytes and the knob."""
+    import threading
+    from urllib.parse import quote
+
+    from test_download import Loopback, stall_after
+
+    (target,) = lockfile.read(locked / "python.lock").targets
+    archive = fake_pbs.releases[BUILD].files[target.asset_name]
+    release = threading.Event()
+    mirror = Loopback()
+    try:
+        url = mirror.route(
+            f"/m/{BUILD}/{quote(target.asset_name, safe='')}",
+            stall_after(archive, len(archive) // 2, release),
+        )
+        started = time.monotonic()
+        code, _, err = pylock(
+            capsys, "-p", str(locked), "sync", "--mirror", mirror.url("/m"), "--http-timeout", "0.3"
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        mirror.close()
+    assert code == 3, err
+    assert url in err and f"{len(archive) // 2} bytes received" in err
+    assert "--http-timeout" in err
+    assert elapsed < 5
+    assert leftovers() == [] and cache_entries() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"), [("-1", "--http-timeout is"), ("soon", "--http-timeout")]
+)
+def test_bad_http_timeout_is_a_usage_error(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str], value: str, needle: str
+) -> None:
+    code, _, err = pylock(capsys, "-p", str(locked), "sync", "--http-timeout", value)
+    assert code == 2
+    assert needle in err
+    assert fake_pbs.download_log == []
