@@ -111,7 +111,7 @@ def write_lock_text(archive: Archive, url: str, platform_key: str) -> str:
         implementation="cpython",
         version=archive.version,
         build=archive.build,
-        flavor="install_only",
+        flavor=archive.flavor,
         variant="default",
         url=url,
         size=archive.size,
@@ -187,8 +187,9 @@ def platform_parts(triple: str) -> tuple[str, str, str]:
     return "windows", arch, "none"
 
 
-def shell_tool(url: str) -> Tool:
-    script = f"curl -sSfo a.tgz '{url}' && sha256sum a.tgz && mkdir d && tar -xzf a.tgz -C d"
+def shell_tool(url: str, fmt: str = "gz") -> Tool:
+    unpack = "tar --zstd -xf" if fmt == "zst" else "tar -xzf"
+    script = f"curl -sSfo a.tgz '{url}' && sha256sum a.tgz && mkdir d && {unpack} a.tgz -C d"
 
     def prepare(run_dir: Path) -> Invocation:
         return Invocation(["bash", "-c", script], base_env(), run_dir)
@@ -458,6 +459,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--noop-repeats", type=int, default=5, help="no-op runs per round (5)")
     parser.add_argument("--check-repeats", type=int, default=5, help="pylock check runs (5)")
     parser.add_argument("--quick", action="store_true", help="2 rounds, 2 no-op repeats")
+    parser.add_argument(
+        "--pace", type=float, default=None, metavar="MBPS",
+        help="serve no faster than this many MB/s (a paced link; default: unthrottled)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--format", choices=("gz", "zst"), default="gz",
+        help="gz: an install_only .tar.gz (default); zst: a full .tar.zst",
+    )  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="rebuild the archive")
     parser.add_argument("--uv", type=Path, help="use this uv instead of .work/venv/bin/uv")
     parser.add_argument("--no-pylock", action="store_true", help="time only uv and the shell")
@@ -484,16 +493,21 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     platform_key, triple = host_platform_key_and_triple()
     www = WORK / "www"
-    archive = build_archive(www / "20990101", triple, rebuild=args.rebuild)
+    archive = build_archive(www / "20990101", triple, rebuild=args.rebuild, fmt=args.format)
     verified = verify_archive(archive)
     uv = args.uv or ensure_uv(WORK / "venv")
     print(
         f"archive: {archive.name}, {archive.size / 1e6:.1f} MB, from {archive.source_prefix}; "
         f"runs {verified.version} with {verified.libpython}"
     )
-    with serve(www) as server:
+    pace = args.pace * 1e6 if args.pace else None
+    if pace:
+        print(
+            f"paced link: {args.pace:g} MB/s, so the transfer alone takes {archive.size / pace:.3f} s"
+        )
+    with serve(www, pace=pace) as server:
         url = f"{server.base_url}/{archive.build}/{quote(archive.name)}"
-        tools = [uv_tool(archive, url, uv), shell_tool(url)]
+        tools = [uv_tool(archive, url, uv), shell_tool(url, archive.fmt)]
         runs = args.scratch.resolve() / "runs"
         not_ready: str | None = "skipped (--no-pylock)"
         if not args.no_pylock:
@@ -542,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "machine": info,
         "archive": archive.to_json(),
+        "pace_mb_per_s": args.pace,
+        "transfer_floor_s": archive.size / pace if pace else None,
         "rounds": args.rounds,
         "noop_repeats": args.noop_repeats,
         "pylock": "ok" if "pylock" in names else not_ready,
