@@ -502,9 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     pace = args.pace * 1e6 if args.pace else None
     if pace:
-        print(
-            f"paced link: {args.pace:g} MB/s, so the transfer alone takes {archive.size / pace:.3f} s"
-        )
+        floor = archive.size / pace
+        print(f"paced link: {args.pace:g} MB/s, so the transfer alone takes {floor:.3f} s")
     with serve(www, pace=pace) as server:
         url = f"{server.base_url}/{archive.build}/{quote(archive.name)}"
         tools = [uv_tool(archive, url, uv), shell_tool(url, archive.fmt)]
