@@ -8,15 +8,12 @@ refuses the whole archive: a half-vetted interpreter is worse than none.
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import hashlib
 import os
 import re
 import shutil
 import stat
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +29,6 @@ _CREATE = (
 )
 _KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"5": "dir", b"2": "symlink", b"1": "hardlink"}
 """Tar type flags pylock extracts (regular files, directories, symlinks, hard links)."""
-WRITERS = 6
-"""Threads creating small files; file creation waits on the filesystem, not the CPU."""
-SMALL_FILE = 1024 * 1024
-"""Files up to this size are read whole and handed to a writer; larger ones stream as read."""
-IN_FLIGHT = 32 * 1024 * 1024
-"""Bytes of small files held in memory for the writers at most (each counted 4 KiB more)."""
 _FD_METADATA = os.chmod in os.supports_fd and os.utime in os.supports_fd
 """Whether a file's mode and times can be set through its open descriptor (POSIX, not Windows)."""
 MAX_PATH = 1024
@@ -137,11 +128,6 @@ class Extractor:
         self.files: dict[str, RecordEntry] = {}  # every extracted regular file
         self.records: dict[str, RecordEntry] = {}  # what RECORD lists (no __pycache__)
         self.symlinks: list[tuple[str, str]] = []  # (install path, member name)
-        self.pool: ThreadPoolExecutor | None = None
-        self.pending: collections.deque[tuple[str, Future[RecordEntry], int]] = (
-            collections.deque()
-        )  # small files being written by the pool: (install path, job, size)
-        self.pending_bytes = 0
 
     def extract(self, archive: Path) -> dict[str, RecordEntry]:
         """Extract the archive file; see ``extract_from``."""
@@ -165,7 +151,7 @@ class Extractor:
             if codec is None:
                 raise refused(self.asset, "is neither a .tar.gz nor a .tar.zst archive")
             inflated = tarstream.inflate(read, head, codec)
-            with self._writers(), tarstream.in_background(inflated) as blocks:
+            with tarstream.in_background(inflated) as blocks:
                 reader = tarstream.TarReader(blocks)
                 member = reader.next()
                 if member is not None:
@@ -178,41 +164,10 @@ class Extractor:
                 # on to that end checks its end marker and checksum, so an archive cut
                 # short (even at a member boundary) is refused, not half used.
                 reader.drain()
-                self._settle(0)
         except tarstream.ArchiveError as error:
             raise refused(self.asset, f"is corrupt or not a tar archive ({error})") from error
         self._check_symlinks()
         return self.records
-
-    @contextlib.contextmanager
-    def _writers(self) -> Iterator[None]:
-        """A pool that creates and writes small files while this thread reads the archive.
-
-        Creating a file costs a syscall that waits on the filesystem (and releases the GIL), and
-        an interpreter is mostly small files, so a few writers overlap those waits. Leaving the
-        block, however it is left, waits for every job: no file is written after ``extract``
-        returns or raises (the caller may be deleting the tree).
-        """
-        if not _FD_METADATA:  # Windows: one file at a time, as before
-            yield
-            return
-        pool = ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pylock-write")
-        self.pool = pool
-        try:
-            yield
-        finally:
-            self.pool = None
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _settle(self, keep: int) -> None:
-        """Collect finished small-file jobs, oldest first, until at most ``keep`` bytes of them
-        remain in flight; a job's error (disk, refused mtime) is raised here."""
-        while self.pending and (self.pending_bytes > keep or keep == 0):
-            key, job, size = self.pending.popleft()
-            self.pending_bytes -= size
-            entry = job.result()
-            self.files[key] = entry
-            self._record(entry)
 
     def _count(self, member: Member) -> None:
         """Hold the archive to its limits before a byte of ``member`` is written.
@@ -372,14 +327,6 @@ class Extractor:
         mode = (member.mode & 0o755) | 0o600
         if not mode & stat.S_IXUSR:
             mode &= ~0o111
-        if self.pool is not None and member.size <= SMALL_FILE:
-            data = b"".join(reader.data())  # a copy: the reader's blocks are reused
-            self.kinds[key] = "file"
-            job = self.pool.submit(self._write_small, key, path, data, mode, member)
-            self.pending.append((key, job, len(data) + 4096))
-            self.pending_bytes += len(data) + 4096
-            self._settle(IN_FLIGHT)
-            return
         digest = hashlib.sha256()
         try:
             fd = os.open(path, _CREATE, 0o600)
@@ -411,26 +358,6 @@ class Extractor:
         self.files[key] = entry
         self._record(entry)
 
-    def _write_small(
-        self, key: str, path: str, data: bytes, mode: int, member: Member
-    ) -> RecordEntry:
-        """On a writer thread: create, write, chmod and date one file through one descriptor."""
-        try:
-            fd = os.open(path, _CREATE, 0o600)
-        except OSError as error:
-            raise cannot_write(Path(path), error) from error
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fchmod(fd, mode)
-            self._set_mtime(member, fd)
-        except OSError as error:
-            raise cannot_write(Path(path), error) from error
-        finally:
-            os.close(fd)
-        return RecordEntry(key, mode, hashlib.sha256(data).hexdigest())
-
     def _set_mtime(self, member: Member, file: int | str) -> None:
         """Keep the member's mtime (bytecode caches are validated against source mtimes)."""
         try:
@@ -442,8 +369,6 @@ class Extractor:
 
     def _hard_link(self, source: str, key: str) -> None:
         """A second name for an extracted file: a real hard link, or a copy where links fail."""
-        if source not in self.files:
-            self._settle(0)  # its writer job must be done before the file can be linked
         original = self.files[source]
         path = self._path(key)
         try:
