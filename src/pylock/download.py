@@ -33,6 +33,7 @@ from urllib.request import url2pathname
 
 import httpx
 
+from pylock import tarstream
 from pylock.cache import ArchiveCache
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.fsutil import CHUNK_SIZE
@@ -222,15 +223,14 @@ def stream_archive(
 
 
 class _Reader:
-    """``read(n)`` over the verified chunks of a body, teeing each chunk into the cache file.
+    """``read(n)`` over the verified chunks of a body.
 
     A chunk no bigger than ``n`` is handed over as it is (no copy); the inflater asks for 1 MiB
     and network chunks are smaller.
     """
 
-    def __init__(self, body: Iterator[bytes], sink: Callable[[bytes], None]) -> None:
+    def __init__(self, body: Iterator[bytes]) -> None:
         self.body = body
-        self.sink = sink
         self.pending = b""
 
     def read(self, size: int) -> bytes:
@@ -238,7 +238,6 @@ class _Reader:
             chunk = next(self.body, None)
             if chunk is None:
                 return b""
-            self.sink(chunk)
             if len(chunk) <= size:
                 return chunk
             self.pending = chunk
@@ -259,17 +258,27 @@ def _consume(
     target: Target,
     url: str,
 ) -> T:
-    reader = _Reader(body, sink)
-    try:
-        result = consume(reader.read)
-    except VerificationError as refusal:
-        # Refused archive: if these are not even the locked bytes, say that instead.
+    # Three threads share the work, each mostly in code that releases the GIL: this one
+    # (the network, hashing, the cache file), the inflater that ``consume`` reads on, and
+    # the caller's (vetting and writing files).
+    with tarstream.in_background(_teed(body, sink)) as arriving:
+        reader = _Reader(arriving)
+        try:
+            result = consume(reader.read)
+        except VerificationError as refusal:
+            # Refused archive: if these are not even the locked bytes, say that instead.
+            reader.drain()
+            if verifier.verdict().problem != "ok":
+                raise _mismatch(verifier, target, url) from refusal
+            raise
         reader.drain()
-        if verifier.verdict().problem != "ok":
-            raise _mismatch(verifier, target, url) from refusal
-        raise
-    reader.drain()
     return result
+
+
+def _teed(body: Iterator[bytes], sink: Callable[[bytes], None]) -> Iterator[bytes]:
+    for chunk in body:
+        sink(chunk)
+        yield chunk
 
 
 @contextlib.contextmanager
@@ -406,6 +415,14 @@ _MISMATCH_HINT = (
 
 
 def _size_mismatch(target: Target, url: str, actual: str) -> VerificationError:
+    if target.size is None:  # no locked size: the ceiling was crossed
+        return VerificationError(
+            f"The archive {target.asset_name} from {url} is larger than any archive pylock "
+            f"accepts without a locked size ({actual} bytes). The bytes were discarded and "
+            "nothing was installed.",
+            hint="If the archive really is that large, raise PYLOCK_MAX_INSTALL_BYTES; "
+            "otherwise check the source.",
+        )
     return VerificationError(
         f"The archive {target.asset_name} from {url} does not match python.lock: expected "
         f"{target.size} bytes, got {actual} bytes. The bytes were discarded and nothing was "
