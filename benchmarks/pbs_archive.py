@@ -1,7 +1,7 @@
 """Build a PBS-shaped ``install_only`` archive from the CPython that runs the benchmark.
 
 The benchmark needs tens of MB of real interpreter in exactly the layout python-build-standalone
-ships (FORMAT.md §3.2: a ``python/`` top directory with ``bin/``, ``include/``, ``lib/``), because
+ships (a ``python/`` top directory with ``bin/``, ``include/``, ``lib/``), because
 that is what ``pylock sync`` and ``uv python install`` download, hash, extract and then run. The
 network must stay on loopback, so instead of fetching a real PBS asset we repackage this machine's
 own ``sys.base_prefix``: the standard library (without tests, bytecode caches, static libraries
