@@ -422,11 +422,12 @@ def _too_long(name: str) -> str | None:
 
     Refused as an archive fault (exit 1), not met later as the disk's ENAMETOOLONG (exit 3).
     """
-    if len(name.encode("utf-8", "surrogateescape")) > MAX_PATH:
+    if len(name) * 4 <= MAX_COMPONENT:
+        return None  # no UTF-8 spelling of it can be too long (the common case, kept cheap)
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > MAX_PATH:
         return f"is longer than {MAX_PATH} bytes"
-    if any(
-        len(part.encode("utf-8", "surrogateescape")) > MAX_COMPONENT for part in name.split("/")
-    ):
+    if any(len(part) > MAX_COMPONENT for part in encoded.split(b"/")):
         return f"has a component longer than {MAX_COMPONENT} bytes"
     return None
 
