@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from pylock.errors import ExternalError, InputError
 from pylock.lockfile import (
+    ARCHIVE_FIELDS,
     HEADER,
     LOCK_VERSION,
     Lock,
@@ -306,7 +306,7 @@ def test_each_hand_edited_field_is_a_problem_naming_target_and_key(
     assert where in _problems_after(edit)
 
 
-@pytest.mark.parametrize("key", [f.name for f in dataclasses.fields(Target)])
+@pytest.mark.parametrize("key", ARCHIVE_FIELDS)
 def test_each_missing_field_is_a_problem(key: str) -> None:
     label = "target[0]" if key == "platform" else "target[0] (linux-x86_64-gnu)"
     assert f"{label}.{key}" in _problems_after({}, remove=key)

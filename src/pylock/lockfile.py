@@ -11,7 +11,7 @@ the same bytes.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +35,12 @@ class LockedManifest:
     platforms: tuple[str, ...] = ()  # platform keys the manifest listed (empty: none listed)
     flavor: str | None = None
     build: str | None = None
+    more_pythons: tuple[str, ...] = ()  # a test matrix: the requests after the first
+
+    @property
+    def pythons(self) -> tuple[str, ...]:
+        """Every request the lock answers, the default first."""
+        return (self.python, *self.more_pythons)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Target:
     url: str
     size: int
     sha256: str
+    # The manifest request this target answers; only a matrix lock (several requests) says it.
+    request: str | None = None
 
     @property
     def asset_name(self) -> str:
@@ -60,18 +68,55 @@ class Target:
         return unquote(self.url.rsplit("/", 1)[-1])
 
 
+ARCHIVE_FIELDS = tuple(f.name for f in fields(Target) if f.name != "request")
+"""The fields of a Target that describe its archive (a receipt records these, not ``request``)."""
+
+
 @dataclass(frozen=True)
 class Lock:
     manifest: LockedManifest
-    targets: tuple[Target, ...] = field(default=())  # sorted by platform key
+    targets: tuple[Target, ...] = field(default=())  # sorted by request order, then platform
     lock_version: int = LOCK_VERSION
     created_by: str = "pylock"
 
     def target_for(self, platform_key: str) -> Target | None:
+        """The default (first) request's target for ``platform_key``."""
         for target in self.targets:
-            if target.platform == platform_key:
+            if target.platform == platform_key and target.request in (None, self.manifest.python):
                 return target
         return None
+
+    @property
+    def is_matrix(self) -> bool:
+        return bool(self.manifest.more_pythons)
+
+    def view(self, python: str) -> Lock:
+        """The single-request lock inside this one for request ``python`` (one of
+        ``manifest.pythons``): its targets, without their ``request`` stamp. Everything that
+        judges one request (drift, resolution, install) works on such a view."""
+        targets = tuple(
+            replace(t, request=None)
+            for t in self.targets
+            if (t.request or self.manifest.python) == python
+        )
+        manifest = replace(self.manifest, python=python, more_pythons=())
+        return replace(self, manifest=manifest, targets=targets)
+
+
+def combine(views: list[Lock]) -> Lock:
+    """The inverse of ``Lock.view``: one lock from per-request locks, in request order; a single
+    view is returned as it is, so a one-request lock keeps today's exact shape."""
+    if len(views) == 1:
+        return views[0]
+    first = views[0]
+    pythons = tuple(v.manifest.python for v in views)
+    targets = tuple(
+        replace(t, request=v.manifest.python)
+        for v in views
+        for t in sorted(v.targets, key=lambda t: t.platform)
+    )
+    manifest = replace(first.manifest, more_pythons=pythons[1:])
+    return replace(first, manifest=manifest, targets=targets)
 
 
 @dataclass(frozen=True)
@@ -88,7 +133,7 @@ class LockProblem:
 # The spec order of keys; dumps() writes them in this order and validate() accepts exactly these.
 _TOP_KEYS = ("lock-version", "created-by", "manifest", "target")
 _MANIFEST_KEYS = ("python", "platforms", "flavor", "build")
-_TARGET_KEYS = tuple(f.name for f in fields(Target))
+_TARGET_KEYS = ARCHIVE_FIELDS
 _REGENERATE = "Regenerate it with `pylock lock`."
 _BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
 
@@ -133,9 +178,18 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
         if key not in _MANIFEST_KEYS:
             problems.append(LockProblem(f"manifest.{key}", "unknown key"))
     python = data.get("python")
+    more: tuple[str, ...] = ()
+    if isinstance(python, list) and python and all(isinstance(p, str) for p in python):
+        if len(set(python)) != len(python):
+            problems.append(LockProblem("manifest.python", "lists a request twice"))
+        python, *rest = python
+        more = tuple(rest)
     if not isinstance(python, str):
         message = (
-            "missing" if python is None else f"must be a string, not {tomlread.type_name(python)}"
+            "missing"
+            if python is None
+            else f"must be a string or a non-empty array of strings, "
+            f"not {tomlread.type_name(python)}"
         )
         problems.append(LockProblem("manifest.python", message))
     platforms = data.get("platforms")
@@ -159,7 +213,9 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
     assert isinstance(python, str) and isinstance(platforms, list)
     flavor, build = data.get("flavor"), data.get("build")
     assert (flavor is None or isinstance(flavor, str)) and (build is None or isinstance(build, str))
-    return LockedManifest(python=python, platforms=tuple(platforms), flavor=flavor, build=build)
+    return LockedManifest(
+        python=python, platforms=tuple(platforms), flavor=flavor, build=build, more_pythons=more
+    )
 
 
 def _check_target(index: int, data: object, problems: list[LockProblem]) -> Target | None:
@@ -179,9 +235,15 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
         problems.append(LockProblem(f"{label}.{key}", message))
 
     for key in data:
-        if key not in _TARGET_KEYS:
+        if key not in _TARGET_KEYS and key != "request":
             problem(key, "unknown key")
     values: dict[str, object] = {}
+    request = data.get("request")
+    if request is not None:
+        if isinstance(request, str):
+            values["request"] = request
+        else:
+            problem("request", f"must be a string, not {tomlread.type_name(request)}")
     for key in _TARGET_KEYS:
         value = data.get(key)
         wanted: type = int if key == "size" else str
@@ -244,6 +306,26 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
     return None if len(problems) > before else target
 
 
+def _check_requests(
+    manifest: LockedManifest, targets: list[Target], problems: list[LockProblem]
+) -> None:
+    """A matrix lock stamps every target with one of its requests; a single-request lock none."""
+    for index, target in enumerate(targets):
+        where = f"target[{index}] ({target.platform}).request"
+        if not manifest.more_pythons:
+            if target.request is not None:
+                problems.append(
+                    LockProblem(where, "only a lock of several requests names one per target")
+                )
+        elif target.request is None:
+            problems.append(LockProblem(where, "missing (the lock has several requests)"))
+        elif target.request not in manifest.pythons:
+            listed = ", ".join(manifest.pythons)
+            problems.append(
+                LockProblem(where, f"{target.request!r} is not one of manifest.python ({listed})")
+            )
+
+
 def _newer_version(data: object) -> int | None:
     """The document's lock-version when it is newer than this pylock reads, else None."""
     version = data.get("lock-version") if isinstance(data, dict) else None
@@ -299,29 +381,34 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
             )
         )
         raw_targets = []
-    first_index: dict[str, int] = {}
+    first_index: dict[tuple[object, str], int] = {}
     for index, raw in enumerate(raw_targets):
         target = _check_target(index, raw, problems)
         if isinstance(raw, dict) and isinstance(raw.get("platform"), str):
             key = raw["platform"]
-            if key in first_index:
+            if (raw.get("request"), key) in first_index:
                 problems.append(
                     LockProblem(
                         f"target[{index}] ({key}).platform",
-                        f"duplicate platform: target[{first_index[key]}] is also {key}",
+                        f"duplicate platform: target[{first_index[raw.get('request'), key]}] "
+                        f"is also {key}"
+                        + (f" for request {raw['request']!r}" if raw.get("request") else ""),
                     )
                 )
             else:
-                first_index[key] = index
+                first_index[raw.get("request"), key] = index
         if target is not None:
             targets.append(target)
+    if manifest is not None:
+        _check_requests(manifest, targets, problems)
 
     if problems or manifest is None:
         return None, problems
     assert isinstance(version, int) and isinstance(created_by, str)
+    order = {python: index for index, python in enumerate(manifest.pythons)}
     lock = Lock(
         manifest=manifest,
-        targets=tuple(sorted(targets, key=lambda t: t.platform)),
+        targets=tuple(sorted(targets, key=lambda t: (order.get(t.request or "", 0), t.platform))),
         lock_version=version,
         created_by=created_by,
     )
@@ -413,15 +500,23 @@ def dumps(lock: Lock) -> str:
         f"created-by = {_string(lock.created_by)}",
         "",
         "[manifest]",
-        f"python = {_string(lock.manifest.python)}",
+        "python = "
+        + (
+            _strings(lock.manifest.pythons)
+            if lock.manifest.more_pythons
+            else _string(lock.manifest.python)
+        ),
         f"platforms = {_strings(lock.manifest.platforms)}",
     ]
     if lock.manifest.flavor is not None:
         lines.append(f"flavor = {_string(lock.manifest.flavor)}")
     if lock.manifest.build is not None:
         lines.append(f"build = {_string(lock.manifest.build)}")
-    for target in sorted(lock.targets, key=lambda t: t.platform):
+    order = {python: index for index, python in enumerate(lock.manifest.pythons)}
+    for target in sorted(lock.targets, key=lambda t: (order.get(t.request or "", 0), t.platform)):
         lines += ["", "[[target]]"]
+        if target.request is not None:
+            lines.append(f"request = {_string(target.request)}")
         for key in _TARGET_KEYS:
             value = getattr(target, key)
             lines.append(f"{key} = {value}" if key == "size" else f"{key} = {_string(value)}")

@@ -30,7 +30,7 @@ from pylock import lockfile
 from pylock.errors import ExternalError, ResolutionError
 from pylock.fsutil import file_url_path
 from pylock.lockfile import LOCK_FILENAME, Lock, Target
-from pylock.manifest import PYPROJECT, Request, drift
+from pylock.manifest import PYPROJECT, Manifest, Request, drift, pair_requests
 from pylock.manifest import load as load_manifest
 from pylock.platforms import Platform, host_platform, parse_platform
 from pylock.resolver import resolve
@@ -68,13 +68,15 @@ class Change:
     platform: str
     old: Target | None
     new: Target | None
+    request: str | None = None  # the manifest request, in a matrix lock
 
 
 @dataclass(frozen=True)
 class LockResult:
     lock: Lock
-    changes: tuple[Change, ...]  # one per platform in the old or the new lock, by platform key
+    changes: tuple[Change, ...]  # one per (request, platform) in the old or the new lock
     written: bool  # False on a dry run, and when the bytes on disk were already these
+    releases: tuple[ReleaseNote, ...] = ()  # set only when the lock spans several PBS releases
 
 
 class ContextFactory(Protocol):
@@ -154,71 +156,170 @@ def lock_project(
 ) -> LockResult:
     """Resolve ``project_dir``'s manifest into ``python.lock`` with as little change as possible.
 
+    A matrix (several python requests) is locked one request at a time, each exactly as a lone
+    request would be, against the targets it had (``manifest.pair_requests``); so editing one
+    request re-resolves only its targets and leaves every other byte of the lock alone.
+
     Errors leave ``python.lock`` untouched: it is only ever replaced atomically at the very end.
     """
     pyproject = project_dir / PYPROJECT
     manifest = load_manifest(pyproject)
     lock_path = project_dir / LOCK_FILENAME
     old = lockfile.read(lock_path) if lock_path.exists() else None
+    requests = Request.matrix(
+        manifest,
+        python=options.python,
+        platforms=options.platforms,
+        flavor=options.flavor,
+        build=options.build,
+    )
+    locked = old.manifest.pythons if old is not None else ()
+    pairs = pair_requests(locked, [r.python.text for r in requests])
 
+    matrix = len(requests) > 1 or (old is not None and old.is_matrix)
+    jobs: list[_Job] = []
+    for request, index in zip(requests, pairs, strict=True):
+        was = old.view(locked[index]) if old is not None and index is not None else None
+        jobs.append(_job(manifest, request, was, options, lock_path))
+
+    if old is not None and pairs == list(range(len(locked))) and all(job.current for job in jobs):
+        # Current: no client, no network, not a byte rewritten (DESIGN §4).
+        changes = tuple(
+            c
+            for job in jobs
+            for c in _named(
+                _changes(job.old_targets, job.old_targets), job.request.python.text, matrix
+            )
+        )
+        return LockResult(old, changes, written=False)
+
+    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
+    spec, where = settings.source_for(manifest.source, pyproject)
+    session = _Session(spec, where, context_factory, settings=settings, base_dir=project_dir)
+    views: list[Lock] = []
+    changes_: list[Change] = []
+    try:
+        for job in jobs:
+            targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
+            view = Lock(
+                manifest=job.request.locked_manifest(manifest.platforms),
+                targets=tuple(sorted(targets, key=lambda t: t.platform)),
+            )
+            views.append(view)
+            changes_.extend(
+                _named(_changes(job.old_targets, view.targets), job.request.python.text, matrix)
+            )
+    finally:
+        session.close()
+    # Targets of a request the manifest no longer lists go with it.
+    for index, python in enumerate(locked):
+        if index not in pairs and old is not None:
+            changes_.extend(
+                replace(c, request=python) for c in _changes(old.view(python).targets, ())
+            )
+    new = lockfile.combine(views)
+    written = False if options.dry_run else lockfile.write(lock_path, new)
+    return LockResult(
+        new,
+        tuple(changes_),
+        written=written,
+        releases=_releases(jobs, views),
+    )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One request of the manifest, and what its part of the old lock says about it."""
+
+    request: Request
+    old: Lock | None  # the old lock's view for this request (None: a new request)
+    kept: tuple[Target, ...]  # old targets still wanted
+    current: bool  # the old view satisfies the request: keep it untouched
+
+    @property
+    def old_targets(self) -> tuple[Target, ...]:
+        return self.old.targets if self.old is not None else ()
+
+
+def _job(
+    manifest: Manifest, request: Request, old: Lock | None, options: LockOptions, lock_path: Path
+) -> _Job:
+    """Which platforms ``request`` locks (docs: the module docstring) and whether it holds."""
     if manifest.platforms:
         defaults: tuple[Platform, ...] = ()
     elif old is not None and old.targets:
         defaults = tuple(_platform_of(t, lock_path) for t in old.targets)
     else:
         defaults = (host_platform(),)
-    request = Request.from_manifest(
-        manifest,
-        python=options.python,
-        platforms=options.platforms,
-        flavor=options.flavor,
-        build=options.build,
-        default_platforms=defaults,
+    request = replace(
+        Request.from_manifest(
+            manifest,
+            python=options.python,
+            platforms=options.platforms,
+            flavor=options.flavor,
+            build=options.build,
+            default_platforms=defaults,
+        ),
+        python=request.python,
     )
-
     requested = {p.key for p in request.platforms}
     old_targets = old.targets if old is not None else ()
     recorded = set(old.manifest.platforms) if old is not None else set()
     kept = tuple(t for t in old_targets if t.platform in requested or t.platform not in recorded)
     removing = len(kept) != len(old_targets)
+    current = old is not None and not options.upgrade and not removing and not drift(old, request)
+    return _Job(request, old, kept, current)
 
-    if old is not None and not options.upgrade and not removing and not drift(old, request):
-        # Current: no client, no network, not a byte rewritten (DESIGN §4).
-        return LockResult(old, _changes(old_targets, old_targets), written=False)
 
-    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
-    spec, where = settings.source_for(manifest.source, pyproject)
-    session = _Session(spec, where, context_factory, settings=settings, base_dir=project_dir)
-    try:
-        targets = _plan(request, old, kept, options.upgrade, session, lock_path)
-    finally:
-        session.close()
+def _named(changes: Iterable[Change], request: str, matrix: bool) -> list[Change]:
+    """Each change naming its request when the lock has several (a lone request needs none)."""
+    return [replace(c, request=request) if matrix else c for c in changes]
 
-    new = Lock(
-        manifest=request.locked_manifest(manifest.platforms),
-        targets=tuple(sorted(targets, key=lambda t: t.platform)),
-    )
-    written = False if options.dry_run else lockfile.write(lock_path, new)
-    return LockResult(new, _changes(old_targets, new.targets), written=written)
+
+@dataclass(frozen=True)
+class ReleaseNote:
+    """Why a request's targets are not in the newest PBS release the lock uses."""
+
+    request: str
+    build: str
+    reason: str
+
+
+def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
+    """When the matrix spans several PBS releases: each request's release and why it is not
+    the newest one (a pinned build, a pin kept from the old lock, or the newest that has it)."""
+    builds = {t.build for view in views for t in view.targets}
+    if len(builds) < 2:
+        return ()
+    newest = max(builds)
+    notes = []
+    for job, view in zip(jobs, views, strict=True):
+        for build in sorted({t.build for t in view.targets}):
+            if build == newest:
+                reason = "the newest release in the lock"
+            elif job.request.build is not None:
+                reason = f"the manifest pins build {job.request.build}"
+            elif set(view.targets) <= set(job.old_targets):
+                reason = "kept from python.lock (run `pylock lock --upgrade` to move it)"
+            else:
+                reason = (
+                    f"the newest release with a {job.request.python.text} build for every platform"
+                )
+            notes.append(ReleaseNote(job.request.python.text, build, reason))
+    return tuple(notes)
 
 
 def _platform_of(target: Target, lock_path: Path) -> Platform:
     return parse_platform(target.platform, where=f"{lock_path} target {target.platform!r}")
 
 
-def _plan(
-    request: Request,
-    old: Lock | None,
-    kept: tuple[Target, ...],
-    upgrade: bool,
-    session: _Session,
-    lock_path: Path,
-) -> list[Target]:
+def _plan(job: _Job, upgrade: bool, session: _Session) -> list[Target]:
     """The new targets: the kept ones where they still hold, resolved ones for the rest."""
+    request, old, kept = job.request, job.old, job.kept
     # Targets added earlier with --platform stay, and so they follow every re-resolution.
     everything = replace(
         request,
-        platforms=tuple(sorted({*request.platforms, *(_platform_of(t, lock_path) for t in kept)})),
+        platforms=tuple(sorted({*request.platforms, *(parse_platform(t.platform) for t in kept)})),
     )
     if old is None or upgrade or not kept:
         return _resolve_all(everything, session)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
@@ -164,12 +164,18 @@ class Manifest:
     """The ``[tool.pylock]`` table as written (``None``: the key is absent)."""
 
     path: Path  # the pyproject.toml it came from
-    python: PythonRequest | None  # [tool.pylock].python, else project.requires-python
+    python: PythonRequest | None  # [tool.pylock].python (its first), else project.requires-python
     platforms: tuple[Platform, ...] | None
     flavor: str | None
     build: str | None
     source: str | None
     mirror: str | None
+    more_pythons: tuple[PythonRequest, ...] = ()  # a matrix: the requests after the first
+
+    @property
+    def pythons(self) -> tuple[PythonRequest, ...]:
+        """Every request in manifest order (the first is the default); empty when none."""
+        return () if self.python is None else (self.python, *self.more_pythons)
 
 
 def read_toml(path: Path, *, hint: str, raw: bytes | None = None) -> dict[str, object]:
@@ -237,8 +243,11 @@ def load(path: Path, *, raw: bytes | None = None) -> Manifest:
         return f"{path} [tool.pylock].{key}"
 
     python: PythonRequest | None = None
-    python_text = _string(table, "python", where("python"))
-    if python_text is not None:
+    more_pythons: tuple[PythonRequest, ...] = ()
+    if isinstance(table.get("python"), list):
+        python, *rest = _python_list(table["python"], where("python"))
+        more_pythons = tuple(rest)
+    elif (python_text := _string(table, "python", where("python"))) is not None:
         python = parse_python_request(python_text, where=where("python"))
     else:
         project = document.get("project", {})
@@ -296,7 +305,31 @@ def load(path: Path, *, raw: bytes | None = None) -> Manifest:
         build=build,
         source=_string(table, "source", where("source")),
         mirror=_string(table, "mirror", where("mirror")),
+        more_pythons=more_pythons,
     )
+
+
+def _python_list(raw: list[object], where: str) -> list[PythonRequest]:
+    """``python = ["3.12", "3.11"]``: a test matrix, the first being the default interpreter."""
+    example = 'For example: python = ["3.12", "3.11", "3.13t"] (the first is the default).'
+    if not raw:
+        raise InputError(f"{where} lists no Python versions.", hint=example)
+    found: list[PythonRequest] = []
+    for index, item in enumerate(raw):
+        item_where = f"{where}[{index}]"
+        if not isinstance(item, str):
+            raise InputError(
+                f"{item_where} must be a string, not {tomlread.type_name(item)}.", hint=example
+            )
+        request = parse_python_request(item, where=item_where)
+        same = [i for i, seen in enumerate(found) if seen.text == request.text]
+        if same:
+            raise InputError(
+                f"{item_where} repeats {where}[{same[0]}] ({request.text!r}).",
+                hint="List each Python version request once.",
+            )
+        found.append(request)
+    return found
 
 
 @dataclass(frozen=True)
@@ -325,6 +358,32 @@ class Request:
             flavor=self.flavor,
             build=self.build,
         )
+
+    @classmethod
+    def matrix(
+        cls,
+        manifest: Manifest,
+        *,
+        python: str | None = None,
+        platforms: Iterable[str | Platform] = (),
+        flavor: str | None = None,
+        build: str | None = None,
+        default_platforms: Iterable[Platform] = (),
+    ) -> tuple[Request, ...]:
+        """One Request per manifest python request (the default first); ``--python`` replaces
+        the whole list with its one request, as it replaces a single one."""
+        platforms, default_platforms = tuple(platforms), tuple(default_platforms)
+        one = cls.from_manifest(
+            manifest,
+            python=python,
+            platforms=platforms,
+            flavor=flavor,
+            build=build,
+            default_platforms=default_platforms,
+        )
+        if python is not None:
+            return (one,)
+        return tuple(replace(one, python=each) for each in manifest.pythons)
 
     @classmethod
     def from_manifest(
@@ -375,9 +434,46 @@ class Drift:
     recorded: str
     current: str
     fix: str  # e.g. "pylock lock"
+    request: str | None = None  # in a matrix: the manifest request whose targets drifted
 
     def __str__(self) -> str:
-        return f"{self.input}: {self.recorded} -> {self.current} (run `{self.fix}`)"
+        said = f"{self.input}: {self.recorded} -> {self.current} (run `{self.fix}`)"
+        return f"request {self.request}: {said}" if self.request is not None else said
+
+
+def pair_requests(locked: Sequence[str], wanted: Sequence[str]) -> list[int | None]:
+    """For each wanted request, the index of the locked request that answers it, or None.
+
+    Same text pairs first; the rest pair in order, so an edited request (3.11 -> 3.10) is judged
+    against the targets it used to have, and a reworded one its pins still satisfy stays locked.
+    """
+    pairs: list[int | None] = [locked.index(text) if text in locked else None for text in wanted]
+    free = [i for i in range(len(locked)) if i not in pairs]
+    for position, index in enumerate(pairs):
+        if index is None and free:
+            pairs[position] = free.pop(0)
+    return pairs
+
+
+def matrix_drift(lock: Lock, requests: Sequence[Request]) -> list[Drift]:
+    """``drift`` for every request of the manifest, each naming its request when there are
+    several; a lock whose requests are not the manifest's (added, removed, reordered) drifts too.
+    Empty exactly when ``pylock lock`` would leave the lock alone."""
+    locked = lock.manifest.pythons
+    wanted = [r.python.text for r in requests]
+    pairs = pair_requests(locked, wanted)
+    matrix = len(requests) > 1 or lock.is_matrix
+    found: list[Drift] = []
+    if pairs != list(range(len(locked))):
+        found.append(
+            Drift("python", f"{', '.join(locked)} (locked)", ", ".join(wanted), FIX_COMMAND)
+        )
+    for request, index in zip(requests, pairs, strict=True):
+        if index is None:
+            continue
+        for each in drift(lock.view(locked[index]), request):
+            found.append(replace(each, request=request.python.text) if matrix else each)
+    return found
 
 
 def _distinct(values: Iterable[str]) -> str:

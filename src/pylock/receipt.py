@@ -29,7 +29,6 @@ are listed: an empty directory carries no content worth verifying.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -45,7 +44,7 @@ from pylock.layout import META_DIR as META_DIR
 from pylock.layout import RECEIPT_NAME as RECEIPT_NAME
 from pylock.layout import RECEIPT_VERSION as RECEIPT_VERSION
 from pylock.layout import RECORD_NAME as RECORD_NAME
-from pylock.lockfile import Target
+from pylock.lockfile import ARCHIVE_FIELDS, Target
 
 SYMLINK_MODE = 0o777
 """The mode RECORD gives every symlink, whatever the system reports for the link itself."""
@@ -90,14 +89,14 @@ def _receipt_from_json(data: object) -> Receipt | None:
     if not isinstance(raw_target, dict):
         return None
     values: dict[str, object] = {}
-    for field in dataclasses.fields(Target):
-        value = raw_target.get(field.name)
-        wanted_int = field.name == "size"
+    for name in ARCHIVE_FIELDS:
+        value = raw_target.get(name)
+        wanted_int = name == "size"
         if wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
             return None
         if not wanted_int and not isinstance(value, str):
             return None
-        values[field.name] = value
+        values[name] = value
     strings = {}
     for key in ("pylock_version", "installed_at", "tree_digest", "interpreter"):
         value = data.get(key)
@@ -126,7 +125,7 @@ def receipt_json(receipt: Receipt) -> str:
     """The text ``write_receipt`` stores: stable key order, so equal receipts give equal bytes."""
     document = {
         "receipt_version": RECEIPT_VERSION,
-        "target": dataclasses.asdict(receipt.target),
+        "target": {name: getattr(receipt.target, name) for name in ARCHIVE_FIELDS},
         "pylock_version": receipt.pylock_version,
         "installed_at": receipt.installed_at,
         "tree_digest": receipt.tree_digest,
