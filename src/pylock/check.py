@@ -60,6 +60,8 @@ class CheckOptions:
     deep: bool = False  # --deep: re-hash every installed file
     remote: bool = False  # --remote: stream every locked URL and compare bytes
     platform: str | None = None  # key or triple; default: this host
+    python: str | None = None  # --python: which request of a matrix lock; default: the first
+    every: bool = False  # --all: every request of a matrix lock (missing ones skip or fail)
     into: Path | None = None  # an explicit install dir (as `pylock sync --into`)
     mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
     offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): --remote cannot run
@@ -95,14 +97,35 @@ def run_checks(
     manifest_obj, current = _check_lock_current(lock, pyproject)
     results.append(current)
 
-    installed, install_dir, found = _check_installed(lock, options, settings.store())
-    results.append(installed)
-    if not options.deep:
-        results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
-    elif install_dir is None or found is None:
-        results.append(_skip("tree", "nothing installed to re-hash"))
-    else:
-        results.append(_check_tree(install_dir, found, options.into))
+    try:
+        views = _selected(lock, options)
+    except PylockError as exc:
+        bad: dict[str, object] = {"platform": options.platform, "install_dir": None}
+        bad["mismatches"] = []
+        results.append(CheckResult("installed", "error", str(exc), (), bad, EXIT_INPUT))
+        results.append(_skip("tree", "no interpreter selected"))
+        views = []
+    installs: list[tuple[CheckResult, Path | None, receipt.Receipt | None]] = [
+        _check_installed(view, options, settings.store()) for view in views
+    ]
+    if views:
+        results.append(_merged("installed", views, [each[0] for each in installs]))
+        trees = [
+            _check_tree(install_dir, found, options.into)
+            for _, install_dir, found in installs
+            if install_dir is not None and found is not None
+        ]
+        if not options.deep:
+            results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
+        elif not trees:
+            results.append(_skip("tree", "nothing installed to re-hash"))
+        else:
+            installed_views = [
+                view
+                for view, (_, install_dir, found) in zip(views, installs, strict=True)
+                if install_dir is not None and found is not None
+            ]
+            results.append(_merged("tree", installed_views, trees))
 
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
@@ -113,6 +136,44 @@ def run_checks(
 
 def _skip(name: str, why: str) -> CheckResult:
     return CheckResult(name, "skip", why)
+
+
+def _selected(lock: Lock, options: CheckOptions) -> list[Lock]:
+    """The single-request views the installed checks look at: ``--all`` every request, else the
+    one ``--python`` names (default: the first)."""
+    from pylock.syncing import select_request
+
+    if options.every:
+        return [lock.view(python) for python in lock.manifest.pythons]
+    return [select_request(lock, options.python)]
+
+
+_STATUS_RANK: dict[Status, int] = {"pass": 0, "skip": 1, "fail": 2, "error": 3}
+
+
+def _merged(name: str, views: list[Lock], results: list[CheckResult]) -> CheckResult:
+    """One check's verdict over several requests (``--all``): the worst status, each request's
+    summary as a detail, and each one's data under ``requests``. One request: its own result."""
+    if len(results) == 1:
+        return results[0]
+    worst = max(results, key=lambda r: _STATUS_RANK[r.status])
+    passed = sum(r.status == "pass" for r in results)
+    summary = f"{passed} of {len(results)} requested interpreters pass."
+    details = tuple(
+        line
+        for view, result in zip(views, results, strict=True)
+        for line in (
+            f"{view.manifest.python}: {result.status}: {result.summary}",
+            *(f"  {d}" for d in result.details),
+        )
+    )
+    data = {
+        "requests": [
+            {"request": view.manifest.python, "status": result.status, **result.data}
+            for view, result in zip(views, results, strict=True)
+        ]
+    }
+    return CheckResult(name, worst.status, summary, details, data, worst.exit_code)
 
 
 # lock-valid ---------------------------------------------------------------------------------
@@ -172,19 +233,22 @@ def _check_lock_current(
     data: dict[str, object] = {"manifest": str(pyproject), "drift": []}
     try:
         loaded = manifest.load(pyproject)
-        request = manifest.Request.from_manifest(loaded, default_platforms=())
+        requests = manifest.Request.matrix(loaded, default_platforms=())
     except PylockError as exc:
         summary = f"cannot read the manifest: {exc}"
         return None, CheckResult(name, "error", summary, (), data, exc.exit_code)
-    drifts = manifest.drift(lock, request)
+    drifts = manifest.matrix_drift(lock, requests)
     if not drifts:
         summary = f"python.lock satisfies {pyproject.name} [tool.pylock]."
         return loaded, CheckResult(name, "pass", summary, (), data)
     data["drift"] = [
         {"input": d.input, "recorded": d.recorded, "current": d.current, "fix": d.fix}
+        | ({"request": d.request} if d.request is not None else {})
         for d in drifts
     ]
-    inputs = ", ".join(d.input for d in drifts)
+    inputs = ", ".join(
+        dict.fromkeys(d.input + (f" of {d.request}" if d.request else "") for d in drifts)
+    )
     fixes = " or ".join(f"`{fix}`" for fix in dict.fromkeys(d.fix for d in drifts))
     summary = f"python.lock is out of date with {pyproject.name} ({inputs}); run {fixes}."
     details = tuple(str(d) for d in drifts)

@@ -124,13 +124,14 @@ def _describe_change(change: Change) -> str:
         flavor = getattr(target, "flavor", "?")
         return f"{version} ({build}, {flavor})"
 
+    where = f"{change.request} {change.platform}" if change.request else change.platform
     if change.kind == "added":
-        return f"  + {change.platform}: {spell(change.new)}"
+        return f"  + {where}: {spell(change.new)}"
     if change.kind == "removed":
-        return f"  - {change.platform}: {spell(change.old)}"
+        return f"  - {where}: {spell(change.old)}"
     if change.kind == "upgraded":
-        return f"  ~ {change.platform}: {spell(change.old)} -> {spell(change.new)}"
-    return f"    {change.platform}: {spell(change.new)}"
+        return f"  ~ {where}: {spell(change.old)} -> {spell(change.new)}"
+    return f"    {where}: {spell(change.new)}"
 
 
 @app.command()
@@ -182,6 +183,11 @@ def lock(
     _say(state, f"{verb} python.lock:")
     for change in changed:
         _say(state, _describe_change(change))
+    if result.releases:
+        builds = sorted({note.build for note in result.releases}, reverse=True)
+        _say(state, f"The matrix spans {len(builds)} PBS releases ({', '.join(builds)}):")
+        for note in result.releases:
+            _say(state, f"  {note.request}: {note.build}, {note.reason}")
 
 
 FormatOption = Annotated[
@@ -190,6 +196,19 @@ FormatOption = Annotated[
 PlatformOption = Annotated[
     str | None,
     typer.Option("--platform", help="Use this platform's target instead of this host's."),
+]
+PythonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--python",
+        metavar="REQ",
+        help="Which interpreter of a matrix lock: a [tool.pylock].python request or a locked "
+        "version (default: the first request).",
+    ),
+]
+AllOption = Annotated[
+    bool,
+    typer.Option("--all", help="Every interpreter the lock names (a matrix lock) for this host."),
 ]
 IntoOption = Annotated[
     Path | None,
@@ -201,6 +220,8 @@ IntoOption = Annotated[
 def sync(
     ctx: typer.Context,
     platform: PlatformOption = None,
+    python: PythonOption = None,
+    every: AllOption = False,
     into: IntoOption = None,
     frozen: Annotated[
         bool, typer.Option("--frozen", help="Install the locked build even if the lock is stale.")
@@ -223,6 +244,7 @@ def sync(
 
     options = SyncOptions(
         platform=platform,
+        python=python,
         into=into,
         frozen=frozen,
         reinstall=reinstall,
@@ -231,28 +253,36 @@ def sync(
         http_timeout=http_timeout,
         http_deadline=http_deadline,
     )
-    raise typer.Exit(run_sync(state.project, options, quiet=state.quiet))
+    raise typer.Exit(run_sync(state.project, options, quiet=state.quiet, every=every))
 
 
-def _installed_interpreter(state: State, platform: str | None, into: Path | None) -> Path:
+def _installed_interpreter(
+    state: State, platform: str | None, into: Path | None, python: str | None = None
+) -> Path:
     """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first."""
     from pylock.errors import VerificationError
     from pylock.syncing import find_installation
 
-    found = find_installation(state.project, platform=platform, into=into)
+    found = find_installation(state.project, platform=platform, python=python, into=into)
     if not found.installed or found.interpreter is None:
+        again = f" --python {python}" if python is not None else ""
         raise VerificationError(
             f"The locked interpreter ({found.target.version}, build {found.target.build}) "
             f"is not installed at {found.path}.",
-            hint="Run `pylock sync` first.",
+            hint=f"Run `pylock sync{again}` first.",
         )
     return found.interpreter
 
 
 @app.command()
-def which(ctx: typer.Context, platform: PlatformOption = None, into: IntoOption = None) -> None:
+def which(
+    ctx: typer.Context,
+    platform: PlatformOption = None,
+    python: PythonOption = None,
+    into: IntoOption = None,
+) -> None:
     """Print the path of the locked interpreter installed for this machine."""
-    typer.echo(str(_installed_interpreter(_state(ctx), platform, into)))
+    typer.echo(str(_installed_interpreter(_state(ctx), platform, into, python)))
 
 
 @app.command(
@@ -262,10 +292,11 @@ def run(
     ctx: typer.Context,
     command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
     platform: PlatformOption = None,
+    python: PythonOption = None,
     into: IntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
-    interpreter = _installed_interpreter(_state(ctx), platform, into)
+    interpreter = _installed_interpreter(_state(ctx), platform, into, python)
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(interpreter.parent), env.get("PATH", "")])
     env["PYLOCK_PYTHON"] = str(interpreter)
@@ -280,13 +311,16 @@ def run(
 
 
 @app.command()
-def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
-    """List every locked target and where (and whether) it is installed."""
+def show(
+    ctx: typer.Context, python: PythonOption = None, output_format: FormatOption = "text"
+) -> None:
+    """List every locked target (or those of one --python request) and where (and whether)
+    it is installed."""
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
     from pylock.errors import InputError
     from pylock.settings import Settings
-    from pylock.syncing import read_lock
+    from pylock.syncing import read_lock, select_request
 
     if output_format not in OUTPUT_FORMATS:
         raise InputError(
@@ -295,11 +329,14 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     lock_ = read_lock(state.project)
     rows = []
     store = Settings.resolve().store()
-    for target in lock_.targets:
+    targets = lock_.targets if python is None else select_request(lock_, python).targets
+    matrix = lock_.is_matrix
+    for target in targets:
         found = store.find(target)
         installed, path = found.installed, found.path
         rows.append(
             {
+                **({"request": target.request or lock_.manifest.python} if matrix else {}),
                 "platform": target.platform,
                 "version": target.version,
                 "build": target.build,
@@ -317,9 +354,10 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
         return
     for row in rows:
         where = row["path"] if row["installed"] else "not installed"
+        request = f"{row['request']!s:<10} " if matrix else ""
         typer.echo(
-            f"{row['platform']:<24} {row['version']:<10} {row['build']}  {row['flavor']:<22} "
-            f"{str(row['sha256'])[:12]}  {where}"
+            f"{request}{row['platform']:<24} {row['version']:<10} {row['build']}  "
+            f"{row['flavor']:<22} {str(row['sha256'])[:12]}  {where}"
         )
 
 
@@ -336,6 +374,13 @@ def check(
         bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
     ] = False,
     platform: PlatformOption = None,
+    python: PythonOption = None,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Check the install of every interpreter the lock names, not one."
+        ),
+    ] = False,
     into: IntoOption = None,
     mirror: Annotated[
         str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
@@ -354,6 +399,8 @@ def check(
         deep=deep,
         remote=remote,
         platform=platform,
+        python=python,
+        every=every,
         into=into,
         mirror=mirror,
         http_timeout=http_timeout,

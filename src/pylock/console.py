@@ -101,29 +101,34 @@ class DownloadProgress:
             self._bar.stop()
 
 
-def run_sync(project: Path, options: SyncOptions, *, quiet: bool) -> int:
-    """``pylock sync``: install, or confirm, the locked interpreter; print one line about it."""
+def run_sync(project: Path, options: SyncOptions, *, quiet: bool, every: bool = False) -> int:
+    """``pylock sync``: install, or confirm, the locked interpreter (``every``: each one of a
+    matrix lock); print one line about each."""
     from pylock.noop import already_installed
-    from pylock.syncing import sync_project
+    from pylock.syncing import sync_all, sync_project
 
     progress = DownloadProgress("Downloading the locked interpreter", quiet=quiet)
     try:
-        result = sync_project(project, options, on_progress=progress)
+        if every:
+            results = sync_all(project, options, on_progress=progress)
+        else:
+            results = (sync_project(project, options, on_progress=progress),)
     finally:
         progress.close()
-    target = result.installation.target
-    path = str(result.installation.path)
     if quiet:
         return 0
-    if result.action == "unchanged":
-        print(
-            already_installed(
-                target.implementation, target.version, target.build, target.flavor, path
+    for result in results:
+        target = result.installation.target
+        path = str(result.installation.path)
+        if result.action == "unchanged":
+            print(
+                already_installed(
+                    target.implementation, target.version, target.build, target.flavor, path
+                )
             )
-        )
-    else:
-        what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
-        print(f"Installed {what} at {path}.")
+        else:
+            what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
+            print(f"Installed {what} at {path}.")
     return 0
 
 

@@ -17,12 +17,20 @@ import sys
 GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
 GLOBAL_VALUES = {"-p": "project", "--project": "project"}
 COMMAND_FLAGS = {
-    "sync": ("--frozen", "--offline"),
-    "check": ("--installed", "--deep", "--remote"),
+    "sync": ("--frozen", "--offline", "--all"),
+    "check": ("--installed", "--deep", "--remote", "--all"),
 }
 COMMAND_VALUES = {
-    "sync": ("--into", "--platform", "--mirror", "--http-timeout", "--http-deadline"),
-    "check": ("--into", "--platform", "--mirror", "--format", "--http-timeout", "--http-deadline"),
+    "sync": ("--into", "--platform", "--python", "--mirror", "--http-timeout", "--http-deadline"),
+    "check": (
+        "--into",
+        "--platform",
+        "--python",
+        "--mirror",
+        "--format",
+        "--http-timeout",
+        "--http-deadline",
+    ),
 }
 SECONDS_VALUES = ("--http-timeout", "--http-deadline")
 """Values that must read as a number; anything else is left to typer's usage error."""
@@ -78,11 +86,16 @@ def _sync(options: dict[str, str | bool]) -> int:
     from pylock import noop
 
     try:
-        report = noop.check(
-            str(options["project"]),
-            frozen=bool(options.get("frozen")),
-            into=_text(options, "into"),
-            platform=_text(options, "platform"),
+        report = (
+            None
+            if options.get("all")  # several interpreters: the full path reports each
+            else noop.check(
+                str(options["project"]),
+                frozen=bool(options.get("frozen")),
+                into=_text(options, "into"),
+                platform=_text(options, "platform"),
+                python=_text(options, "python"),
+            )
         )
     except Exception:  # never a traceback from a shortcut: the full path decides and explains
         report = None
@@ -99,6 +112,7 @@ def _sync(options: dict[str, str | bool]) -> int:
     into = _text(options, "into")
     sync_options = SyncOptions(
         platform=_text(options, "platform"),
+        python=_text(options, "python"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
         offline=bool(options.get("offline")),
@@ -108,7 +122,9 @@ def _sync(options: dict[str, str | bool]) -> int:
     )
     project = Path(str(options["project"]))
     return guarded(
-        lambda: run_sync(project, sync_options, quiet=bool(options["quiet"])),
+        lambda: run_sync(
+            project, sync_options, quiet=bool(options["quiet"]), every=bool(options.get("all"))
+        ),
         verbose=bool(options["verbose"]),
     )
 
@@ -125,6 +141,8 @@ def _check(options: dict[str, str | bool]) -> int:
         deep=bool(options.get("deep")),
         remote=bool(options.get("remote")),
         platform=_text(options, "platform"),
+        python=_text(options, "python"),
+        every=bool(options.get("all")),
         into=Path(into) if into else None,
         mirror=_text(options, "mirror"),
         http_timeout=_number(options, "http-timeout"),

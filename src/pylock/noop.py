@@ -8,7 +8,8 @@ each time the full path finds the locked build installed (or installs it), it re
 accepted* in a small memo in the cache dir (``remember``):
 
 - the key: the pylock version, the project directory, the options that change the verdict
-  (``--platform`` or this host's key, ``--into``, ``--frozen``) and the install root;
+  (``--platform`` or this host's key, ``--python``, ``--into``, ``--frozen``) and the install
+  root;
 - the exact text of python.lock it validated, of pyproject.toml it checked the lock against
   (or that there was none; not consulted with ``--frozen``), and of the receipt it accepted;
 - the report line.
@@ -37,7 +38,7 @@ MEMO_DIR = "sync-memo"
 """The memos' directory inside the cache dir."""
 
 _MAGIC = b"pylock sync memo 1\n"
-_FIELDS = 11  # the 6 of the key, then install dir, lock, pyproject, receipt, report
+_FIELDS = 12  # the 7 of the key, then install dir, lock, pyproject, receipt, report
 
 
 def already_installed(implementation: str, version: str, build: str, flavor: str, path: str) -> str:
@@ -56,6 +57,7 @@ def memo_key(
     into: str | None,
     platform: str | None,
     environ: Mapping[str, str],
+    python: str | None = None,
 ) -> list[bytes | None]:
     """Everything besides the three files that decides the full path's verdict."""
     return [
@@ -64,6 +66,7 @@ def memo_key(
         b"frozen" if frozen else b"",
         _text(os.path.abspath(into)) if into else None,
         _text(platform or hostinfo.host_key()),
+        _text(python) if python is not None else None,
         _text(os.path.abspath(locations.python_path(environ))),
     ]
 
@@ -119,11 +122,12 @@ def check(
     frozen: bool = False,
     into: str | None = None,
     platform: str | None = None,
+    python: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str | None:
     """The no-op report when the full path already accepted exactly these inputs, else None."""
     env = os.environ if environ is None else environ
-    key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=env)
+    key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=env, python=python)
     raw = _read(memo_path(key, env))
     memo = None if raw is None else _unpack(raw)
     if memo is None or len(memo) != _FIELDS or memo[: len(key)] != key:
@@ -151,6 +155,7 @@ def remember(
     platform: str | None,
     environ: Mapping[str, str],
     lock: bytes,
+    python: str | None = None,
     pyproject: bytes | None,
     install_dir: str,
     receipt: bytes,
@@ -163,7 +168,9 @@ def remember(
     from pylock.errors import PylockError
     from pylock.fsutil import atomic_write_bytes
 
-    key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=environ)
+    key = memo_key(
+        project, frozen=frozen, into=into, platform=platform, environ=environ, python=python
+    )
     values = [_text(os.path.abspath(install_dir)), lock, pyproject, receipt, _text(report)]
     path = Path(memo_path(key, environ))
     try:

@@ -7,9 +7,10 @@ imports nothing heavier than packaging: httpx, tomlkit and rich load only when b
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -36,6 +37,7 @@ SyncAction = Literal["unchanged", "installed"]
 @dataclass(frozen=True)
 class SyncOptions:
     platform: str | None = None  # a key or triple; default: this host
+    python: str | None = None  # --python: which request of a matrix lock; default: the first
     into: Path | None = None  # install exactly here instead of the per-build data dir
     frozen: bool = False  # install what the lock says even if the manifest moved on
     reinstall: bool = False
@@ -55,14 +57,45 @@ def read_lock(project_dir: Path) -> Lock:
     return lockfile.read(project_dir / lockfile.LOCK_FILENAME)
 
 
-def choose_target(lock: Lock, platform: str | None) -> Target:
-    """The lock's entry for ``platform`` (default: this host), or an error naming the fix."""
+def select_request(lock: Lock, python: str | None) -> Lock:
+    """The single-request view of ``lock`` that ``--python`` names (default: the first request).
+
+    ``python`` names a request as the manifest spells it (normalised like the manifest, so
+    ``3.13t`` and `` 3.13t`` agree) or a locked version (``3.11.9``).
+    """
+    if python is None:
+        return lock.view(lock.manifest.python)
+    from pylock.manifest import parse_python_request
+
+    spellings = {python.strip()}
+    with contextlib.suppress(InputError):  # not a request: it may still be a locked version
+        spellings.add(parse_python_request(python).text)
+    for text in lock.manifest.pythons:
+        if text in spellings:
+            return lock.view(text)
+    for text in lock.manifest.pythons:
+        view = lock.view(text)
+        if any(t.version in spellings for t in view.targets):
+            return view
+    listed = ", ".join(lock.manifest.pythons)
+    raise InputError(
+        f"python.lock has no interpreter for --python {python!r} (its requests: {listed}).",
+        hint="Pass one of those requests or a locked version, or add the request to "
+        "[tool.pylock].python and run `pylock lock`.",
+    )
+
+
+def choose_target(lock: Lock, platform: str | None, python: str | None = None) -> Target:
+    """The lock's entry for ``platform`` (default: this host) and the request ``python``
+    (default: the first), or an error naming the fix."""
     wanted = parse_platform(platform, where="--platform") if platform else host_platform()
-    target = lock.target_for(wanted.key)
+    view = select_request(lock, python)
+    target = view.target_for(wanted.key)
     if target is None:
-        have = ", ".join(t.platform for t in lock.targets) or "none"
+        have = ", ".join(t.platform for t in view.targets) or "none"
+        named = f" for request {view.manifest.python}" if lock.is_matrix else ""
         raise InputError(
-            f"python.lock has no target for {wanted.key} (it has: {have}).",
+            f"python.lock has no target{named} for {wanted.key} (it has: {have}).",
             hint=f"Add one with `pylock lock --platform {wanted.key}`.",
         )
     return target
@@ -72,10 +105,11 @@ def find_installation(
     project_dir: Path,
     *,
     platform: str | None = None,
+    python: str | None = None,
     into: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Installation:
-    target = choose_target(read_lock(project_dir), platform)
+    target = choose_target(read_lock(project_dir), platform, python)
     return Settings.resolve(environ=environ).store().find(target, into)
 
 
@@ -101,8 +135,8 @@ def _ensure_current(manifest: Manifest, lock: Lock) -> None:
     """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
     from pylock import manifest as manifest_mod
 
-    request = manifest_mod.Request.from_manifest(manifest, default_platforms=())
-    drifts = manifest_mod.drift(lock, request)
+    requests = manifest_mod.Request.matrix(manifest, default_platforms=())
+    drifts = manifest_mod.matrix_drift(lock, requests)
     if drifts:
         listed = "; ".join(str(d) for d in drifts)
         raise VerificationError(
@@ -138,7 +172,7 @@ def sync_project(
     manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
     if manifest is not None:
         _ensure_current(manifest, lock)
-    target = choose_target(lock, options.platform)
+    target = choose_target(lock, options.platform, options.python)
     existing = settings.store().find(target, options.into)
     path = existing.path
 
@@ -173,6 +207,34 @@ def sync_project(
     return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
 
 
+def sync_all(
+    project_dir: Path,
+    options: SyncOptions,
+    *,
+    environ: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    http: HttpPolicy | None = None,
+) -> tuple[SyncResult, ...]:
+    """``pylock sync --all``: every request of the lock, in order, each as ``--python`` would
+    sync it (side by side: each build has its own install directory)."""
+    if options.into is not None:
+        raise InputError(
+            "--all and --into cannot be combined: one directory holds one interpreter.",
+            hint="Run `pylock sync --python REQ --into DIR` once per request instead.",
+        )
+    lock = read_lock(project_dir)
+    return tuple(
+        sync_project(
+            project_dir,
+            replace(options, python=python),
+            environ=environ,
+            on_progress=on_progress,
+            http=http,
+        )
+        for python in lock.manifest.pythons
+    )
+
+
 def _remember(
     project_dir: Path,
     options: SyncOptions,
@@ -194,6 +256,7 @@ def _remember(
         frozen=options.frozen,
         into=os.fspath(options.into) if options.into is not None else None,
         platform=options.platform,
+        python=options.python,
         environ=environ,
         lock=lock_raw,
         pyproject=manifest_raw,
