@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from pylock.console import env_flag, guarded, report_error
+from pylock import __version__
+from pylock.console import env_flag, guarded, warn
+from pylock.launcher import COLOR_CHOICES, GLOBAL_FLAGS, GLOBAL_VALUES, global_options
 
 if TYPE_CHECKING:
     from pylock.errors import PylockError
@@ -24,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Lock, install and verify the exact python-build-standalone interpreter of a project.",
 )
 
@@ -31,10 +35,21 @@ app = typer.Typer(
 class State:
     """Global options, kept on the click context (no module-level state)."""
 
-    def __init__(self, project: Path, verbose: bool, quiet: bool) -> None:
+    def __init__(
+        self,
+        project: Path,
+        verbose: bool,
+        quiet: bool,
+        offline: bool = False,
+        color: str = "auto",
+        no_progress: bool = False,
+    ) -> None:
         self.project = project
         self.verbose = verbose
         self.quiet = quiet
+        self.offline = offline
+        self.color = color
+        self.no_progress = no_progress
 
 
 def _state(ctx: typer.Context) -> State:
@@ -49,8 +64,22 @@ def _say(state: State, message: str) -> None:
 
 
 def _fail(error: PylockError, verbose: bool) -> NoReturn:
-    """One paragraph on stderr, then the documented exit code."""
-    raise typer.Exit(report_error(error, verbose=verbose))
+    """One paragraph on stderr, then the documented exit code: ``main``'s ``guarded`` prints
+    it, knowing ``--verbose`` and ``--color`` wherever they were given on the command line."""
+    del verbose  # read by main from the whole command line, like --color
+    raise error
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pylock {__version__}")
+        raise typer.Exit()
+
+
+def _color_choice(value: str | None) -> str | None:
+    if value is not None and value not in COLOR_CHOICES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(COLOR_CHOICES)}.")
+    return value
 
 
 @app.callback()
@@ -65,27 +94,123 @@ def _main(
             file_okay=False,
         ),
     ] = Path(),
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Add the traceback to error messages.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and requested output.")
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Forbid all network access; use caches only (PYLOCK_OFFLINE=1)."
+        ),
+    ] = False,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            help="Colour errors and progress: auto (a terminal without NO_COLOR), always, never.",
+            metavar="auto|always|never",
+            callback=_color_choice,
+        ),
+    ] = "auto",
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Do not show download progress.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print pylock's version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
 ) -> None:
-    ctx.obj = State(project=project, verbose=verbose, quiet=quiet)
+    ctx.obj = State(project, verbose, quiet, offline, color, no_progress)
 
 
-OfflineOption = Annotated[
-    bool,
-    typer.Option("--offline", help="Forbid all network access (also PYLOCK_OFFLINE=1)."),
-]
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with every global option moved before the command, so that typer, which knows
+    them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
+    every command, including ones added later. Nothing after ``--`` moves, nor anything from
+    ``run``'s CMD on (``pylock run python -V`` keeps its ``-V``)."""
+    commands = {name for name in _command_names()}
+    position = next((i for i, token in enumerate(args) if token in commands), None)
+    if position is None:
+        return list(args)
+    head, command, rest = list(args[:position]), args[position], args[position + 1 :]
+    takes_value = _value_options(command)
+    moved: list[str] = []
+    kept: list[str] = []
+    tokens = iter(rest)
+    for token in tokens:
+        name = token.partition("=")[0]
+        if token == "--" or (command == "run" and not token.startswith("-")):
+            kept.append(token)
+            kept.extend(tokens)
+            break
+        if token in GLOBAL_FLAGS:
+            moved.append(token)
+        elif name in GLOBAL_VALUES:
+            moved.append(token)
+            if "=" not in token:
+                moved.extend(islice(tokens, 1))
+        else:
+            kept.append(token)
+            if token in takes_value:
+                kept.extend(islice(tokens, 1))
+    return [*head, *moved, command, *kept]
+
+
+def _command_names() -> list[str]:
+    return [
+        info.name or info.callback.__name__ for info in app.registered_commands if info.callback
+    ]
+
+
+def _value_options(command: str) -> set[str]:
+    """The options of ``command`` that take a value (so that value is never taken for one)."""
+    group = typer.main.get_command(app)
+    found = group.get_command(typer.Context(group), command)  # type: ignore[attr-defined]
+    params = getattr(found, "params", [])
+    return {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+
+
+def _offline(state: State) -> bool:
+    return state.offline or env_flag("PYLOCK_OFFLINE")
+
+
+def _warn_if_stale(state: State) -> None:
+    """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
+    manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
+    stderr, where ``sync`` refuses such a lock."""
+    from pylock.syncing import staleness
+
+    problems = staleness(state.project)
+    if problems:
+        warn(
+            f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
+            "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
+            color=state.color,
+        )
 
 
 @app.command()
 def init(
     ctx: typer.Context,
     python: Annotated[
-        str | None, typer.Option("--python", help="Version request (default: this Python's X.Y).")
+        str | None,
+        typer.Option("--python", help="Version request to write (default: this Python's X.Y)."),
     ] = None,
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", help="Platform key or PBS triple; repeatable (default: host)."),
+        typer.Option(
+            "--platform",
+            help="Platform to write, as a key or PBS triple; repeatable (default: this host).",
+        ),
     ] = None,
 ) -> None:
     """Add a [tool.pylock] table to pyproject.toml, leaving the rest of the file untouched."""
@@ -94,15 +219,17 @@ def init(
 
     try:
         from pylock.initialize import default_python_request, init_pyproject
-        from pylock.platforms import host_platform
+        from pylock.platforms import host_platform, parse_platform
 
         path = state.project / "pyproject.toml"
         request = python or default_python_request()
-        platforms = platform or [host_platform().key]
+        platforms = [parse_platform(p, where="--platform").key for p in platform or ()]
+        platforms = platforms or [host_platform().key]
         init_pyproject(path, python=request, platforms=platforms)
     except PylockError as error:
         _fail(error, state.verbose)
-    _say(state, f"Wrote [tool.pylock] to {path}: python = {request!r}, platforms = {platforms}.")
+    written = ", ".join(f'"{key}"' for key in platforms)
+    _say(state, f'Wrote [tool.pylock] to {path}: python = "{request}", platforms = [{written}].')
     _say(state, "Next: `pylock lock`.")
 
 
@@ -144,7 +271,6 @@ def lock(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Resolve and report, but do not write python.lock.")
     ] = False,
-    offline: OfflineOption = False,
 ) -> None:
     """Resolve the manifest against the PBS catalog and write python.lock."""
     state = _state(ctx)
@@ -163,11 +289,17 @@ def lock(
                 source=source,
                 upgrade=upgrade,
                 dry_run=dry_run,
-                offline=offline or env_flag("PYLOCK_OFFLINE"),
+                offline=_offline(state),
             ),
         )
     except PylockError as error:
         _fail(error, state.verbose)
+    if result.replaced is not None:
+        verb = "would replace" if dry_run else "replaced"
+        warn(
+            f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
+            color=state.color,
+        )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")
@@ -189,6 +321,14 @@ IntoOption = Annotated[
     Path | None,
     typer.Option("--into", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."),
 ]
+UseIntoOption = Annotated[
+    Path | None,
+    typer.Option("--into", help="Use the interpreter installed with `sync --into DIR`."),
+]
+CheckIntoOption = Annotated[
+    Path | None,
+    typer.Option("--into", help="Verify the interpreter installed with `sync --into DIR`."),
+]
 
 
 @app.command()
@@ -206,7 +346,6 @@ def sync(
         str | None,
         typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
     ] = None,
-    offline: OfflineOption = False,
 ) -> None:
     """Install exactly the interpreter python.lock names for this machine."""
     state = _state(ctx)
@@ -219,18 +358,24 @@ def sync(
         into=into,
         frozen=frozen,
         reinstall=reinstall,
-        offline=offline or env_flag("PYLOCK_OFFLINE"),
+        offline=_offline(state),
         mirror=mirror,
     )
     try:
-        code = run_sync(state.project, options, quiet=state.quiet)
+        code = run_sync(
+            state.project,
+            options,
+            quiet=state.quiet,
+            progress=not state.no_progress,
+            color=state.color,
+        )
     except PylockError as error:
         _fail(error, state.verbose)
     raise typer.Exit(code)
 
 
 @app.command()
-def which(ctx: typer.Context, platform: PlatformOption = None, into: IntoOption = None) -> None:
+def which(ctx: typer.Context, platform: PlatformOption = None, into: UseIntoOption = None) -> None:
     """Print the path of the locked interpreter installed for this machine."""
     state = _state(ctx)
     from pylock.errors import PylockError, VerificationError
@@ -244,19 +389,25 @@ def which(ctx: typer.Context, platform: PlatformOption = None, into: IntoOption 
                 f"is not installed at {found.path}.",
                 hint="Run `pylock sync` first.",
             )
+        _warn_if_stale(state)
     except PylockError as error:
         _fail(error, state.verbose)
     typer.echo(str(found.interpreter))
 
 
 @app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    # Options after CMD are CMD's: `pylock run python -V` must not read -V as pylock's.
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
 )
 def run(
     ctx: typer.Context,
     command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
     platform: PlatformOption = None,
-    into: IntoOption = None,
+    into: UseIntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
     state = _state(ctx)
@@ -270,6 +421,7 @@ def run(
                 f"The locked interpreter is not installed at {found.path}.",
                 hint="Run `pylock sync` first.",
             )
+        _warn_if_stale(state)
     except PylockError as error:
         _fail(error, state.verbose)
     bin_dir = found.interpreter.parent
@@ -346,7 +498,7 @@ def check(
         bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
     ] = False,
     platform: PlatformOption = None,
-    into: IntoOption = None,
+    into: CheckIntoOption = None,
     mirror: Annotated[
         str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
     ] = None,
@@ -367,15 +519,21 @@ def check(
         mirror=mirror,
     )
     try:
-        code = run_check(state.project, options, output_format)
+        code = run_check(state.project, options, output_format, quiet=state.quiet)
     except PylockError as error:
         _fail(error, state.verbose)
     raise typer.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (DESIGN §8);
+    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (docs/cli.md);
     ``guarded`` gives anything else one paragraph instead of a traceback."""
     args = sys.argv[1:] if argv is None else argv
-    verbose = "--verbose" in args or "-v" in args
-    sys.exit(guarded(lambda: app(args=args, prog_name="pylock"), verbose=verbose))
+    seen = global_options(args)
+    sys.exit(
+        guarded(
+            lambda: app(args=hoist_global_options(args), prog_name="pylock"),
+            verbose=bool(seen["verbose"]),
+            color=str(seen["color"]),
+        )
+    )

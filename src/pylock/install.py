@@ -353,7 +353,7 @@ def _parse_version(target: Target) -> tuple[int, int, int, str, int]:
         raise InputError(
             f"The lock target for {target.platform} has version {target.version!r}, which is not "
             "a CPython version (X.Y.Z, optionally followed by aN, bN or rcN).",
-            hint="Regenerate the lock with `pylock lock`.",
+            hint="Replace the lock with `pylock lock --upgrade`.",
         )
     major, minor, micro, level, serial = match.groups()
     return int(major), int(minor), int(micro), _LEVELS[level], int(serial or 0)
@@ -368,7 +368,7 @@ def _check_layout(
         raise InputError(
             f"The lock target for {target.platform} has variant {target.variant!r}; expected "
             f"one of {', '.join(_VARIANT_SUFFIX)}.",
-            hint="Regenerate the lock with `pylock lock`.",
+            hint="Replace the lock with `pylock lock --upgrade`.",
         )
     major_minor = f"{version[0]}.{version[1]}"
     if windows:

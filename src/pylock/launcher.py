@@ -13,10 +13,28 @@ from __future__ import annotations
 
 import sys
 
-GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
-GLOBAL_VALUES = {"-p": "project", "--project": "project"}
+# The global options, accepted before or after the command (as uv does). cli.py declares the same
+# options on the app and on every command from these tables; a test holds the two equal.
+GLOBAL_FLAGS = {
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--offline": "offline",
+    "--no-progress": "no_progress",
+}
+GLOBAL_VALUES = {"-p": "project", "--project": "project", "--color": "color"}
+GLOBAL_DEFAULTS: dict[str, str | bool] = {
+    "project": ".",
+    "quiet": False,
+    "verbose": False,
+    "offline": False,
+    "no_progress": False,
+    "color": "auto",
+}
+COLOR_CHOICES = ("auto", "always", "never")
 COMMAND_FLAGS = {
-    "sync": ("--frozen", "--offline"),
+    "sync": ("--frozen",),
     "check": ("--installed", "--deep", "--remote"),
 }
 COMMAND_VALUES = {
@@ -26,20 +44,20 @@ COMMAND_VALUES = {
 
 
 def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
-    """``(command, options)`` for ``pylock [globals] sync|check [its options]``, else None.
+    """``(command, options)`` for ``pylock [globals] sync|check [its options and globals]``,
+    else None (typer then parses the command line and phrases any usage error).
 
     Options are keyed by their long name without dashes (``project``, ``quiet``, ``into``...).
     """
-    options: dict[str, str | bool] = {"project": ".", "quiet": False, "verbose": False}
+    options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
     command: str | None = None
     tokens = iter(args)
     for token in tokens:
         name, has_value, inline = token.partition("=")
-        if command is None:
-            flags, values = GLOBAL_FLAGS, GLOBAL_VALUES
-        else:
-            flags = {flag: flag[2:] for flag in COMMAND_FLAGS[command]}
-            values = {option: option[2:] for option in COMMAND_VALUES[command]}
+        flags, values = dict(GLOBAL_FLAGS), dict(GLOBAL_VALUES)
+        if command is not None:
+            flags.update({flag: flag[2:] for flag in COMMAND_FLAGS[command]})
+            values.update({option: option[2:] for option in COMMAND_VALUES[command]})
         if command is None and token in COMMAND_FLAGS:
             command = token
         elif token in flags:
@@ -51,7 +69,25 @@ def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
             options[values[name]] = value
         else:
             return None
+    if options["color"] not in COLOR_CHOICES:
+        return None
     return (command, options) if command is not None else None
+
+
+def global_options(args: list[str]) -> dict[str, str | bool]:
+    """The global options anywhere on a command line (up to ``--``), for what must be known
+    before typer has parsed it: whether an unexpected error shows its traceback, and colour."""
+    options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
+    tokens = iter(args)
+    for token in tokens:
+        name, has_value, inline = token.partition("=")
+        if token == "--":
+            break
+        if token in GLOBAL_FLAGS:
+            options[GLOBAL_FLAGS[token]] = True
+        elif name in GLOBAL_VALUES:
+            options[GLOBAL_VALUES[name]] = inline if has_value else next(tokens, "")
+    return options
 
 
 def _text(options: dict[str, str | bool], name: str) -> str | None:
@@ -88,8 +124,15 @@ def _sync(options: dict[str, str | bool]) -> int:
     )
     project = Path(str(options["project"]))
     return guarded(
-        lambda: run_sync(project, sync_options, quiet=bool(options["quiet"])),
+        lambda: run_sync(
+            project,
+            sync_options,
+            quiet=bool(options["quiet"]),
+            progress=not options["no_progress"],
+            color=str(options["color"]),
+        ),
         verbose=bool(options["verbose"]),
+        color=str(options["color"]),
     )
 
 
@@ -111,8 +154,9 @@ def _check(options: dict[str, str | bool]) -> int:
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
     return guarded(
-        lambda: run_check(project, check_options, output_format),
+        lambda: run_check(project, check_options, output_format, quiet=bool(options["quiet"])),
         verbose=bool(options["verbose"]),
+        color=str(options["color"]),
     )
 
 
