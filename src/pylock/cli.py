@@ -525,6 +525,44 @@ def check(
     raise typer.Exit(code)
 
 
+@app.command()
+def demo(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Run in DIR (new or empty) and keep it, instead of a temporary directory that "
+            "is removed at the end.",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the whole job offline: init, lock, sync, run and check a fresh project against a
+    local stand-in for a PBS release built from this Python, all inside one directory."""
+    state = _state(ctx)
+    import shutil
+    import tempfile
+
+    from pylock.demo import run_demo
+    from pylock.errors import PylockError
+
+    root = directory or Path(tempfile.mkdtemp(prefix="pylock-demo-"))
+    try:
+        code = run_demo(root.absolute(), lambda line: _say(state, line))
+    except PylockError as error:
+        _fail(error, state.verbose)
+    finally:
+        if directory is None:
+            shutil.rmtree(root, ignore_errors=True)
+    _say(state, "")
+    _say(state, f"Kept {root}." if directory is not None else f"Removed {root}.")
+    if code == 0:
+        _say(state, "With network, in your own project: `pylock init`, `pylock lock`, then")
+        _say(state, "`pylock sync` on every machine (and `pylock check --installed` in CI).")
+    raise typer.Exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (docs/cli.md);
     ``guarded`` gives anything else one paragraph instead of a traceback."""
