@@ -141,7 +141,8 @@ def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
 
 
 def uv_tool(archive: Archive, url: str, uv: Path) -> Tool:
-    """uv with a one-entry downloads JSON in its download-metadata.json format (FORMAT.md §5)."""
+    """uv with a one-entry downloads JSON in its download-metadata.json format
+    (docs/pbs-format.md §5)."""
     major, minor, patch = (int(part) for part in archive.version.split("."))
     key_os, key_arch, key_libc = platform_parts(archive.triple)
     document = {

@@ -245,8 +245,8 @@ def test_relock_is_byte_identical_without_any_request_or_client(
     # Even a source that is gone does not matter while the lock is current.
     (project / "pbs.json").unlink()
     assert not run(project, fresh).written
-    # A reworded request the pins still satisfy is current too (DESIGN §6.2): not a byte moves,
-    # not even the recorded [manifest].python.
+    # A reworded request the pins still satisfy is current too (docs/lockfile.md §8): not a byte
+    # moves, not even the recorded [manifest].python.
     write_project(project, python=">=3.12,<3.13", platforms=(MAC, LINUX, WIN), source="x.json")
     reworded = run(project, fresh)
     assert not reworded.written and fresh.calls == 0

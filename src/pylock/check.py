@@ -1,4 +1,5 @@
-"""The checks behind ``pylock check`` (DESIGN §6), for CI: is the lock sound, current, installed?
+"""The checks behind ``pylock check`` (docs/check.md), for CI: is the lock sound, current,
+installed?
 
 Each check is reported by name with a verdict and the reason, never as an exception, so one run
 shows everything that is wrong at once and a JSON consumer gets the same facts as a human. The

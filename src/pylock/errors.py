@@ -1,8 +1,8 @@
 """Error types that carry their own exit code and a hint.
 
 Every failure a user can cause or meet is one of these, so the CLI can turn it into a
-one-paragraph message and the documented exit code (DESIGN §8) without knowing where it came
-from. Anything else escaping to the CLI is a bug and is reported as such.
+one-paragraph message and the documented exit code (docs/cli.md, "Exit codes") without knowing
+where it came from. Anything else escaping to the CLI is a bug and is reported as such.
 """
 
 from __future__ import annotations

@@ -362,7 +362,8 @@ def _parse_version(target: Target) -> tuple[int, int, int, str, int]:
 def _check_layout(
     root: Path, target: Target, version: tuple[int, int, int, str, int], *, windows: bool
 ) -> str:
-    """Where FORMAT.md §3.2 puts the interpreter and ``patchlevel.h``; the interpreter's path."""
+    """Where docs/pbs-format.md §3.2 puts the interpreter and ``patchlevel.h``; the interpreter's
+    path."""
     suffix = _VARIANT_SUFFIX.get(target.variant)
     if suffix is None:
         raise InputError(

@@ -1,8 +1,8 @@
 """The library behind ``pylock lock``: manifest + CLI overrides + old lock + source -> new lock.
 
-Minimal change is the rule (DESIGN §4): a lock whose pins still satisfy the manifest is returned
-as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is free
-and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
+Minimal change is the rule (docs/resolution.md): a lock whose pins still satisfy the manifest is
+returned as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is
+free and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
 already pinned when that build has them; changed inputs (python, flavor, build) re-resolve every
 target, because all targets share one (version, build). ``--upgrade`` re-resolves everything.
 
@@ -198,7 +198,7 @@ def lock_project(
     removing = len(kept) != len(old_targets)
 
     if old is not None and not options.upgrade and not removing and not drift(old, request):
-        # Current: no client, no network, not a byte rewritten (DESIGN §4).
+        # Current: no client, no network, not a byte rewritten (docs/resolution.md).
         return LockResult(old, _changes(old_targets, old_targets), written=False)
 
     spec, where = _source_spec(options, manifest.source, pyproject, environ)

@@ -13,8 +13,8 @@ be incomplete but never wrong:
   shape lockfile.validate requires (its keys, value types and unique platforms; the per-field
   rules of the other targets, such as a URL agreeing with its version, are left to the full
   path and ``pylock check``);
-- the manifest check is DESIGN §6.2's satisfiability test for the requests it can decide with
-  string operations (bare versions ``3``, ``3.12``, ``3.12.8``, with or without ``t``; no
+- the manifest check is docs/lockfile.md §8's satisfiability test for the requests it can decide
+  with string operations (bare versions ``3``, ``3.12``, ``3.12.8``, with or without ``t``; no
   pre-releases; non-debug flavors): every listed platform has a target, every target's version
   is in the series and its variant is the requested one, and pinned flavor/build equal every
   target's; ``platforms`` is a non-empty list and ``source``/``mirror`` are non-blank strings, as
@@ -112,7 +112,7 @@ def _nonblank(value: object) -> bool:
 
 
 def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bool:
-    """DESIGN §6.2 for the manifests this module can decide; False means "not proven"."""
+    """docs/lockfile.md §8 for the manifests this module can decide; False means "not proven"."""
     tool = document.get("tool")
     table = tool.get("pylock") if isinstance(tool, dict) else None
     if not isinstance(table, dict) or not set(table) <= _MANIFEST_KEYS:
