@@ -90,6 +90,7 @@ def _main(
         typer.Option(
             "--project",
             "-p",
+            metavar="DIR",
             help="The project directory (holding pyproject.toml and python.lock).",
             file_okay=False,
         ),
@@ -203,12 +204,15 @@ def init(
     ctx: typer.Context,
     python: Annotated[
         str | None,
-        typer.Option("--python", help="Version request to write (default: this Python's X.Y)."),
+        typer.Option(
+            "--python", metavar="REQ", help="Version request to write (default: this Python's X.Y)."
+        ),
     ] = None,
     platform: Annotated[
         list[str] | None,
         typer.Option(
             "--platform",
+            metavar="KEY",
             help="Platform to write, as a key or PBS triple; repeatable (default: this host).",
         ),
     ] = None,
@@ -253,20 +257,43 @@ def _describe_change(change: Change) -> str:
 def lock(
     ctx: typer.Context,
     python: Annotated[
-        str | None, typer.Option("--python", help="Override the manifest's version request.")
+        str | None,
+        typer.Option(
+            "--python", metavar="REQ", help="Override the manifest's version request for this run."
+        ),
     ] = None,
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", help="Add a platform (key or PBS triple); repeatable."),
+        typer.Option(
+            "--platform", metavar="KEY", help="Add a platform (key or PBS triple); repeatable."
+        ),
     ] = None,
-    flavor: Annotated[str | None, typer.Option("--flavor", help="Pin a flavor.")] = None,
-    build: Annotated[str | None, typer.Option("--build", help="Pin a PBS release tag.")] = None,
+    flavor: Annotated[
+        str | None,
+        typer.Option(
+            "--flavor", metavar="FLAVOR", help="Pin a flavor for this run (e.g. install_only)."
+        ),
+    ] = None,
+    build: Annotated[
+        str | None,
+        typer.Option(
+            "--build", metavar="TAG", help="Pin a PBS release tag (YYYYMMDD) for this run."
+        ),
+    ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="github | github:URL | catalog:URL|PATH | mirror:URL|PATH"),
+        typer.Option(
+            "--source",
+            metavar="SOURCE",
+            help="Read candidates from github, github:URL, catalog:URL|PATH or mirror:URL|PATH.",
+        ),
     ] = None,
     upgrade: Annotated[
-        bool, typer.Option("--upgrade", help="Re-resolve every target, ignoring existing pins.")
+        bool,
+        typer.Option(
+            "--upgrade",
+            help="Re-resolve every target, ignoring existing pins (replaces an unreadable lock).",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Resolve and report, but do not write python.lock.")
@@ -315,19 +342,27 @@ FormatOption = Annotated[
 ]
 PlatformOption = Annotated[
     str | None,
-    typer.Option("--platform", help="Use this platform's target instead of this host's."),
+    typer.Option(
+        "--platform", metavar="KEY", help="Use this platform's target instead of this host's."
+    ),
 ]
 IntoOption = Annotated[
     Path | None,
-    typer.Option("--into", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."),
+    typer.Option(
+        "--into", metavar="DIR", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."
+    ),
 ]
 UseIntoOption = Annotated[
     Path | None,
-    typer.Option("--into", help="Use the interpreter installed with `sync --into DIR`."),
+    typer.Option(
+        "--into", metavar="DIR", help="Use the interpreter installed with `sync --into DIR`."
+    ),
 ]
 CheckIntoOption = Annotated[
     Path | None,
-    typer.Option("--into", help="Verify the interpreter installed with `sync --into DIR`."),
+    typer.Option(
+        "--into", metavar="DIR", help="Verify the interpreter installed with `sync --into DIR`."
+    ),
 ]
 
 
@@ -344,7 +379,11 @@ def sync(
     ] = False,
     mirror: Annotated[
         str | None,
-        typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+        ),
     ] = None,
 ) -> None:
     """Install exactly the interpreter python.lock names for this machine."""
@@ -500,7 +539,10 @@ def check(
     platform: PlatformOption = None,
     into: CheckIntoOption = None,
     mirror: Annotated[
-        str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
+        str | None,
+        typer.Option(
+            "--mirror", metavar="MIRROR", help="With --remote: verify the mirror's copies."
+        ),
     ] = None,
     output_format: FormatOption = "text",
 ) -> None:
@@ -532,6 +574,7 @@ def demo(
         Path | None,
         typer.Option(
             "--dir",
+            metavar="DIR",
             help="Run in DIR (new or empty) and keep it, instead of a temporary directory that "
             "is removed at the end.",
             file_okay=False,
