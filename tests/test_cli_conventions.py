@@ -183,3 +183,15 @@ def test_into_says_what_it_does_for_each_command(
     code, out, _ = pylock(capsys, command, "--help")
     assert code == 0
     assert " ".join(out.split()).count(" ".join(says.split())) == 1, out
+
+
+@pytest.mark.parametrize(
+    "args", [["--offline", "check", "--remote"], ["check", "--remote", "--offline"]]
+)
+def test_offline_anywhere_refuses_check_remote(
+    args: list[str], synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = pylock(capsys, "-p", str(synced), *args)
+    assert code == 2 and "offline mode is on" in out
+    result = script("-p", str(synced), *args)
+    assert (result.returncode, result.stdout) == (2, out)

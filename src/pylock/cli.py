@@ -559,6 +559,7 @@ def check(
         platform=platform,
         into=into,
         mirror=mirror,
+        offline=state.offline,
     )
     try:
         code = run_check(state.project, options, output_format, quiet=state.quiet)

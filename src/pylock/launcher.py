@@ -150,6 +150,7 @@ def _check(options: dict[str, str | bool]) -> int:
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         mirror=_text(options, "mirror"),
+        offline=bool(options["offline"]),
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
