@@ -138,7 +138,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
     them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
     every command, including ones added later. Nothing after ``--`` moves, nor anything from
     ``run``'s CMD on (``pylock run python -V`` keeps its ``-V``)."""
-    commands = {name for name in _command_names()}
+    commands = _command_names()
     position = next((i for i, token in enumerate(args) if token in commands), None)
     if position is None:
         return list(args)
@@ -166,10 +166,14 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return [*head, *moved, command, *kept]
 
 
-def _command_names() -> list[str]:
-    return [
-        info.name or info.callback.__name__ for info in app.registered_commands if info.callback
-    ]
+def _command_names() -> set[str]:
+    """Every command and command group name, spelled as typer spells them (``a_b`` -> ``a-b``)."""
+    names = {
+        info.name or info.callback.__name__.lower().replace("_", "-")
+        for info in app.registered_commands
+        if info.callback is not None
+    }
+    return names | {info.name for info in app.registered_groups if info.name}
 
 
 def _value_options(command: str) -> set[str]:
