@@ -195,3 +195,14 @@ def test_offline_anywhere_refuses_check_remote(
     assert code == 2 and "offline mode is on" in out
     result = script("-p", str(synced), *args)
     assert (result.returncode, result.stdout) == (2, out)
+
+
+def test_which_still_answers_beside_a_broken_manifest(
+    synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = pylock(capsys, "-p", str(synced), "which")[1]
+    (synced / "pyproject.toml").write_text("[tool.pylock]\npython = [\n", "utf-8")
+    code, out, err = pylock(capsys, "-p", str(synced), "which")
+    assert (code, out) == (0, path)
+    assert err.startswith("warning: cannot tell whether python.lock is current: ")
+    assert "pyproject.toml" in err

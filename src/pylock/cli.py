@@ -192,9 +192,14 @@ def _warn_if_stale(state: State) -> None:
     """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
     manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
     stderr, where ``sync`` refuses such a lock."""
+    from pylock.errors import PylockError
     from pylock.syncing import staleness
 
-    problems = staleness(state.project)
+    try:
+        problems = staleness(state.project)
+    except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
+        warn(f"cannot tell whether python.lock is current: {error}", color=state.color)
+        return
     if problems:
         warn(
             f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
