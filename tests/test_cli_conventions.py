@@ -61,6 +61,7 @@ def test_short_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None
         (["run", "--into", "d", "python", "-v"], ["run", "--into", "d", "python", "-v"]),
         (["run", "--", "tool", "-p", "x"], ["run", "--", "tool", "-p", "x"]),
         (["-q"], ["-q"]),
+        (["-p", "lock", "sync", "-q"], ["-p", "lock", "-q", "sync"]),  # a directory called lock
     ],
 )
 def test_global_options_move_before_the_command(args: list[str], hoisted: list[str]) -> None:

@@ -138,8 +138,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
     them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
     every command, including ones added later. Nothing after ``--`` moves, nor anything from
     ``run``'s CMD on (``pylock run python -V`` keeps its ``-V``)."""
-    commands = _command_names()
-    position = next((i for i, token in enumerate(args) if token in commands), None)
+    position = _command_position(args)
     if position is None:
         return list(args)
     head, command, rest = list(args[:position]), args[position], args[position + 1 :]
@@ -164,6 +163,21 @@ def hoist_global_options(args: list[str]) -> list[str]:
             if token in takes_value:
                 kept.extend(islice(tokens, 1))
     return [*head, *moved, command, *kept]
+
+
+def _command_position(args: list[str]) -> int | None:
+    """Where the command is in ``args``: the first known command name that is not the value of
+    a global option (``pylock -p lock sync``: a project directory called ``lock``)."""
+    commands = _command_names()
+    skip = False
+    for index, token in enumerate(args):
+        if skip:
+            skip = False
+        elif token in GLOBAL_VALUES:
+            skip = True
+        elif token in commands:
+            return index
+    return None
 
 
 def _command_names() -> set[str]:
