@@ -207,3 +207,9 @@ def test_which_still_answers_beside_a_broken_manifest(
     assert (code, out) == (0, path)
     assert err.startswith("warning: cannot tell whether python.lock is current: ")
     assert "pyproject.toml" in err
+
+
+def test_run_leaves_options_after_the_command_to_it(synced: Path) -> None:
+    """`pylock run CMD -q -V` passes -q and -V to CMD (here sh), not to pylock."""
+    result = script("-p", str(synced), "run", "sh", "-c", 'echo "args: $*"', "sh", "-q", "-V")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "args: -q -V\n", "")
