@@ -100,7 +100,10 @@ def _texts() -> list[Path]:
         found += [
             p
             for p in (ROOT / directory).rglob("*")
-            if p.is_file() and p.suffix in {".py", ".md", ".toml", ""} and ".venv" not in p.parts
+            if p.is_file()
+            and p.suffix in {".py", ".md", ".toml", ""}
+            # not generated or local trees (.venv, benchmarks/.work, __pycache__)
+            and not any(part.startswith((".", "__")) for part in p.relative_to(ROOT).parts[1:])
         ]
     return [p for p in found if p != Path(__file__)]
 
