@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import sys
 
-# The global options, accepted before or after the command (as uv does). cli.py declares the same
-# options on the app and on every command from these tables; a test holds the two equal.
+# The global options, accepted before or after the command (as uv does). cli.py declares them on
+# the typer app and moves them there from after the command (hoist_global_options) using these
+# tables; a test holds the tables equal to the app's options.
 GLOBAL_FLAGS = {
     "-q": "quiet",
     "--quiet": "quiet",
