@@ -176,9 +176,13 @@ def test_init_echoes_the_keys_it_wrote(tmp_path: Path, capsys: pytest.CaptureFix
         ("which", "Use the interpreter installed with"),
         ("run", "Use the interpreter installed with"),
         ("check", "Verify the interpreter installed with"),
+        ("sync", "Install this platform's target"),
+        ("which", "Use this platform's target"),
+        ("run", "Use this platform's target"),
+        ("check", "Check this platform's target"),
     ],
 )
-def test_into_says_what_it_does_for_each_command(
+def test_into_and_platform_say_what_they_do_for_each_command(
     command: str, says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = pylock(capsys, command, "--help")

@@ -369,6 +369,18 @@ PlatformOption = Annotated[
         "--platform", metavar="KEY", help="Use this platform's target instead of this host's."
     ),
 ]
+SyncPlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Install this platform's target instead of this host's."
+    ),
+]
+CheckPlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Check this platform's target instead of this host's."
+    ),
+]
 IntoOption = Annotated[
     Path | None,
     typer.Option(
@@ -392,7 +404,7 @@ CheckIntoOption = Annotated[
 @app.command()
 def sync(
     ctx: typer.Context,
-    platform: PlatformOption = None,
+    platform: SyncPlatformOption = None,
     into: IntoOption = None,
     frozen: Annotated[
         bool, typer.Option("--frozen", help="Install the locked build even if the lock is stale.")
@@ -559,7 +571,7 @@ def check(
     remote: Annotated[
         bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
     ] = False,
-    platform: PlatformOption = None,
+    platform: CheckPlatformOption = None,
     into: CheckIntoOption = None,
     mirror: Annotated[
         str | None,
