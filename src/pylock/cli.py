@@ -1,4 +1,9 @@
-"""The ``pylock`` command: parse options, call the library, render results, map errors to exits.
+"""The ``pylock`` command: parse options, call the library, render results.
+
+Errors are not handled per command: every command runs inside ``console.guarded`` (``main``),
+which turns a PylockError into its one paragraph and exit code, and anything else into the
+bug report (exit 70). The global options (``--offline``, ``--color``, ``--no-progress``) are
+resolved once per command into the command's ``Settings`` (settings.py).
 
 This is the only module that prints. It imports the library lazily inside each command, so
 ``pylock check`` and a no-op ``pylock sync`` never pay for httpx, tomlkit or rich.
@@ -10,17 +15,17 @@ import os
 import sys
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pylock import __version__
-from pylock.console import env_flag, guarded, warn
+from pylock.console import guarded, warn
 from pylock.launcher import COLOR_CHOICES, GLOBAL_FLAGS, GLOBAL_VALUES, global_options
 
 if TYPE_CHECKING:
-    from pylock.errors import PylockError
     from pylock.locking import Change
+    from pylock.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -33,23 +38,15 @@ app = typer.Typer(
 
 
 class State:
-    """Global options, kept on the click context (no module-level state)."""
+    """Global options, kept on the click context (no module-level state): the project, how much
+    to print, and the command's one ``Settings`` (--offline, --color, --no-progress with the
+    environment applied)."""
 
-    def __init__(
-        self,
-        project: Path,
-        verbose: bool,
-        quiet: bool,
-        offline: bool = False,
-        color: str = "auto",
-        no_progress: bool = False,
-    ) -> None:
+    def __init__(self, project: Path, verbose: bool, quiet: bool, settings: Settings) -> None:
         self.project = project
         self.verbose = verbose
         self.quiet = quiet
-        self.offline = offline
-        self.color = color
-        self.no_progress = no_progress
+        self.settings = settings
 
 
 def _state(ctx: typer.Context) -> State:
@@ -61,13 +58,6 @@ def _state(ctx: typer.Context) -> State:
 def _say(state: State, message: str) -> None:
     if not state.quiet:
         typer.echo(message)
-
-
-def _fail(error: PylockError, verbose: bool) -> NoReturn:
-    """One paragraph on stderr, then the documented exit code: ``main``'s ``guarded`` prints
-    it, knowing ``--verbose`` and ``--color`` wherever they were given on the command line."""
-    del verbose  # read by main from the whole command line, like --color
-    raise error
 
 
 def _show_version(value: bool) -> None:
@@ -130,7 +120,10 @@ def _main(
         ),
     ] = False,
 ) -> None:
-    ctx.obj = State(project, verbose, quiet, offline, color, no_progress)
+    from pylock.settings import Settings
+
+    settings = Settings.resolve(offline=offline, color=color, progress=not no_progress)
+    ctx.obj = State(project, verbose, quiet, settings)
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -198,10 +191,6 @@ def _value_options(command: str) -> set[str]:
     return {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
 
 
-def _offline(state: State) -> bool:
-    return state.offline or env_flag("PYLOCK_OFFLINE")
-
-
 def _warn_if_stale(state: State) -> None:
     """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
     manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
@@ -212,13 +201,13 @@ def _warn_if_stale(state: State) -> None:
     try:
         problems = staleness(state.project)
     except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
-        warn(f"cannot tell whether python.lock is current: {error}", color=state.color)
+        warn(f"cannot tell whether python.lock is current: {error}", color=state.settings.color)
         return
     if problems:
         warn(
             f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
             "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
-            color=state.color,
+            color=state.settings.color,
         )
 
 
@@ -242,19 +231,14 @@ def init(
 ) -> None:
     """Add a [tool.pylock] table to pyproject.toml, leaving the rest of the file untouched."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.initialize import default_python_request, init_pyproject
+    from pylock.platforms import host_platform, parse_platform
 
-    try:
-        from pylock.initialize import default_python_request, init_pyproject
-        from pylock.platforms import host_platform, parse_platform
-
-        path = state.project / "pyproject.toml"
-        request = python or default_python_request()
-        platforms = [parse_platform(p, where="--platform").key for p in platform or ()]
-        platforms = platforms or [host_platform().key]
-        init_pyproject(path, python=request, platforms=platforms)
-    except PylockError as error:
-        _fail(error, state.verbose)
+    path = state.project / "pyproject.toml"
+    request = python or default_python_request()
+    platforms = [parse_platform(p, where="--platform").key for p in platform or ()]
+    platforms = platforms or [host_platform().key]
+    init_pyproject(path, python=request, platforms=platforms)
     written = ", ".join(f'"{key}"' for key in platforms)
     _say(state, f'Wrote [tool.pylock] to {path}: python = "{request}", platforms = [{written}].')
     _say(state, "Next: `pylock lock`.")
@@ -324,31 +308,26 @@ def lock(
 ) -> None:
     """Resolve the manifest against the PBS catalog and write python.lock."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.locking import LockOptions, lock_project
 
-    try:
-        from pylock.locking import LockOptions, lock_project
-
-        result = lock_project(
-            state.project,
-            LockOptions(
-                python=python,
-                platforms=tuple(platform or ()),
-                flavor=flavor,
-                build=build,
-                source=source,
-                upgrade=upgrade,
-                dry_run=dry_run,
-                offline=_offline(state),
-            ),
-        )
-    except PylockError as error:
-        _fail(error, state.verbose)
+    result = lock_project(
+        state.project,
+        LockOptions(
+            python=python,
+            platforms=tuple(platform or ()),
+            flavor=flavor,
+            build=build,
+            source=source,
+            upgrade=upgrade,
+            dry_run=dry_run,
+            offline=state.settings.offline,
+        ),
+    )
     if result.replaced is not None:
         verb = "would replace" if dry_run else "replaced"
         warn(
             f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
-            color=state.color,
+            color=state.settings.color,
         )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
@@ -424,49 +403,51 @@ def sync(
     """Install exactly the interpreter python.lock names for this machine."""
     state = _state(ctx)
     from pylock.console import run_sync
-    from pylock.errors import PylockError
     from pylock.syncing import SyncOptions
 
+    settings = state.settings
     options = SyncOptions(
         platform=platform,
         into=into,
         frozen=frozen,
         reinstall=reinstall,
-        offline=_offline(state),
+        offline=settings.offline,
         mirror=mirror,
     )
-    try:
-        code = run_sync(
+    raise typer.Exit(
+        run_sync(
             state.project,
             options,
             quiet=state.quiet,
-            progress=not state.no_progress,
-            color=state.color,
+            progress=settings.progress,
+            color=settings.color,
         )
-    except PylockError as error:
-        _fail(error, state.verbose)
-    raise typer.Exit(code)
+    )
+
+
+def _installed_interpreter(state: State, platform: str | None, into: Path | None) -> Path:
+    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first;
+    warns (without failing) when the lock is stale."""
+    from pylock.errors import VerificationError
+    from pylock.syncing import find_installation
+
+    found = find_installation(
+        state.project, platform=platform, into=into, environ=state.settings.environ
+    )
+    if not found.installed or found.interpreter is None:
+        raise VerificationError(
+            f"The locked interpreter ({found.target.version}, build {found.target.build}) "
+            f"is not installed at {found.path}.",
+            hint="Run `pylock sync` first.",
+        )
+    _warn_if_stale(state)
+    return found.interpreter
 
 
 @app.command()
 def which(ctx: typer.Context, platform: PlatformOption = None, into: UseIntoOption = None) -> None:
     """Print the path of the locked interpreter installed for this machine."""
-    state = _state(ctx)
-    from pylock.errors import PylockError, VerificationError
-    from pylock.syncing import find_installation
-
-    try:
-        found = find_installation(state.project, platform=platform, into=into)
-        if not found.installed or found.interpreter is None:
-            raise VerificationError(
-                f"The locked interpreter ({found.target.version}, build {found.target.build}) "
-                f"is not installed at {found.path}.",
-                hint="Run `pylock sync` first.",
-            )
-        _warn_if_stale(state)
-    except PylockError as error:
-        _fail(error, state.verbose)
-    typer.echo(str(found.interpreter))
+    typer.echo(str(_installed_interpreter(_state(ctx), platform, into)))
 
 
 @app.command(
@@ -484,24 +465,10 @@ def run(
     into: UseIntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
-    state = _state(ctx)
-    from pylock.errors import PylockError, VerificationError
-    from pylock.syncing import find_installation
-
-    try:
-        found = find_installation(state.project, platform=platform, into=into)
-        if not found.installed or found.interpreter is None:
-            raise VerificationError(
-                f"The locked interpreter is not installed at {found.path}.",
-                hint="Run `pylock sync` first.",
-            )
-        _warn_if_stale(state)
-    except PylockError as error:
-        _fail(error, state.verbose)
-    bin_dir = found.interpreter.parent
+    interpreter = _installed_interpreter(_state(ctx), platform, into)
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
-    env["PYLOCK_PYTHON"] = str(found.interpreter)
+    env["PATH"] = os.pathsep.join([str(interpreter.parent), env.get("PATH", "")])
+    env["PYLOCK_PYTHON"] = str(interpreter)
     import subprocess
 
     try:
@@ -517,23 +484,19 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     """List every locked target and where (and whether) it is installed."""
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
-    from pylock.errors import InputError, PylockError
-    from pylock.receipt import read_receipt
-    from pylock.syncing import install_location, read_lock
+    from pylock.errors import InputError
+    from pylock.syncing import read_lock
 
-    try:
-        if output_format not in OUTPUT_FORMATS:
-            raise InputError(
-                f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
-            )
-        lock_ = read_lock(state.project)
-    except PylockError as error:
-        _fail(error, state.verbose)
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    lock_ = read_lock(state.project)
     rows = []
+    store = state.settings.store()
     for target in lock_.targets:
-        path = install_location(target, None)
-        receipt = read_receipt(path)
-        installed = receipt is not None and receipt.target == target
+        found = store.find(target)
+        installed, path = found.installed, found.path
         rows.append(
             {
                 "platform": target.platform,
@@ -585,7 +548,6 @@ def check(
     state = _state(ctx)
     from pylock.check import CheckOptions
     from pylock.console import run_check
-    from pylock.errors import PylockError
 
     options = CheckOptions(
         installed_required=installed,
@@ -594,13 +556,9 @@ def check(
         platform=platform,
         into=into,
         mirror=mirror,
-        offline=state.offline,
+        offline=state.settings.offline,
     )
-    try:
-        code = run_check(state.project, options, output_format, quiet=state.quiet)
-    except PylockError as error:
-        _fail(error, state.verbose)
-    raise typer.Exit(code)
+    raise typer.Exit(run_check(state.project, options, output_format, quiet=state.quiet))
 
 
 @app.command()
@@ -624,13 +582,10 @@ def demo(
     import tempfile
 
     from pylock.demo import run_demo
-    from pylock.errors import PylockError
 
     root = directory or Path(tempfile.mkdtemp(prefix="pylock-demo-"))
     try:
         code = run_demo(root.absolute(), lambda line: _say(state, line))
-    except PylockError as error:
-        _fail(error, state.verbose)
     finally:
         if directory is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -643,8 +598,10 @@ def demo(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (docs/cli.md);
-    ``guarded`` gives anything else one paragraph instead of a traceback."""
+    """Run the typer app inside ``guarded``: a PylockError from any command becomes its one
+    paragraph and exit code, anything unexpected the bug report (exit 70). Typer maps usage
+    errors to exit 2 and Ctrl-C to 130 (docs/cli.md). --verbose and --color are read from the
+    whole command line, so they apply wherever they were given."""
     args = sys.argv[1:] if argv is None else argv
     seen = global_options(args)
     sys.exit(

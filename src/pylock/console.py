@@ -15,19 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pylock.errors import PylockError
+from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, PylockError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from pylock.check import CheckOptions
     from pylock.syncing import SyncOptions
-
-EXIT_INTERRUPTED = 130
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def use_color(choice: str, stream: TextIO) -> bool:
@@ -62,7 +56,8 @@ def warn(message: str, *, color: str = "auto") -> None:
 
 def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto") -> int:
     """Run a command; anything the library did not turn into a PylockError still gets one
-    paragraph instead of a traceback unless --verbose asks for it (docs/cli.md, exit codes)."""
+    paragraph instead of a traceback unless --verbose asks for it: an OSError is the
+    environment's (exit 3), anything else is a bug (exit 70, never 3: a retry will not help)."""
     try:
         return run() or 0
     except PylockError as error:
@@ -77,7 +72,7 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
             f"error: {error}. Check the path, free disk space and permissions, then try again.",
             file=sys.stderr,
         )
-        return 3
+        return EXIT_EXTERNAL
     except Exception as error:
         if verbose:
             raise
@@ -87,7 +82,7 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
             "--verbose.",
             file=sys.stderr,
         )
-        return 3
+        return EXIT_BUG
 
 
 class DownloadProgress:
