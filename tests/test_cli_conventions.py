@@ -10,14 +10,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import typer
 
 from archives import asset_name, build_pbs_archive
 from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import __version__
-from pylock.cli import hoist_global_options
+from pylock.cli import app, hoist_global_options
 from pylock.console import use_color
 from pylock.platforms import host_platform
+from pylock.settings import Settings
 
 HOST = host_platform()
 
@@ -217,3 +219,26 @@ def test_run_leaves_options_after_the_command_to_it(synced: Path) -> None:
     """`pylock run CMD -q -V` passes -q and -V to CMD (here sh), not to pylock."""
     result = script("-p", str(synced), "run", "sh", "-c", 'echo "args: $*"', "sh", "-q", "-V")
     assert (result.returncode, result.stdout, result.stderr) == (0, "args: -q -V\n", "")
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_global_options_reach_the_commands_settings(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--offline, --color and --no-progress, before or after the command, are what the
+    command's Settings holds (cli.py resolves them once, in the app's callback)."""
+    seen: list[Settings] = []
+
+    @app.command("settings-probe", hidden=True)
+    def probe(ctx: typer.Context) -> None:
+        seen.append(ctx.obj.settings)
+
+    try:
+        options = ["--offline", "--color", "always", "--no-progress"]
+        args = [*options, "settings-probe"] if where == "before" else ["settings-probe", *options]
+        code, _, err = pylock(capsys, "-p", str(tmp_path), *args)
+        assert code == 0, err
+    finally:
+        app.registered_commands.pop()
+    (settings,) = seen
+    assert (settings.offline, settings.color, settings.progress) == (True, "always", False)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, PylockError
+from pylock.settings import color_choice
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -26,12 +27,14 @@ if TYPE_CHECKING:
 
 def use_color(choice: str, stream: TextIO) -> bool:
     """``--color``: ``always``, ``never``, or ``auto`` = a terminal, unless ``NO_COLOR`` is set
-    to anything non-empty (https://no-color.org), which only an explicit ``always`` overrides."""
+    to anything non-empty (https://no-color.org), which only an explicit ``always`` overrides
+    (settings.color_choice, the rule ``Settings.color`` is resolved with)."""
+    choice = color_choice(choice, os.environ)
     if choice == "always":
         return True
     if choice == "never":
         return False
-    return not os.environ.get("NO_COLOR") and stream.isatty()
+    return stream.isatty()
 
 
 def _label(word: str, code: str, color: str) -> str:

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
+if TYPE_CHECKING:
+    from pylock.settings import Settings
+
 # The global options, accepted before or after the command (as uv does). cli.py declares them on
 # the typer app and moves them there from after the command (hoist_global_options) using these
 # tables; a test holds the tables equal to the app's options.
@@ -97,6 +101,18 @@ def _text(options: dict[str, str | bool], name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _settings(options: dict[str, str | bool]) -> Settings:
+    """The command's one Settings: --offline, --color and --no-progress over the environment,
+    as cli.py resolves them for the typer commands."""
+    from pylock.settings import Settings
+
+    return Settings.resolve(
+        offline=bool(options["offline"]),
+        color=str(options["color"]),
+        progress=not options["no_progress"],
+    )
+
+
 def _sync(options: dict[str, str | bool]) -> int:
     from pylock import noop
 
@@ -119,12 +135,13 @@ def _sync(options: dict[str, str | bool]) -> int:
     from pylock.console import guarded, run_sync
     from pylock.syncing import SyncOptions
 
+    settings = _settings(options)
     into = _text(options, "into")
     sync_options = SyncOptions(
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
-        offline=bool(options.get("offline")),
+        offline=settings.offline,
         mirror=_text(options, "mirror"),
     )
     project = Path(str(options["project"]))
@@ -133,11 +150,11 @@ def _sync(options: dict[str, str | bool]) -> int:
             project,
             sync_options,
             quiet=bool(options["quiet"]),
-            progress=not options["no_progress"],
-            color=str(options["color"]),
+            progress=settings.progress,
+            color=settings.color,
         ),
         verbose=bool(options["verbose"]),
-        color=str(options["color"]),
+        color=settings.color,
     )
 
 
@@ -147,6 +164,7 @@ def _check(options: dict[str, str | bool]) -> int:
     from pylock.check import CheckOptions
     from pylock.console import guarded, run_check
 
+    settings = _settings(options)
     into = _text(options, "into")
     check_options = CheckOptions(
         installed_required=bool(options.get("installed")),
@@ -155,14 +173,14 @@ def _check(options: dict[str, str | bool]) -> int:
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         mirror=_text(options, "mirror"),
-        offline=bool(options["offline"]),
+        offline=settings.offline,
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
     return guarded(
         lambda: run_check(project, check_options, output_format, quiet=bool(options["quiet"])),
         verbose=bool(options["verbose"]),
-        color=str(options["color"]),
+        color=settings.color,
     )
 
 

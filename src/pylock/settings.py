@@ -41,6 +41,12 @@ DEFAULT_SOURCE = "github"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
+def color_choice(choice: str, environ: Mapping[str, str]) -> str:
+    """``--color`` with ``NO_COLOR`` applied: ``auto`` is ``never`` when ``NO_COLOR`` is set to
+    anything non-empty (https://no-color.org); ``always`` and ``never`` are kept as given."""
+    return "never" if choice == "auto" and environ.get("NO_COLOR") else choice
+
+
 def env_flag(environ: Mapping[str, str], name: str) -> bool:
     """A boolean environment variable: 1, true, yes or on (any case) is set."""
     return environ.get(name, "").strip().lower() in _TRUE
@@ -72,8 +78,6 @@ class Settings:
     ) -> Settings:
         """Flags (the arguments) over the environment; call once per command."""
         env = os.environ if environ is None else environ
-        if color == "auto" and env.get("NO_COLOR"):
-            color = "never"
         return cls(
             offline=offline or env_flag(env, "PYLOCK_OFFLINE"),
             mirror=mirror or env.get("PYLOCK_MIRROR") or None,
@@ -82,7 +86,7 @@ class Settings:
             python_dir=locations.python_dir(env),
             environ=env,
             http=http,
-            color=color,
+            color=color_choice(color, env),
             progress=progress,
         )
 
