@@ -1,8 +1,8 @@
 """The library behind ``pylock lock``: manifest + CLI overrides + old lock + source -> new lock.
 
-Minimal change is the rule (DESIGN §4): a lock whose pins still satisfy the manifest is returned
-as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is free
-and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
+Minimal change is the rule (docs/resolution.md): a lock whose pins still satisfy the manifest is
+returned as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is
+free and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
 already pinned when that build has them; changed inputs (python, flavor, build) re-resolve every
 target, because all targets share one (version, build). ``--upgrade`` re-resolves everything.
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from packaging.version import Version
 
 from pylock import lockfile
-from pylock.errors import ExternalError, ResolutionError
+from pylock.errors import ExternalError, InputError, ResolutionError
 from pylock.fsutil import file_url_path
 from pylock.lockfile import LOCK_FILENAME, Lock, Target
 from pylock.manifest import PYPROJECT, Manifest, Request, drift, pair_requests
@@ -77,6 +77,8 @@ class LockResult:
     changes: tuple[Change, ...]  # one per (request, platform) in the old or the new lock
     written: bool  # False on a dry run, and when the bytes on disk were already these
     releases: tuple[ReleaseNote, ...] = ()  # set only when the lock spans several PBS releases
+    # What was wrong with an unreadable python.lock that --upgrade replaced (None: nothing was).
+    replaced: str | None = None
 
 
 class ContextFactory(Protocol):
@@ -165,7 +167,7 @@ def lock_project(
     pyproject = project_dir / PYPROJECT
     manifest = load_manifest(pyproject)
     lock_path = project_dir / LOCK_FILENAME
-    old = lockfile.read(lock_path) if lock_path.exists() else None
+    old, replaced = _read_old(lock_path, upgrade=options.upgrade)
     requests = Request.matrix(
         manifest,
         python=options.python,
@@ -183,7 +185,7 @@ def lock_project(
         jobs.append(_job(manifest, request, was, options, lock_path))
 
     if old is not None and pairs == list(range(len(locked))) and all(job.current for job in jobs):
-        # Current: no client, no network, not a byte rewritten (DESIGN §4).
+        # Current: no client, no network, not a byte rewritten (docs/resolution.md).
         changes = tuple(
             c
             for job in jobs
@@ -224,6 +226,7 @@ def lock_project(
         tuple(changes_),
         written=written,
         releases=_releases(jobs, views),
+        replaced=replaced,
     )
 
 
@@ -307,6 +310,27 @@ def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
                 )
             notes.append(ReleaseNote(job.request.python.text, build, reason))
     return tuple(notes)
+
+
+def _read_old(lock_path: Path, *, upgrade: bool) -> tuple[Lock | None, str | None]:
+    """The existing lock and, when ``--upgrade`` replaces an unreadable one, what was wrong.
+
+    An empty, corrupt or newer-version lock must not trap its user: every other command's
+    error points here, so without ``--upgrade`` the error names the two ways out, and with it
+    the lock is resolved afresh from the manifest (the caller says what it replaced).
+    """
+    if not lock_path.exists():
+        return None, None
+    try:
+        return lockfile.read(lock_path), None
+    except InputError as error:
+        if upgrade:
+            return None, error.message.strip()
+        raise InputError(
+            error.message,
+            hint=f"`pylock lock --upgrade` replaces it with a new lock resolved from {PYPROJECT} "
+            f"(saying what it found); or delete {lock_path} and run `pylock lock`.",
+        ) from None
 
 
 def _platform_of(target: Target, lock_path: Path) -> Platform:

@@ -99,7 +99,7 @@ def github_token(api_url: str, environ: Mapping[str, str] | None = None) -> str 
 
 
 def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source:
-    """A Source from its spelling (DESIGN "Sources, spelled"): ``github``, ``github:<api url>``,
+    """A Source from its spelling (docs/manifest.md, "source"): ``github``, ``github:<api url>``,
     ``catalog:<url or path>``, ``mirror:<url or path>``; a bare value is a catalog when it ends
     in ``.json``, else a mirror. An unknown spelling -> InputError naming ``where``.
 
