@@ -19,6 +19,7 @@ from pylock.lockfile import (
     Lock,
     LockedManifest,
     Target,
+    combine,
     dumps,
     loads,
     read,
@@ -541,3 +542,62 @@ def test_write_into_a_missing_directory_is_an_external_error(tmp_path: Path) -> 
     with pytest.raises(ExternalError):
         write(tmp_path / "nowhere" / "python.lock", sample_lock())
     assert _names(tmp_path) == []
+
+
+# --- a test matrix (several python requests, lock-version 2) ---------------------------------
+
+
+def matrix_lock() -> Lock:
+    linux = "linux-x86_64-gnu"
+    return combine(
+        [
+            Lock(
+                LockedManifest(python="3.13", platforms=(linux,)),
+                (make_target(linux, version="3.13.1"),),
+            ),
+            Lock(LockedManifest(python="3.12", platforms=(linux,)), (make_target(linux),)),
+        ]
+    )
+
+
+def test_a_matrix_lock_is_lock_version_2_with_a_request_per_target() -> None:
+    text = dumps(matrix_lock())
+    assert "lock-version = 2\n" in text
+    assert 'python = ["3.13", "3.12"]\n' in text
+    # Request order (the default first), each target naming its request before its platform.
+    assert text.index('request = "3.13"\nplatform') < text.index('request = "3.12"\nplatform')
+    again = loads(text)
+    assert dumps(again) == text
+    assert again.manifest.pythons == ("3.13", "3.12")
+    assert [t.version for t in again.view("3.12").targets] == ["3.12.8"]
+    assert again.target_for("linux-x86_64-gnu") == again.targets[0]  # the default request's
+
+
+def test_one_request_stays_the_lock_version_1_shape() -> None:
+    lock = sample_lock()
+    assert combine([lock]) is lock
+    assert "request" not in dumps(lock) and "lock-version = 1\n" in dumps(lock)
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (lambda d: d.update({"lock-version": 1}), "lock-version: 1 cannot hold several"),
+        (lambda d: d["target"][0].pop("request"), "request: missing"),
+        (lambda d: d["target"][0].update(request="3.11"), "'3.11' is not one of manifest.python"),
+        (lambda d: d["target"][1].update(request="3.13"), "duplicate platform"),
+        (lambda d: d["manifest"].update(python=["3.12", "3.12"]), "lists a request twice"),
+        (lambda d: d["manifest"].update(python=[]), "manifest.python: must be a string or"),
+    ],
+)
+def test_matrix_problems(edit: Any, said: str) -> None:
+    data: dict[str, Any] = tomllib.loads(dumps(matrix_lock()))
+    edit(data)
+    lock, problems = validate(data)
+    assert lock is None
+    assert any(said in str(problem) for problem in problems), problems
+
+
+def test_a_single_lock_target_may_not_name_a_request() -> None:
+    where = _problems_after({"request": "3.12"})
+    assert "target[0] (linux-x86_64-gnu).request" in where
