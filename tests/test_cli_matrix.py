@@ -20,6 +20,7 @@ from clirun import console_script
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
+from test_check import SCHEMA, validate_schema
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
 
@@ -100,6 +101,10 @@ def test_editing_one_request_re_resolves_only_its_targets(sample: FakePBS, tmp_p
     assert stale.returncode == 1
     assert "python of 3.14t" in stale.stdout
     assert "request 3.14t: python: 3.13.12t (locked) -> 3.14t" in stale.stdout
+    report = json.loads(cli("-p", str(tmp_path), "check", "--format", "json").stdout)
+    validate_schema(report, SCHEMA)
+    current = {c["name"]: c for c in report["checks"]}["lock-current"]
+    assert [(d["request"], d["input"]) for d in current["data"]["drift"]] == [("3.14t", "python")]
     refused = cli("-p", str(tmp_path), "sync", "--platform", "linux-x86_64-gnu")
     assert refused.returncode == 1
     assert "request 3.14t: python" in refused.stderr
@@ -167,6 +172,7 @@ def test_sync_two_interpreters_side_by_side(two_interpreters: Path) -> None:
     # Nothing installed: `check --all --installed` fails for each, naming them.
     missing = cli("-p", project, "check", "--all", "--installed", "--format", "json")
     assert missing.returncode == 1
+    validate_schema(json.loads(missing.stdout), SCHEMA)
     installed = {c["name"]: c for c in json.loads(missing.stdout)["checks"]}["installed"]
     assert [(r["request"], r["status"]) for r in installed["data"]["requests"]] == [
         ("3.13", "fail"),
@@ -205,6 +211,13 @@ def test_sync_two_interpreters_side_by_side(two_interpreters: Path) -> None:
     checked = cli("-p", project, "check", "--all", "--installed", "--deep")
     assert checked.returncode == 0, checked.stdout
     assert "2 of 2 requested interpreters pass." in checked.stdout
+    report = json.loads(cli("-p", project, "check", "--all", "--deep", "--format", "json").stdout)
+    validate_schema(report, SCHEMA)
+    tree = {c["name"]: c for c in report["checks"]}["tree"]
+    assert [(r["request"], r["status"]) for r in tree["data"]["requests"]] == [
+        ("3.13", "pass"),
+        ("3.12", "pass"),
+    ]
     one = cli("-p", project, "check", "--installed", "--python", "3.12")
     assert one.returncode == 0, one.stdout
     assert "3.12.8 (20250115, install_only_stripped)" in one.stdout
