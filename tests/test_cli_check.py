@@ -76,6 +76,7 @@ def test_a_fresh_sync_passes_every_local_check(
         "installed": "pass",
         "tree": "pass",
         "remote": "skip",
+        "venv": "skip",
     }
 
 
@@ -221,6 +222,7 @@ def test_json_report_follows_the_documented_schema(
         "installed",
         "tree",
         "remote",
+        "venv",
     ]
     assert report["ok"] is True
 

@@ -351,6 +351,10 @@ def check(
         str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
     ] = None,
     output_format: FormatOption = "text",
+    venv: Annotated[
+        Path | None,
+        typer.Option("--venv", help="Check this virtual environment (default: .venv if present)."),
+    ] = None,
 ) -> None:
     """Verify that python.lock is sound, current, and what is installed is what it locks."""
     state = _state(ctx)
@@ -365,12 +369,184 @@ def check(
         platform=platform,
         into=into,
         mirror=mirror,
+        venv=venv,
     )
     try:
         code = run_check(state.project, options, output_format)
     except PylockError as error:
         _fail(error, state.verbose)
     raise typer.Exit(code)
+
+
+export_app = typer.Typer(
+    no_args_is_help=True,
+    help="Write the lock in another tool's format.",
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("uv")
+def export_uv(
+    ctx: typer.Context,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write (default: python-downloads.json by python.lock; - for stdout).",
+        ),
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Point the URLs at {mirror}/{build}/{asset} (URL or dir)."),
+    ] = None,
+) -> None:
+    """Write the locked archives as a uv downloads JSON, and the settings that make uv use it."""
+    state = _state(ctx)
+    from pylock.errors import PylockError
+
+    try:
+        from pylock.export import STDOUT, export_uv
+
+        result = export_uv(state.project, output, mirror=mirror)
+    except PylockError as error:
+        _fail(error, state.verbose)
+    if output == STDOUT:
+        typer.echo(result.text(), nl=False)
+        typer.echo(
+            "Save this as a file and set UV_PYTHON_DOWNLOADS_JSON_URL to its path, and "
+            f"UV_PYTHON_CPYTHON_BUILD={result.build}.",
+            err=True,
+        )
+        return
+    _say(state, f"Wrote {result.path} ({len(result.document)} locked targets). For uv, set:")
+    for name, value in result.settings().items():
+        typer.echo(f"{name}={value}")
+    if len(result.builds) > 1:
+        _say(
+            state,
+            f"python.lock mixes builds ({', '.join(result.builds)}); uv takes one "
+            f"UV_PYTHON_CPYTHON_BUILD, so set it per platform.",
+        )
+
+
+@app.command()
+def venv(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Where to make it (default: .venv in the project directory)."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Replace an existing virtual environment.")
+    ] = False,
+    seed: Annotated[bool, typer.Option("--seed", help="Install pip into it too.")] = False,
+    platform: PlatformOption = None,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Use the locked build even if the lock is stale.")
+    ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
+    ] = None,
+    offline: OfflineOption = False,
+) -> None:
+    """Make a virtual environment on the locked interpreter, syncing it first if needed."""
+    state = _state(ctx)
+    from pylock.console import DownloadProgress
+    from pylock.errors import PylockError
+    from pylock.syncing import SyncOptions
+
+    options = SyncOptions(
+        platform=platform,
+        frozen=frozen,
+        offline=offline or env_flag("PYLOCK_OFFLINE"),
+        mirror=mirror,
+    )
+    progress = DownloadProgress("Downloading the locked interpreter", quiet=state.quiet)
+    try:
+        from pylock.venv import make_venv
+
+        result = make_venv(
+            state.project, path, options, clear=clear, seed=seed, on_progress=progress
+        )
+    except PylockError as error:
+        _fail(error, state.verbose)
+    finally:
+        progress.close()
+    what = f"{result.version} ({result.build})"
+    if result.synced:
+        _say(
+            state, f"Installed the locked interpreter {what} at {result.interpreter.parent.parent}."
+        )
+    verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
+    _say(state, f"{verb[result.action]} virtual environment at {result.path} on {what}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    request: Annotated[
+        str | None,
+        typer.Argument(help="A version request (3.12, 3.13t, >=3.11,<3.13); default: all."),
+    ] = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform", help="Platform key or PBS triple; repeatable (default: the manifest's)."
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="github | github:URL | catalog:URL|PATH | mirror:URL|PATH"),
+    ] = None,
+    all_builds: Annotated[
+        bool, typer.Option("--all-builds", help="Every build of each version, not the newest.")
+    ] = False,
+    output_format: FormatOption = "text",
+    offline: OfflineOption = False,
+) -> None:
+    """List what the source offers, newest first, with the locked target marked."""
+    state = _state(ctx)
+    from pylock.console import OUTPUT_FORMATS
+    from pylock.errors import InputError, PylockError
+
+    try:
+        if output_format not in OUTPUT_FORMATS:
+            raise InputError(
+                f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+            )
+        from pylock.listing import ListOptions, list_offers
+
+        offers = list_offers(
+            state.project,
+            ListOptions(
+                request=request,
+                platforms=tuple(platform or ()),
+                source=source,
+                all_builds=all_builds,
+                offline=offline or env_flag("PYLOCK_OFFLINE"),
+            ),
+        )
+    except PylockError as error:
+        _fail(error, state.verbose)
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps([offer.to_json() for offer in offers], indent=2))
+        return
+    if not offers:
+        _say(state, "The source offers nothing that matches.")
+        return
+    for offer in offers:
+        mark = "*" if offer.locked else " "
+        size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
+        typer.echo(
+            f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
+            f"{offer.variant:<18} {offer.flavor:<22} {size}"
+        )
+    if any(offer.locked for offer in offers):
+        _say(state, "* = locked in python.lock")
 
 
 def main(argv: list[str] | None = None) -> None:

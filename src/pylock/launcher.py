@@ -21,7 +21,7 @@ COMMAND_FLAGS = {
 }
 COMMAND_VALUES = {
     "sync": ("--into", "--platform", "--mirror"),
-    "check": ("--into", "--platform", "--mirror", "--format"),
+    "check": ("--into", "--platform", "--mirror", "--format", "--venv"),
 }
 
 
@@ -100,6 +100,7 @@ def _check(options: dict[str, str | bool]) -> int:
     from pylock.console import guarded, run_check
 
     into = _text(options, "into")
+    venv = _text(options, "venv")
     check_options = CheckOptions(
         installed_required=bool(options.get("installed")),
         deep=bool(options.get("deep")),
@@ -107,6 +108,7 @@ def _check(options: dict[str, str | bool]) -> int:
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         mirror=_text(options, "mirror"),
+        venv=Path(venv) if venv else None,
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
