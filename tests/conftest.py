@@ -70,3 +70,11 @@ def source_context(http_policy: HttpPolicy, tmp_path: Path) -> Iterator[SourceCo
     cache = HttpCache(Path(os.environ["PYLOCK_CACHE_DIR"]))
     with make_client(http_policy) as client:
         yield SourceContext(client=client, cache=cache, policy=http_policy, base_dir=tmp_path)
+
+
+@pytest.fixture(scope="session")
+def real_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, bytes]:
+    """This CPython as a PBS install_only archive (name, bytes), built once per session."""
+    from real_interpreter import build_real_archive
+
+    return build_real_archive(tmp_path_factory.mktemp("real-archive"))

@@ -33,6 +33,8 @@ BUILD_VARIABLE = "UV_PYTHON_CPYTHON_BUILD"
 
 # pylock's os names (uv's platform keys) -> the ``os`` values of uv's download metadata.
 _UV_OS = {"linux": "linux", "macos": "darwin", "windows": "windows"}
+# pylock's arch names -> uv's, where its download metadata differs from its platform keys.
+_UV_ARCH = {"x86": "i686"}
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,18 @@ def uv_key(target: Target) -> str:
     """uv's download key: ``cpython-3.13.1+freethreaded-linux-x86_64_v3-gnu``."""
     platform = parse_platform(target.platform)
     variant = "" if target.variant == "default" else f"+{target.variant}"
-    where = f"{_UV_OS[platform.os]}-{platform.arch}-{platform.libc}"
+    arch = _UV_ARCH.get(platform.arch, platform.arch)
+    where = f"{_UV_OS[platform.os]}-{arch}-{platform.libc}"
     return f"{target.implementation}-{target.version}{variant}-{where}"
 
 
 def uv_entry(target: Target, url: str) -> dict[str, object]:
     """One value of uv's download metadata for ``target`` served from ``url``."""
     platform = parse_platform(target.platform)
-    family, _, level = platform.arch.partition("_v")
+    arch = _UV_ARCH.get(platform.arch, platform.arch)
+    family, _, level = arch.partition("_v")
     if not level or not level.isdigit():
-        family, level = platform.arch, ""
+        family, level = arch, ""
     version = Version(target.version)
     major, minor, patch = (*version.release, 0, 0)[:3]
     prerelease = f"{version.pre[0]}{version.pre[1]}" if version.pre else ""
