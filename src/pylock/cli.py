@@ -546,7 +546,7 @@ def list_(
             f"{offer.variant:<18} {offer.flavor:<22} {size}"
         )
     if any(offer.locked for offer in offers):
-        _say(state, "* = locked in python.lock")
+        _say(state, "(* marks the build python.lock pins.)")
 
 
 def main(argv: list[str] | None = None) -> None:
