@@ -138,6 +138,22 @@ def test_venv_refuses_a_directory_that_is_not_a_venv(tmp_path: Path) -> None:
     assert done.returncode == 2 and "not a directory" in done.stderr
 
 
+def uv(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real uv, isolated in ``root`` and never downloading an interpreter of its own."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        HOME=str(root / "uv-home"),
+        UV_CACHE_DIR=str(root / "uv-cache"),
+        UV_PYTHON_INSTALL_DIR=str(root / "uv-python"),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_NO_CONFIG="1",
+    )
+    argv = [str(Path(sys.executable).with_name("uv")), *args]
+    return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+
+
 def venv_facts(venv: Path) -> dict[str, str]:
     probe = "import json, sys; print(json.dumps({'prefix': sys.prefix, 'base': sys.base_prefix}))"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
@@ -181,6 +197,21 @@ def test_venv_syncs_makes_a_real_venv_and_check_follows_it(
 
     again = run("-p", str(project), "venv")
     assert again.returncode == 0 and "Already up to date" in again.stdout
+
+    # uv keeps that venv: `uv sync` installs into it and the check still passes. And a venv made
+    # by `uv venv --python "$(pylock which)"` passes the check as well.
+    with (project / "pyproject.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('[project]\nname = "demo"\nversion = "0"\ndependencies = []\n')
+    cfg_before = (venv / "pyvenv.cfg").read_bytes()
+    synced = uv(tmp_path, "sync", "--offline", cwd=project)
+    assert synced.returncode == 0, synced.stderr
+    assert (venv / "pyvenv.cfg").read_bytes() == cfg_before
+    assert run("-p", str(project), "check").returncode == 0
+    made_by_uv = uv(tmp_path, "venv", "--python", str(interpreter), "uv-venv", cwd=project)
+    assert made_by_uv.returncode == 0, made_by_uv.stderr
+    checked = run("-p", str(project), "check", "--venv", str(project / "uv-venv"))
+    assert checked.returncode == 0, checked.stdout
+    assert "uv-venv is on the locked interpreter" in checked.stdout
 
     # A venv made by another interpreter (this one) fails the check, naming both homes.
     subprocess.run(
