@@ -549,6 +549,48 @@ def list_(
         _say(state, "(* marks the build python.lock pins.)")
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be removed; remove nothing.")
+    ] = False,
+    keep: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--keep",
+            help="Keep what this project's python.lock names; repeatable (default: this project).",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Remove installs and cached archives that no kept project's lock references."""
+    state = _state(ctx)
+    from pylock.errors import PylockError
+
+    try:
+        from pylock.prune import prune as run_prune
+
+        result = run_prune(keep or [state.project], dry_run=dry_run)
+    except PylockError as error:
+        _fail(error, state.verbose)
+    verb = "Would remove" if dry_run else "Removed"
+    for removal in result.removals:
+        _say(
+            state,
+            f"{verb} {removal.kind} {removal.path} ({_megabytes(removal.size)}; {removal.why})",
+        )
+    for path in result.foreign:
+        _say(state, f"Left alone {path}: not a pylock install.")
+    kept = f"kept {result.kept_installs} installs and {result.kept_archives} archives"
+    freed = _megabytes(result.freed)
+    _say(state, f"{'Would free' if dry_run else 'Freed'} {freed}; {kept}.")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (DESIGN §8);
     ``guarded`` gives anything else one paragraph instead of a traceback."""
