@@ -89,6 +89,24 @@ def test_export_holds_every_target_and_mirror_urls(tmp_path: Path) -> None:
     assert result.settings()[DOWNLOADS_URL_VARIABLE] == str(tmp_path / "python-downloads.json")
 
 
+def test_the_build_pin_is_the_host_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = build_pbs_archive()
+    here = make_target(data, build="20250101")
+    there = make_target(data, build="20250301", platform="windows-aarch64-none")
+    if here.platform == there.platform:
+        pytest.skip("this host is the other platform")
+    write_lock(tmp_path, lock_of(here, there))
+    assert export_uv(tmp_path).build == "20250101"  # not the newer build of another platform
+    code, out, _ = pylock(capsys, "-p", str(tmp_path), "export", "uv")
+    assert code == 0
+    assert f"{BUILD_VARIABLE}=20250101" in out.splitlines()
+    assert "mixes builds (20250101, 20250301)" in out
+    write_lock(tmp_path, lock_of(there))  # no target for this host: the newest locked build
+    assert export_uv(tmp_path).build == "20250301"
+
+
 def test_export_without_targets_is_bad_input(tmp_path: Path) -> None:
     write_lock(tmp_path, lock_of())
     with pytest.raises(InputError, match="no targets"):

@@ -118,6 +118,7 @@ def mismatch(config: VenvConfig, home: Path, version: str) -> str | None:
 class VenvResult:
     path: Path
     interpreter: Path  # the locked interpreter the venv is made from
+    install_dir: Path  # where that interpreter is installed
     version: str
     build: str
     action: Action
@@ -153,7 +154,9 @@ def make_venv(
 
     def result(action: Action) -> VenvResult:
         was_synced = synced.action == "installed"
-        return VenvResult(dest, interpreter, target.version, target.build, action, was_synced)
+        return VenvResult(
+            dest, interpreter, installation.path, target.version, target.build, action, was_synced
+        )
 
     existing = read_pyvenv_cfg(dest)
     if existing is not None and not clear:
