@@ -17,7 +17,7 @@ import pytest
 
 from clirun import console_script
 from pbs_server import FakePBS
-from pylock.venv import read_pyvenv_cfg
+from pylock.venv import INCOMPLETE, read_pyvenv_cfg
 from real_interpreter import VERSION, lock_real, publish_real
 from test_check import check, default_dir, environ, fake_install, make_target, project
 
@@ -77,6 +77,15 @@ def test_a_venv_from_another_interpreter_fails_naming_both(
     assert "pylock venv --clear" in venv.summary
     text = "\n".join(report.lines())
     assert "venv" in text.splitlines()[-1]
+
+
+def test_an_incomplete_venv_fails(project: Path, environ: dict[str, str]) -> None:
+    home = installed_home(environ)
+    write_cfg(project / ".venv", home=str(home), version="3.12.8")
+    (project / ".venv" / INCOMPLETE).write_bytes(b"")
+    venv = check(project, environ, platform=LINUX).get("venv")
+    assert (venv.status, venv.exit_code) == ("fail", 1)
+    assert "incomplete" in venv.summary
 
 
 def test_a_venv_of_another_version_fails(project: Path, environ: dict[str, str]) -> None:
@@ -238,3 +247,12 @@ def test_venv_syncs_makes_a_real_venv_and_check_follows_it(
     assert recovered.returncode == 0, recovered.stderr
     assert "Already up to date" in recovered.stdout
     assert not aside.exists() and read_pyvenv_cfg(venv) is not None
+
+    # A run killed while `-m venv` was writing leaves a venv marked incomplete: the next run
+    # replaces it without --clear, and the new one is complete (no mark, an interpreter).
+    (venv / "bin" / "python").unlink()
+    (venv / INCOMPLETE).write_bytes(b"")
+    remade = run("-p", str(project), "venv")
+    assert remade.returncode == 0, remade.stderr
+    assert "Created virtual environment" in remade.stdout
+    assert not (venv / INCOMPLETE).exists() and venv_facts(venv)["prefix"] == str(venv)

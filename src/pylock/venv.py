@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 PYVENV_CFG = "pyvenv.cfg"
 DEFAULT_VENV = ".venv"
 _ASIDE = ".pylock-replaced-"
+INCOMPLETE = ".pylock-incomplete"
+"""Made in a new venv before ``-m venv`` runs and removed once it is verified: a venv that still
+has it was cut short (the process was killed), so it is ours to delete, ``--clear`` or not."""
 _LEVELS = {"alpha": "a", "beta": "b", "candidate": "rc"}
 _VERSION_INFO = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:\.(alpha|beta|candidate|final)\.(\d+))?")
 
@@ -105,6 +108,8 @@ def same_directory(a: Path, b: Path) -> bool:
 
 def mismatch(config: VenvConfig, home: Path, version: str) -> str | None:
     """Why ``config`` is not a venv on the interpreter in ``home`` at ``version``, or None."""
+    if (config.path / INCOMPLETE).exists():
+        return "it is incomplete (the `pylock venv` making it was cut short)"
     if config.home_path is None:
         return f"its {PYVENV_CFG} names no home"
     if not same_directory(config.home_path, home):
@@ -144,6 +149,8 @@ def make_venv(
 
     dest = (path if path is not None else project_dir / DEFAULT_VENV).absolute()
     _recover(dest)
+    if (dest / INCOMPLETE).is_file() and not dest.is_symlink():
+        shutil.rmtree(dest, ignore_errors=True)  # a venv a killed run was making
     _refuse_non_venv(dest)  # before syncing: a refusal should cost nothing
     synced = sync_project(project_dir, sync_options, environ=environ, on_progress=on_progress)
     installation = synced.installation
@@ -171,7 +178,9 @@ def make_venv(
     with contextlib.suppress(OSError):
         dest.rmdir()  # an empty directory stands in for nothing
     try:
+        _start(dest)
         _run_venv(interpreter, dest, seed=seed)
+        (dest / INCOMPLETE).unlink()
         made = read_pyvenv_cfg(dest)
         why = "it has no pyvenv.cfg" if made is None else mismatch(made, home, target.version)
         if why is not None:
@@ -187,6 +196,18 @@ def make_venv(
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
     return result("replaced" if aside is not None else "created")
+
+
+def _start(dest: Path) -> None:
+    """The new venv's directory, marked incomplete until it is verified."""
+    try:
+        dest.mkdir(parents=True)
+        (dest / INCOMPLETE).write_bytes(b"")
+    except OSError as exc:
+        raise ExternalError(
+            f"Cannot create {dest}: {exc.strerror or exc}.",
+            hint="Check that its parent directory is writable.",
+        ) from exc
 
 
 def _refuse_non_venv(dest: Path) -> None:
