@@ -213,6 +213,26 @@ def test_uv_installs_exactly_the_locked_build_from_the_export(
         (p / "BUILD").exists() for p in (tmp_path / "uv-other" / "python").iterdir()
     )
 
+    # With a mirror directory (an internal copy of the release assets), the URLs are file: URLs
+    # into it, and uv installs from there without the server.
+    name, data = real_archive
+    (tmp_path / "mirror" / BUILD).mkdir(parents=True)
+    (tmp_path / "mirror" / BUILD / name).write_bytes(data)
+    mirrored = tmp_path / "mirrored.json"
+    code, _, err = pylock(
+        capsys, "-p", str(project), "export", "uv", "--mirror", str(tmp_path / "mirror"),
+        "-o", str(mirrored),
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(mirrored.read_text("utf-8"))[uv_key(target)]["url"].startswith("file:")
+    served = len(fake_pbs.download_log)
+    from_mirror = uv_install(tmp_path / "uv-mirror", mirrored, **{BUILD_VARIABLE: BUILD})
+    assert from_mirror.returncode == 0, from_mirror.stderr
+    assert len(fake_pbs.download_log) == served
+    [install] = [p for p in (tmp_path / "uv-mirror" / "python").iterdir() if not p.is_symlink()
+                 and (p / "BUILD").is_file()]  # fmt: skip
+    assert (install / "BUILD").read_text("utf-8").strip() == BUILD
+
     # The sha256 is what uv checks: alter it and uv refuses the same bytes.
     document = json.loads(downloads.read_text("utf-8"))
     for value in document.values():
