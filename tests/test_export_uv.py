@@ -156,6 +156,14 @@ def uv_install(root: Path, downloads: Path, **settings: str) -> subprocess.Compl
     )
 
 
+def uv_installs(root: Path) -> list[Path]:
+    """The interpreters uv installed under ``root`` (not its X.Y links to them)."""
+    installs = root / "python"
+    if not installs.is_dir():
+        return []
+    return [p for p in installs.iterdir() if (p / "BUILD").is_file() and not p.is_symlink()]
+
+
 @pytest.mark.slow
 def test_uv_installs_exactly_the_locked_build_from_the_export(
     fake_pbs: FakePBS,
@@ -190,9 +198,7 @@ def test_uv_installs_exactly_the_locked_build_from_the_export(
     installed = uv_install(uv_root, downloads, **{BUILD_VARIABLE: settings[BUILD_VARIABLE]})
     assert installed.returncode == 0, installed.stderr
     assert len(fake_pbs.download_log) > before  # uv fetched the locked archive from loopback
-    [install] = [
-        p for p in (uv_root / "python").iterdir() if (p / "BUILD").is_file() and not p.is_symlink()
-    ]
+    [install] = uv_installs(uv_root)
     assert (install / "BUILD").read_text("utf-8").strip() == BUILD
     probe = "import platform, sys; print(platform.python_version(), sys.prefix)"
     ran = subprocess.run(
@@ -209,9 +215,7 @@ def test_uv_installs_exactly_the_locked_build_from_the_export(
     # A pin the file does not hold: uv finds nothing to install rather than another build.
     other = uv_install(tmp_path / "uv-other", downloads, **{BUILD_VARIABLE: "20990102"})
     assert other.returncode != 0
-    assert not (tmp_path / "uv-other" / "python").exists() or not any(
-        (p / "BUILD").exists() for p in (tmp_path / "uv-other" / "python").iterdir()
-    )
+    assert uv_installs(tmp_path / "uv-other") == []
 
     # With a mirror directory (an internal copy of the release assets), the URLs are file: URLs
     # into it, and uv installs from there without the server.
@@ -219,18 +223,15 @@ def test_uv_installs_exactly_the_locked_build_from_the_export(
     (tmp_path / "mirror" / BUILD).mkdir(parents=True)
     (tmp_path / "mirror" / BUILD / name).write_bytes(data)
     mirrored = tmp_path / "mirrored.json"
-    code, _, err = pylock(
-        capsys, "-p", str(project), "export", "uv", "--mirror", str(tmp_path / "mirror"),
-        "-o", str(mirrored),
-    )  # fmt: skip
+    mirror_args = ("--mirror", str(tmp_path / "mirror"), "-o", str(mirrored))
+    code, _, err = pylock(capsys, "-p", str(project), "export", "uv", *mirror_args)
     assert code == 0, err
     assert json.loads(mirrored.read_text("utf-8"))[uv_key(target)]["url"].startswith("file:")
     served = len(fake_pbs.download_log)
     from_mirror = uv_install(tmp_path / "uv-mirror", mirrored, **{BUILD_VARIABLE: BUILD})
     assert from_mirror.returncode == 0, from_mirror.stderr
     assert len(fake_pbs.download_log) == served
-    [install] = [p for p in (tmp_path / "uv-mirror" / "python").iterdir() if not p.is_symlink()
-                 and (p / "BUILD").is_file()]  # fmt: skip
+    [install] = uv_installs(tmp_path / "uv-mirror")
     assert (install / "BUILD").read_text("utf-8").strip() == BUILD
 
     # The sha256 is what uv checks: alter it and uv refuses the same bytes.
@@ -242,5 +243,4 @@ def test_uv_installs_exactly_the_locked_build_from_the_export(
     refused = uv_install(tmp_path / "uv-tampered", tampered, **{BUILD_VARIABLE: BUILD})
     assert refused.returncode != 0
     assert "hash mismatch" in refused.stderr.lower(), refused.stderr
-    root = tmp_path / "uv-tampered" / "python"
-    assert not root.exists() or not any((p / "BUILD").exists() for p in root.iterdir())
+    assert uv_installs(tmp_path / "uv-tampered") == []
