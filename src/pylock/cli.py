@@ -394,6 +394,7 @@ def export_uv(
             "--output",
             "-o",
             help="Where to write (default: python-downloads.json by python.lock; - for stdout).",
+            metavar="FILE",
         ),
     ] = None,
     mirror: Annotated[
@@ -435,7 +436,9 @@ def venv(
     ctx: typer.Context,
     path: Annotated[
         Path | None,
-        typer.Argument(help="Where to make it (default: .venv in the project directory)."),
+        typer.Argument(
+            help="Where to make it (default: .venv in the project directory).", metavar="PATH"
+        ),
     ] = None,
     clear: Annotated[
         bool, typer.Option("--clear", help="Replace an existing virtual environment.")
@@ -565,6 +568,7 @@ def prune(
             "--keep",
             help="Keep what this project's python.lock names; repeatable (default: this project).",
             file_okay=False,
+            metavar="PROJECT",
         ),
     ] = None,
 ) -> None:
