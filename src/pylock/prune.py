@@ -199,7 +199,10 @@ def _remove(removal: Removal) -> None:
         ) from error
 
 
-# -- the install root's conventions (owned by the install modules; imported, not restated) -------
+# -- the seam: the install root's conventions ---------------------------------------------------
+# Owned by install.py/receipt.py today, imported, never restated. When store.py (the module that
+# owns the install root) lands, these four become its ``install_dir_name``, ``is_pylock_install``,
+# ``lock_path`` and ``hold`` (which also cleans the destination's leftovers under its lock).
 
 
 def _install_name(target: lockfile.Target) -> str:
