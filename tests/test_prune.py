@@ -14,7 +14,7 @@ from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.cache import ArchiveCache
-from pylock.receipt import install_dir_name
+from pylock.store import install_dir_name
 from test_cli_sync import BUILD, NEWER, REAL, publish
 
 HOST_MINOR = ".".join(REAL.split(".")[:2])

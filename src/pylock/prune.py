@@ -8,9 +8,12 @@ installs that no kept lock names, the archives of the cache that no kept lock na
 killed processes left (half-built installs, an install renamed aside, partial downloads).
 
 A directory under the install root that is not a pylock install (no receipt) is never touched,
-only reported. An install is removed under its install lock, so a sync installing it at the
-same moment finishes first, and it is first renamed to a temp name that every later install
-or prune deletes: a prune killed halfway never leaves a half-deleted install that still looks
+only reported. The install root's rules are store.py's, never restated here: the directory a
+target installs to (``install_dir_name``), what a pylock install is (``is_pylock_install``),
+what a dot entry beside the installs is (``leftover_of``), its lock (``lock_path``). Installs
+and their leftovers are removed holding the install's lock (``store.hold``), so a sync
+installing there at the same moment finishes first, and an install is removed by
+``Slot.remove``: a prune killed halfway never leaves a half-deleted install that still looks
 installed.
 """
 
@@ -18,27 +21,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import secrets
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pylock import locations, lockfile
+from pylock import lockfile, store
 from pylock.cache import TEMP_PREFIX, TEMP_SUFFIX, ArchiveCache
 from pylock.errors import ExternalError, InputError, PylockError
+from pylock.formats import SHA256_HEX
 from pylock.lockfile import Lock
+from pylock.settings import Settings
 
 Kind = Literal["install", "archive", "leftover"]
 STALE_DOWNLOAD_SECONDS = 3600
 """A partial download untouched this long belongs to a dead process (a live one writes to it
 continuously); younger ones may be in progress and are left alone."""
-
-_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-[0-9a-f]{16}")
-_LOCK_FILE = re.compile(r"\.(?P<name>.+)\.lock")
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,12 @@ def prune(
     environ: Mapping[str, str] | None = None,
 ) -> PruneResult:
     """Remove what no lock of ``projects`` references (see the module docstring)."""
-    env = os.environ if environ is None else environ
+    settings = Settings.resolve(environ=environ)
     locks = [_read_kept(project) for project in projects]
-    names = {_install_name(t) for lock in locks for t in lock.targets}
+    names = {store.install_dir_name(t) for lock in locks for t in lock.targets}
     digests = {t.sha256.lower() for lock in locks for t in lock.targets}
 
-    root = locations.python_dir(env)
+    root = settings.store().root
     removals: list[Removal] = []
     foreign: list[Path] = []
     kept_installs = 0
@@ -87,14 +87,14 @@ def prune(
             if leftover is not None:
                 removals.append(leftover)
             continue
-        if not path.is_dir() or path.is_symlink() or not _is_install(path):
+        if not path.is_dir() or path.is_symlink() or not store.is_pylock_install(path):
             foreign.append(path)
         elif entry in names:
             kept_installs += 1
         else:
             removals.append(Removal("install", path, _size(path), "no kept lock names it"))
 
-    cache = ArchiveCache(locations.cache_dir(env))
+    cache = ArchiveCache(settings.cache_dir)
     kept_archives = 0
     now = time.time()
     for entry in _entries(cache.store_dir):
@@ -104,12 +104,12 @@ def prune(
                 removals.append(Removal("leftover", path, _size(path), "a dead download"))
         elif entry in digests:
             kept_archives += 1
-        elif re.fullmatch(r"[0-9a-f]{64}", entry):
+        elif SHA256_HEX.fullmatch(entry):
             removals.append(Removal("archive", path, _size(path), "no kept lock names it"))
 
     if not dry_run:
         for removal in removals:
-            _remove(removal)
+            _remove(removal, root)
     return PruneResult(tuple(removals), tuple(foreign), kept_installs, kept_archives, dry_run)
 
 
@@ -141,17 +141,19 @@ def _entries(directory: Path) -> list[str]:
 
 def _leftover(root: Path, entry: str) -> Removal | None:
     """A dot entry of the install root that a dead process left, or None (keep it)."""
-    match = _LEFTOVER.fullmatch(entry)
-    if match is not None:
-        dest = root / match["name"]
-        if match["kind"] == "old" and not os.path.lexists(dest):
-            return None  # an install renamed aside whose successor never came: the next sync
-            # of it puts it back
-        return Removal("leftover", root / entry, _size(root / entry), "left by a killed install")
-    match = _LOCK_FILE.fullmatch(entry)
-    if match is not None and not os.path.lexists(root / match["name"]):
+    leftover = store.leftover_of(entry)
+    if leftover is None:
+        return None
+    name, kind = leftover
+    dest = root / name
+    if kind == "lock":
+        if os.path.lexists(dest):
+            return None
         return Removal("leftover", root / entry, 0, "the lock file of a removed install")
-    return None
+    if kind == "old" and not os.path.lexists(dest):
+        return None  # an install renamed aside whose successor never came: the next sync
+        # of it puts it back
+    return Removal("leftover", root / entry, _size(root / entry), "left by a killed install")
 
 
 def _size(path: Path) -> int:
@@ -176,57 +178,30 @@ def _mtime(path: Path) -> float:
         return time.time()
 
 
-def _remove(removal: Removal) -> None:
+def _remove(removal: Removal, root: Path) -> None:
     path = removal.path
-    try:
-        if removal.kind == "install":
-            with _held(path):
-                if not _is_install(path):
+    leftover = store.leftover_of(path.name) if path.parent == root else None
+    if removal.kind == "install" or (leftover is not None and leftover[1] != "lock"):
+        # An install, or what a killed install of one left: under that install's lock, so an
+        # install in progress there finishes first (its temp dir is not a leftover until then).
+        dest = path if leftover is None else root / leftover[0]
+        with store.hold(dest) as slot:
+            if removal.kind == "install":
+                if slot.current() is None:
                     return  # replaced or removed meanwhile: not ours to judge now
-                doomed = path.with_name(f".{path.name}.tmp-{secrets.token_hex(8)}")
-                path.rename(doomed)  # atomic: from here on it is an ordinary leftover
-                shutil.rmtree(doomed)
+                slot.remove()
+            # hold() has already finished the leftovers of dest the store's way
+        if not os.path.lexists(dest):
             with contextlib.suppress(OSError):
-                _lock_path(path).unlink()
-        elif path.is_dir() and not path.is_symlink():
+                store.lock_path(dest).unlink()
+        return
+    try:
+        if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
     except OSError as error:
         raise ExternalError(
             f"Cannot remove {path}: {error.strerror or error}.",
-            hint="Check its permissions; on Windows, stop programs running that interpreter.",
+            hint="Check its permissions.",
         ) from error
-
-
-# -- the seam: the install root's conventions ---------------------------------------------------
-# Owned by install.py/receipt.py today, imported, never restated. When store.py (the module that
-# owns the install root) lands, these four become its ``install_dir_name``, ``is_pylock_install``,
-# ``lock_path`` and ``hold`` (which also cleans the destination's leftovers under its lock).
-
-
-def _install_name(target: lockfile.Target) -> str:
-    from pylock.receipt import install_dir_name
-
-    return install_dir_name(target)
-
-
-def _is_install(path: Path) -> bool:
-    from pylock.receipt import read_receipt
-
-    return read_receipt(path) is not None
-
-
-def _lock_path(dest: Path) -> Path:
-    from pylock.install import lock_path
-
-    return lock_path(dest)
-
-
-@contextlib.contextmanager
-def _held(dest: Path) -> Iterator[None]:
-    """``dest``'s install lock, waiting for a sync installing there to finish."""
-    from pylock.install import _destination_lock
-
-    with _destination_lock(dest):
-        yield
