@@ -12,7 +12,6 @@ does not name.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pylock.download import source_url
 from pylock.errors import InputError
 from pylock.fsutil import atomic_write_bytes
 from pylock.lockfile import Lock, Target
+from pylock.manifest import PYPROJECT
 from pylock.platforms import host_platform, parse_platform
 
 DEFAULT_FILENAME = "python-downloads.json"
@@ -122,20 +122,20 @@ def export_uv(
     ``python-downloads.json`` beside python.lock; ``-`` for none: the caller prints it).
 
     ``mirror`` is the ``--mirror`` option; ``PYLOCK_MIRROR`` and the manifest's ``mirror`` apply
-    as for ``pylock sync``, so uv downloads from wherever pylock would.
+    as for ``pylock sync`` (``Settings.mirror_for``), so uv downloads from wherever pylock would.
     """
-    from pylock.manifest import effective_mirror
-    from pylock.syncing import _load_manifest, read_lock
+    from pylock.settings import Settings
+    from pylock.syncing import manifest_if_any, read_lock
 
-    env = os.environ if environ is None else environ
+    settings = Settings.resolve(mirror=mirror, environ=environ)
     lock = read_lock(project_dir)
     if not lock.targets:
         raise InputError(
             f"{project_dir / lockfile.LOCK_FILENAME} has no targets to export.",
             hint="Run `pylock lock` first.",
         )
-    manifest = _load_manifest(project_dir / "pyproject.toml")
-    document = uv_document(lock, effective_mirror(mirror, env, manifest))
+    manifest = manifest_if_any(project_dir / PYPROJECT)
+    document = uv_document(lock, settings.mirror_for(manifest))
     builds = tuple(sorted({t.build for t in lock.targets}))
     path = None
     if output != STDOUT:

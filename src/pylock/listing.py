@@ -9,7 +9,6 @@ so ``--offline`` answers from the HTTP cache as lock does.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +27,9 @@ if TYPE_CHECKING:
 class ListOptions:
     request: str | None = None  # a version request (as in [tool.pylock].python); None: all
     platforms: tuple[str, ...] = ()  # keys or triples; default: the manifest's, else this host
-    source: str | None = None  # --source; default as for `pylock lock`
+    source: str | None = None  # --source (settings.py: beats the manifest's and PYLOCK_SOURCE)
     all_builds: bool = False
-    offline: bool = False
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
 
 
 @dataclass(frozen=True)
@@ -67,24 +66,26 @@ def list_offers(
     *,
     environ: Mapping[str, str] | None = None,
 ) -> list[Offer]:
-    """Every archive the source offers for the platforms asked for, newest version first."""
-    from pylock.http import HttpPolicy
-    from pylock.locking import LockOptions, _source_spec, default_context
-    from pylock.manifest import parse_python_request
-    from pylock.sources import open_source
-    from pylock.syncing import _load_manifest
+    """Every archive the source offers for the platforms asked for, newest version first.
 
-    env = os.environ if environ is None else environ
-    pyproject = project_dir / "pyproject.toml"
-    manifest = _load_manifest(pyproject)
+    The source is chosen as for ``pylock lock`` (``Settings.source_for``: ``--source``, the
+    manifest's, ``PYLOCK_SOURCE``, GitHub) and read under the same HTTP policy
+    (``Settings.http_policy``: ``--offline`` or ``PYLOCK_OFFLINE`` answers from the cache)."""
+    from pylock.locking import default_context
+    from pylock.manifest import PYPROJECT, parse_python_request
+    from pylock.settings import Settings
+    from pylock.sources import open_source
+    from pylock.syncing import manifest_if_any
+
+    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
+    pyproject = project_dir / PYPROJECT
+    manifest = manifest_if_any(pyproject)
     python = parse_python_request(options.request, where="REQUEST") if options.request else None
     platforms = _platforms(options.platforms, manifest.platforms if manifest else None)
     lock = _read_lock_if_any(project_dir)
-    spec, where = _source_spec(
-        LockOptions(source=options.source), manifest.source if manifest else None, pyproject, env
-    )
+    spec, where = settings.source_for(manifest.source if manifest else None, pyproject)
     context = default_context(
-        HttpPolicy(offline=options.offline), base_dir=project_dir, environ=env
+        settings.http_policy(), base_dir=project_dir, environ=settings.environ
     )
     try:
         source = open_source(spec, context, where=where)

@@ -74,8 +74,9 @@ def find_installation(
     return Settings.resolve(environ=environ).store().find(target, into)
 
 
-def _load_manifest(pyproject: Path) -> Manifest | None:
-    """The manifest, or None when the lock travels alone (e.g. copied into a Docker build)."""
+def manifest_if_any(pyproject: Path) -> Manifest | None:
+    """The manifest, or None when the lock travels alone (e.g. copied into a Docker build).
+    Commands that read the lock (sync, venv, export uv, list) read the manifest this way."""
     return _read_manifest(pyproject)[0]
 
 
@@ -152,7 +153,7 @@ def sync_project(
         from pylock.http import make_client
 
         if manifest is None:
-            manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
+            manifest = manifest_if_any(pyproject)  # --frozen: read only for its mirror
 
         policy = settings.http_policy()
         with make_client(policy) as client:
