@@ -367,14 +367,9 @@ def export_uv(
 ) -> None:
     """Write the locked archives as a uv downloads JSON, and the settings that make uv use it."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.export import STDOUT, export_uv
 
-    try:
-        from pylock.export import STDOUT, export_uv
-
-        result = export_uv(state.project, output, mirror=mirror)
-    except PylockError as error:
-        _fail(error, state.verbose)
+    result = export_uv(state.project, output, mirror=mirror)
     if output == STDOUT:
         typer.echo(result.text(), nl=False)
         typer.echo(
@@ -420,24 +415,15 @@ def venv(
     """Make a virtual environment on the locked interpreter, syncing it first if needed."""
     state = _state(ctx)
     from pylock.console import DownloadProgress
-    from pylock.errors import PylockError
     from pylock.syncing import SyncOptions
+    from pylock.venv import make_venv
 
-    options = SyncOptions(
-        platform=platform,
-        frozen=frozen,
-        offline=offline or env_flag("PYLOCK_OFFLINE"),
-        mirror=mirror,
-    )
+    options = SyncOptions(platform=platform, frozen=frozen, offline=offline, mirror=mirror)
     progress = DownloadProgress("Downloading the locked interpreter", quiet=state.quiet)
     try:
-        from pylock.venv import make_venv
-
         result = make_venv(
             state.project, path, options, clear=clear, seed=seed, on_progress=progress
         )
-    except PylockError as error:
-        _fail(error, state.verbose)
     finally:
         progress.close()
     what = f"{result.version} ({result.build})"
@@ -475,27 +461,23 @@ def list_(
     """List what the source offers, newest first, with the locked target marked."""
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
-    from pylock.errors import InputError, PylockError
+    from pylock.errors import InputError
+    from pylock.listing import ListOptions, list_offers
 
-    try:
-        if output_format not in OUTPUT_FORMATS:
-            raise InputError(
-                f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
-            )
-        from pylock.listing import ListOptions, list_offers
-
-        offers = list_offers(
-            state.project,
-            ListOptions(
-                request=request,
-                platforms=tuple(platform or ()),
-                source=source,
-                all_builds=all_builds,
-                offline=offline or env_flag("PYLOCK_OFFLINE"),
-            ),
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
         )
-    except PylockError as error:
-        _fail(error, state.verbose)
+    offers = list_offers(
+        state.project,
+        ListOptions(
+            request=request,
+            platforms=tuple(platform or ()),
+            source=source,
+            all_builds=all_builds,
+            offline=offline,
+        ),
+    )
     if output_format == "json":
         import json
 
@@ -537,14 +519,9 @@ def prune(
 ) -> None:
     """Remove installs and cached archives that no kept project's lock references."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.prune import prune as run_prune
 
-    try:
-        from pylock.prune import prune as run_prune
-
-        result = run_prune(keep or [state.project], dry_run=dry_run)
-    except PylockError as error:
-        _fail(error, state.verbose)
+    result = run_prune(keep or [state.project], dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     for removal in result.removals:
         _say(
