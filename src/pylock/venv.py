@@ -11,17 +11,16 @@ Python makes it), syncing first when the interpreter is not installed. It never 
 directory that is not a venv, and a venv it replaces (``--clear``) is moved aside first and put
 back if the new one cannot be made, so a failed run leaves the old venv.
 
-The top of this module imports the stdlib only: ``pylock check`` reads ``pyvenv.cfg`` through it.
+``pylock check`` reads ``pyvenv.cfg`` through this module on every run, so its top imports no
+more than the check path already has: ``shutil`` (which drags in bz2 and lzma), ``subprocess``
+and ``glob`` are imported by the functions that make a venv.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +144,8 @@ def make_venv(
     An existing venv already on it is left alone (``unchanged``); one on another interpreter is
     replaced only with ``clear``; a directory that is not a venv is never touched.
     """
+    import shutil
+
     from pylock.syncing import sync_project
 
     dest = (path if path is not None else project_dir / DEFAULT_VENV).absolute()
@@ -233,6 +234,9 @@ def _refuse_non_venv(dest: Path) -> None:
 def _recover(dest: Path) -> None:
     """Finish what a killed ``--clear`` left: the old venv it had moved aside is put back when
     no new one arrived, and deleted when one did."""
+    import glob
+    import shutil
+
     try:
         asides = sorted(dest.parent.glob(f".{glob.escape(dest.name)}{_ASIDE}*"))
     except OSError:
@@ -247,6 +251,8 @@ def _recover(dest: Path) -> None:
 
 def _move_aside(dest: Path) -> Path:
     """Rename the old venv next to itself, so a failure can put it back (one rename each way)."""
+    import shutil
+
     aside = dest.with_name(f".{dest.name}{_ASIDE}{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)  # a leftover of a dead run with our pid
     try:
@@ -260,6 +266,8 @@ def _move_aside(dest: Path) -> Path:
 
 
 def _run_venv(interpreter: Path, dest: Path, *, seed: bool) -> None:
+    import subprocess
+
     argv = [str(interpreter), "-m", "venv", *([] if seed else ["--without-pip"]), str(dest)]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
     try:
