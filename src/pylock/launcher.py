@@ -51,6 +51,7 @@ COMMAND_VALUES = {
         "--python",
         "--mirror",
         "--format",
+        "--venv",
         "--http-timeout",
         "--http-deadline",
     ),
@@ -197,6 +198,7 @@ def _check(options: dict[str, str | bool]) -> int:
 
     settings = _settings(options)
     into = _text(options, "into")
+    venv = _text(options, "venv")
     check_options = CheckOptions(
         installed_required=bool(options.get("installed")),
         deep=bool(options.get("deep")),
@@ -209,6 +211,7 @@ def _check(options: dict[str, str | bool]) -> int:
         http_timeout=_number(options, "http-timeout"),
         http_deadline=_number(options, "http-deadline"),
         offline=settings.offline,
+        venv=Path(venv) if venv else None,
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
