@@ -20,6 +20,7 @@ from clirun import console_script
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
+from real_interpreter import BUILD, MINOR, VERSION
 from test_check import SCHEMA, validate_schema
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
@@ -237,3 +238,62 @@ def test_unknown_python_selection_is_a_clear_error(two_interpreters: Path) -> No
     done = cli("-p", str(two_interpreters), "which", "--python", "3.11")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_venv_run_and_export_follow_python(
+    fake_pbs: FakePBS, real_archive: tuple[str, bytes], tmp_path: Path
+) -> None:
+    """The default request is a stand-in 3.8.20; ``--python MINOR`` picks this real CPython,
+    which ``-m venv`` and uv can run."""
+    host = host_platform()
+    stand_in = asset_name(
+        version="3.8.20", build=BUILD, triple=host.triple, flavor="install_only_stripped"
+    )
+    fake_pbs.add_release(
+        BUILD,
+        [
+            real_archive,
+            (stand_in, build_pbs_archive(version="3.8.20", flavor="install_only_stripped")),
+        ],
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    write_manifest(project, ["3.8", MINOR], (host.key,))
+    assert cli("-p", str(project), "lock", "--source", fake_pbs.spec).returncode == 0
+
+    made = cli("-p", str(project), "venv", "--python", MINOR)
+    assert made.returncode == 0, made.stderr
+    assert f"Installed the locked interpreter {VERSION}" in made.stdout
+    config = (project / ".venv" / "pyvenv.cfg").read_text("utf-8")
+    assert f"version = {VERSION}" in config or f"version_info = {VERSION}" in config
+
+    # The venv check follows --python: on MINOR it passes; the default (3.8) is not installed.
+    on_real = json.loads(
+        cli("-p", str(project), "check", "--python", MINOR, "--format", "json").stdout
+    )
+    assert {c["name"]: c["status"] for c in on_real["checks"]}["venv"] == "pass"
+    on_default = cli("-p", str(project), "check")
+    assert on_default.returncode == 1
+    assert "the venv at" in on_default.stdout and "not installed as locked" in on_default.stdout
+
+    ran = cli(
+        "-p",
+        str(project),
+        "run",
+        "--python",
+        MINOR,
+        "--",
+        "python",
+        "-c",
+        "import platform; print(platform.python_version())",
+    )
+    assert (ran.returncode, ran.stdout.strip()) == (0, VERSION)
+    not_synced = cli("-p", str(project), "run", "--python", "3.8", "--", "python", "-V")
+    assert not_synced.returncode == 1
+    assert "pylock sync --python 3.8" in not_synced.stderr
+
+    exported = cli("-p", str(project), "export", "uv", "--python", "3.8", "-o", "-")
+    assert exported.returncode == 0, exported.stderr
+    assert [entry["patch"] for entry in json.loads(exported.stdout).values()] == [20]
+    everything = cli("-p", str(project), "export", "uv", "-o", "-")
+    assert len(json.loads(everything.stdout)) == 2
