@@ -934,3 +934,18 @@ def test_deep_check_skips_without_an_install(project: Path, environ: dict[str, s
     report = check(project, environ, platform="linux-x86_64-gnu", deep=True)
     assert report.get("tree").status == "skip"
     assert report.exit_code == 0
+
+
+def test_without_deep_the_installed_tree_is_never_read(
+    project: Path, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-hashing a tree costs a quarter second on a real install: only --deep pays it."""
+    target = make_target("linux-x86_64-gnu")
+    fake_install(default_dir(environ, target), target)
+    scanned: list[Path] = []
+    real_scan = receipt.scan_tree
+    monkeypatch.setattr(receipt, "scan_tree", lambda path: scanned.append(path) or real_scan(path))
+    report = check(project, environ, platform="linux-x86_64-gnu", installed_required=True)
+    assert report.get("tree").status == "skip" and scanned == []
+    report = check(project, environ, platform="linux-x86_64-gnu", deep=True)
+    assert report.get("tree").status != "skip" and scanned == [default_dir(environ, target)]

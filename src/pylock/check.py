@@ -121,7 +121,7 @@ def run_checks(
         trees = [
             _check_tree(install_dir, found, options.into)
             for _, install_dir, found in installs
-            if install_dir is not None and found is not None
+            if options.deep and install_dir is not None and found is not None
         ]
         if not options.deep:
             results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
