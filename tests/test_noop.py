@@ -17,6 +17,7 @@ from pylock import hostinfo, launcher, locations, noop
 from pylock.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()
+MINOR = ".".join(REAL.split(".")[:2])
 BUILD = "20260101"
 
 
@@ -43,8 +44,17 @@ def test_the_memo_answers_only_for_its_own_key(synced: Path, tmp_path: Path) -> 
     assert noop.check(str(synced), frozen=True) is None  # not yet run with --frozen
     assert noop.check(str(synced), platform="windows-x86_64-none") is None
     assert noop.check(str(synced), into=str(tmp_path / "nowhere")) is None
+    assert noop.check(str(synced), python=MINOR) is None  # --python picks another memo
     moved = {**os.environ, "PYLOCK_PYTHON_DIR": str(tmp_path / "other-root")}
     assert noop.check(str(synced), environ=moved) is None
+
+
+def test_a_python_selection_gets_a_memo_of_its_own(
+    synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pylock(capsys, "-p", str(synced), "sync", "--python", MINOR)[0] == 0
+    assert noop.check(str(synced), python=MINOR) == noop.check(str(synced))
+    assert noop.check(str(synced), python=REAL) is None  # the same interpreter, another key
 
 
 def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
@@ -117,6 +127,10 @@ GLOBALS = launcher.GLOBAL_DEFAULTS
         (
             ["check", "--installed", "--deep", "--format", "json"],
             ("check", {**GLOBALS, "installed": True, "deep": True, "format": "json"}),
+        ),
+        (
+            ["sync", "--python", "3.12", "--all"],
+            ("sync", {**GLOBALS, "python": "3.12", "all": True}),
         ),
         (["sync", "--reinstall"], None),
         (["sync", "--help"], None),
