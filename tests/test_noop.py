@@ -162,6 +162,7 @@ def test_constants_and_locations_agree_with_the_full_path(
     assert set(lockfile._TOP_KEYS) == noop._LOCK_KEYS
     assert set(lockfile._MANIFEST_KEYS) == noop._LOCKED_MANIFEST_KEYS
     assert set(lockfile._TARGET_KEYS) == noop._TARGET_KEYS
+    assert set(lockfile._OPTIONAL_TARGET_KEYS) == noop._OPTIONAL_TARGET_KEYS
     assert Path(noop._python_dir(os.environ)) == locations.python_dir()
     monkeypatch.delenv("PYLOCK_PYTHON_DIR")
     assert Path(noop._python_dir(os.environ)) == locations.python_dir()

@@ -50,8 +50,9 @@ class ArchiveCache:
             )
         return self.store_dir / digest
 
-    def lookup(self, sha256: str, size: int) -> Path | None:
-        """The stored archive if it is there *and* still has this size and digest.
+    def lookup(self, sha256: str, size: int | None) -> Path | None:
+        """The stored archive if it is there *and* still has this size (when the lock states
+        one) and digest.
 
         A corrupt entry (wrong size or digest) is deleted and reported as absent, so the caller
         downloads it again instead of installing damaged bytes.
@@ -60,7 +61,9 @@ class ArchiveCache:
         try:
             with path.open("rb") as stream:
                 seen = os.fstat(stream.fileno())
-                intact = seen.st_size == size and hash_stream(stream) == sha256.lower()
+                intact = (size is None or seen.st_size == size) and (
+                    hash_stream(stream) == sha256.lower()
+                )
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -114,7 +117,7 @@ class ArchiveCache:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
 
-    def commit(self, temp: Path, sha256: str, size: int) -> Path:
+    def commit(self, temp: Path, sha256: str, size: int | None) -> Path:
         """Move a verified, closed temp file into the store under its digest; the entry's path."""
         dest = self.path_for(sha256)
         try:

@@ -566,6 +566,7 @@ def _stream_remote(
             encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
             if (
                 not encoded
+                and target.size is not None
                 and declared is not None
                 and declared.isdigit()
                 and int(declared) != target.size
@@ -581,13 +582,14 @@ def _stream_remote(
     return _compare(target, url, digest, size)
 
 
-def _hash_chunks(chunks: Iterable[bytes], limit: int) -> tuple[str | None, int]:
-    """sha256 and byte count; stops (digest None) once past ``limit``: already a mismatch."""
+def _hash_chunks(chunks: Iterable[bytes], limit: int | None) -> tuple[str | None, int]:
+    """sha256 and byte count; stops (digest None) once past ``limit``: already a mismatch.
+    A lock without a size (a catalog states none) leaves the sha256 to decide alone."""
     digest = hashlib.sha256()
     size = 0
     for chunk in chunks:
         size += len(chunk)
-        if size > limit:
+        if limit is not None and size > limit:
             return None, size
         digest.update(chunk)
     return digest.hexdigest(), size
@@ -598,7 +600,7 @@ def _compare(target: Target, url: str, digest: str | None, size: int) -> _Remote
     if digest is None:
         message = f"more than {target.size} bytes served, python.lock says {target.size}"
         return _RemoteOutcome(platform, url, "fail", message, size=size)
-    if size != target.size:
+    if target.size is not None and size != target.size:
         message = f"{size} bytes served, python.lock says {target.size}"
         return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
     if digest != target.sha256.lower():

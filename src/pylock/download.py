@@ -130,7 +130,7 @@ class _Receiver:
 
     def write(self, chunk: bytes) -> None:
         self.done += len(chunk)
-        if self.done > self.target.size:
+        if self.target.size is not None and self.done > self.target.size:
             raise _size_mismatch(self.target, self.url, f"at least {self.done}")
         try:
             self.stream.write(chunk)
@@ -195,14 +195,15 @@ def _stream_once(
                     receiver.write(chunk)
             except httpx.TransportError as exc:
                 raise _CutShort(
-                    f"the connection broke after {receiver.done} of {target.size} bytes: "
+                    f"the connection broke after {_progress(receiver.done, target)}: "
                     f"{exc.__class__.__name__}: {exc}"
                 ) from exc
-            if receiver.done < target.size and not _self_delimited(response):
+            short = target.size is not None and receiver.done < target.size
+            if short and not _self_delimited(response):
                 # Without Content-Length or chunking, the end of the body is the end of the
                 # connection: a short body may just be a dropped connection.
                 raise _CutShort(
-                    f"the server closed the connection after {receiver.done} of {target.size} bytes"
+                    f"the server closed the connection after {_progress(receiver.done, target)}"
                 )
     except httpx.HTTPError as exc:  # too many redirects, undecodable body, ...
         raise ExternalError(
@@ -245,8 +246,15 @@ def _check_declared_length(response: httpx.Response, target: Target, url: str) -
     if response.headers.get("content-encoding", "identity").lower() != "identity":
         return  # Content-Length then counts encoded bytes, not the archive's
     declared = response.headers.get("content-length")
+    if target.size is None:
+        return  # the lock states no size (a catalog gives none): the sha256 decides
     if declared is not None and declared.isdigit() and int(declared) != target.size:
         raise _size_mismatch(target, url, declared)
+
+
+def _progress(done: int, target: Target) -> str:
+    """``N of M bytes``, or ``N bytes`` when the lock states no size."""
+    return f"{done} of {target.size} bytes" if target.size is not None else f"{done} bytes"
 
 
 def _self_delimited(response: httpx.Response) -> bool:
@@ -275,7 +283,8 @@ def _copy_local(
         ) from exc
     with source:
         info = os.fstat(source.fileno())
-        if stat.S_ISREG(info.st_mode) and info.st_size != target.size:
+        known = target.size is not None
+        if known and stat.S_ISREG(info.st_mode) and info.st_size != target.size:
             raise _size_mismatch(target, url, str(info.st_size))
         with cache.temp_file() as (temp, stream):
             receiver = _Receiver(stream, target, url, on_progress)
@@ -297,7 +306,7 @@ def _verify_and_store(receiver: _Receiver, temp: Path, cache: ArchiveCache) -> P
         receiver.stream.close()
     except OSError as exc:
         raise _disk_error(exc) from exc
-    if receiver.done != target.size:
+    if target.size is not None and receiver.done != target.size:
         raise _size_mismatch(target, url, str(receiver.done))
     actual = receiver.digest.hexdigest()
     if actual != target.sha256.lower():

@@ -118,24 +118,6 @@ def get(
         return response
 
 
-def head_size(client: httpx.Client, url: str, *, policy: HttpPolicy | None = None) -> int | None:
-    """The size of the file at ``url`` from a HEAD request's Content-Length (redirects followed,
-    retried like GET); None when the server does not say. Catalogs carry no sizes, and the lock
-    records one for every target so a download can be refused before its bytes are hashed.
-
-    An error status (404, 403, ...) is an ExternalError naming the URL: a source that lists an
-    archive its host does not serve cannot be locked.
-    """
-    with open_stream(client, url, policy=policy, method="HEAD") as response:
-        if response.status_code >= 400:
-            raise ExternalError(
-                f"{url} answered HTTP {response.status_code} when asked for its size.",
-                hint="Check that the source's URLs are reachable, or use another source.",
-            )
-        length = response.headers.get("content-length", "")
-        return int(length) if length.isdigit() else None
-
-
 class HttpCache:
     """Conditional-request cache for small documents (API pages, catalogs, SHA256SUMS).
 

@@ -35,6 +35,7 @@ class LockedManifest:
     platforms: tuple[str, ...] = ()  # platform keys the manifest listed (empty: none listed)
     flavor: str | None = None
     build: str | None = None
+    exclude_newer: str | None = None  # "YYYY-MM-DD": no PBS release after that day was seen
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Target:
     flavor: str  # "install_only_stripped", "pgo+lto-full", ...
     variant: str  # "default" | "freethreaded" | "debug" | "freethreaded+debug"
     url: str
-    size: int
+    size: int | None  # bytes, when the source stated it (absent from the lock otherwise)
     sha256: str
 
     @property
@@ -87,8 +88,11 @@ class LockProblem:
 
 # The spec order of keys; dumps() writes them in this order and validate() accepts exactly these.
 _TOP_KEYS = ("lock-version", "created-by", "manifest", "target")
-_MANIFEST_KEYS = ("python", "platforms", "flavor", "build")
+_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "exclude-newer")
 _TARGET_KEYS = tuple(f.name for f in fields(Target))
+# Keys a target may leave out: a catalog states no sizes (docs/lockfile.md, "size").
+_OPTIONAL_TARGET_KEYS = ("size",)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _BUILD = re.compile(r"\d{8}")
 _REGENERATE = "Regenerate it with `pylock lock`."
@@ -156,12 +160,39 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
     pinned_build = data.get("build")
     if isinstance(pinned_build, str) and not _BUILD.fullmatch(pinned_build):
         problems.append(LockProblem("manifest.build", f"{pinned_build!r} is not a PBS release tag"))
+    exclude_newer = data.get("exclude-newer")
+    if exclude_newer is not None and not (
+        isinstance(exclude_newer, str) and is_iso_date(exclude_newer)
+    ):
+        problems.append(
+            LockProblem("manifest.exclude-newer", 'must be a date string such as "2025-01-15"')
+        )
     if len(problems) > before:
         return None
     assert isinstance(python, str) and isinstance(platforms, list)
     flavor, build = data.get("flavor"), data.get("build")
     assert (flavor is None or isinstance(flavor, str)) and (build is None or isinstance(build, str))
-    return LockedManifest(python=python, platforms=tuple(platforms), flavor=flavor, build=build)
+    assert exclude_newer is None or isinstance(exclude_newer, str)
+    return LockedManifest(
+        python=python,
+        platforms=tuple(platforms),
+        flavor=flavor,
+        build=build,
+        exclude_newer=exclude_newer,
+    )
+
+
+def is_iso_date(text: str) -> bool:
+    """Whether ``text`` is a real calendar day spelled YYYY-MM-DD."""
+    if not _ISO_DATE.fullmatch(text):
+        return False
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_target(index: int, data: object, problems: list[LockProblem]) -> Target | None:
@@ -187,7 +218,9 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
     for key in _TARGET_KEYS:
         value = data.get(key)
         wanted: type = int if key == "size" else str
-        if value is None:
+        if value is None and key in _OPTIONAL_TARGET_KEYS:
+            values[key] = None
+        elif value is None:
             problem(key, "missing")
         elif not isinstance(value, wanted) or isinstance(value, bool):
             article = "an integer" if wanted is int else "a string"
@@ -216,7 +249,7 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
         problem("build", f"{target.build!r} is not a PBS release tag (8 digits, YYYYMMDD)")
     if target.variant not in VARIANTS:
         problem("variant", f"{target.variant!r} is not one of {', '.join(VARIANTS)}")
-    if target.size <= 0:
+    if target.size is not None and target.size <= 0:
         problem("size", f"must be a positive number of bytes, not {target.size}")
     if not _SHA256.fullmatch(target.sha256):
         problem("sha256", "must be 64 lowercase hexadecimal characters")
@@ -415,10 +448,14 @@ def dumps(lock: Lock) -> str:
         lines.append(f"flavor = {_string(lock.manifest.flavor)}")
     if lock.manifest.build is not None:
         lines.append(f"build = {_string(lock.manifest.build)}")
+    if lock.manifest.exclude_newer is not None:
+        lines.append(f"exclude-newer = {_string(lock.manifest.exclude_newer)}")
     for target in sorted(lock.targets, key=lambda t: t.platform):
         lines += ["", "[[target]]"]
         for key in _TARGET_KEYS:
             value = getattr(target, key)
+            if value is None:
+                continue  # an optional key the source gave no value for
             lines.append(f"{key} = {value}" if key == "size" else f"{key} = {_string(value)}")
     return "\n".join(lines) + "\n"
 

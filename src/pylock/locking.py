@@ -23,13 +23,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from packaging.version import Version
 
 from pylock import lockfile
-from pylock.errors import ExternalError, ResolutionError
+from pylock.errors import ResolutionError
 from pylock.lockfile import LOCK_FILENAME, Lock, Target
 from pylock.manifest import PYPROJECT, Request, drift
 from pylock.manifest import load as load_manifest
@@ -261,7 +259,7 @@ def _resolve_all(request: Request, session: _Session) -> list[Target]:
     source = session.source
     releases = source.releases(build=request.build, platforms=frozenset(request.platforms))
     resolution = resolve(request, releases, source=source.description)
-    return _targets(resolution.artifacts, session)
+    return _targets(resolution.artifacts)
 
 
 def _resolve_at_pin(
@@ -272,14 +270,13 @@ def _resolve_at_pin(
     partial = replace(request, platforms=missing, build=build)
     releases = source.releases(build=build, platforms=frozenset(missing))
     resolution = resolve(partial, releases, version=version, source=source.description)
-    return _targets(resolution.artifacts, session)
+    return _targets(resolution.artifacts)
 
 
-def _targets(artifacts: Iterable[Artifact], session: _Session) -> list[Target]:
+def _targets(artifacts: Iterable[Artifact]) -> list[Target]:
     targets = []
     for artifact in artifacts:
         assert artifact.sha256 is not None  # the resolver never chooses one without
-        size = artifact.size if artifact.size is not None else _size_of(artifact.url, session)
         targets.append(
             Target(
                 platform=artifact.platform.key,
@@ -290,38 +287,11 @@ def _targets(artifacts: Iterable[Artifact], session: _Session) -> list[Target]:
                 flavor=artifact.flavor,
                 variant=artifact.variant,
                 url=artifact.url,
-                size=size,
+                size=artifact.size,
                 sha256=artifact.sha256,
             )
         )
     return targets
-
-
-def _size_of(url: str, session: _Session) -> int:
-    """The archive's size, asked of its host (catalogs carry none): the lock needs one so a
-    download can be refused as soon as it runs long."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        path = Path(url2pathname(parts.path))
-        try:
-            return path.stat().st_size
-        except OSError as error:
-            raise ExternalError(
-                f"Cannot read the size of {url}: {error.strerror or error}.",
-                hint="Check that the source's file URLs point at existing archives.",
-            ) from None
-    from pylock.http import head_size
-
-    context = session.context
-    size = head_size(context.client, url, policy=context.policy)
-    if size is None:
-        raise ExternalError(
-            f"{url} did not say how large it is (no Content-Length), and the source gives no "
-            "size, so it cannot be locked.",
-            hint="Use a source that lists sizes (github, or a mirror), or a host that sends "
-            "Content-Length for HEAD requests.",
-        )
-    return size
 
 
 def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]:

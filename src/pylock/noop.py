@@ -36,14 +36,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 LOCK_VERSION = 1  # lockfile.LOCK_VERSION; a test keeps them equal
-_MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build", "source", "mirror"})
+_MANIFEST_KEYS = frozenset(
+    {"python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer"}
+)
 # lockfile's top-level keys, [manifest] keys and Target fields; a test keeps them equal.
 _LOCK_KEYS = frozenset({"lock-version", "created-by", "manifest", "target"})
-_LOCKED_MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build"})
+_LOCKED_MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build", "exclude-newer"})
 _TARGET_KEYS = frozenset(
     {"platform", "triple", "implementation", "version", "build", "flavor", "variant", "url"}
     | {"size", "sha256"}
 )
+_OPTIONAL_TARGET_KEYS = frozenset({"size"})  # lockfile._OPTIONAL_TARGET_KEYS
 _FLAVORS_WITHOUT_DEBUG = ("install_only", "install_only_stripped")
 
 
@@ -96,7 +99,9 @@ def _targets(lock: dict[str, object]) -> list[dict[str, Any]] | None:
         return None
     platforms = set()
     for target in targets:
-        if not isinstance(target, dict) or set(target) != _TARGET_KEYS:
+        if not isinstance(target, dict) or not (
+            _TARGET_KEYS - _OPTIONAL_TARGET_KEYS <= set(target) <= _TARGET_KEYS
+        ):
             return None
         for key, value in target.items():
             if key == "size" and (not isinstance(value, int) or isinstance(value, bool)):
@@ -109,6 +114,17 @@ def _targets(lock: dict[str, object]) -> list[dict[str, Any]] | None:
 
 def _nonblank(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _newest_build(value: object) -> str | None:
+    """exclude-newer as a build tag (YYYYMMDD); None when absent, "" when not a plain spelling
+    this module decides (a TOML date, anything manifest.load would have to judge)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return ""
+    digits = value.strip().replace("-", "")
+    return digits if len(digits) == 8 and digits.isdigit() else ""
 
 
 def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bool:
@@ -133,6 +149,9 @@ def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bo
     flavor, build = table.get("flavor"), table.get("build")
     if flavor is not None and flavor not in _FLAVORS_WITHOUT_DEBUG:
         return False
+    newest = _newest_build(table.get("exclude-newer"))
+    if newest == "":
+        return False
     variant = "freethreaded" if freethreaded else "default"
     for target in targets:
         if not _in_series(target["version"], request):
@@ -142,6 +161,8 @@ def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bo
         if flavor is not None and target["flavor"] != flavor:
             return False
         if build is not None and target["build"] != build:
+            return False
+        if newest is not None and target["build"] > newest:
             return False
     if "platforms" not in table:
         return True

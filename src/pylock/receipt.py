@@ -95,7 +95,9 @@ def _receipt_from_json(data: object) -> Receipt | None:
     for field in dataclasses.fields(Target):
         value = raw_target.get(field.name)
         wanted_int = field.name == "size"
-        if wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
+        if wanted_int and value is None and field.name not in raw_target:
+            pass  # a lock without a size (a catalog states none) has no size in its receipt
+        elif wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
             return None
         if not wanted_int and not isinstance(value, str):
             return None
@@ -128,7 +130,9 @@ def receipt_json(receipt: Receipt) -> str:
     """The text ``write_receipt`` stores: stable key order, so equal receipts give equal bytes."""
     document = {
         "receipt_version": RECEIPT_VERSION,
-        "target": dataclasses.asdict(receipt.target),
+        # the lock's entry as the lock spells it: an absent optional key stays absent, so the
+        # no-op sync can compare this with the lock's table as it is
+        "target": {k: v for k, v in dataclasses.asdict(receipt.target).items() if v is not None},
         "pylock_version": receipt.pylock_version,
         "installed_at": receipt.installed_at,
         "tree_digest": receipt.tree_digest,
