@@ -134,9 +134,20 @@ def lock(
     ] = None,
     flavor: Annotated[str | None, typer.Option("--flavor", help="Pin a flavor.")] = None,
     build: Annotated[str | None, typer.Option("--build", help="Pin a PBS release tag.")] = None,
+    exclude_newer: Annotated[
+        str | None,
+        typer.Option(
+            "--exclude-newer",
+            metavar="DATE",
+            help="Resolve as if no PBS release after DATE (2025-01-15 or 20250115) existed.",
+        ),
+    ] = None,
     source: Annotated[
         str | None,
-        typer.Option("--source", help="github | github:URL | catalog:URL|PATH | mirror:URL|PATH"),
+        typer.Option(
+            "--source",
+            help="github | github:URL | catalog:URL|PATH | index[:URL|PATH] | mirror:URL|PATH",
+        ),
     ] = None,
     upgrade: Annotated[
         bool, typer.Option("--upgrade", help="Re-resolve every target, ignoring existing pins.")
@@ -160,6 +171,7 @@ def lock(
                 platforms=tuple(platform or ()),
                 flavor=flavor,
                 build=build,
+                exclude_newer=exclude_newer,
                 source=source,
                 upgrade=upgrade,
                 dry_run=dry_run,

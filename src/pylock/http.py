@@ -10,16 +10,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
 from pylock import __version__
 from pylock.errors import ExternalError, PylockError
-from pylock.fsutil import atomic_write_bytes
+from pylock.fsutil import CHUNK_SIZE, atomic_write_bytes
 
 USER_AGENT = f"pylock/{__version__}"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -134,6 +137,15 @@ class HttpCache:
         base = self.root / "http" / digest[:2] / digest
         return base.with_suffix(".body"), base.with_suffix(".json")
 
+    def load_headers(self, url: str) -> dict[str, str] | None:
+        """The validators of a cached body that is there, without reading the body."""
+        body_path, meta_path = self._paths(url)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return dict(meta.get("headers", {})) if body_path.is_file() else None
+
     def load(self, url: str) -> tuple[bytes, dict[str, str]] | None:
         body_path, meta_path = self._paths(url)
         try:
@@ -141,6 +153,21 @@ class HttpCache:
             return body_path.read_bytes(), dict(meta.get("headers", {}))
         except (OSError, ValueError):
             return None
+
+    def body_path(self, url: str) -> Path:
+        """Where ``url``'s cached body lives (it may not exist)."""
+        return self._paths(url)[0]
+
+    def store_file(self, url: str, temp: Path, headers: Mapping[str, str]) -> None:
+        """Adopt a complete body already written to ``temp`` (beside ``body_path``), then its
+        validators: the body is renamed first, so validators never describe a missing body."""
+        body_path, meta_path = self._paths(url)
+        try:
+            temp.replace(body_path)
+            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            atomic_write_bytes(meta_path, meta)
+        except (OSError, PylockError):
+            return  # a cache that cannot be written is only a slower cache
 
     def store(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
         body_path, meta_path = self._paths(url)
@@ -199,3 +226,138 @@ def fetch_document(
         cache.store(url, response.content, kept)
     all_headers = {k.lower(): v for k, v in response.headers.items()}
     return Document(url, response.status_code, response.content, all_headers)
+
+
+class StreamedDocument:
+    """A large document read as it arrives: ``status`` and the body in ``chunks``.
+
+    Made by :func:`stream_document`; the chunks come from the network or, after a 304 (or
+    offline), from the cached body file.
+    """
+
+    def __init__(
+        self, url: str, status: int, chunks: Iterator[bytes], *, from_cache: bool = False
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.chunks = chunks
+        self.from_cache = from_cache
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            yield chunk
+
+
+class _Tee:
+    """The network body, copied into a temp file beside the cache entry as it is read."""
+
+    def __init__(self, response: httpx.Response, url: str, cache: HttpCache | None) -> None:
+        self.response = response
+        self.url = url
+        self.cache = cache
+        self.temp: Path | None = None
+        self.sink: BinaryIO | None = None
+        self.complete = False
+        if cache is not None:
+            target = cache.body_path(url)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+                self.temp, self.sink = Path(name), os.fdopen(fd, "wb")
+            except OSError:
+                self.temp = self.sink = None  # an unwritable cache is only a slower cache
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.response.iter_bytes(CHUNK_SIZE):
+                if self.sink is not None:
+                    try:
+                        self.sink.write(chunk)
+                    except OSError:
+                        self.discard()
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise ExternalError(
+                _describe(self.url, exc) + " (while reading it).", hint="Try again."
+            ) from exc
+        self.complete = True
+
+    def finish(self, rest: Iterator[bytes], *, drain: bool) -> None:
+        """Keep the body when it was read to the end (reading the rest first when ``drain``);
+        otherwise drop the partial copy."""
+        if drain and not self.complete:
+            with contextlib.suppress(PylockError):
+                for _ in rest:
+                    pass
+        if self.sink is not None:
+            with contextlib.suppress(OSError):
+                self.sink.close()
+        if self.complete and self.temp is not None and self.cache is not None:
+            kept = {k: v for k in _KEPT_HEADERS if (v := self.response.headers.get(k)) is not None}
+            self.cache.store_file(self.url, self.temp, kept)
+        self.discard()
+
+    def discard(self) -> None:
+        if self.sink is not None:
+            with contextlib.suppress(OSError):
+                self.sink.close()
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                self.temp.unlink(missing_ok=True)
+        self.sink = None
+
+
+@contextlib.contextmanager
+def stream_document(
+    client: httpx.Client,
+    url: str,
+    *,
+    cache: HttpCache | None,
+    policy: HttpPolicy | None = None,
+) -> Iterator[StreamedDocument]:
+    """:func:`fetch_document` for a document too large to hold (the ~12 MB PBS versions
+    index): the same conditional request (an unchanged document costs a 304 and is read from
+    the cache), but the body is handed over chunk by chunk as it arrives and copied into the
+    cache on the way.
+
+    A caller may stop reading early (a resolver that has its answer): leaving the block then
+    reads the rest, so the cache holds the whole document and the next run gets its 304. An
+    error inside the block drops the partial copy; the cache only ever holds whole bodies.
+    """
+    policy = policy or HttpPolicy()
+    cached = cache.load_headers(url) if cache is not None else None
+    if policy.offline:
+        if cached is None or cache is None:
+            raise ExternalError(
+                f"{url} is not in the HTTP cache and offline mode is on.",
+                hint="Run once without --offline to fill the cache.",
+            )
+        yield StreamedDocument(url, 200, _file_chunks(cache.body_path(url)), from_cache=True)
+        return
+    send: dict[str, str] = {}
+    if cached is not None:
+        if "etag" in cached:
+            send["If-None-Match"] = cached["etag"]
+        if "last-modified" in cached:
+            send["If-Modified-Since"] = cached["last-modified"]
+    with open_stream(client, url, policy=policy, headers=send) as response:
+        if response.status_code == 304 and cached is not None and cache is not None:
+            chunks = _file_chunks(cache.body_path(url))
+            yield StreamedDocument(url, 200, chunks, from_cache=True)
+            return
+        if response.status_code != 200:
+            yield StreamedDocument(url, response.status_code, iter(()))
+            return
+        tee = _Tee(response, url, cache)
+        chunks = tee.chunks()
+        try:
+            yield StreamedDocument(url, 200, chunks)
+        except GeneratorExit:
+            tee.finish(chunks, drain=True)  # the reader stopped early: keep the whole body
+            raise
+        except BaseException:
+            tee.finish(chunks, drain=False)
+            raise
+        tee.finish(chunks, drain=True)

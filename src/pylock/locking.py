@@ -19,7 +19,7 @@ refreshed the next time a target changes, so no run rewrites a lock just to rest
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -50,6 +50,7 @@ class LockOptions:
     platforms: tuple[str, ...] = ()  # --platform, repeatable: adds to the lock's platforms
     flavor: str | None = None
     build: str | None = None
+    exclude_newer: str | None = None  # --exclude-newer: an ISO date or YYYYMMDD
     source: str | None = None
     upgrade: bool = False
     dry_run: bool = False
@@ -184,6 +185,7 @@ def lock_project(
         platforms=options.platforms,
         flavor=options.flavor,
         build=options.build,
+        exclude_newer=options.exclude_newer,
         default_platforms=defaults,
     )
 
@@ -258,7 +260,10 @@ def _plan(
 def _resolve_all(request: Request, session: _Session) -> list[Target]:
     source = session.source
     releases = source.releases(build=request.build, platforms=frozenset(request.platforms))
-    resolution = resolve(request, releases, source=source.description)
+    try:
+        resolution = resolve(request, releases, source=source.description)
+    finally:
+        _close(releases)
     return _targets(resolution.artifacts)
 
 
@@ -269,8 +274,19 @@ def _resolve_at_pin(
     source = session.source
     partial = replace(request, platforms=missing, build=build)
     releases = source.releases(build=build, platforms=frozenset(missing))
-    resolution = resolve(partial, releases, version=version, source=source.description)
+    try:
+        resolution = resolve(partial, releases, version=version, source=source.description)
+    finally:
+        _close(releases)
     return _targets(resolution.artifacts)
+
+
+def _close(releases: Iterator[object]) -> None:
+    """Close a source's release generator now, not whenever it is collected: the index source
+    finishes caching its document when it is closed (http.stream_document)."""
+    close = getattr(releases, "close", None)
+    if callable(close):
+        close()
 
 
 def _targets(artifacts: Iterable[Artifact]) -> list[Target]:
