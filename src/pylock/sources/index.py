@@ -19,8 +19,9 @@ artifact whose fields contradict its own file name is left out rather than guess
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 from pylock.artifacts import Artifact, AssetName, artifact_from_url
@@ -81,9 +82,27 @@ class IndexSource:
     def releases(
         self, *, build: str | None = None, platforms: frozenset[Platform] | None = None
     ) -> Iterator[Release]:
+        lines = self._read()
+        try:
+            yield from self._releases(lines, build, platforms)
+        except (Exception, KeyboardInterrupt) as error:
+            # Raised inside the reader too, so it drops its partial cache copy; a mere close
+            # (the resolver has its answer) lets it read on and cache the whole index instead.
+            with contextlib.suppress(BaseException):
+                lines.throw(error)
+            raise
+        finally:
+            lines.close()
+
+    def _releases(
+        self,
+        lines: Iterator[bytes],
+        build: str | None,
+        platforms: frozenset[Platform] | None,
+    ) -> Iterator[Release]:
         current: str | None = None
         artifacts: list[Artifact] = []
-        for number, line in enumerate(self._read(), start=1):
+        for number, line in enumerate(lines, start=1):
             parsed = self._parse(number, line, platforms)
             if parsed is None:
                 continue
@@ -100,7 +119,7 @@ class IndexSource:
 
     # --- reading -------------------------------------------------------------------------
 
-    def _read(self) -> Iterator[bytes]:
+    def _read(self) -> Generator[bytes, None, None]:
         if self.location.url is None:
             assert self.location.path is not None
             yield from self._read_file(self.location.path)
@@ -123,7 +142,7 @@ class IndexSource:
                 raise
             raise ExternalError(f"Source {self.description}: {exc.message}", hint=exc.hint) from exc
 
-    def _read_file(self, path: Path) -> Iterator[bytes]:
+    def _read_file(self, path: Path) -> Generator[bytes, None, None]:
         try:
             with path.open("rb") as stream:
                 yield from stream
