@@ -16,8 +16,11 @@ import typer
 from pylock.console import env_flag, guarded, report_error
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from pylock.errors import PylockError
     from pylock.locking import Change
+    from pylock.mirroring import MirroredArchive
 
 app = typer.Typer(
     add_completion=False,
@@ -383,6 +386,98 @@ def check(
     except PylockError as error:
         _fail(error, state.verbose)
     raise typer.Exit(code)
+
+
+class _MirrorProgress:
+    """One rich bar per download on a terminal (several run at once); on a pipe or CI log, a
+    plain line as each archive is in place. Called from the download threads."""
+
+    def __init__(self, quiet: bool) -> None:
+        import threading
+
+        self.quiet = quiet
+        self.terminal = sys.stderr.isatty()
+        self._lock = threading.Lock()
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def progress(self, name: str, done: int, total: int | None) -> None:
+        if self.quiet or not self.terminal:
+            return
+        with self._lock:
+            if self._bar is None:
+                from rich.progress import Progress
+
+                self._bar = Progress(transient=True)
+                self._bar.start()
+            if name not in self._tasks:
+                self._tasks[name] = self._bar.add_task(name, total=total)
+            self._bar.update(self._tasks[name], completed=done, total=total)
+
+    def done(self, archive: MirroredArchive) -> None:
+        if self.quiet or self.terminal:
+            return
+        with self._lock:
+            print(f"  {archive.action:<10} {archive.path}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@app.command()
+def mirror(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Fill this directory as {DIR}/{build}/{asset} plus {DIR}/{build}/SHA256SUMS.",
+            file_okay=False,
+        ),
+    ],
+    platform: Annotated[
+        list[str] | None,
+        typer.Option("--platform", help="Only this locked platform; repeatable (default: all)."),
+    ] = None,
+    mirror_from: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Downloads at once.")] = 4,
+    offline: OfflineOption = False,
+) -> None:
+    """Fill DIR with every locked archive, verified, laid out as a mirror for pylock, uv, mise."""
+    state = _state(ctx)
+    from pylock.errors import PylockError
+
+    progress = _MirrorProgress(state.quiet)
+    try:
+        from pylock.mirroring import MirrorOptions, fill_mirror
+
+        result = fill_mirror(
+            state.project,
+            MirrorOptions(
+                directory=directory,
+                platforms=tuple(platform or ()),
+                mirror=mirror_from,
+                offline=offline or env_flag("PYLOCK_OFFLINE"),
+                jobs=jobs,
+            ),
+            on_progress=progress.progress,
+            on_done=progress.done,
+        )
+    except PylockError as error:
+        progress.close()
+        _fail(error, state.verbose)
+    progress.close()
+    counts = {a: sum(1 for x in result.archives if x.action == a) for a in ("downloaded", "copied")}
+    present = len(result.archives) - sum(counts.values())
+    _say(
+        state,
+        f"Mirrored {len(result.archives)} archive(s) into {directory}: "
+        f"{counts['downloaded']} downloaded, {counts['copied']} copied from the cache, "
+        f"{present} already present.",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
