@@ -432,6 +432,7 @@ def mirror(
         Path,
         typer.Argument(
             help="Fill this directory as {DIR}/{build}/{asset} plus {DIR}/{build}/SHA256SUMS.",
+            metavar="DIR",
             file_okay=False,
         ),
     ],
