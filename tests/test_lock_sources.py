@@ -196,3 +196,22 @@ def test_the_lock_validates_its_recorded_exclude_newer() -> None:
     good = lockfile.loads(text.replace("2025-13-01", "2025-12-01"))
     assert good.manifest.exclude_newer == "2025-12-01"
     assert lockfile.loads(lockfile.dumps(good)) == good
+
+
+@pytest.mark.parametrize("value", ["2025-13-01", "soon", "2025-01-15T00:00:00Z"])
+def test_a_bad_exclude_newer_option_is_a_usage_error(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_project(tmp_path, source="github")
+    code, _, err = pylock(capsys, "-p", str(tmp_path), "lock", "--exclude-newer", value)
+    assert code == 2
+    assert "--exclude-newer" in err and "Traceback" not in err
+    assert not (tmp_path / "python.lock").exists()
+
+
+def test_lock_help_names_exclude_newer_and_the_index(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = pylock(capsys, "lock", "--help")
+    assert code == 0
+    assert "--exclude-newer" in out and "index" in out
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text("utf-8")
+    assert "--exclude-newer DATE" in docs and "## `pylock mirror DIR" in docs

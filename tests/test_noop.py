@@ -80,6 +80,13 @@ def test_synced_project_is_a_noop_on_both_paths(synced: Path) -> None:
         ('python = "3.12"\nflavor = "install_only_stripped"', True),
         (f'python = "3.12"\nbuild = "{BUILD}"', True),
         ('python = "3.12"\nsource = "github"\nmirror = "https://m.example/pbs"', True),
+        ('python = "3.12"\nexclude-newer = "2026-01-01"', True),
+        ('python = "3.12"\nexclude-newer = "20260101"', True),
+        ('python = "3.12"\nexclude-newer = "2025-12-31"', False),  # the build is newer: stale
+        ('python = "3.12"\nexclude-newer = "2026-02-30"', False),  # not a day: exit 2
+        ('python = "3.12"\nexclude-newer = "2026-01-01T00:00"', False),
+        ('python = "3.12"\nexclude-newer = 20260101', False),
+        ('python = "3.12"\nexclude-newer = 2026-01-01', None),  # a TOML date: full path decides
         ('python = "3.13"', False),  # stale: both must refuse the no-op
         ('python = "3.12.9"', False),
         ('python = "3.12t"', False),

@@ -123,8 +123,17 @@ def _newest_build(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         return ""
-    digits = value.strip().replace("-", "")
-    return digits if len(digits) == 8 and digits.isdigit() else ""
+    text = value.strip()
+    digits = text.replace("-", "") if len(text) == 10 else text
+    if len(digits) != 8 or not digits.isdigit():
+        return ""
+    import datetime  # already loaded by the TOML reader
+
+    try:
+        datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return ""  # not a calendar day: manifest.load reports it
+    return digits
 
 
 def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bool:
