@@ -389,3 +389,68 @@ def test_uv_installs_from_the_served_mirror(
         p for p in (uv_root / "python").iterdir() if (p / "BUILD").is_file() and not p.is_symlink()
     ]
     assert (install / "BUILD").read_text("utf-8").strip() == BUILD
+
+
+def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> None:
+    """A server whose every answer waits until a second request is in flight (a barrier of
+    two): one download at a time could never pass it, and the count of requests in flight
+    shows that ``jobs`` bounds them."""
+    import http.server
+    import threading
+
+    keys = ("linux-x86_64-gnu", "linux-aarch64-gnu", "macos-aarch64-none", "windows-x86_64-none")
+    bodies = {name_for(k): synthetic_body(name_for(k)) for k in keys}
+    barrier = threading.Barrier(2, timeout=10)
+    guard = threading.Lock()
+    in_flight = [0, 0]  # now, most seen
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with guard:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight)
+            try:
+                barrier.wait()
+                body = bodies[self.path.rsplit("/", 1)[-1].replace("%2B", "+")]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            finally:
+                with guard:
+                    in_flight[0] -= 1
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        project = tmp_path / "project"
+        project.mkdir()
+        entries = {
+            name: {
+                "name": "cpython",
+                "url": f"{base}/{BUILD}/{name.replace('+', '%2B')}",
+                "sha256": hashlib.sha256(body).hexdigest(),
+                "build": BUILD,
+            }
+            for name, body in bodies.items()
+        }
+        (project / "catalog.json").write_text(json.dumps(entries), "utf-8")
+        platforms = ", ".join(f'"{k}"' for k in keys)
+        (project / "pyproject.toml").write_text(
+            f'[tool.pylock]\npython = "{MINOR}"\nplatforms = [{platforms}]\n'
+            'source = "catalog:catalog.json"\n',
+            "utf-8",
+        )
+        from pylock.locking import LockOptions, lock_project
+
+        lock_project(project, LockOptions())
+        result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), policy=POLICY)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.downloaded == 4
+    assert in_flight[1] == 2
