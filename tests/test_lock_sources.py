@@ -14,6 +14,7 @@ from pbs_server import SAMPLE_METADATA_FILE, FakePBS
 from pylock import lockfile
 from pylock.errors import InputError
 from pylock.manifest import Manifest, Request, load, parse_exclude_newer
+from test_check import SCHEMA, validate_schema
 
 GITHUB_DOWNLOADS = "https://github.com/astral-sh/python-build-standalone/releases/download"
 PLATFORMS = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
@@ -115,6 +116,18 @@ def test_exclude_newer_holds_for_every_source(
     code, out, _ = pylock(capsys, "-p", str(tmp_path), "check")
     assert code == 1
     assert "exclude-newer" in out and "20250115" in out and "pylock lock" in out
+    code, out, _ = pylock(capsys, "-p", str(tmp_path), "check", "--format", "json")
+    report = json.loads(out)
+    validate_schema(report, SCHEMA)
+    (current,) = [c for c in report["checks"] if c["name"] == "lock-current"]
+    assert current["data"]["drift"] == [
+        {
+            "input": "exclude-newer",
+            "recorded": "20250115 (locked)",
+            "current": "no build after 2024-12-31",
+            "fix": "pylock lock",
+        }
+    ]
     code, _, err = pylock(capsys, "-p", str(tmp_path), "lock")
     assert code == 0, err
     assert {t.build for t in lockfile.read(tmp_path / "python.lock").targets} == {"20240726"}
