@@ -454,3 +454,44 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
         server.server_close()
     assert result.downloaded == 4
     assert in_flight[1] == 2
+
+
+def test_progress_is_a_line_per_archive_in_a_log_and_bars_on_a_terminal(
+    fake_pbs: FakePBS, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pty
+
+    code, _, err = pylock(
+        capsys, "-p", str(project), "mirror", str(tmp_path / "log"), "--mirror",
+        fake_pbs.download_base,
+    )  # fmt: skip
+    assert code == 0
+    lines = err.splitlines()
+    assert len(lines) == 1 + len(OTHERS)
+    assert all(line.split()[0] == "downloaded" for line in lines)
+
+    main, secondary = pty.openpty()
+    env = {**os.environ, "COLUMNS": "200", "TERM": "xterm"}
+    env["PYLOCK_CACHE_DIR"] = str(tmp_path / "fresh-cache")  # download again, with bars
+    argv = [str(console_script()), "-p", str(project), "mirror", str(tmp_path / "tty")]
+    with subprocess.Popen(
+        [*argv, "--mirror", fake_pbs.download_base],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env=env,
+    ) as child:
+        os.close(secondary)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert child.wait() == 0
+    os.close(main)
+    assert name_for(OTHERS[0]).encode() in drawn  # a bar labelled with the archive
+    assert b"downloaded /" not in drawn  # no log lines on a terminal

@@ -406,9 +406,10 @@ class _MirrorProgress:
             return
         with self._lock:
             if self._bar is None:
+                from rich.console import Console
                 from rich.progress import Progress
 
-                self._bar = Progress(transient=True)
+                self._bar = Progress(console=Console(stderr=True), transient=True)
                 self._bar.start()
             if name not in self._tasks:
                 self._tasks[name] = self._bar.add_task(name, total=total)
