@@ -219,15 +219,14 @@ def test_http_errors_name_the_source(fake_pbs: FakePBS, source_context: SourceCo
 # --- one data set, three sources, one answer ----------------------------------------------------
 
 PLATFORM_SETS = (
-    ("linux-x86_64-gnu",),
     ("macos-aarch64-none",),
     ("windows-x86_64-none",),
     ("linux-aarch64-musl",),
     ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none"),
 )
-PYTHONS = ("3", "3.8", "3.9", "3.10", "3.12", "3.13", "3.13t", "3.14", ">=3.9,<3.12", "3.15.0a7")
+PYTHONS = ("3", "3.8", "3.10", "3.12", "3.13t", "3.14", ">=3.9,<3.12", "3.15.0a7")
 FLAVORS = (None, "install_only", "pgo+lto-full", "debug-full")
-DAYS = (None, "2025-01-15", "2024-12-31", "2021-01-01")
+DAYS = (None, "2025-01-15", "2021-01-01")
 
 
 def answers(releases: list[Release]) -> dict[tuple[object, ...], object]:
@@ -273,7 +272,7 @@ def test_index_github_and_catalog_resolve_alike_on_one_data_set(
 
     expected = answers(github)
     resolved = [v for v in expected.values() if v != "ResolutionError"]
-    assert len(resolved) > 100  # the matrix is not vacuous
+    assert len(resolved) > 60  # the matrix is not vacuous
     assert {v[1] for v in resolved if isinstance(v, tuple)} >= {"20260325", "20250115"}
     assert answers(index) == expected
     assert answers(uv_catalog) == expected
