@@ -228,6 +228,7 @@ def fetch_document(
     return Document(url, response.status_code, response.content, all_headers)
 
 
+@dataclass(frozen=True)
 class StreamedDocument:
     """A large document read as it arrives: ``status`` and the body in ``chunks``.
 
@@ -235,13 +236,23 @@ class StreamedDocument:
     offline), from the cached body file.
     """
 
-    def __init__(
-        self, url: str, status: int, chunks: Iterator[bytes], *, from_cache: bool = False
-    ) -> None:
-        self.url = url
-        self.status = status
-        self.chunks = chunks
-        self.from_cache = from_cache
+    url: str
+    status: int
+    chunks: Iterator[bytes]
+    from_cache: bool = False
+
+
+_STALE_TEMP_SECONDS = 3600  # a temp body this old belongs to a process that died
+
+
+def _remove_stale_temps(directory: Path) -> None:
+    """Delete partial bodies a killed process left beside the cache entries."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in directory.glob(".tmp-*.part"):
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime > _STALE_TEMP_SECONDS:
+                    entry.unlink()
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -264,6 +275,7 @@ class _Tee:
             target = cache.body_path(url)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
+                _remove_stale_temps(target.parent)
                 fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
                 self.temp, self.sink = Path(name), os.fdopen(fd, "wb")
             except OSError:
