@@ -495,3 +495,24 @@ def test_progress_is_a_line_per_archive_in_a_log_and_bars_on_a_terminal(
     os.close(main)
     assert name_for(OTHERS[0]).encode() in drawn  # a bar labelled with the archive
     assert b"downloaded /" not in drawn  # no log lines on a terminal
+
+
+def test_a_failure_stops_the_run_without_starting_the_queued_downloads(
+    fake_pbs: FakePBS, project: Path, tmp_path: Path
+) -> None:
+    for key in OTHERS:
+        del fake_pbs.releases[BUILD].files[name_for(key)]  # 404 for all but the host's
+    from pylock.errors import ExternalError
+
+    with pytest.raises(ExternalError) as info:
+        fill_mirror(
+            project, MirrorOptions(tmp_path / "m", mirror=fake_pbs.download_base, jobs=1),
+            policy=POLICY,
+        )  # fmt: skip
+    assert "404" in info.value.message
+    # One worker, lock order (by platform key): the first 404 (linux-aarch64-gnu) ends the run;
+    # a run that went on would ask for every one of them. (The worker may have started the next
+    # archive before the failure was seen, so that one may still run.)
+    missing = sum(1 for r in fake_pbs.download_log if r.status == 404)
+    assert 1 <= missing < len(OTHERS)
+    assert not (tmp_path / "m" / BUILD / "SHA256SUMS").exists()

@@ -273,10 +273,16 @@ def fill_mirror(
             on_done(done)
         return done
 
+    pool = ThreadPoolExecutor(max_workers=min(options.jobs, len(targets)))
     try:
-        with ThreadPoolExecutor(max_workers=min(options.jobs, len(targets))) as pool:
-            archives = tuple(pool.map(one, targets))
+        archives = tuple(pool.map(one, targets))
+    except BaseException:
+        # A failure (or Ctrl-C) stops the run: queued archives are not started, and those
+        # already downloading finish into the cache (never under a final name in DIR unverified).
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     finally:
+        pool.shutdown(wait=True)
         fetcher.close()
     sums = tuple(_write_sums(directory / build, group) for build, group in by_build.items())
     return MirrorResult(archives=archives, sums=sums)
