@@ -1,4 +1,5 @@
-"""Where candidate artifacts come from: a GitHub-compatible releases API, a catalog, a mirror.
+"""Where candidate artifacts come from: a GitHub-compatible releases API, a uv catalog, the PBS
+versions index, a mirror (docs/sources.md).
 
 INTERFACE (fixed; the resolver and the lock command depend on it).
 
