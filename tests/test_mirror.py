@@ -516,3 +516,19 @@ def test_a_failure_stops_the_run_without_starting_the_queued_downloads(
     missing = sum(1 for r in fake_pbs.download_log if r.status == 404)
     assert 1 <= missing < len(OTHERS)
     assert not (tmp_path / "m" / BUILD / "SHA256SUMS").exists()
+
+
+def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
+    fake_pbs: FakePBS, project: Path, bodies: dict[str, bytes], tmp_path: Path
+) -> None:
+    """PYLOCK_MIRROR names where bytes come from; when it is the very directory being filled
+    (a runner's own setting), the lock's URLs are used instead of reading DIR from itself."""
+    from pylock.mirroring import _download_mirror
+
+    out_dir = tmp_path / "mirror"
+    environ = {**os.environ, "PYLOCK_MIRROR": fake_pbs.download_base}
+    result = fill_mirror(project, MirrorOptions(out_dir), environ=environ, policy=POLICY)
+    assert result.downloaded == len(bodies)
+    assert len(fake_pbs.download_log) == len(bodies)
+    assert _download_mirror(None, {"PYLOCK_MIRROR": str(out_dir)}, project, out_dir) is None
+    assert _download_mirror("https://m.example", {}, project, out_dir) == "https://m.example"
