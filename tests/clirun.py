@@ -31,8 +31,8 @@ def run_in_new_interpreter(
     """Run ``pylock ARGS`` in a new interpreter, through the console script's entry point
     (``pylock.launcher.main``) when ``script``, else through ``pylock.cli.main``.
 
-    Returns the exit code, what the command printed (stdout lines), and which of the top-level
-    modules in ``watch`` ended up imported.
+    Returns the exit code, what the command printed (stdout lines), and which of the modules in
+    ``watch`` (top-level names, or dotted ones such as ``pylock.lockfile``) ended up imported.
     """
     entry = (
         f"sys.argv = ['pylock', *{list(args)!r}]\nfrom pylock.launcher import main\nrun = main\n"
@@ -47,7 +47,8 @@ def run_in_new_interpreter(
         "    run()\n"
         "except SystemExit as done:\n"
         "    code = done.code\n"
-        f"imported = sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(watch)!r}))\n"
+        "names = {m.split('.')[0] for m in sys.modules} | set(sys.modules)\n"
+        f"imported = sorted(names & set({sorted(watch)!r}))\n"
         "print(_MARK, code, ','.join(imported))\n"
     ).replace("_MARK", repr(_MARK))
     result = subprocess.run(

@@ -7,8 +7,12 @@ could leak in (tokens, PYLOCK_* settings, proxies that would route loopback traf
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,15 +25,24 @@ from pylock.sources import SourceContext
 _LEAKY = ("GITHUB_TOKEN", "GH_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
+@pytest.fixture(scope="session")
+def _homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where each test's private home is made: ``mktemp`` per test rescans its directory every
+    time, which over a thousand tests costs seconds; a counter does not."""
+    yield tmp_path_factory.mktemp("pylock-homes")
+
+
+_HOME_NUMBERS = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def isolated_environment(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Path:
+def isolated_environment(_homes: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private PYLOCK_CACHE_DIR / PYLOCK_PYTHON_DIR; returns their parent."""
     for name in list(os.environ):
         if name.startswith("PYLOCK_") or name.upper() in _LEAKY:
             monkeypatch.delenv(name)
-    home = tmp_path_factory.mktemp("pylock-home")
+    home = _homes / str(next(_HOME_NUMBERS))
+    home.mkdir()
     monkeypatch.setenv("PYLOCK_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("PYLOCK_PYTHON_DIR", str(home / "python"))
     return home
@@ -70,3 +83,84 @@ def source_context(http_policy: HttpPolicy, tmp_path: Path) -> Iterator[SourceCo
     cache = HttpCache(Path(os.environ["PYLOCK_CACHE_DIR"]))
     with make_client(http_policy) as client:
         yield SourceContext(client=client, cache=cache, policy=http_policy, base_dir=tmp_path)
+
+
+@dataclass(frozen=True)
+class SyncedTemplate:
+    """A project locked against the fake GitHub and synced, made once per session.
+
+    Tests that start from "locked" or "synced" copy it (a few small files and one synthetic
+    install) instead of locking and syncing through the CLI each time. The archive it locks is
+    a ``tests/archives.py`` build whose interpreter runs the Python running the tests, so it
+    passes pylock's version check: ``REAL`` is that Python's version.
+    """
+
+    root: Path  # project/ (pyproject.toml, python.lock) and home/ (cache/, python/)
+    build: str
+    assets: tuple[tuple[str, bytes], ...]
+
+    def publish(self, fake: FakePBS) -> None:
+        """Serve the locked archive again (each test's fake GitHub starts empty)."""
+        fake.add_release(self.build, list(self.assets))
+
+    def locked(self, project: Path) -> Path:
+        """The locked project, copied into ``project``; nothing installed."""
+        project.mkdir(parents=True, exist_ok=True)
+        for name in ("pyproject.toml", "python.lock"):
+            shutil.copy2(self.root / "project" / name, project / name)
+        return project
+
+    def synced(self, project: Path) -> Path:
+        """The locked project, its install and its cached archive in this test's PYLOCK_*_DIR."""
+        for name in ("python", "cache"):
+            shutil.copytree(
+                self.root / "home" / name,
+                os.environ[f"PYLOCK_{name.upper()}_DIR"],
+                symlinks=True,
+                dirs_exist_ok=True,
+            )
+        return self.locked(project)
+
+
+REAL = ".".join(str(part) for part in sys.version_info[:3])
+
+
+@pytest.fixture(scope="session")
+def synced_template(
+    _pbs_http_server: HTTPServer, tmp_path_factory: pytest.TempPathFactory
+) -> SyncedTemplate:
+    from archives import asset_name, build_pbs_archive, delegating_interpreter
+    from pylock.locking import LockOptions, lock_project
+    from pylock.platforms import host_platform
+    from pylock.syncing import SyncOptions, sync_project
+
+    host = host_platform()
+    build = "20260101"
+    name = asset_name(version=REAL, build=build, triple=host.triple, flavor="install_only_stripped")
+    archive = build_pbs_archive(
+        version=REAL, flavor="install_only_stripped", interpreter=delegating_interpreter()
+    )
+    root = tmp_path_factory.mktemp("synced-template")
+    project = root / "project"
+    project.mkdir()
+    minor = ".".join(REAL.split(".")[:2])
+    (project / "pyproject.toml").write_text(
+        f'[tool.pylock]\npython = "{minor}"\nplatforms = ["{host.key}"]\n', "utf-8"
+    )
+    environ = {
+        "PYLOCK_CACHE_DIR": str(root / "home" / "cache"),
+        "PYLOCK_PYTHON_DIR": str(root / "home" / "python"),
+    }
+    template = SyncedTemplate(root, build, ((name, archive),))
+    _pbs_http_server.clear()
+    fake = FakePBS(_pbs_http_server)
+    template.publish(fake)
+    try:
+        lock_project(project, LockOptions(source=fake.spec), environ=environ)
+        sync_project(project, SyncOptions(), environ=environ)
+    finally:
+        _pbs_http_server.clear()
+    for entry in (root / "home" / "cache").iterdir():  # keep the archive, not the HTTP cache
+        if entry.name != "archives":  # or the no-op memo, whose key holds this template's paths
+            shutil.rmtree(entry)
+    return template

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -16,10 +17,12 @@ from pytest_httpserver import HTTPServer
 
 import archives
 from pylock import install, lockfile, receipt
-from pylock.check import CHECK_NAMES, CheckOptions, CheckReport, run_checks
+from pylock.check import CHECK_NAMES, CheckOptions, run_checks
 from pylock.http import HttpPolicy
 from pylock.lockfile import Lock, LockedManifest, Target
 from pylock.platforms import host_platform
+from pylock.report import CheckReport
+from pylock.store import install_dir_name
 
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"
 TRIPLES = {
@@ -666,7 +669,7 @@ def fake_install(install_dir: Path, target: Target, interpreter: str = "bin/pyth
 
 
 def default_dir(environ: Mapping[str, str], target: Target) -> Path:
-    return Path(environ["PYLOCK_PYTHON_DIR"]) / receipt.install_dir_name(target)
+    return Path(environ["PYLOCK_PYTHON_DIR"]) / install_dir_name(target)
 
 
 def test_installed_passes_when_the_receipt_names_the_locked_archive(
@@ -700,16 +703,14 @@ def test_a_receipt_from_another_build_fails_naming_each_field(
     assert installed.status == "fail" and report.exit_code == 1
     locked = make_target("linux-x86_64-gnu")
     assert installed.details == (
-        f"url: {older.url} (installed) != {locked.url} (locked)",
         f"sha256: {older.sha256} (installed) != {locked.sha256} (locked)",
-        "build: 20241016 (installed) != 20241219 (locked)",
         "version: 3.12.7 (installed) != 3.12.8 (locked)",
+        "build: 20241016 (installed) != 20241219 (locked)",
     )
     assert [m["field"] for m in installed.data["mismatches"]] == [  # type: ignore[attr-defined]
-        "url",
         "sha256",
-        "build",
         "version",
+        "build",
     ]
     assert f"pylock sync --reinstall --into {into}" in installed.summary
 
@@ -722,7 +723,18 @@ def test_a_receipt_for_another_platform_fails(
     installed = check(project, environ, platform="linux-x86_64-gnu", into=into).get("installed")
     assert installed.status == "fail"
     fields = [m["field"] for m in installed.data["mismatches"]]  # type: ignore[attr-defined]
-    assert fields == ["url", "sha256", "platform"]
+    assert fields == ["sha256", "platform"]
+
+
+def test_a_receipt_with_another_url_for_the_same_bytes_passes(
+    project: Path, environ: dict[str, str], tmp_path: Path
+) -> None:
+    """A lock re-pointed at a mirror keeps its sha256: the install is still the locked one."""
+    into = tmp_path / "opt-python"
+    locked = make_target("linux-x86_64-gnu")
+    fake_install(into, dataclasses.replace(locked, url="https://mirror.example/a.tar.gz"))
+    installed = check(project, environ, platform="linux-x86_64-gnu", into=into).get("installed")
+    assert installed.status == "pass", installed
 
 
 def test_not_installed_skips_unless_required(project: Path, environ: dict[str, str]) -> None:
@@ -746,7 +758,7 @@ def test_not_installed_mentions_other_builds_for_the_platform(
     installed = check(project, environ, platform="linux-x86_64-gnu").get("installed")
     assert installed.status == "skip"
     assert installed.details == (
-        f"another build is installed for linux-x86_64-gnu: {receipt.install_dir_name(older)}",
+        f"another build is installed for linux-x86_64-gnu: {install_dir_name(older)}",
     )
 
 
@@ -804,7 +816,7 @@ def installed_project(project: Path, environ: dict[str, str], tmp_path: Path) ->
     (project / "python.lock").write_text(lockfile.dumps(make_lock([target])), "utf-8")
     set_manifest(project, python="3.12", platforms=["linux-x86_64-gnu"])
     install_dir = default_dir(environ, target)
-    install.install_archive(archive, target, install_dir, run_interpreter=False)
+    install.install(archive, target, install_dir, run_interpreter=False)
     return project, install_dir
 
 
@@ -909,7 +921,7 @@ def test_deep_check_with_into(project: Path, environ: dict[str, str], tmp_path: 
     (project / "python.lock").write_text(lockfile.dumps(make_lock([target])), "utf-8")
     set_manifest(project, python="3.12", platforms=["linux-x86_64-gnu"])
     into = tmp_path / "opt" / "python"
-    install.install_archive(archive, target, into, run_interpreter=False)
+    install.install(archive, target, into, run_interpreter=False)
     assert deep_check(project, environ, into=into).exit_code == 0
     (into / "lib/python3.12/os.py").unlink()
     tree = deep_check(project, environ, into=into).get("tree")

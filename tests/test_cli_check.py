@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archives import asset_name as pbs_asset_name
-from archives import build_pbs_archive, delegating_interpreter
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
+from conftest import SyncedTemplate
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
@@ -40,22 +39,11 @@ def statuses(out: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def synced(fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def synced(fake_pbs: FakePBS, tmp_path: Path, synced_template: SyncedTemplate) -> Path:
     """A project locked against the fake GitHub and synced: the state CI checks."""
-    (tmp_path / "pyproject.toml").write_text(
-        f'[tool.pylock]\npython = "{MINOR}"\nplatforms = ["{HOST.key}"]\n', "utf-8"
-    )
-    name = pbs_asset_name(
-        version=REAL, build=BUILD, triple=HOST.triple, flavor="install_only_stripped"
-    )
-    archive = build_pbs_archive(
-        version=REAL, flavor="install_only_stripped", interpreter=delegating_interpreter()
-    )
-    fake_pbs.add_release(BUILD, [(name, archive)])
-    assert pylock(capsys, "-p", str(tmp_path), "lock", "--source", fake_pbs.spec)[0] == 0
-    code, _, err = pylock(capsys, "-p", str(tmp_path), "sync")
-    assert code == 0, err
-    return tmp_path
+    assert synced_template.build == BUILD
+    synced_template.publish(fake_pbs)
+    return synced_template.synced(tmp_path)
 
 
 def install_dir(project: Path, capsys: pytest.CaptureFixture[str]) -> Path:

@@ -8,13 +8,19 @@ flavors and variants it would meet on github.com.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import lockfile
+from pylock.errors import ExternalError
+from pylock.http import HttpPolicy
+from pylock.locking import LockOptions, default_context, lock_project
+from pylock.sources import SourceContext
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
 
@@ -257,13 +263,21 @@ def test_bad_input_is_one_paragraph_with_exit_2(
     assert (locked / "python.lock").read_bytes() == before
 
 
-def test_a_source_that_is_down_exits_3(locked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_source_that_is_down_exits_3(locked: Path) -> None:
+    """Through the library with a zero back-off policy (the retries still happen, without the
+    seconds of sleeping between them); ExternalError is what the CLI turns into exit 3."""
     before = (locked / "python.lock").read_bytes()
     dead = "github:http://127.0.0.1:9/repos/astral-sh/python-build-standalone"
-    code, out, err = pylock(capsys, "-p", str(locked), "lock", "--upgrade", "--source", dead)
-    assert code == 3
-    assert "127.0.0.1:9" in err
-    assert "Traceback" not in out + err
+
+    def no_backoff(policy: HttpPolicy, **options: Any) -> SourceContext:
+        return default_context(replace(policy, backoff=0.0), **options)
+
+    with pytest.raises(ExternalError) as raised:
+        lock_project(
+            locked, LockOptions(upgrade=True, source=dead), environ={}, context_factory=no_backoff
+        )
+    assert raised.value.exit_code == 3
+    assert "127.0.0.1:9" in str(raised.value)
     assert (locked / "python.lock").read_bytes() == before
 
 

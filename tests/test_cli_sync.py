@@ -18,6 +18,7 @@ import pytest
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter, hostile_archive
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
+from conftest import SyncedTemplate
 from pbs_server import FakePBS
 from pylock import lockfile
 from pylock.platforms import host_platform
@@ -73,11 +74,11 @@ def proj(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def locked(fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    publish(fake_pbs, BUILD, real_archive())
-    code, _, err = pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)
-    assert code == 0, err
-    return proj
+def locked(fake_pbs: FakePBS, proj: Path, synced_template: SyncedTemplate) -> Path:
+    """``proj`` locked to ``real_archive()`` at BUILD, which the fake GitHub serves."""
+    assert synced_template.build == BUILD and synced_template.assets[0][1] == real_archive()
+    synced_template.publish(fake_pbs)
+    return synced_template.locked(proj)
 
 
 def test_lock_sync_which_run_show(

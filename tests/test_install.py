@@ -40,23 +40,39 @@ from archives import (
     tar_bytes,
 )
 from pylock.errors import InputError, VerificationError
-from pylock.install import install_archive, interpreter_path, is_installed, lock_path
+from pylock.install import install
 from pylock.lockfile import Target
 from pylock.platforms import KNOWN_PLATFORMS, host_platform
 from pylock.receipt import (
     BUILD_NAME,
     META_DIR,
     RECORD_NAME,
+    Receipt,
     format_record,
     read_receipt,
     read_record,
     record_digest,
     scan_tree,
 )
+from pylock.store import Store, lock_path
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the synthetic interpreters are /bin/sh scripts"
 )
+
+
+def install_archive(
+    archive: Path,
+    target: Target,
+    dest: Path,
+    *,
+    run_interpreter: bool | None = None,
+    reinstall: bool = False,
+) -> Receipt:
+    """``install``'s receipt: most tests only care what was installed."""
+    outcome = install(archive, target, dest, run_interpreter=run_interpreter, reinstall=reinstall)
+    return outcome.receipt
+
 
 DEST = "cpython-3.12.8"
 
@@ -110,7 +126,7 @@ def test_install_layouts_and_formats(tmp_path: Path, flavor: str, fmt: str) -> N
     # python/ (and python/install/ of a full archive) is stripped; build/, licenses/ and
     # PYTHON.json are not installed.
     assert _names(dest) == [".pylock", "BUILD", "bin", "include", "lib", "share"]
-    python = interpreter_path(dest, receipt)
+    python = dest / receipt.interpreter
     assert python == dest / "bin" / "python3.12"
     assert stat.S_IMODE(python.stat().st_mode) == 0o755
     assert (dest / "bin" / "python3").readlink() == Path("python3.12")
@@ -331,7 +347,7 @@ def test_version_probe_works_with_a_real_cpython(tmp_path: Path) -> None:
         _write_archive(tmp_path, data), make_target(data, version=version), tmp_path / DEST
     )
     result = subprocess.run(
-        [interpreter_path(tmp_path / DEST, receipt), "-c", "import sys; print(sys.version)"],
+        [tmp_path / DEST / receipt.interpreter, "-c", "import sys; print(sys.version)"],
         capture_output=True,
         text=True,
         check=True,
@@ -478,9 +494,10 @@ def test_already_installed_is_a_no_op(tmp_path: Path) -> None:
     first = install_archive(archive, target, tmp_path / DEST)
     archive.unlink()  # the second call must not even need the archive
     assert install_archive(archive, target, tmp_path / DEST) == first
-    assert is_installed(tmp_path / DEST, target)
-    assert not is_installed(tmp_path / DEST, replace(target, build="20250101"))
-    assert not is_installed(tmp_path / "elsewhere", target)
+    store = Store(tmp_path / "root")
+    assert store.find(target, tmp_path / DEST).installed
+    assert not store.find(replace(target, build="20250101"), tmp_path / DEST).installed
+    assert not store.find(target, tmp_path / "elsewhere").installed
 
 
 def test_reinstall_replaces_a_matching_install(tmp_path: Path) -> None:
@@ -538,7 +555,7 @@ def test_ctrl_c_mid_install_leaves_the_previous_install(
     def interrupted(*args: object, **kwargs: object) -> str:
         raise KeyboardInterrupt  # after extraction, before the swap
 
-    monkeypatch.setattr(pylock.install, "_check_layout", interrupted)
+    monkeypatch.setattr(pylock.install, "check_layout", interrupted)
     with pytest.raises(KeyboardInterrupt):
         install_archive(
             _write_archive(tmp_path, newer, "newer"),
@@ -626,13 +643,13 @@ def test_an_old_install_left_aside_after_the_swap_is_deleted(tmp_path: Path) -> 
 CHILD = """
 import json, sys
 from pathlib import Path
-from pylock.install import install_archive
+from pylock.install import install
 from pylock.lockfile import Target
-import filelock, pyzstd  # what install_archive imports lazily: be ready to race at once
+import filelock, pyzstd  # what install imports lazily: be ready to race at once
 archive, dest, target = Path(sys.argv[1]), Path(sys.argv[2]), Target(**json.loads(sys.argv[3]))
 print("ready", flush=True)
 sys.stdin.readline()  # start together
-print(install_archive(archive, target, dest).installed_at)
+print(install(archive, target, dest).receipt.installed_at)
 """
 
 

@@ -150,7 +150,7 @@ def test_the_filled_mirror_serves_pylock_lock_and_sync(
     result = fill_mirror(
         project,
         MirrorOptions(out_dir, mirror=fake_pbs.download_base),
-        policy=POLICY,
+        http=POLICY,
     )
     assert result.downloaded == 1 + len(OTHERS)
     locked = lockfile.read(project / "python.lock")
@@ -212,7 +212,7 @@ def test_a_damaged_copy_is_replaced_and_a_dead_runs_temp_file_removed(
 ) -> None:
     out_dir = tmp_path / "mirror"
     options = MirrorOptions(out_dir, mirror=fake_pbs.download_base, jobs=2)
-    fill_mirror(project, options, policy=POLICY)
+    fill_mirror(project, options, http=POLICY)
     damaged = out_dir / BUILD / name_for(HOST.key)
     damaged.write_bytes(b"half an archive")
     stale = out_dir / BUILD / ".pylock-mirror-0123456789ab.part"
@@ -222,7 +222,7 @@ def test_a_damaged_copy_is_replaced_and_a_dead_runs_temp_file_removed(
     fresh = out_dir / BUILD / ".pylock-mirror-ba9876543210.part"  # a live run's: kept
     fresh.write_bytes(b"being written")
 
-    result = fill_mirror(project, options, policy=POLICY)
+    result = fill_mirror(project, options, http=POLICY)
     assert {a.platform: a.action for a in result.archives}[HOST.key] == "copied"
     assert damaged.read_bytes() == bodies[HOST.key]
     assert not stale.exists() and fresh.exists()
@@ -234,7 +234,7 @@ def test_sums_of_other_builds_and_assets_are_kept(
     out_dir = tmp_path / "mirror"
     (out_dir / BUILD).mkdir(parents=True)
     (out_dir / BUILD / "SHA256SUMS").write_text(f"{'0' * 64}  another-lock's-asset.tar.gz\n")
-    fill_mirror(project, MirrorOptions(out_dir, mirror=fake_pbs.download_base), policy=POLICY)
+    fill_mirror(project, MirrorOptions(out_dir, mirror=fake_pbs.download_base), http=POLICY)
     sums = parse_sha256sums((out_dir / BUILD / "SHA256SUMS").read_text("utf-8"))
     assert sums["another-lock's-asset.tar.gz"] == "0" * 64
     assert len(sums) == 2 + len(OTHERS)
@@ -448,7 +448,7 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
         from pylock.locking import LockOptions, lock_project
 
         lock_project(project, LockOptions())
-        result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), policy=POLICY)
+        result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), http=POLICY)
     finally:
         server.shutdown()
         server.server_close()
@@ -507,7 +507,7 @@ def test_a_failure_stops_the_run_without_starting_the_queued_downloads(
     with pytest.raises(ExternalError) as info:
         fill_mirror(
             project, MirrorOptions(tmp_path / "m", mirror=fake_pbs.download_base, jobs=1),
-            policy=POLICY,
+            http=POLICY,
         )  # fmt: skip
     assert "404" in info.value.message
     # One worker, lock order (by platform key): the first 404 (linux-aarch64-gnu) ends the run;
@@ -524,11 +524,14 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
     """PYLOCK_MIRROR names where bytes come from; when it is the very directory being filled
     (a runner's own setting), the lock's URLs are used instead of reading DIR from itself."""
     from pylock.mirroring import _download_mirror
+    from pylock.settings import Settings
 
     out_dir = tmp_path / "mirror"
     environ = {**os.environ, "PYLOCK_MIRROR": fake_pbs.download_base}
-    result = fill_mirror(project, MirrorOptions(out_dir), environ=environ, policy=POLICY)
+    result = fill_mirror(project, MirrorOptions(out_dir), environ=environ, http=POLICY)
     assert result.downloaded == len(bodies)
     assert len(fake_pbs.download_log) == len(bodies)
-    assert _download_mirror(None, {"PYLOCK_MIRROR": str(out_dir)}, project, out_dir) is None
-    assert _download_mirror("https://m.example", {}, project, out_dir) == "https://m.example"
+    own = Settings.resolve(environ={**os.environ, "PYLOCK_MIRROR": str(out_dir)})
+    assert _download_mirror(own, project, out_dir) is None
+    flag = Settings.resolve(mirror="https://m.example", environ=os.environ)
+    assert _download_mirror(flag, project, out_dir) == "https://m.example"

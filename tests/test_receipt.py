@@ -20,7 +20,6 @@ from pylock.receipt import (
     Receipt,
     RecordEntry,
     format_record,
-    install_dir_name,
     parse_record,
     read_receipt,
     read_record,
@@ -213,10 +212,3 @@ def test_scan_tree_flags_special_files(tmp_path: Path) -> None:
 def test_record_digest_is_sha256_of_the_text() -> None:
     text = format_record([RecordEntry("a", 0o644, "c" * 64)])
     assert record_digest(text) == hashlib.sha256(text.encode()).hexdigest()
-
-
-def test_install_dir_name() -> None:
-    target = make_target(b"x", version="3.12.8", platform="linux-x86_64-gnu")
-    assert install_dir_name(target) == (
-        f"cpython-3.12.8+20241219-linux-x86_64-gnu-{hashlib.sha256(b'x').hexdigest()[:12]}"
-    )

@@ -116,7 +116,7 @@ def test_catalog_lock_then_sync_then_no_op(
     fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """End to end: a catalog source (no sizes) -> a lock without sizes -> a real install -> a
-    second sync that is a no-op, answered by the stdlib fast path (the receipt matches)."""
+    second sync that is a no-op, answered by the stdlib fast path (the memo of the first)."""
     import sys
 
     host = host_platform()

@@ -1,6 +1,7 @@
-"""The checks behind ``pylock check`` (DESIGN §6), for CI: is the lock sound, current, installed?
+"""The checks behind ``pylock check`` (docs/check.md) for CI: is the lock sound, current, there?
 
-Each check is reported by name with a verdict and the reason, never as an exception, so one run
+Each check is reported by name with a verdict and the reason (a ``report.CheckResult``; the
+report model and its rendering live in report.py), never as an exception, so one run
 shows everything that is wrong at once and a JSON consumer gets the same facts as a human. The
 checks run in a fixed order and the later ones need the lock the first one read:
 
@@ -22,38 +23,29 @@ remote check runs.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pylock import locations, lockfile, manifest, receipt, tomlread
-from pylock.errors import PylockError
+from pylock import lockfile, manifest, receipt, tomlread
+from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
+from pylock.fsutil import file_url_path
 from pylock.lockfile import Lock, Target
 from pylock.platforms import Platform, host_platform, parse_platform
+from pylock.report import CheckReport, CheckResult, Status
+from pylock.settings import Settings
+from pylock.store import Store, differences
 
 if TYPE_CHECKING:
     import httpx
 
     from pylock.http import HttpPolicy
 
-Status = Literal["pass", "fail", "skip", "error"]
-
 CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote")
-REPORT_VERSION = 1
 MAX_LISTED = 20
 """How many differing paths the tree check prints before summing up the rest."""
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_INPUT = 2
-EXIT_EXTERNAL = 3
-# Which exit code wins when several checks end badly. Unreadable inputs first: nothing else is
-# conclusive then. A definite failure beats a network error, because exit 3 tells CI "nothing was
-# found wrong, retry" and a retry cannot fix a check that has already failed.
-_EXIT_PRECEDENCE = (EXIT_INPUT, EXIT_FAILED, EXIT_EXTERNAL)
 
 _REMOTE_WORKERS = 4
 _CHUNK = 1024 * 1024
@@ -68,83 +60,9 @@ class CheckOptions:
     remote: bool = False  # --remote: stream every locked URL and compare bytes
     platform: str | None = None  # key or triple; default: this host
     into: Path | None = None  # an explicit install dir (as `pylock sync --into`)
-    mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats [tool.pylock].mirror
-    offline: bool = False  # --offline / PYLOCK_OFFLINE: --remote then cannot run
+    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): --remote cannot run
     http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check's verdict.
-
-    ``status`` is ``pass``, ``fail`` (the check ran and found a problem), ``skip`` (not asked for,
-    or nothing to check) or ``error`` (the check could not reach a verdict: an unreadable input or
-    a network error). ``exit_code`` is what this result alone would make ``pylock check`` return.
-    """
-
-    name: str
-    status: Status
-    summary: str
-    details: tuple[str, ...] = ()
-    data: Mapping[str, object] = field(default_factory=dict)
-    exit_code: int = EXIT_OK
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "summary": self.summary,
-            "details": list(self.details),
-            "data": dict(self.data),
-        }
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    checks: tuple[CheckResult, ...]
-
-    @property
-    def exit_code(self) -> int:
-        """0 when nothing failed; else 2 (unreadable input) > 1 (a check failed) > 3 (network)."""
-        codes = {check.exit_code for check in self.checks}
-        for code in _EXIT_PRECEDENCE:
-            if code in codes:
-                return code
-        return EXIT_OK
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == EXIT_OK
-
-    def get(self, name: str) -> CheckResult:
-        for check in self.checks:
-            if check.name == name:
-                return check
-        raise KeyError(name)
-
-    def to_json(self) -> dict[str, object]:
-        """The ``--format json`` report; its schema is docs/check-report.schema.json."""
-        return {
-            "report_version": REPORT_VERSION,
-            "exit_code": self.exit_code,
-            "ok": self.ok,
-            "checks": [check.to_json() for check in self.checks],
-        }
-
-    def lines(self) -> list[str]:
-        """The text report: one line per check, its details indented below, then a verdict."""
-        width = max(len(check.name) for check in self.checks) if self.checks else 0
-        out: list[str] = []
-        for check in self.checks:
-            out.append(f"{check.status:<5}  {check.name:<{width}}  {check.summary}")
-            out.extend(f"{'':<{width + 9}}{detail}" for detail in check.details)
-        bad = [c.name for c in self.checks if c.status in ("fail", "error")]
-        if bad:
-            out.append(f"pylock check: {', '.join(bad)} did not pass (exit {self.exit_code}).")
-        else:
-            out.append("pylock check: all checks passed.")
-        return out
 
 
 def run_checks(
@@ -155,6 +73,9 @@ def run_checks(
     Never raises for anything a user can cause: unreadable files, bad options and network errors
     all become results, so the report is always complete.
     """
+    settings = Settings.resolve(
+        offline=options.offline, mirror=options.mirror, environ=environ, http=options.http_policy
+    )
     lock_path = project_dir / lockfile.LOCK_FILENAME
     valid, lock, skip_reason = _check_lock_valid(lock_path)
     results = [valid]
@@ -166,7 +87,7 @@ def run_checks(
     manifest_obj, current = _check_lock_current(lock, pyproject)
     results.append(current)
 
-    installed, install_dir, found = _check_installed(lock, options, environ)
+    installed, install_dir, found = _check_installed(lock, options, settings.store())
     results.append(installed)
     if not options.deep:
         results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
@@ -178,8 +99,7 @@ def run_checks(
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
-        mirror = manifest.effective_mirror(options.mirror, environ, manifest_obj)
-        results.append(_check_remote(lock, mirror, options, environ))
+        results.append(_check_remote(lock, settings.mirror_for(manifest_obj), settings))
     return CheckReport(tuple(results))
 
 
@@ -265,11 +185,9 @@ def _check_lock_current(
 
 # installed ----------------------------------------------------------------------------------
 
-_COMPARED_FIELDS = ("url", "sha256", "build", "version", "platform")
-
 
 def _check_installed(
-    lock: Lock, options: CheckOptions, environ: Mapping[str, str]
+    lock: Lock, options: CheckOptions, store: Store
 ) -> tuple[CheckResult, Path | None, receipt.Receipt | None]:
     """Does the receipt of the install for this platform name the locked archive?"""
     name = "installed"
@@ -296,23 +214,19 @@ def _check_installed(
         )
         return CheckResult(name, missing_status, summary, (), data, missing_code), None, None
 
-    install_dir = options.into or locations.python_dir(environ) / receipt.install_dir_name(target)
+    install_dir = store.path_for(target, options.into)
     data["install_dir"] = str(install_dir)
-    found = receipt.read_receipt(install_dir)
+    found = store.find(target, options.into).receipt
     if found is None:
         summary = (
             f"{target.version} ({target.build}) for {platform.key} is not installed "
             f"at {install_dir}; run `pylock sync` to install it."
         )
-        others = _other_installs(target, options.into, environ)
+        others = _other_installs(store, target, options.into)
         details = tuple(f"another build is installed for {platform.key}: {o}" for o in others)
         return CheckResult(name, missing_status, summary, details, data, missing_code), None, None
 
-    mismatches = [
-        (key, str(getattr(found.target, key)), str(getattr(target, key)))
-        for key in _COMPARED_FIELDS
-        if getattr(found.target, key) != getattr(target, key)
-    ]
+    mismatches = differences(found.target, target)
     data["mismatches"] = [
         {"field": key, "installed": have, "locked": want} for key, have, want in mismatches
     ]
@@ -341,23 +255,17 @@ def _check_installed(
     return CheckResult(name, "pass", summary, (), data), install_dir, found
 
 
-def _other_installs(target: Target, into: Path | None, environ: Mapping[str, str]) -> list[str]:
+def _other_installs(store: Store, target: Target, into: Path | None) -> list[str]:
     """Builds installed for the same platform under other names: the usual "forgot to sync"."""
     if into is not None:
         return []
-    try:
-        entries = sorted(locations.python_dir(environ).iterdir())
-    except OSError:
-        return []
-    prefix = f"{target.implementation}-"
-    infix = f"-{target.platform}-"
+    wanted = store.path_for(target)
     return [
-        entry.name
-        for entry in entries
-        if entry.name.startswith(prefix)
-        and infix in entry.name
-        and entry.name != receipt.install_dir_name(target)
-        and receipt.read_receipt(entry) is not None
+        found.path.name
+        for found in store.installations()
+        if found.target.platform == target.platform
+        and found.target.implementation == target.implementation
+        and found.path != wanted
     ]
 
 
@@ -462,17 +370,11 @@ class _RemoteOutcome:
         }
 
 
-def _env_flag(environ: Mapping[str, str], name: str) -> bool:
-    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _check_remote(
-    lock: Lock, mirror: str | None, options: CheckOptions, environ: Mapping[str, str]
-) -> CheckResult:
+def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckResult:
     """Stream every target's archive and compare size and sha256; nothing is stored."""
     name = "remote"
     data: dict[str, object] = {"mirror": mirror, "targets": []}
-    if options.offline or _env_flag(environ, "PYLOCK_OFFLINE"):
+    if settings.offline:
         summary = (
             "--remote needs the network, but offline mode is on; drop --offline "
             "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
@@ -484,9 +386,9 @@ def _check_remote(
     from concurrent.futures import ThreadPoolExecutor
 
     from pylock.download import source_url
-    from pylock.http import HttpPolicy, make_client
+    from pylock.http import make_client
 
-    policy = options.http_policy or HttpPolicy()
+    policy = settings.http_policy()
     with (
         make_client(policy) as client,
         ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,
@@ -528,12 +430,9 @@ def _verify_remote(
 ) -> _RemoteOutcome:
     """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
     from urllib.parse import urlsplit
-    from urllib.request import url2pathname
 
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "file" or len(scheme) <= 1:
-        path = Path(url2pathname(parts.path)) if scheme == "file" else Path(url)
+    path = file_url_path(url)
+    if path is not None:
         try:
             with path.open("rb") as stream:
                 digest, size = _hash_chunks(iter(lambda: stream.read(_CHUNK), b""), target.size)
@@ -541,7 +440,7 @@ def _verify_remote(
             message = f"cannot read {path}: {exc.strerror or exc}"
             return _RemoteOutcome(target.platform, url, "error", message)
         return _compare(target, url, digest, size)
-    if scheme not in ("http", "https"):
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
         message = f"cannot fetch {url}: only https, http and file URLs are supported"
         return _RemoteOutcome(target.platform, url, "error", message)
     return _stream_remote(client, policy, target, url)
@@ -585,6 +484,8 @@ def _stream_remote(
 def _hash_chunks(chunks: Iterable[bytes], limit: int | None) -> tuple[str | None, int]:
     """sha256 and byte count; stops (digest None) once past ``limit``: already a mismatch.
     A lock without a size (a catalog states none) leaves the sha256 to decide alone."""
+    import hashlib
+
     digest = hashlib.sha256()
     size = 0
     for chunk in chunks:

@@ -1,4 +1,8 @@
-"""The ``pylock`` command: parse options, call the library, render results, map errors to exits.
+"""The ``pylock`` command: parse options, call the library, render results.
+
+Errors are not handled per command: every command runs inside ``console.guarded`` (``main``),
+which turns a PylockError into its one paragraph and exit code, and anything else into the
+bug report (exit 70).
 
 This is the only module that prints. It imports the library lazily inside each command, so
 ``pylock check`` and a no-op ``pylock sync`` never pay for httpx, tomlkit or rich.
@@ -9,16 +13,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pylock.console import env_flag, guarded, report_error
+from pylock.console import guarded
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from pylock.errors import PylockError
     from pylock.locking import Change
     from pylock.mirroring import MirroredArchive
 
@@ -49,11 +52,6 @@ def _state(ctx: typer.Context) -> State:
 def _say(state: State, message: str) -> None:
     if not state.quiet:
         typer.echo(message)
-
-
-def _fail(error: PylockError, verbose: bool) -> NoReturn:
-    """One paragraph on stderr, then the documented exit code."""
-    raise typer.Exit(report_error(error, verbose=verbose))
 
 
 @app.callback()
@@ -93,18 +91,13 @@ def init(
 ) -> None:
     """Add a [tool.pylock] table to pyproject.toml, leaving the rest of the file untouched."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.initialize import default_python_request, init_pyproject
+    from pylock.platforms import host_platform
 
-    try:
-        from pylock.initialize import default_python_request, init_pyproject
-        from pylock.platforms import host_platform
-
-        path = state.project / "pyproject.toml"
-        request = python or default_python_request()
-        platforms = platform or [host_platform().key]
-        init_pyproject(path, python=request, platforms=platforms)
-    except PylockError as error:
-        _fail(error, state.verbose)
+    path = state.project / "pyproject.toml"
+    request = python or default_python_request()
+    platforms = platform or [host_platform().key]
+    init_pyproject(path, python=request, platforms=platforms)
     _say(state, f"Wrote [tool.pylock] to {path}: python = {request!r}, platforms = {platforms}.")
     _say(state, "Next: `pylock lock`.")
 
@@ -162,27 +155,22 @@ def lock(
 ) -> None:
     """Resolve the manifest against the PBS catalog and write python.lock."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.locking import LockOptions, lock_project
 
-    try:
-        from pylock.locking import LockOptions, lock_project
-
-        result = lock_project(
-            state.project,
-            LockOptions(
-                python=python,
-                platforms=tuple(platform or ()),
-                flavor=flavor,
-                build=build,
-                exclude_newer=exclude_newer,
-                source=source,
-                upgrade=upgrade,
-                dry_run=dry_run,
-                offline=offline or env_flag("PYLOCK_OFFLINE"),
-            ),
-        )
-    except PylockError as error:
-        _fail(error, state.verbose)
+    result = lock_project(
+        state.project,
+        LockOptions(
+            python=python,
+            platforms=tuple(platform or ()),
+            flavor=flavor,
+            build=build,
+            exclude_newer=exclude_newer,
+            source=source,
+            upgrade=upgrade,
+            dry_run=dry_run,
+            offline=offline,
+        ),
+    )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")
@@ -226,7 +214,6 @@ def sync(
     """Install exactly the interpreter python.lock names for this machine."""
     state = _state(ctx)
     from pylock.console import run_sync
-    from pylock.errors import PylockError
     from pylock.syncing import SyncOptions
 
     options = SyncOptions(
@@ -234,34 +221,31 @@ def sync(
         into=into,
         frozen=frozen,
         reinstall=reinstall,
-        offline=offline or env_flag("PYLOCK_OFFLINE"),
+        offline=offline,
         mirror=mirror,
     )
-    try:
-        code = run_sync(state.project, options, quiet=state.quiet)
-    except PylockError as error:
-        _fail(error, state.verbose)
-    raise typer.Exit(code)
+    raise typer.Exit(run_sync(state.project, options, quiet=state.quiet))
+
+
+def _installed_interpreter(state: State, platform: str | None, into: Path | None) -> Path:
+    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first."""
+    from pylock.errors import VerificationError
+    from pylock.syncing import find_installation
+
+    found = find_installation(state.project, platform=platform, into=into)
+    if not found.installed or found.interpreter is None:
+        raise VerificationError(
+            f"The locked interpreter ({found.target.version}, build {found.target.build}) "
+            f"is not installed at {found.path}.",
+            hint="Run `pylock sync` first.",
+        )
+    return found.interpreter
 
 
 @app.command()
 def which(ctx: typer.Context, platform: PlatformOption = None, into: IntoOption = None) -> None:
     """Print the path of the locked interpreter installed for this machine."""
-    state = _state(ctx)
-    from pylock.errors import PylockError, VerificationError
-    from pylock.syncing import find_installation
-
-    try:
-        found = find_installation(state.project, platform=platform, into=into)
-        if not found.installed or found.interpreter is None:
-            raise VerificationError(
-                f"The locked interpreter ({found.target.version}, build {found.target.build}) "
-                f"is not installed at {found.path}.",
-                hint="Run `pylock sync` first.",
-            )
-    except PylockError as error:
-        _fail(error, state.verbose)
-    typer.echo(str(found.interpreter))
+    typer.echo(str(_installed_interpreter(_state(ctx), platform, into)))
 
 
 @app.command(
@@ -274,23 +258,10 @@ def run(
     into: IntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
-    state = _state(ctx)
-    from pylock.errors import PylockError, VerificationError
-    from pylock.syncing import find_installation
-
-    try:
-        found = find_installation(state.project, platform=platform, into=into)
-        if not found.installed or found.interpreter is None:
-            raise VerificationError(
-                f"The locked interpreter is not installed at {found.path}.",
-                hint="Run `pylock sync` first.",
-            )
-    except PylockError as error:
-        _fail(error, state.verbose)
-    bin_dir = found.interpreter.parent
+    interpreter = _installed_interpreter(_state(ctx), platform, into)
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(bin_dir), env.get("PATH", "")])
-    env["PYLOCK_PYTHON"] = str(found.interpreter)
+    env["PATH"] = os.pathsep.join([str(interpreter.parent), env.get("PATH", "")])
+    env["PYLOCK_PYTHON"] = str(interpreter)
     import subprocess
 
     try:
@@ -306,23 +277,20 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     """List every locked target and where (and whether) it is installed."""
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
-    from pylock.errors import InputError, PylockError
-    from pylock.receipt import read_receipt
-    from pylock.syncing import install_location, read_lock
+    from pylock.errors import InputError
+    from pylock.settings import Settings
+    from pylock.syncing import read_lock
 
-    try:
-        if output_format not in OUTPUT_FORMATS:
-            raise InputError(
-                f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
-            )
-        lock_ = read_lock(state.project)
-    except PylockError as error:
-        _fail(error, state.verbose)
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    lock_ = read_lock(state.project)
     rows = []
+    store = Settings.resolve().store()
     for target in lock_.targets:
-        path = install_location(target, None)
-        receipt = read_receipt(path)
-        installed = receipt is not None and receipt.target == target
+        found = store.find(target)
+        installed, path = found.installed, found.path
         rows.append(
             {
                 "platform": target.platform,
@@ -371,7 +339,6 @@ def check(
     state = _state(ctx)
     from pylock.check import CheckOptions
     from pylock.console import run_check
-    from pylock.errors import PylockError
 
     options = CheckOptions(
         installed_required=installed,
@@ -381,11 +348,7 @@ def check(
         into=into,
         mirror=mirror,
     )
-    try:
-        code = run_check(state.project, options, output_format)
-    except PylockError as error:
-        _fail(error, state.verbose)
-    raise typer.Exit(code)
+    raise typer.Exit(run_check(state.project, options, output_format))
 
 
 class _MirrorProgress:
@@ -450,28 +413,24 @@ def mirror(
 ) -> None:
     """Fill DIR with every locked archive, verified, laid out as a mirror for pylock, uv, mise."""
     state = _state(ctx)
-    from pylock.errors import PylockError
+    from pylock.mirroring import MirrorOptions, fill_mirror
 
     progress = _MirrorProgress(state.quiet)
     try:
-        from pylock.mirroring import MirrorOptions, fill_mirror
-
         result = fill_mirror(
             state.project,
             MirrorOptions(
                 directory=directory,
                 platforms=tuple(platform or ()),
                 mirror=mirror_from,
-                offline=offline or env_flag("PYLOCK_OFFLINE"),
+                offline=offline,
                 jobs=jobs,
             ),
             on_progress=progress.progress,
             on_done=progress.done,
         )
-    except PylockError as error:
+    finally:
         progress.close()
-        _fail(error, state.verbose)
-    progress.close()
     counts = {a: sum(1 for x in result.archives if x.action == a) for a in ("downloaded", "copied")}
     present = len(result.archives) - sum(counts.values())
     _say(
@@ -483,7 +442,7 @@ def mirror(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (DESIGN §8);
+    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (docs/cli.md);
     ``guarded`` gives anything else one paragraph instead of a traceback."""
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args

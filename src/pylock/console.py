@@ -9,25 +9,18 @@ prints.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylock.errors import PylockError
+from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, PylockError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from pylock.check import CheckOptions
     from pylock.syncing import SyncOptions
-
-EXIT_INTERRUPTED = 130
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def report_error(error: PylockError, *, verbose: bool) -> int:
@@ -42,7 +35,8 @@ def report_error(error: PylockError, *, verbose: bool) -> int:
 
 def guarded(run: Callable[[], int | None], *, verbose: bool) -> int:
     """Run a command; anything the library did not turn into a PylockError still gets one
-    paragraph instead of a traceback unless --verbose asks for it (DESIGN §8)."""
+    paragraph instead of a traceback unless --verbose asks for it: an OSError is the
+    environment's (exit 3), anything else is a bug (exit 70, never 3: a retry will not help)."""
     try:
         return run() or 0
     except PylockError as error:
@@ -57,7 +51,7 @@ def guarded(run: Callable[[], int | None], *, verbose: bool) -> int:
             f"error: {error}. Check the path, free disk space and permissions, then try again.",
             file=sys.stderr,
         )
-        return 3
+        return EXIT_EXTERNAL
     except Exception as error:
         if verbose:
             raise
@@ -67,7 +61,7 @@ def guarded(run: Callable[[], int | None], *, verbose: bool) -> int:
             "--verbose.",
             file=sys.stderr,
         )
-        return 3
+        return EXIT_BUG
 
 
 class DownloadProgress:

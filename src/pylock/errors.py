@@ -1,17 +1,30 @@
 """Error types that carry their own exit code and a hint.
 
 Every failure a user can cause or meet is one of these, so the CLI can turn it into a
-one-paragraph message and the documented exit code (DESIGN §8) without knowing where it came
-from. Anything else escaping to the CLI is a bug and is reported as such.
+one-paragraph message and the documented exit code (README.md, docs/cli.md) without knowing
+where it came from. Anything else escaping to the CLI is a bug and is reported as such, with an
+exit code of its own (``EXIT_BUG``), so CI never mistakes a bug for "retry" (3) or "failed" (1).
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""A verification failed."""
+EXIT_INPUT = 2
+"""Bad input or usage."""
+EXIT_EXTERNAL = 3
+"""The environment failed (network, source, disk): nothing was found wrong; retry."""
+EXIT_BUG = 70
+"""An unexpected exception: a bug in pylock (EX_SOFTWARE, as in BSD's sysexits.h)."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 class PylockError(Exception):
     """Base class: a message saying what went wrong and where, and a hint saying what to do."""
 
-    exit_code: int = 2
+    exit_code: int = EXIT_INPUT
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -27,13 +40,13 @@ class PylockError(Exception):
 class InputError(PylockError):
     """Bad input or usage: a malformed manifest or lock, an unknown platform, a bad option (2)."""
 
-    exit_code = 2
+    exit_code = EXIT_INPUT
 
 
 class VerificationError(PylockError):
     """A check failed: stale lock, checksum mismatch, refused archive, wrong interpreter (1)."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
 class ResolutionError(VerificationError):
@@ -43,7 +56,7 @@ class ResolutionError(VerificationError):
 class ExternalError(PylockError):
     """The environment failed us: network, a source that is down, disk, permissions (3)."""
 
-    exit_code = 3
+    exit_code = EXIT_EXTERNAL
 
 
 class RateLimitError(ExternalError):

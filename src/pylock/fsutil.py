@@ -9,9 +9,7 @@ reader sees the old bytes or the new ones and never half of either, even after a
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import secrets
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,6 +22,8 @@ for big buffers) does the work, not the Python loop around it."""
 
 def hash_stream(stream: BinaryIO) -> str:
     """The sha256 hex digest of everything left in ``stream``, read in ``CHUNK_SIZE`` chunks."""
+    import hashlib  # here, not at the top: python.lock's readers (check) never hash
+
     digest = hashlib.sha256()
     while chunk := stream.read(CHUNK_SIZE):
         digest.update(chunk)
@@ -44,6 +44,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         pass
     except OSError as error:
         raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    import secrets
+
     temp: Path | None = None
     try:
         while temp is None:
@@ -83,3 +85,19 @@ def _fsync_directory(directory: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def file_url_path(url: str) -> Path | None:
+    """The local file a ``file:`` URL (on this host) or a bare path names; None for anything
+    else (http, https, another scheme, a ``file://`` URL naming another host), which the caller
+    fetches or refuses. One spelling rule for every place pylock accepts a local archive."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        return Path(url2pathname(parts.path)) if parts.netloc in ("", "localhost") else None
+    if len(scheme) <= 1:  # no scheme, or a Windows drive letter
+        return Path(url)
+    return None

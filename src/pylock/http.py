@@ -8,6 +8,7 @@ in one place: a token is only ever sent to the host it was meant for, retries ar
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -16,13 +17,16 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import httpx
 
 from pylock import __version__
 from pylock.errors import ExternalError, PylockError
 from pylock.fsutil import CHUNK_SIZE, atomic_write_bytes
+
+if TYPE_CHECKING:
+    import ssl
 
 USER_AGENT = f"pylock/{__version__}"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -47,7 +51,24 @@ def make_client(policy: HttpPolicy | None = None) -> httpx.Client:
         timeout=httpx.Timeout(policy.timeout, connect=min(policy.timeout, 10.0)),
         headers={"User-Agent": USER_AGENT},
         trust_env=True,
+        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """The TLS context httpx would build (SSL_CERT_FILE, SSL_CERT_DIR, else certifi's bundle),
+    built once per CA setting: loading the CA bundle takes ~30 ms, and every client paid it
+    again. An SSLContext is safe to share between clients and threads."""
+    import ssl
+
+    if cert_file:
+        return ssl.create_default_context(cafile=cert_file)
+    if cert_dir:
+        return ssl.create_default_context(capath=cert_dir)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _refuse_offline(policy: HttpPolicy, what: str) -> None:

@@ -2,7 +2,8 @@
 
 These two run on every CI job and container start, and typer (with the pydantic it now
 imports) costs more than the work itself. A plain ``sync`` or ``check`` command line is handled
-here: ``sync`` first by the stdlib-only no-op proof (noop.py), then by the same
+here: ``sync`` first by the no-op memo (noop.py: the full path's last verdict, replayed when the
+inputs are byte-identical), then by the same
 ``console.run_sync`` the typer command calls; ``check`` by ``console.run_check``. Anything else
 (other commands, ``--help``, an option or spelling this parser does not know) goes to
 ``pylock.cli.main``, which parses the same command line with typer. A test keeps the option
@@ -62,12 +63,15 @@ def _text(options: dict[str, str | bool], name: str) -> str | None:
 def _sync(options: dict[str, str | bool]) -> int:
     from pylock import noop
 
-    report = noop.check(
-        str(options["project"]),
-        frozen=bool(options.get("frozen")),
-        into=_text(options, "into"),
-        platform=_text(options, "platform"),
-    )
+    try:
+        report = noop.check(
+            str(options["project"]),
+            frozen=bool(options.get("frozen")),
+            into=_text(options, "into"),
+            platform=_text(options, "platform"),
+        )
+    except Exception:  # never a traceback from a shortcut: the full path decides and explains
+        report = None
     if report is not None:
         if not options["quiet"]:
             print(report)
@@ -75,7 +79,7 @@ def _sync(options: dict[str, str | bool]) -> int:
 
     from pathlib import Path
 
-    from pylock.console import env_flag, guarded, run_sync
+    from pylock.console import guarded, run_sync
     from pylock.syncing import SyncOptions
 
     into = _text(options, "into")
@@ -83,7 +87,7 @@ def _sync(options: dict[str, str | bool]) -> int:
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
-        offline=bool(options.get("offline")) or env_flag("PYLOCK_OFFLINE"),
+        offline=bool(options.get("offline")),
         mirror=_text(options, "mirror"),
     )
     project = Path(str(options["project"]))

@@ -11,7 +11,6 @@ the same bytes.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from pylock import tomlread
 from pylock.artifacts import VARIANTS, parse_asset_url
 from pylock.errors import ExternalError, InputError
+from pylock.formats import BUILD_TAG, SHA256_HEX, is_iso_date
 from pylock.fsutil import atomic_write_bytes
 from pylock.platforms import KNOWN_PLATFORMS, from_triple
 
@@ -92,9 +92,6 @@ _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "exclude-newer")
 _TARGET_KEYS = tuple(f.name for f in fields(Target))
 # Keys a target may leave out: a catalog states no sizes (docs/lockfile.md, "size").
 _OPTIONAL_TARGET_KEYS = ("size",)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_BUILD = re.compile(r"\d{8}")
 _REGENERATE = "Regenerate it with `pylock lock`."
 _BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
 
@@ -158,7 +155,7 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
                 LockProblem(f"manifest.{key}", f"must be a string, not {tomlread.type_name(value)}")
             )
     pinned_build = data.get("build")
-    if isinstance(pinned_build, str) and not _BUILD.fullmatch(pinned_build):
+    if isinstance(pinned_build, str) and not BUILD_TAG.fullmatch(pinned_build):
         problems.append(LockProblem("manifest.build", f"{pinned_build!r} is not a PBS release tag"))
     exclude_newer = data.get("exclude-newer")
     if exclude_newer is not None and not (
@@ -180,19 +177,6 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
         build=build,
         exclude_newer=exclude_newer,
     )
-
-
-def is_iso_date(text: str) -> bool:
-    """Whether ``text`` is a real calendar day spelled YYYY-MM-DD."""
-    if not _ISO_DATE.fullmatch(text):
-        return False
-    import datetime
-
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_target(index: int, data: object, problems: list[LockProblem]) -> Target | None:
@@ -245,13 +229,13 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
         )
     if target.implementation != "cpython":
         problem("implementation", f"must be 'cpython', not {target.implementation!r}")
-    if not _BUILD.fullmatch(target.build):
+    if not BUILD_TAG.fullmatch(target.build):
         problem("build", f"{target.build!r} is not a PBS release tag (8 digits, YYYYMMDD)")
     if target.variant not in VARIANTS:
         problem("variant", f"{target.variant!r} is not one of {', '.join(VARIANTS)}")
     if target.size is not None and target.size <= 0:
         problem("size", f"must be a positive number of bytes, not {target.size}")
-    if not _SHA256.fullmatch(target.sha256):
+    if not SHA256_HEX.fullmatch(target.sha256):
         problem("sha256", "must be 64 lowercase hexadecimal characters")
     bad_url = url_problem(target.url)
     if bad_url is not None:
@@ -364,9 +348,7 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
 
 
 def _toml_error(error: tomlread.TOMLDecodeError, where: str) -> InputError:
-    lineno, message = tomlread.error_line(error)
-    at = f", line {lineno}" if lineno else ""
-    return InputError(f"{where}{at}: invalid TOML: {message}.", hint=_REGENERATE)
+    return InputError(tomlread.describe(error, where), hint=_REGENERATE)
 
 
 def loads(text: str, *, path: Path | None = None) -> Lock:
@@ -392,12 +374,21 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
 
 def read(path: Path) -> Lock:
     """Read ``path``; missing file -> InputError telling to run ``pylock lock``."""
+    return from_bytes(read_bytes(path), path)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the lock at ``path``; missing file -> InputError, else ExternalError."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path} not found.", hint="Create it with `pylock lock`.") from None
     except OSError as error:
         raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+
+
+def from_bytes(raw: bytes, path: Path) -> Lock:
+    """Decode, parse and validate the bytes read from ``path`` (named in every error)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.version import Version
 
@@ -33,13 +33,12 @@ from pylock.manifest import PYPROJECT, Request, drift
 from pylock.manifest import load as load_manifest
 from pylock.platforms import Platform, host_platform, parse_platform
 from pylock.resolver import resolve
+from pylock.settings import Settings
 
 if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resolved
     from pylock.artifacts import Artifact
     from pylock.http import HttpPolicy
     from pylock.sources import Source, SourceContext
-
-DEFAULT_SOURCE = "github"
 
 
 @dataclass(frozen=True)
@@ -57,11 +56,15 @@ class LockOptions:
     offline: bool = False
 
 
+ChangeKind = Literal["added", "removed", "upgraded", "unchanged"]
+"""What happened to one platform's target; "upgraded" is any change of its pin."""
+
+
 @dataclass(frozen=True)
 class Change:
     """What happened to one platform's target, for the summary the CLI prints."""
 
-    kind: str  # "added" | "removed" | "upgraded" (any pin change) | "unchanged"
+    kind: ChangeKind
     platform: str
     old: Target | None
     new: Target | None
@@ -108,26 +111,24 @@ class _Session:
         where: str,
         factory: ContextFactory,
         *,
-        offline: bool,
+        settings: Settings,
         base_dir: Path,
-        environ: Mapping[str, str],
     ) -> None:
         self._spec = spec
         self._where = where
         self._factory = factory
-        self._offline = offline
+        self._settings = settings
         self._base_dir = base_dir
-        self._environ = environ
         self._context: SourceContext | None = None
         self._source: Source | None = None
 
     @property
     def context(self) -> SourceContext:
         if self._context is None:
-            from pylock.http import HttpPolicy
-
             self._context = self._factory(
-                HttpPolicy(offline=self._offline), base_dir=self._base_dir, environ=self._environ
+                self._settings.http_policy(),
+                base_dir=self._base_dir,
+                environ=self._settings.environ,
             )
         return self._context
 
@@ -142,19 +143,6 @@ class _Session:
     def close(self) -> None:
         if self._context is not None:
             self._context.client.close()
-
-
-def _source_spec(
-    options: LockOptions, manifest_source: str | None, where: Path, environ: Mapping[str, str]
-) -> tuple[str, str]:
-    """The source to read and where it was named: --source > manifest > PYLOCK_SOURCE > github."""
-    if options.source:
-        return options.source, "--source"
-    if manifest_source:
-        return manifest_source, f"{where} [tool.pylock].source"
-    if value := environ.get("PYLOCK_SOURCE", "").strip():
-        return value, "PYLOCK_SOURCE"
-    return DEFAULT_SOURCE, "the default source"
 
 
 def lock_project(
@@ -199,15 +187,9 @@ def lock_project(
         # Current: no client, no network, not a byte rewritten (DESIGN §4).
         return LockResult(old, _changes(old_targets, old_targets), written=False)
 
-    spec, where = _source_spec(options, manifest.source, pyproject, environ)
-    session = _Session(
-        spec,
-        where,
-        context_factory,
-        offline=options.offline,
-        base_dir=project_dir,
-        environ=environ,
-    )
+    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
+    spec, where = settings.source_for(manifest.source, pyproject)
+    session = _Session(spec, where, context_factory, settings=settings, base_dir=project_dir)
     try:
         targets = _plan(request, old, kept, options.upgrade, session, lock_path)
     finally:
@@ -316,6 +298,7 @@ def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]
     changes = []
     for platform in sorted(before.keys() | after.keys()):
         was, now = before.get(platform), after.get(platform)
+        kind: ChangeKind
         if was is None:
             kind = "added"
         elif now is None:

@@ -20,7 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from pylock import tomlread
 from pylock.errors import ExternalError, InputError
-from pylock.lockfile import Lock, LockedManifest, is_iso_date
+from pylock.formats import BUILD_TAG, is_iso_date
+from pylock.lockfile import Lock, LockedManifest
 from pylock.platforms import Platform, parse_platform
 
 PYPROJECT = "pyproject.toml"
@@ -47,11 +48,10 @@ FLAVORS: tuple[str, ...] = (
 )
 """Every flavor a manifest may pin; variant tokens (``freethreaded``) are never part of one."""
 
-_BUILD = re.compile(r"\d{8}")
 _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer")
 
 # What drift() recommends. `pylock lock` re-resolves exactly the inputs a lock no longer
-# satisfies and keeps every other pin (DESIGN §4), so it is always enough to make the lock current;
+# satisfies and keeps every other pin, so it is always enough to make the lock current;
 # `--upgrade` is only for moving pins that still satisfy the manifest, a bigger diff than needed.
 FIX_COMMAND = "pylock lock"
 
@@ -142,7 +142,7 @@ def parse_flavor(text: str, *, where: str = "") -> str:
 
 def parse_build(text: str, *, where: str = "") -> str:
     """A PBS release tag (``YYYYMMDD``); anything else -> InputError naming ``where``."""
-    if _BUILD.fullmatch(text):
+    if BUILD_TAG.fullmatch(text):
         return text
     location = f" in {where}" if where else ""
     raise InputError(
@@ -173,7 +173,7 @@ def parse_exclude_newer(value: object, *, where: str = "") -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     text = value.strip() if isinstance(value, str) else ""
-    if re.fullmatch(r"\d{8}", text):
+    if BUILD_TAG.fullmatch(text):
         text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     if is_iso_date(text):
         return text
@@ -211,11 +211,12 @@ class Manifest:
     exclude_newer: str | None = None  # "YYYY-MM-DD"
 
 
-def read_toml(path: Path, *, hint: str) -> dict[str, object]:
-    """Parse a TOML file; a syntax error -> InputError with the file, the line and ``hint``
-    (which is about fixing syntax, so bytes that are not UTF-8 get a hint of their own)."""
+def read_toml(path: Path, *, hint: str, raw: bytes | None = None) -> dict[str, object]:
+    """Parse a TOML file (or ``raw``, the bytes already read from it); a syntax error ->
+    InputError with the file, the line and ``hint`` (which is about fixing syntax, so bytes
+    that are not UTF-8 get a hint of their own)."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = (path.read_bytes() if raw is None else raw).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(
             f"{path} is not UTF-8 text: {error}.", hint=f"Save {path.name} as UTF-8."
@@ -225,9 +226,7 @@ def read_toml(path: Path, *, hint: str) -> dict[str, object]:
     try:
         document = tomlread.loads(text)
     except tomlread.TOMLDecodeError as error:
-        lineno, message = tomlread.error_line(error)
-        at = f", line {lineno}" if lineno else ""
-        raise InputError(f"{path}{at}: invalid TOML: {message}.", hint=hint) from None
+        raise InputError(tomlread.describe(error, str(path)), hint=hint) from None
     return document
 
 
@@ -246,14 +245,15 @@ def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     return value.strip()
 
 
-def load(path: Path) -> Manifest:
-    """Read ``pyproject.toml`` with the stdlib TOML reader; every bad key -> InputError (2)."""
-    if not path.is_file():
+def load(path: Path, *, raw: bytes | None = None) -> Manifest:
+    """Read ``pyproject.toml`` (or parse ``raw``, the bytes already read from ``path``) with the
+    stdlib TOML reader; every bad key -> InputError (2)."""
+    if raw is None and not path.is_file():
         raise InputError(
             f"{path} not found.",
             hint="Run `pylock init` to create one with a [tool.pylock] table.",
         )
-    document = read_toml(path, hint="Fix the TOML syntax at that line.")
+    document = read_toml(path, hint="Fix the TOML syntax at that line.", raw=raw)
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise InputError(f"{path}: `tool` must be a table, not {tomlread.type_name(tool)}.")
@@ -456,27 +456,8 @@ def _distinct(values: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(values))
 
 
-def effective_mirror(
-    option: str | None, environ: Mapping[str, str], manifest: Manifest | None
-) -> str | None:
-    """Where downloads come from: ``--mirror``, else ``PYLOCK_MIRROR``, else the manifest's
-    ``mirror``. A relative directory in the manifest is relative to the project, not to the
-    directory pylock happens to run in (``--project`` points elsewhere)."""
-    if option:
-        return option
-    if environ.get("PYLOCK_MIRROR"):
-        return environ["PYLOCK_MIRROR"]
-    if manifest is None or not manifest.mirror:
-        return None
-    spelled = manifest.mirror
-    if len(spelled.split(":", 1)[0]) > 1 and "://" in spelled:
-        return spelled  # a URL
-    path = Path(spelled).expanduser()
-    return str(path if path.is_absolute() else manifest.path.parent / path)
-
-
 def drift(lock: Lock, request: Request) -> list[Drift]:
-    """Every way ``lock`` fails to satisfy ``request`` (DESIGN §6.2); empty means current.
+    """Every way ``lock`` fails to satisfy ``request`` (docs/manifest.md); empty means current.
 
     Current when every requested platform has a target, every target's version and variant
     satisfy the python request, a pinned flavor/build equals every target's, and no target's

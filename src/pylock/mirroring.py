@@ -32,6 +32,7 @@ from pylock.errors import ExternalError, InputError
 from pylock.fsutil import atomic_write_bytes, hash_stream
 from pylock.lockfile import Target
 from pylock.platforms import parse_platform
+from pylock.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
@@ -54,8 +55,8 @@ MirrorProgress = Callable[[str, int, int | None], None]
 class MirrorOptions:
     directory: Path
     platforms: tuple[str, ...] = ()  # keys or triples; empty: every locked target
-    mirror: str | None = None  # --mirror: download from here (beats PYLOCK_MIRROR, manifest)
-    offline: bool = False  # only the archive cache
+    mirror: str | None = None  # --mirror: download from here (settings.py: beats PYLOCK_MIRROR)
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): only the archive cache
     jobs: int = DEFAULT_JOBS  # downloads at once
 
 
@@ -100,15 +101,16 @@ def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> 
     return chosen
 
 
-def _download_mirror(
-    option: str | None, environ: Mapping[str, str], project_dir: Path, directory: Path
-) -> str | None:
-    """Where downloads come from (--mirror > PYLOCK_MIRROR > manifest), never DIR itself."""
-    from pylock.manifest import PYPROJECT, effective_mirror, load
+def _download_mirror(settings: Settings, project_dir: Path, directory: Path) -> str | None:
+    """Where downloads come from (--mirror > PYLOCK_MIRROR > manifest, as ``Settings`` decides),
+    never DIR itself."""
+    manifest = None
+    if not settings.mirror:
+        from pylock.manifest import PYPROJECT, load
 
-    pyproject = project_dir / PYPROJECT
-    manifest = load(pyproject) if pyproject.is_file() and not option else None
-    mirror = effective_mirror(option, environ, manifest)
+        pyproject = project_dir / PYPROJECT
+        manifest = load(pyproject) if pyproject.is_file() else None
+    mirror = settings.mirror_for(manifest)
     if mirror is None or "://" in mirror:
         return mirror
     with contextlib.suppress(OSError):
@@ -184,9 +186,9 @@ class _Fetcher:
     """The client and cache, made on first need: a run that finds everything present opens no
     client at all. Shared by the worker threads (an httpx.Client is thread-safe)."""
 
-    def __init__(self, policy: HttpPolicy, environ: Mapping[str, str]) -> None:
+    def __init__(self, policy: HttpPolicy, cache_dir: Path) -> None:
         self.policy = policy
-        self.environ = environ
+        self.cache_dir = cache_dir
         self._client: httpx.Client | None = None
         self._cache: ArchiveCache | None = None
         self._lock = threading.Lock()
@@ -196,9 +198,8 @@ class _Fetcher:
             if self._client is None or self._cache is None:
                 from pylock.cache import ArchiveCache
                 from pylock.http import make_client
-                from pylock.locations import cache_dir
 
-                self._cache = ArchiveCache(cache_dir(self.environ))
+                self._cache = ArchiveCache(self.cache_dir)
                 self._client = make_client(self.policy)
             return self._client, self._cache
 
@@ -211,31 +212,30 @@ def fill_mirror(
     project_dir: Path,
     options: MirrorOptions,
     *,
-    environ: Mapping[str, str] = os.environ,
-    policy: HttpPolicy | None = None,
+    environ: Mapping[str, str] | None = None,
+    http: HttpPolicy | None = None,
     on_progress: MirrorProgress | None = None,
     on_done: Callable[[MirroredArchive], None] | None = None,
 ) -> MirrorResult:
     """Fill ``options.directory`` with the lock's archives; see the module docstring.
 
-    ``policy`` defaults to the standard one (with ``options.offline``); tests pass one without
-    backoff. ``on_done`` is called (from a worker thread) as each archive is in place.
+    ``environ`` and ``http`` are resolved with the options into one ``Settings``, as
+    ``syncing.sync_project`` does (tests pass a policy without back-off as ``http``).
+    ``on_done`` is called (from a worker thread) as each archive is in place.
     """
     from pylock.download import fetch_archive
-    from pylock.http import HttpPolicy
 
+    settings = Settings.resolve(
+        offline=options.offline, mirror=options.mirror, environ=environ, http=http
+    )
     if options.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {options.jobs}.")
     lock_path = project_dir / lockfile.LOCK_FILENAME
     lock = lockfile.read(lock_path)
     targets = _selected(lock, options.platforms, lock_path)
     directory = options.directory
-    mirror = _download_mirror(options.mirror, environ, project_dir, directory)
-    policy = policy or HttpPolicy(offline=options.offline)
-    if options.offline and not policy.offline:
-        from dataclasses import replace
-
-        policy = replace(policy, offline=True)
+    mirror = _download_mirror(settings, project_dir, directory)
+    policy = settings.http_policy()
 
     by_build: dict[str, list[Target]] = {}
     for target in targets:
@@ -250,7 +250,7 @@ def fill_mirror(
             ) from exc
         _remove_stale_temps(directory / build)
 
-    fetcher = _Fetcher(policy, environ)
+    fetcher = _Fetcher(policy, settings.cache_dir)
 
     def one(target: Target) -> MirroredArchive:
         dest = directory / target.build / target.asset_name

@@ -1,53 +1,43 @@
-"""The no-op ``pylock sync``: prove "already installed" with the standard library alone.
+"""The no-op ``pylock sync``: replay the full path's own verdict on byte-identical inputs.
 
 ``pylock sync`` runs on every shell start-up, CI step and container boot, and almost always has
-nothing to do. Proving that takes three small reads (python.lock, pyproject.toml, one receipt),
-but the full command path first pays for typer, packaging, dataclasses and platformdirs, several
-times the cost of the reads. This module answers the common case with ``os``, ``json`` and
-``tomllib`` only, and says "not proven" for anything it does not fully understand; the caller
-then runs the full path, which reaches the same verdict or explains why not. So this module may
-be incomplete but never wrong:
+nothing to do. The full path proves that by validating python.lock (lockfile), the manifest
+against it (manifest) and the receipt of the install (receipt, via the store), and importing
+those validators costs several times the reads themselves. So this module validates nothing:
+each time the full path finds the locked build installed (or installs it), it records *what it
+accepted* in a small memo in the cache dir (``remember``):
 
-- the lock's entry for this host must equal, field for field, the receipt's entry (which was
-  written from a validated entry when it was installed), and the rest of the lock must have the
-  shape lockfile.validate requires (its keys, value types and unique platforms; the per-field
-  rules of the other targets, such as a URL agreeing with its version, are left to the full
-  path and ``pylock check``);
-- the manifest check is DESIGN §6.2's satisfiability test for the requests it can decide with
-  string operations (bare versions ``3``, ``3.12``, ``3.12.8``, with or without ``t``; no
-  pre-releases; non-debug flavors): every listed platform has a target, every target's version
-  is in the series and its variant is the requested one, and pinned flavor/build equal every
-  target's; ``platforms`` is a non-empty list and ``source``/``mirror`` are non-blank strings, as
-  manifest.load requires. Anything else (specifier sets, requires-python ranges, unknown keys)
-  is "not proven".
+- the key: the pylock version, the project directory, the options that change the verdict
+  (``--platform`` or this host's key, ``--into``, ``--frozen``) and the install root;
+- the exact text of python.lock it validated, of pyproject.toml it checked the lock against
+  (or that there was none; not consulted with ``--frozen``), and of the receipt it accepted;
+- the report line.
+
+``check`` answers "already installed" only when the memo for the same key holds exactly the
+bytes now on disk. The full path's verdict is a function of the key and those bytes, so it would
+reach the same one again: the fast path cannot disagree with it, whatever is wrong with an input
+(a changed byte anywhere sends the command down the full path, which reports it). The memo is
+trusted as the install directory is: whoever can rewrite it could rewrite the interpreter too,
+and ``pylock check`` never reads it. Deleting the cache only costs one full-path run. Standard
+library only: ``os`` and ``zlib`` (not even ``json``, whose ``re`` would cost more than the rest
+of the command).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from collections.abc import Mapping
 
-from pylock import hostinfo, layout, tomlread
+from pylock import __version__, hostinfo, layout, locations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Mapping
 
-LOCK_VERSION = 1  # lockfile.LOCK_VERSION; a test keeps them equal
-_MANIFEST_KEYS = frozenset(
-    {"python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer"}
-)
-# lockfile's top-level keys, [manifest] keys and Target fields; a test keeps them equal.
-_LOCK_KEYS = frozenset({"lock-version", "created-by", "manifest", "target"})
-_LOCKED_MANIFEST_KEYS = frozenset({"python", "platforms", "flavor", "build", "exclude-newer"})
-_TARGET_KEYS = frozenset(
-    {"platform", "triple", "implementation", "version", "build", "flavor", "variant", "url"}
-    | {"size", "sha256"}
-)
-_OPTIONAL_TARGET_KEYS = frozenset({"size"})  # lockfile._OPTIONAL_TARGET_KEYS
-_FLAVORS_WITHOUT_DEBUG = ("install_only", "install_only_stripped")
+MEMO_DIR = "sync-memo"
+"""The memos' directory inside the cache dir."""
+
+_MAGIC = b"pylock sync memo 1\n"
+_FIELDS = 11  # the 6 of the key, then install dir, lock, pyproject, receipt, report
 
 
 def already_installed(implementation: str, version: str, build: str, flavor: str, path: str) -> str:
@@ -55,133 +45,72 @@ def already_installed(implementation: str, version: str, build: str, flavor: str
     return f"{implementation} {version} ({build}, {flavor}) is already installed at {path}."
 
 
-def _load_toml(path: str) -> dict[str, object] | None:
+def _text(value: str) -> bytes:
+    return value.encode("utf-8", "surrogateescape")
+
+
+def memo_key(
+    project: str,
+    *,
+    frozen: bool,
+    into: str | None,
+    platform: str | None,
+    environ: Mapping[str, str],
+) -> list[bytes | None]:
+    """Everything besides the three files that decides the full path's verdict."""
+    return [
+        _text(__version__),
+        _text(os.path.abspath(project)),
+        b"frozen" if frozen else b"",
+        _text(os.path.abspath(into)) if into else None,
+        _text(platform or hostinfo.host_key()),
+        _text(os.path.abspath(locations.python_path(environ))),
+    ]
+
+
+def _pack(fields: list[bytes | None]) -> bytes:
+    """Length-prefixed fields (``-`` for None): no json (and so no ``re``) on the no-op path."""
+    out = [_MAGIC]
+    for value in fields:
+        out.append(b"-\n" if value is None else b"%d\n%s" % (len(value), value))
+    return b"".join(out)
+
+
+def _unpack(raw: bytes) -> list[bytes | None] | None:
+    if not raw.startswith(_MAGIC):
+        return None
+    fields: list[bytes | None] = []
+    position = len(_MAGIC)
+    while position < len(raw):
+        end = raw.find(b"\n", position)
+        head = raw[position:end]
+        if end < 0 or not (head == b"-" or head.isdigit()):
+            return None
+        if head == b"-":
+            fields.append(None)
+            position = end + 1
+            continue
+        position = end + 1 + int(head)
+        if position > len(raw):
+            return None
+        fields.append(raw[end + 1 : position])
+    return fields
+
+
+def memo_path(key: list[bytes | None], environ: Mapping[str, str]) -> str:
+    """One memo per key; the name only spreads keys out (the memo holds the key to compare)."""
+    import zlib
+
+    name = f"{zlib.crc32(_pack(key)):08x}.memo"
+    return os.path.join(locations.cache_path(environ), MEMO_DIR, name)
+
+
+def _read(path: str) -> bytes | None:
     try:
         with open(path, "rb") as handle:
-            return tomlread.loads(handle.read().decode("utf-8"))
-    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+            return handle.read()
+    except OSError:
         return None
-
-
-def _python_dir(environ: Mapping[str, str]) -> str:
-    """locations.python_dir() without importing platformdirs on Linux (a test keeps them equal)."""
-    if value := environ.get("PYLOCK_PYTHON_DIR"):
-        return os.path.expanduser(value)
-    if sys.platform.startswith("linux"):
-        data = environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
-        return os.path.join(data, "pylock", "python")
-    from pylock import locations
-
-    return str(locations.python_dir(environ))
-
-
-def _in_series(version: str, request: str) -> bool:
-    """``version`` (a final release) is in the series a bare request names: 3.12 -> 3.12.*."""
-    parts = version.split(".")
-    wanted = request.split(".")
-    return (
-        len(parts) == 3
-        and all(part.isdigit() for part in parts)
-        and [int(p) for p in parts[: len(wanted)]] == [int(w) for w in wanted]
-    )
-
-
-def _targets(lock: dict[str, object]) -> list[dict[str, Any]] | None:
-    """The lock's targets when the document has the shape lockfile.validate requires (exactly
-    its keys, string values but an integer size, one target per platform), else None: a lock the
-    full path would refuse is never "already installed"."""
-    manifest, targets = lock.get("manifest"), lock.get("target")
-    if set(lock) != _LOCK_KEYS or not isinstance(lock["created-by"], str):
-        return None
-    if not isinstance(manifest, dict) or not set(manifest) <= _LOCKED_MANIFEST_KEYS:
-        return None
-    if not isinstance(targets, list) or not targets:
-        return None
-    platforms = set()
-    for target in targets:
-        if not isinstance(target, dict) or not (
-            _TARGET_KEYS - _OPTIONAL_TARGET_KEYS <= set(target) <= _TARGET_KEYS
-        ):
-            return None
-        for key, value in target.items():
-            if key == "size" and (not isinstance(value, int) or isinstance(value, bool)):
-                return None
-            if key != "size" and not isinstance(value, str):
-                return None
-        platforms.add(target["platform"])
-    return targets if len(platforms) == len(targets) else None
-
-
-def _nonblank(value: object) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _newest_build(value: object) -> str | None:
-    """exclude-newer as a build tag (YYYYMMDD); None when absent, "" when not a plain spelling
-    this module decides (a TOML date, anything manifest.load would have to judge)."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        return ""
-    text = value.strip()
-    digits = text.replace("-", "") if len(text) == 10 else text
-    if len(digits) != 8 or not digits.isdigit():
-        return ""
-    import datetime  # already loaded by the TOML reader
-
-    try:
-        datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return ""  # not a calendar day: manifest.load reports it
-    return digits
-
-
-def _satisfied(document: dict[str, object], targets: list[dict[str, Any]]) -> bool:
-    """DESIGN §6.2 for the manifests this module can decide; False means "not proven"."""
-    tool = document.get("tool")
-    table = tool.get("pylock") if isinstance(tool, dict) else None
-    if not isinstance(table, dict) or not set(table) <= _MANIFEST_KEYS:
-        return False
-    if any(key in table and not _nonblank(table[key]) for key in ("source", "mirror")):
-        return False
-    python = table.get("python")
-    if python is None:
-        project = document.get("project")
-        python = project.get("requires-python") if isinstance(project, dict) else None
-    if not isinstance(python, str):
-        return False
-    request = "".join(python.split())
-    freethreaded = request.endswith("t")
-    request = request.removesuffix("t")
-    if not request or not all(p.isdigit() for p in request.split(".")) or request.count(".") > 2:
-        return False
-    flavor, build = table.get("flavor"), table.get("build")
-    if flavor is not None and flavor not in _FLAVORS_WITHOUT_DEBUG:
-        return False
-    newest = _newest_build(table.get("exclude-newer"))
-    if newest == "":
-        return False
-    variant = "freethreaded" if freethreaded else "default"
-    for target in targets:
-        if not _in_series(target["version"], request):
-            return False
-        if target["variant"] != variant:
-            return False
-        if flavor is not None and target["flavor"] != flavor:
-            return False
-        if build is not None and target["build"] != build:
-            return False
-        if newest is not None and target["build"] > newest:
-            return False
-    if "platforms" not in table:
-        return True
-    platforms = table["platforms"]
-    keys = {target["platform"] for target in targets}
-    return (
-        isinstance(platforms, list)
-        and bool(platforms)
-        and all(isinstance(p, str) and p in keys for p in platforms)
-    )
 
 
 def check(
@@ -192,43 +121,53 @@ def check(
     platform: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str | None:
-    """The no-op report if ``pylock sync`` with these options provably has nothing to do."""
+    """The no-op report when the full path already accepted exactly these inputs, else None."""
     env = os.environ if environ is None else environ
-    lock = _load_toml(os.path.join(project, "python.lock"))
-    if lock is None or lock.get("lock-version") != LOCK_VERSION:
+    key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=env)
+    raw = _read(memo_path(key, env))
+    memo = None if raw is None else _unpack(raw)
+    if memo is None or len(memo) != _FIELDS or memo[: len(key)] != key:
         return None
-    targets = _targets(lock)
-    if targets is None:
+    install_dir, lock, pyproject, receipt, report = memo[len(key) :]
+    if install_dir is None or lock is None or receipt is None or report is None:
         return None
-    key = platform or hostinfo.host_key()
-    target = next((t for t in targets if t["platform"] == key), None)
-    if target is None:
+    receipt_file = os.path.join(os.fsdecode(install_dir), layout.META_DIR, layout.RECEIPT_NAME)
+    if _read(receipt_file) != receipt:
         return None
-    try:
-        dest = into or os.path.join(
-            _python_dir(env),
-            layout.install_dir_name(
-                target["implementation"],
-                target["version"],
-                target["build"],
-                target["platform"],
-                target["sha256"],
-            ),
-        )
-        with open(os.path.join(dest, layout.META_DIR, layout.RECEIPT_NAME), "rb") as handle:
-            receipt = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(receipt, dict) or receipt.get("receipt_version") != layout.RECEIPT_VERSION:
-        return None
-    if receipt.get("target") != target:
+    if _read(os.path.join(project, "python.lock")) != lock:
         return None
     if not frozen:
-        pyproject = os.path.join(project, "pyproject.toml")
-        if os.path.exists(pyproject):
-            document = _load_toml(pyproject)
-            if document is None or not _satisfied(document, targets):
-                return None
-    return already_installed(
-        target["implementation"], target["version"], target["build"], target["flavor"], dest
-    )
+        manifest = os.path.join(project, "pyproject.toml")
+        if _read(manifest) != pyproject or (pyproject is None and os.path.lexists(manifest)):
+            return None
+    return report.decode("utf-8", "surrogateescape")
+
+
+def remember(
+    project: str,
+    *,
+    frozen: bool,
+    into: str | None,
+    platform: str | None,
+    environ: Mapping[str, str],
+    lock: bytes,
+    pyproject: bytes | None,
+    install_dir: str,
+    receipt: bytes,
+    report: str,
+) -> None:
+    """Record what the full path just accepted (see the module docstring); best effort: a memo
+    that cannot be written only means the next sync takes the full path again."""
+    from pathlib import Path
+
+    from pylock.errors import PylockError
+    from pylock.fsutil import atomic_write_bytes
+
+    key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=environ)
+    values = [_text(os.path.abspath(install_dir)), lock, pyproject, receipt, _text(report)]
+    path = Path(memo_path(key, environ))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, _pack([*key, *values]))
+    except (OSError, PylockError):
+        pass

@@ -30,7 +30,6 @@ are listed: an empty directory carries no content worth verifying.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -38,8 +37,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pylock import layout
 from pylock.errors import ExternalError, VerificationError
+from pylock.formats import SHA256_HEX
 from pylock.fsutil import atomic_write_bytes, hash_stream
 from pylock.layout import BUILD_NAME as BUILD_NAME  # re-exported: install.py and check.py
 from pylock.layout import META_DIR as META_DIR
@@ -52,7 +51,6 @@ SYMLINK_MODE = 0o777
 """The mode RECORD gives every symlink, whatever the system reports for the link itself."""
 
 PYCACHE = "__pycache__"
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _MODE = re.compile(r"[0-7]{3,4}")
 
 
@@ -80,7 +78,7 @@ def read_receipt(install_dir: Path) -> Receipt | None:
     """
     try:
         data = json.loads((install_dir / META_DIR / RECEIPT_NAME).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands deep
         return None
     return _receipt_from_json(data)
 
@@ -108,7 +106,7 @@ def _receipt_from_json(data: object) -> Receipt | None:
         if not isinstance(value, str):
             return None
         strings[key] = value
-    if not _SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
+    if not SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
         return None
     return Receipt(
         target=Target(**values),  # type: ignore[arg-type]  # each field type-checked above
@@ -130,8 +128,8 @@ def receipt_json(receipt: Receipt) -> str:
     """The text ``write_receipt`` stores: stable key order, so equal receipts give equal bytes."""
     document = {
         "receipt_version": RECEIPT_VERSION,
-        # the lock's entry as the lock spells it: an absent optional key stays absent, so the
-        # no-op sync can compare this with the lock's table as it is
+        # the lock's entry as the lock spells it: an absent optional key (a size the catalog
+        # did not state) stays absent rather than becoming null
         "target": {k: v for k, v in dataclasses.asdict(receipt.target).items() if v is not None},
         "pylock_version": receipt.pylock_version,
         "installed_at": receipt.installed_at,
@@ -170,6 +168,8 @@ def format_record(entries: list[RecordEntry]) -> str:
 
 def record_digest(text: str) -> str:
     """The tree digest of a RECORD text (what the receipt's ``tree_digest`` holds)."""
+    import hashlib  # only installs and check --deep hash; check and which only read
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -260,10 +260,3 @@ def scan_tree(install_dir: Path) -> list[RecordEntry]:
         for (relative, _, mode), digest in zip(files, digests, strict=True):
             entries.append(RecordEntry(relative, mode, digest))
     return sorted(entries, key=lambda e: e.path)
-
-
-def install_dir_name(target: Target) -> str:
-    """``cpython-3.12.8+20241219-linux-x86_64-gnu-<first 12 hex of sha256>``."""
-    return layout.install_dir_name(
-        target.implementation, target.version, target.build, target.platform, target.sha256
-    )

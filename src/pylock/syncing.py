@@ -11,17 +11,23 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pylock import locations, lockfile
+from pylock import lockfile
 from pylock.errors import InputError, VerificationError
 from pylock.lockfile import Lock, Target
 from pylock.platforms import host_platform, parse_platform
-from pylock.receipt import Receipt, install_dir_name, read_receipt
+from pylock.settings import Settings
+from pylock.store import Installation
 
 if TYPE_CHECKING:
     from pylock.download import ProgressCallback
+    from pylock.http import HttpPolicy
     from pylock.manifest import Manifest
+
+
+SyncAction = Literal["unchanged", "installed"]
+"""What a sync did: nothing (the locked build was there), or installed it."""
 
 
 @dataclass(frozen=True)
@@ -30,31 +36,14 @@ class SyncOptions:
     into: Path | None = None  # install exactly here instead of the per-build data dir
     frozen: bool = False  # install what the lock says even if the manifest moved on
     reinstall: bool = False
-    offline: bool = False
-    mirror: str | None = None  # --mirror; beats PYLOCK_MIRROR, which beats the manifest
-
-
-@dataclass(frozen=True)
-class Installation:
-    target: Target
-    path: Path  # the install directory
-    receipt: Receipt | None  # None: not installed (or not by pylock)
-
-    @property
-    def installed(self) -> bool:
-        return self.receipt is not None and self.receipt.target == self.target
-
-    @property
-    def interpreter(self) -> Path | None:
-        if self.receipt is None:
-            return None
-        return self.path / self.receipt.interpreter
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
+    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
 
 
 @dataclass(frozen=True)
 class SyncResult:
     installation: Installation
-    action: str  # "unchanged" | "installed"
+    action: SyncAction
 
 
 def read_lock(project_dir: Path) -> Lock:
@@ -74,14 +63,6 @@ def choose_target(lock: Lock, platform: str | None) -> Target:
     return target
 
 
-def install_location(
-    target: Target, into: Path | None, environ: Mapping[str, str] | None = None
-) -> Path:
-    if into is not None:
-        return into
-    return locations.python_dir(environ) / install_dir_name(target)
-
-
 def find_installation(
     project_dir: Path,
     *,
@@ -90,17 +71,25 @@ def find_installation(
     environ: Mapping[str, str] | None = None,
 ) -> Installation:
     target = choose_target(read_lock(project_dir), platform)
-    path = install_location(target, into, environ)
-    return Installation(target, path, read_receipt(path))
+    return Settings.resolve(environ=environ).store().find(target, into)
 
 
 def _load_manifest(pyproject: Path) -> Manifest | None:
     """The manifest, or None when the lock travels alone (e.g. copied into a Docker build)."""
+    return _read_manifest(pyproject)[0]
+
+
+def _read_manifest(pyproject: Path) -> tuple[Manifest | None, bytes | None]:
+    """The manifest and the exact bytes it was read from (None, None: there is none)."""
     if not pyproject.exists():
-        return None
+        return None, None
     from pylock import manifest as manifest_mod
 
-    return manifest_mod.load(pyproject)
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return manifest_mod.load(pyproject), None  # load says what is wrong with the file
+    return manifest_mod.load(pyproject, raw=raw), raw
 
 
 def _ensure_current(manifest: Manifest, lock: Lock) -> None:
@@ -124,44 +113,93 @@ def sync_project(
     *,
     environ: Mapping[str, str] | None = None,
     on_progress: ProgressCallback | None = None,
+    http: HttpPolicy | None = None,
 ) -> SyncResult:
+    """Install (or confirm) the locked interpreter. ``environ`` and ``http`` are resolved with
+    the options into one ``Settings`` (tests pass a policy without back-off as ``http``)."""
     env = os.environ if environ is None else environ
-    lock = read_lock(project_dir)
+    settings = Settings.resolve(
+        offline=options.offline, mirror=options.mirror, environ=env, http=http
+    )
+    lock_path = project_dir / lockfile.LOCK_FILENAME
+    lock_raw = lockfile.read_bytes(lock_path)
+    lock = lockfile.from_bytes(lock_raw, lock_path)
     pyproject = project_dir / "pyproject.toml"
-    manifest = None if options.frozen else _load_manifest(pyproject)
+    manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
     if manifest is not None:
         _ensure_current(manifest, lock)
     target = choose_target(lock, options.platform)
-    path = install_location(target, options.into, env)
-    existing = Installation(target, path, read_receipt(path))
+    existing = settings.store().find(target, options.into)
+    path = existing.path
+
+    def accepted(result: SyncResult) -> SyncResult:
+        if manifest is None or manifest_raw is not None:  # the bytes checked are known
+            _remember(project_dir, options, env, lock_raw, manifest_raw, result)
+        return result
+
     if existing.installed and not options.reinstall:
-        return SyncResult(existing, "unchanged")
+        return accepted(SyncResult(existing, "unchanged"))
 
     # Something must be installed. A cached archive (re-verified by lookup) needs no network
     # stack at all; only a download pays for importing httpx and making a client.
     from pylock.cache import ArchiveCache
     from pylock.install import install
 
-    cache = ArchiveCache(locations.cache_dir(env))
+    cache = ArchiveCache(settings.cache_dir)
     archive = cache.lookup(target.sha256, target.size)
     if archive is None:
         from pylock.download import fetch_archive
-        from pylock.http import HttpPolicy, make_client
-        from pylock.manifest import effective_mirror
+        from pylock.http import make_client
 
         if manifest is None:
             manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
 
-        policy = HttpPolicy(offline=options.offline)
+        policy = settings.http_policy()
         with make_client(policy) as client:
             archive = fetch_archive(
                 target,
                 cache=cache,
                 client=client,
                 policy=policy,
-                mirror=effective_mirror(options.mirror, env, manifest),
+                mirror=settings.mirror_for(manifest),
                 on_progress=on_progress,
             )
     outcome = install(archive, target, path, reinstall=options.reinstall)
-    action = "installed" if outcome.installed else "unchanged"
-    return SyncResult(Installation(target, path, outcome.receipt), action)
+    action: SyncAction = "installed" if outcome.installed else "unchanged"
+    return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
+
+
+def _remember(
+    project_dir: Path,
+    options: SyncOptions,
+    environ: Mapping[str, str],
+    lock_raw: bytes,
+    manifest_raw: bytes | None,
+    result: SyncResult,
+) -> None:
+    """Let the next no-op sync replay this verdict on the same bytes (noop.py)."""
+    from pylock import noop
+    from pylock.receipt import receipt_json
+
+    installation = result.installation
+    if installation.receipt is None:  # pragma: no cover - a sync result always has one
+        return
+    target = installation.target
+    noop.remember(
+        os.fspath(project_dir),
+        frozen=options.frozen,
+        into=os.fspath(options.into) if options.into is not None else None,
+        platform=options.platform,
+        environ=environ,
+        lock=lock_raw,
+        pyproject=manifest_raw,
+        install_dir=os.fspath(installation.path),
+        receipt=receipt_json(installation.receipt).encode("utf-8"),
+        report=noop.already_installed(
+            target.implementation,
+            target.version,
+            target.build,
+            target.flavor,
+            os.fspath(installation.path),
+        ),
+    )

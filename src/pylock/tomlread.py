@@ -17,12 +17,54 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     from tomli import TOMLDecodeError  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["TOMLDecodeError", "error_line", "loads", "type_name"]
+__all__ = ["MAX_DEPTH", "TOMLDecodeError", "describe", "error_line", "loads", "type_name"]
+
+MAX_DEPTH = 64
+"""Arrays and tables nested deeper than this are refused. pylock's own keys are at most four
+levels deep; thousands of levels make the parser (and any code walking the values) recurse until
+Python gives up with a RecursionError, which must be a clear input error instead."""
+
+
+class NestingError(TOMLDecodeError):  # type: ignore[misc,unused-ignore]  # untyped on 3.10
+    """A document whose arrays or tables nest deeper than ``MAX_DEPTH`` (no line number: the
+    whole value is at fault, not one line of it)."""
+
+    def __init__(self, message: str) -> None:
+        ValueError.__init__(self, message)  # 3.14's TOMLDecodeError wants (msg, doc, pos)
 
 
 def loads(text: str) -> dict[str, object]:
-    document: dict[str, object] = tomllib.loads(text)
+    """The parsed document; TOMLDecodeError for bad syntax and for nesting beyond MAX_DEPTH."""
+    try:
+        document: dict[str, object] = tomllib.loads(text)
+    except RecursionError:
+        raise _too_deep() from None
+    if not _within_depth(document):
+        raise _too_deep()
     return document
+
+
+def _too_deep() -> NestingError:
+    return NestingError(f"arrays or tables are nested more than {MAX_DEPTH} levels deep")
+
+
+def _within_depth(document: dict[str, object]) -> bool:
+    """Whether no value nests deeper than MAX_DEPTH (walked with a stack, never recursion)."""
+    pending: list[tuple[dict[str, object] | list[object], int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return False
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
+
+
+def describe(error: TOMLDecodeError, where: str) -> str:
+    """``<where>, line N: invalid TOML: <what>.``: one wording for every TOML file pylock reads."""
+    lineno, message = error_line(error)
+    at = f", line {lineno}" if lineno else ""
+    return f"{where}{at}: invalid TOML: {message}."
 
 
 def error_line(error: TOMLDecodeError) -> tuple[int | None, str]:

@@ -6,7 +6,6 @@ other (``open_source`` imports them lazily).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +15,16 @@ from urllib.request import url2pathname
 import httpx
 
 from pylock.errors import ExternalError
+from pylock.formats import SHA256_HEX
 from pylock.http import Document, fetch_document
 from pylock.platforms import Platform
 from pylock.sources import SourceContext
 
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-BUILD_TAG = re.compile(r"\d{8}")
-
 
 def normalise_sha256(value: str) -> str | None:
     """64 lowercase hex, or None when ``value`` is not a sha256 at all."""
-    value = value.strip()
-    return value.lower() if _HEX64.fullmatch(value) else None
+    value = value.strip().lower()
+    return value if SHA256_HEX.fullmatch(value) else None
 
 
 def parse_sha256sums(text: str) -> dict[str, str]:

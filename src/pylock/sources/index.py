@@ -26,10 +26,11 @@ from pathlib import Path
 
 from pylock.artifacts import Artifact, AssetName, artifact_from_url
 from pylock.errors import ExternalError, InputError
+from pylock.formats import BUILD_TAG
 from pylock.http import stream_document
 from pylock.platforms import Platform, from_triple
 from pylock.sources import Release, SourceContext
-from pylock.sources._common import BUILD_TAG, Location, locate, wanted
+from pylock.sources._common import Location, locate, wanted
 
 DEFAULT_INDEX_URL = (
     "https://releases.astral.sh/github/versions/main/v1/python-build-standalone.ndjson"
