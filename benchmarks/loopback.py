@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,11 +41,16 @@ class RequestLog:
             self.entries.clear()
 
 
+PACE_SLICE = 64 * 1024
+"""Bytes a paced server sends at a time: small enough that the rate is smooth."""
+
+
 class _Handler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def __init__(self, *args: Any, log: RequestLog, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, log: RequestLog, pace: float | None, **kwargs: Any) -> None:
         self._request_log = log
+        self._pace = pace
         super().__init__(*args, **kwargs)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -56,7 +62,20 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def copyfile(self, source: BinaryIO, outputfile: BinaryIO) -> None:  # type: ignore[override]
         self.wfile.flush()
-        self.connection.sendfile(source)
+        if self._pace is None:
+            self.connection.sendfile(source)
+            return
+        # A paced link: never ahead of ``pace`` bytes/s since the first byte (a token bucket
+        # with one slice of burst), as a download over a link of that speed arrives.
+        start = time.perf_counter()
+        sent = 0
+        while chunk := source.read(PACE_SLICE):
+            due = start + sent / self._pace
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self.connection.sendall(chunk)
+            sent += len(chunk)
 
 
 @dataclass(frozen=True)
@@ -66,10 +85,11 @@ class Server:
 
 
 @contextmanager
-def serve(directory: Path) -> Iterator[Server]:
-    """Serve ``directory`` on an ephemeral loopback port until the block exits."""
+def serve(directory: Path, pace: float | None = None) -> Iterator[Server]:
+    """Serve ``directory`` on an ephemeral loopback port until the block exits, at no more than
+    ``pace`` bytes/s per response when given (a paced link), else as fast as loopback goes."""
     log = RequestLog()
-    handler = functools.partial(_Handler, directory=str(directory), log=log)
+    handler = functools.partial(_Handler, directory=str(directory), log=log, pace=pace)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, name="loopback-http", daemon=True)

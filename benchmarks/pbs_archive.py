@@ -1,7 +1,7 @@
 """Build a PBS-shaped ``install_only`` archive from the CPython that runs the benchmark.
 
 The benchmark needs tens of MB of real interpreter in exactly the layout python-build-standalone
-ships (FORMAT.md §3.2: a ``python/`` top directory with ``bin/``, ``include/``, ``lib/``), because
+ships (a ``python/`` top directory with ``bin/``, ``include/``, ``lib/``), because
 that is what ``pylock sync`` and ``uv python install`` download, hash, extract and then run. The
 network must stay on loopback, so instead of fetching a real PBS asset we repackage this machine's
 own ``sys.base_prefix``: the standard library (without tests, bytecode caches, static libraries
@@ -30,7 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 BUILD_TAG = "20990101"  # a date no real PBS release has, so nothing can mistake it for one
-FLAVOR = "install_only"
+FLAVORS = {"gz": "install_only", "zst": "pgo+lto-full"}
+"""The flavor each format stands for: PBS ships install_only as .tar.gz, full as .tar.zst."""
+ROOTS = {"gz": "python/", "zst": "python/install/"}
+"""Where the interpreter tree sits in the archive (a full archive nests it under install/)."""
 _FORMAT_VERSION = 3  # bump when the archive contents change, to rebuild cached archives
 _SKIP_DIRS = frozenset({"test", "tests", "idle_test", "__pycache__"})
 _KEEP_SITE_PACKAGES = ("pip",)  # PBS ships pip and nothing else in site-packages
@@ -48,6 +51,8 @@ class Archive:
     size: int
     sha256: str
     source_prefix: str  # the sys.base_prefix it was made from
+    flavor: str = "install_only"
+    fmt: str = "gz"  # "gz" (install_only) or "zst" (full)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -55,8 +60,8 @@ class Archive:
         return data
 
 
-def asset_name(version: str, triple: str, build: str = BUILD_TAG) -> str:
-    return f"cpython-{version}+{build}-{triple}-{FLAVOR}.tar.gz"
+def asset_name(version: str, triple: str, build: str = BUILD_TAG, fmt: str = "gz") -> str:
+    return f"cpython-{version}+{build}-{triple}-{FLAVORS[fmt]}.tar.{fmt}"
 
 
 def _sha256(path: Path) -> str:
@@ -124,9 +129,15 @@ def _tarinfo(tar: tarfile.TarFile, source: Path, arcname: str) -> tarfile.TarInf
     return info
 
 
-def _write_tree(tar: tarfile.TarFile, prefix: Path, xy: str) -> None:
+def _write_tree(tar: tarfile.TarFile, prefix: Path, xy: str, root: str = "python/") -> None:
     old_lib = str(prefix / "lib")
     written: set[str] = set()
+    if root != "python/":  # a full archive: PYTHON.json first, the tree under install/
+        info = tarfile.TarInfo("python/PYTHON.json")
+        document = json.dumps({"version": "8", "python_version": platform.python_version()})
+        info.size = len(document)
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(document.encode()))
 
     def add_parents(arcname: str) -> None:
         """A directory entry before the first member inside it, as ``tar -c`` writes them."""
@@ -141,32 +152,35 @@ def _write_tree(tar: tarfile.TarFile, prefix: Path, xy: str) -> None:
                 tar.addfile(info)
 
     for source, arcname in _members(prefix, xy):
+        arcname = root + arcname.removeprefix("python/")
         add_parents(arcname)
         if source.is_symlink():
             info = _tarinfo(tar, source, arcname)
             tar.addfile(info)
             continue
         data = source.read_bytes()
-        hops = arcname.count("/") - 1  # from the file's directory up to python/
+        hops = arcname.count("/") - root.count("/")  # from the file's directory up to the root
         rel_to_lib = "/".join([".."] * hops + ["lib"])
         data = _relocate_runpath(data, old_lib, rel_to_lib)
         info = _tarinfo(tar, source, arcname)
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     for alias in ("python3", "python"):
-        info = tarfile.TarInfo(f"python/bin/{alias}")
+        info = tarfile.TarInfo(f"{root}bin/{alias}")
         info.type = tarfile.SYMTYPE
         info.linkname = f"python{xy}"
         info.mode = 0o777
         tar.addfile(info)
 
 
-def build_archive(out_dir: Path, triple: str, *, rebuild: bool = False) -> Archive:
-    """Build (or reuse) the archive for the running interpreter in ``out_dir``."""
+def build_archive(out_dir: Path, triple: str, *, rebuild: bool = False, fmt: str = "gz") -> Archive:
+    """Build (or reuse) the archive for the running interpreter in ``out_dir``: ``gz`` an
+    install_only ``.tar.gz``, ``zst`` a full ``.tar.zst`` (the tree under ``python/install/``)."""
     prefix = Path(sys.base_prefix)
     version = platform.python_version()
     xy = sysconfig.get_python_version()
-    name = asset_name(version, triple)
+    name = asset_name(version, triple, fmt=fmt)
+    extra = {"flavor": FLAVORS[fmt], "fmt": fmt}
     path = out_dir / name
     stamp = out_dir / f"{name}.json"
     expected_stamp = {"format": _FORMAT_VERSION, "prefix": str(prefix), "version": version}
@@ -175,18 +189,29 @@ def build_archive(out_dir: Path, triple: str, *, rebuild: bool = False) -> Archi
         if {k: recorded.get(k) for k in expected_stamp} == expected_stamp:
             return Archive(
                 path, name, version, BUILD_TAG, triple, path.stat().st_size, recorded["sha256"],
-                str(prefix),
+                str(prefix), **extra,
             )  # fmt: skip
     if not (prefix / "bin" / f"python{xy}").exists():
         raise SystemExit(f"{prefix}/bin/python{xy} not found: cannot build the archive")
     out_dir.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
-        _write_tree(tar, prefix, xy)
+    if fmt == "zst":
+        import pyzstd
+
+        with (
+            pyzstd.ZstdFile(partial, "w", level_or_option=19) as raw,
+            tarfile.open(fileobj=raw, mode="w|") as tar,  # type: ignore[arg-type]
+        ):
+            _write_tree(tar, prefix, xy, ROOTS[fmt])
+    else:
+        with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            _write_tree(tar, prefix, xy)
     partial.replace(path)
     sha256 = _sha256(path)
     stamp.write_text(json.dumps({**expected_stamp, "sha256": sha256}, indent=2) + "\n")
-    return Archive(path, name, version, BUILD_TAG, triple, path.stat().st_size, sha256, str(prefix))
+    return Archive(
+        path, name, version, BUILD_TAG, triple, path.stat().st_size, sha256, str(prefix), **extra
+    )
 
 
 @dataclass(frozen=True)
@@ -209,9 +234,12 @@ print(json.dumps({'prefix': sys.prefix, 'version': platform.python_version(), 'l
 def verify_archive(archive: Archive) -> Verification:
     """Extract to a temp dir and run the interpreter from there; SystemExit if it is not sound."""
     with tempfile.TemporaryDirectory(prefix="pylock-bench-verify-") as tmp:
-        with tarfile.open(archive.path, "r:gz") as tar:
-            tar.extractall(tmp, filter="data")
-        root = Path(tmp) / "python"
+        if archive.fmt == "zst":
+            subprocess.run(["tar", "--zstd", "-xf", str(archive.path), "-C", tmp], check=True)
+        else:
+            with tarfile.open(archive.path, "r:gz") as tar:
+                tar.extractall(tmp, filter="data")
+        root = Path(tmp) / ROOTS[archive.fmt].rstrip("/")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "LD_"))}
         result = subprocess.run(
             [str(root / "bin" / "python3"), "-I", "-c", _PROBE],

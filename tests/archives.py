@@ -440,3 +440,30 @@ def _not_a_tar() -> dict[str, bytes]:
 
 NOT_A_TAR: dict[str, bytes] = _not_a_tar()
 """Byte strings that are not a usable .tar.gz / .tar.zst: empty, HTML, compressed text, cut off."""
+
+
+def inflation_bomb(inflated: int = 2 * 1024**3, version: str = "3.12.8") -> bytes:
+    """A ``.tar.gz`` of about 2 MB whose one member, ``python/bin/bomb``, inflates to 2 GiB.
+
+    A valid PBS tree comes first, then the bomb. The zeros are one small gzip stream repeated
+    (gzip allows streams back to back, and every reader must take them), so building it costs
+    milliseconds, not the gigabytes it claims.
+    """
+    tree = tar_bytes(pbs_members(version=version, flavor="install_only_stripped"), fmt="tar")
+    with tarfile.open(fileobj=io.BytesIO(tree), mode="r:") as tar:
+        last = tar.getmembers()[-1]
+    tree = tree[: last.offset_data + -(-last.size // 512) * 512]  # drop the end-of-archive
+    info = tarfile.TarInfo("python/bin/bomb")
+    info.size = inflated
+    info.mtime = MTIME
+    header = info.tobuf(tarfile.PAX_FORMAT)
+    step = 1024 * 1024
+    assert inflated % step == 0
+    zeros = gzip.compress(bytes(step), compresslevel=9)
+    return b"".join(
+        [
+            gzip.compress(tree + header),
+            zeros * (inflated // step),
+            gzip.compress(bytes(1024)),
+        ]
+    )

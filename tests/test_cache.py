@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +107,55 @@ def test_temp_files_have_unique_names(tmp_path: Path) -> None:
     with cache.temp_file() as (first, _), cache.temp_file() as (second, _):
         assert first != second
         assert first.exists() and second.exists()
+
+
+def _part(cache: ArchiveCache, name: str, age: float) -> Path:
+    cache.store_dir.mkdir(parents=True, exist_ok=True)
+    path = cache.store_dir / f".tmp-{name}.part"
+    path.write_bytes(b"partial download")
+    old = time.time() - age
+    os.utime(path, (old, old))
+    return path
+
+
+@pytest.mark.skipif(os.name == "nt", reason="flock marks a live writer on POSIX")
+def test_a_dead_writers_temp_file_is_removed_a_live_ones_is_kept(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path / "cache")
+    dead = _part(cache, "dead", age=60)
+    young = _part(cache, "young", age=0)
+    live = _part(cache, "live", age=60)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()",
+            str(live),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        with cache.temp_file() as (temp, _):
+            assert temp.exists()
+            left = sorted(p.name for p in cache.store_dir.iterdir())
+        assert not dead.exists()
+        assert young.exists() and live.exists()
+        assert len(left) == 3  # young, live and our own
+    finally:
+        holder.communicate("")
+    cache.clean_leftovers()
+    assert not live.exists()  # its writer is gone now
+    assert young.exists()  # too young to judge
+
+
+def test_own_temp_file_is_locked_while_in_use(tmp_path: Path) -> None:
+    cache = ArchiveCache(tmp_path / "cache")
+    with cache.temp_file() as (temp, _):
+        old = time.time() - 60
+        os.utime(temp, (old, old))
+        cache.clean_leftovers()  # as a second process would
+        assert temp.exists()
+    assert not temp.exists()

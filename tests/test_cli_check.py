@@ -308,3 +308,34 @@ def test_show_refuses_an_unknown_format_like_check(
     code, out, _ = pylock(capsys, "-p", str(synced), "show", "--format", "json")
     assert code == 0
     assert [t["installed"] for t in json.loads(out)["targets"]] == [True]
+
+
+def test_remote_against_a_stalling_mirror_is_an_error_in_bounded_time(
+    fake_pbs: FakePBS, synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+    import time
+    from urllib.parse import quote
+
+    from test_download import Loopback, stall_after
+
+    (target,) = lockfile.read(synced / "python.lock").targets
+    archive = fake_pbs.releases[BUILD].files[target.asset_name]
+    release = threading.Event()
+    mirror = Loopback()
+    try:
+        path = f"/m/{BUILD}/{quote(target.asset_name, safe='')}"
+        mirror.route(path, stall_after(archive, len(archive) // 2, release))
+        started = time.monotonic()
+        code, out, _ = pylock(
+            capsys, "-p", str(synced), "check", "--remote", "--mirror", mirror.url("/m"),
+            "--http-timeout", "0.3",
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        mirror.close()
+    assert code == 3, out
+    assert statuses(out)["remote"] == "error"
+    assert "stalled" in out and f"{len(archive) // 2} bytes received" in out
+    assert elapsed < 5

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from archives import (
+    Member,
+    build_pbs_archive,
+    delegating_interpreter,
+    hostile_archive,
+    inflation_bomb,
+)
 from archives import asset_name as pbs_asset_name
-from archives import build_pbs_archive, delegating_interpreter, hostile_archive
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from conftest import SyncedTemplate
 from pbs_server import FakePBS
@@ -422,3 +431,199 @@ def test_console_script_cold_sync_runs_without_typer(locked: Path) -> None:
     )
     assert (code, imported) == (0, []), printed
     assert printed[0].startswith(f"Installed cpython {REAL}")
+
+
+def cache_entries() -> list[Path]:
+    store = Path(os.environ["PYLOCK_CACHE_DIR"]) / "archives" / "sha256"
+    return sorted(store.iterdir()) if store.exists() else []
+
+
+def test_inflation_bomb_is_refused_although_its_sha256_is_locked(
+    fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2.1 MB that inflates to one 2 GiB file: refused at its header, nothing written."""
+    bomb = inflation_bomb(version=REAL)
+    assert len(bomb) < 2_500_000
+    publish(fake_pbs, BUILD, bomb)
+    assert pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)[0] == 0
+    code, out, err = pylock(capsys, "-p", str(proj), "sync")
+    assert code == 1, err
+    assert "'python/bin/bomb'" in err and "PYLOCK_MAX_INSTALL_BYTES" in err
+    assert "Traceback" not in out + err
+    assert leftovers() == []
+    assert cache_entries() == []  # refused bytes are not kept, even under their own digest
+
+
+def test_inflation_bomb_with_another_sha256_is_refused(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (target,) = lockfile.read(locked / "python.lock").targets
+    fake_pbs.releases[BUILD].files[target.asset_name] = inflation_bomb(version=REAL)
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 1, err
+    assert leftovers() == [] and cache_entries() == []
+
+
+def test_over_long_member_name_is_a_refused_archive(
+    fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "python/" + "n" * 5000
+    publish(fake_pbs, BUILD, real_archive(extra_members=[Member(name, data=b"x")]))
+    assert pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)[0] == 0
+    code, _, err = pylock(capsys, "-p", str(proj), "sync")
+    assert code == 1, err
+    assert "is longer than 1024 bytes" in err
+    assert "(5007 characters)" in err
+    assert len(err) < 1000  # one short paragraph, the name cut
+    assert leftovers() == [] and cache_entries() == []
+
+
+def test_member_limit_can_be_set(
+    fake_pbs: FakePBS,
+    locked: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYLOCK_MAX_INSTALL_MEMBERS", "5")
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 1, err
+    assert "more than 5 members" in err and "PYLOCK_MAX_INSTALL_MEMBERS" in err
+    monkeypatch.setenv("PYLOCK_MAX_INSTALL_MEMBERS", "many")
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 2
+    assert "PYLOCK_MAX_INSTALL_MEMBERS is 'many'" in err
+    monkeypatch.delenv("PYLOCK_MAX_INSTALL_MEMBERS")
+    assert pylock(capsys, "-p", str(locked), "sync")[0] == 0
+
+
+def _sync_process(project: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(console_script()), "-p", str(project), "sync"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _whole_or_absent(project: Path) -> None:
+    """Every install under the root is complete (its receipt's tree matches); no half one."""
+    root = python_dir()
+    if not root.exists():
+        return
+    for entry in root.iterdir():
+        if entry.name.endswith(".lock") or entry.name.startswith("."):
+            continue  # lock files; dot-named temp trees are leftovers, checked after a sync
+        assert (entry / ".pylock" / "receipt.json").is_file(), entry
+
+
+def test_sigkill_at_random_points_leaves_no_install_or_a_whole_one(
+    fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Real SIGKILLs of a real `pylock sync` while it downloads and extracts; the next sync
+    removes what the dead ones left and installs."""
+    if os.name == "nt":
+        pytest.skip("SIGKILL is POSIX")
+    publish(fake_pbs, BUILD, real_archive(padding=6 * 1024 * 1024))
+    assert pylock(capsys, "-p", str(proj), "lock", "--source", fake_pbs.spec)[0] == 0
+    chooser = random.Random(8)
+    dead_leftovers = 0
+    for _ in range(6):
+        process = _sync_process(proj)
+        assert process.stderr is not None
+        process.stderr.readline()  # "Downloading ...": the stream has begun
+        time.sleep(chooser.uniform(0, 0.12))  # then a random point of download/extract/check
+        process.kill()
+        process.communicate()
+        _whole_or_absent(proj)
+        dead_leftovers += len(leftovers()) + len(
+            [p for p in cache_entries() if p.name.startswith(".")]
+        )
+        # Start the next run from scratch: no finished install, no cached archive.
+        for install in python_dir().glob("cpython-*"):
+            shutil.rmtree(install)
+        for entry in cache_entries():
+            if not entry.name.startswith("."):
+                entry.unlink()
+    assert dead_leftovers > 0  # the kills did land mid-install, leaving something to clean
+    for part in cache_entries():  # age the dead runs' temp files past the live-writer grace
+        os.utime(part, (time.time() - 60, time.time() - 60))
+    code, _, err = pylock(capsys, "-p", str(proj), "sync")
+    assert code == 0, err
+    assert leftovers() == []
+    assert [p.name for p in cache_entries() if p.name.startswith(".")] == []
+
+
+def test_concurrent_syncs_download_once(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_pbs.log.clear()
+    processes = [_sync_process(locked) for _ in range(8)]
+    results = [(p.wait(timeout=120), p.communicate()[1]) for p in processes]
+    assert all(code == 0 for code, _ in results), results
+    assert len(fake_pbs.download_log) == 1
+    installs = [p for p in python_dir().iterdir() if not p.name.endswith(".lock")]
+    assert len(installs) == 1
+    assert leftovers() == []
+
+
+@pytest.mark.parametrize("variable", ["PYLOCK_PYTHON_DIR", "PYLOCK_CACHE_DIR"])
+def test_unwritable_install_or_cache_fails_before_downloading(
+    fake_pbs: FakePBS,
+    locked: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    variable: str,
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\\n")
+    monkeypatch.setenv(variable, str(blocker / "below"))
+    fake_pbs.log.clear()
+    code, _, err = pylock(capsys, "-p", str(locked), "sync")
+    assert code == 3, err
+    assert str(blocker) in err
+    assert fake_pbs.download_log == []
+
+
+def test_stalled_download_fails_within_the_http_timeout(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mirror that stalls half-way: exit 3 naming the URL, the bytes and the knob."""
+    import threading
+    from urllib.parse import quote
+
+    from test_download import Loopback, stall_after
+
+    (target,) = lockfile.read(locked / "python.lock").targets
+    archive = fake_pbs.releases[BUILD].files[target.asset_name]
+    release = threading.Event()
+    mirror = Loopback()
+    try:
+        url = mirror.route(
+            f"/m/{BUILD}/{quote(target.asset_name, safe='')}",
+            stall_after(archive, len(archive) // 2, release),
+        )
+        started = time.monotonic()
+        code, _, err = pylock(
+            capsys, "-p", str(locked), "sync", "--mirror", mirror.url("/m"), "--http-timeout", "0.3"
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        mirror.close()
+    assert code == 3, err
+    assert url in err and f"{len(archive) // 2} bytes received" in err
+    assert "--http-timeout" in err
+    assert elapsed < 5
+    assert leftovers() == [] and cache_entries() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"), [("-1", "--http-timeout is"), ("soon", "--http-timeout")]
+)
+def test_bad_http_timeout_is_a_usage_error(
+    fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str], value: str, needle: str
+) -> None:
+    code, _, err = pylock(capsys, "-p", str(locked), "sync", "--http-timeout", value)
+    assert code == 2
+    assert needle in err
+    assert fake_pbs.download_log == []

@@ -649,3 +649,82 @@ def test_a_redirect_from_http_to_https_is_verified(
         with pytest.raises(ExternalError, match="CERTIFICATE_VERIFY_FAILED"):
             fetch(make_target(url), cache)
         assert tls_server.requests == []  # no request was sent over the unverified connection
+
+
+# --- bounded network time ---------------------------------------------------------------------
+
+
+def stall_after(data: bytes, sent: int, release: threading.Event) -> Behaviour:
+    """Announce the full length, send ``sent`` bytes, then say nothing until ``release``."""
+
+    def behaviour(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data[:sent])
+        h.wfile.flush()
+        release.wait(10)
+        h.close_connection = True
+
+    return behaviour
+
+
+def trickle(data: bytes, pause: threading.Event, every: float) -> Behaviour:
+    """Send one byte every ``every`` seconds (until ``pause`` is set): never silent for long."""
+
+    def behaviour(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        for index in range(len(data)):
+            if pause.wait(every):
+                break
+            h.wfile.write(data[index : index + 1])
+            h.wfile.flush()
+        h.close_connection = True
+
+    return behaviour
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_stalled_body_fails_once_without_retries(
+    server: Loopback, cache: ArchiveCache, release: threading.Event
+) -> None:
+    url = server.route(PATH, stall_after(DATA, 1000, release))
+    policy = HttpPolicy(backoff=0.01, retries=3, timeout=0.2)
+    with pytest.raises(ExternalError) as caught:
+        fetch(make_target(url), cache, policy=policy)
+    message = str(caught.value)
+    assert url in message
+    assert "1000 bytes received" in message
+    assert "PYLOCK_HTTP_TIMEOUT" in message and "--http-timeout" in message
+    assert server.count(PATH) == 1  # the time is spent: a stall is not retried
+    assert leftovers(cache) == [] and stored(cache) == []
+
+
+def test_trickling_body_fails_the_minimum_speed(
+    server: Loopback, cache: ArchiveCache, release: threading.Event
+) -> None:
+    url = server.route(PATH, trickle(DATA, release, 0.01))
+    policy = HttpPolicy(backoff=0.01, retries=3, timeout=0.15, min_speed=10_000)
+    with pytest.raises(ExternalError) as caught:
+        fetch(make_target(url), cache, policy=policy)
+    assert "below the minimum of 10000 bytes/s" in str(caught.value)
+    assert server.count(PATH) == 1
+    assert leftovers(cache) == []
+
+
+def test_overall_deadline(server: Loopback, cache: ArchiveCache, release: threading.Event) -> None:
+    url = server.route(PATH, trickle(DATA, release, 0.01))
+    policy = HttpPolicy(backoff=0.01, timeout=5.0, min_speed=0, deadline=0.1)
+    with pytest.raises(ExternalError) as caught:
+        fetch(make_target(url), cache, policy=policy)
+    assert "did not finish within 0.1 seconds" in str(caught.value)
+    assert "PYLOCK_HTTP_DEADLINE" in str(caught.value)
+    assert leftovers(cache) == []

@@ -722,3 +722,27 @@ def test_killed_mid_extraction_then_a_rerun_installs_cleanly(tmp_path: Path) -> 
     assert read_receipt(dest) == receipt
     assert scan_tree(dest) == read_record(dest)
     assert _leftovers(tmp_path, DEST, "archive", "archive.fifo") == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("python/lib/" + "a" * 256, "has a component longer than 255 bytes"),
+        ("python/lib/" + "\u00e9" * 128, "has a component longer than 255 bytes"),  # 256 bytes
+        ("python/" + "/".join(["d" * 200] * 6), "is longer than 1024 bytes"),
+        ("python/lib/" + "a" * 255, None),  # at the limit: fine
+    ],
+)
+def test_over_long_names_are_refused_as_archive_faults(
+    tmp_path: Path, name: str, why: str | None
+) -> None:
+    data = build_pbs_archive(extra_members=[file(name, b"x")])
+    archive = _write_archive(tmp_path, data)
+    (tmp_path / "work").mkdir()
+    if why is None:
+        install_archive(archive, make_target(data), tmp_path / "work" / DEST)
+        return
+    with pytest.raises(VerificationError, match=why) as error:
+        install_archive(archive, make_target(data), tmp_path / "work" / DEST)
+    assert "characters)" in error.value.message  # the name is cut, the message stays short
+    assert _leftovers(tmp_path / "work") == set()

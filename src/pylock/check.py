@@ -24,7 +24,7 @@ remote check runs.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import httpx
 
     from pylock.http import HttpPolicy
+    from pylock.verify import Verifier
 
 CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote")
 MAX_LISTED = 20
@@ -63,6 +64,8 @@ class CheckOptions:
     mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
     offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): --remote cannot run
     http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
+    http_timeout: float | None = None  # --http-timeout (settings.py: beats PYLOCK_HTTP_TIMEOUT)
+    http_deadline: float | None = None  # --http-deadline (settings.py: beats PYLOCK_HTTP_DEADLINE)
 
 
 def run_checks(
@@ -74,7 +77,12 @@ def run_checks(
     all become results, so the report is always complete.
     """
     settings = Settings.resolve(
-        offline=options.offline, mirror=options.mirror, environ=environ, http=options.http_policy
+        offline=options.offline,
+        mirror=options.mirror,
+        environ=environ,
+        http=options.http_policy,
+        http_timeout=options.http_timeout,
+        http_deadline=options.http_deadline,
     )
     lock_path = project_dir / lockfile.LOCK_FILENAME
     valid, lock, skip_reason = _check_lock_valid(lock_path)
@@ -431,80 +439,80 @@ def _verify_remote(
     """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
     from urllib.parse import urlsplit
 
+    from pylock.verify import Oversize, Verifier
+
+    verifier = Verifier(target.sha256, target.size)
     path = file_url_path(url)
     if path is not None:
         try:
             with path.open("rb") as stream:
-                digest, size = _hash_chunks(iter(lambda: stream.read(_CHUNK), b""), target.size)
+                verifier.feed_all(iter(lambda: stream.read(_CHUNK), b""))
+        except Oversize as exc:
+            return _oversize(target, url, exc.done)
         except OSError as exc:
             message = f"cannot read {path}: {exc.strerror or exc}"
             return _RemoteOutcome(target.platform, url, "error", message)
-        return _compare(target, url, digest, size)
+        return _compare(target, url, verifier)
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         message = f"cannot fetch {url}: only https, http and file URLs are supported"
         return _RemoteOutcome(target.platform, url, "error", message)
-    return _stream_remote(client, policy, target, url)
+    return _stream_remote(client, policy, target, url, verifier)
 
 
 def _stream_remote(
-    client: httpx.Client, policy: HttpPolicy, target: Target, url: str
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str, verifier: Verifier
 ) -> _RemoteOutcome:
     import httpx
 
     from pylock.http import open_stream
+    from pylock.verify import (
+        CutShort,
+        Oversize,
+        Stalled,
+        contradicting_length,
+        receive,
+        status_text,
+    )
 
     platform = target.platform
     try:
         with open_stream(
             client, url, policy=policy, headers={"Accept-Encoding": "identity"}
         ) as response:
-            if response.status_code != 200:
-                status = f"{response.status_code} {response.reason_phrase}".strip()
+            status = status_text(response)
+            if status is not None:
                 return _RemoteOutcome(platform, url, "error", f"{url} answered HTTP {status}")
-            declared = response.headers.get("content-length")
-            encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
-            if (
-                not encoded
-                and target.size is not None
-                and declared is not None
-                and declared.isdigit()
-                and int(declared) != target.size
-            ):
+            declared = contradicting_length(response, target.size)
+            if declared is not None:
                 message = f"the server announces {declared} bytes, python.lock says {target.size}"
-                return _RemoteOutcome(platform, url, "fail", message, size=int(declared))
-            digest, size = _hash_chunks(response.iter_bytes(_CHUNK), target.size)
+                return _RemoteOutcome(platform, url, "fail", message, size=declared)
+            receive(response, verifier, policy, url)
+    except Oversize as exc:
+        return _oversize(target, url, exc.done)
     except PylockError as exc:
         return _RemoteOutcome(platform, url, "error", exc.message)
+    except (CutShort, Stalled) as exc:
+        message = f"the transfer from {url} failed: {exc}"
+        return _RemoteOutcome(platform, url, "error", message)
     except httpx.HTTPError as exc:
         message = f"the transfer from {url} failed: {exc.__class__.__name__}: {exc}"
         return _RemoteOutcome(platform, url, "error", message)
-    return _compare(target, url, digest, size)
+    return _compare(target, url, verifier)
 
 
-def _hash_chunks(chunks: Iterable[bytes], limit: int | None) -> tuple[str | None, int]:
-    """sha256 and byte count; stops (digest None) once past ``limit``: already a mismatch.
-    A lock without a size (a catalog states none) leaves the sha256 to decide alone."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in chunks:
-        size += len(chunk)
-        if limit is not None and size > limit:
-            return None, size
-        digest.update(chunk)
-    return digest.hexdigest(), size
+def _oversize(target: Target, url: str, done: int) -> _RemoteOutcome:
+    message = f"more than {target.size} bytes served, python.lock says {target.size}"
+    return _RemoteOutcome(target.platform, url, "fail", message, size=done)
 
 
-def _compare(target: Target, url: str, digest: str | None, size: int) -> _RemoteOutcome:
+def _compare(target: Target, url: str, verifier: Verifier) -> _RemoteOutcome:
     platform = target.platform
-    if digest is None:
-        message = f"more than {target.size} bytes served, python.lock says {target.size}"
-        return _RemoteOutcome(platform, url, "fail", message, size=size)
-    if target.size is not None and size != target.size:
+    verdict = verifier.verdict()
+    size, digest = verdict.size, verdict.sha256
+    if verdict.problem == "size":
         message = f"{size} bytes served, python.lock says {target.size}"
         return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
-    if digest != target.sha256.lower():
+    if verdict.problem == "sha256":
         message = f"sha256 {digest} served, python.lock says {target.sha256}"
         return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
     message = f"{size} bytes, sha256 {digest[:12]}… as locked"

@@ -76,6 +76,24 @@ OfflineOption = Annotated[
     bool,
     typer.Option("--offline", help="Forbid all network access (also PYLOCK_OFFLINE=1)."),
 ]
+HttpTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--http-timeout",
+        metavar="SECONDS",
+        help="Fail a download that is silent, or slower than 1 KiB/s, for this long "
+        "(also PYLOCK_HTTP_TIMEOUT; default 30).",
+    ),
+]
+HttpDeadlineOption = Annotated[
+    float | None,
+    typer.Option(
+        "--http-deadline",
+        metavar="SECONDS",
+        help="Fail a download that has not finished after this long, 0 for no limit "
+        "(also PYLOCK_HTTP_DEADLINE; default 1800).",
+    ),
+]
 
 
 @app.command()
@@ -210,6 +228,8 @@ def sync(
         typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
     ] = None,
     offline: OfflineOption = False,
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
 ) -> None:
     """Install exactly the interpreter python.lock names for this machine."""
     state = _state(ctx)
@@ -223,6 +243,8 @@ def sync(
         reinstall=reinstall,
         offline=offline,
         mirror=mirror,
+        http_timeout=http_timeout,
+        http_deadline=http_deadline,
     )
     raise typer.Exit(run_sync(state.project, options, quiet=state.quiet))
 
@@ -334,6 +356,8 @@ def check(
         str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
     ] = None,
     output_format: FormatOption = "text",
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
 ) -> None:
     """Verify that python.lock is sound, current, and what is installed is what it locks."""
     state = _state(ctx)
@@ -347,6 +371,8 @@ def check(
         platform=platform,
         into=into,
         mirror=mirror,
+        http_timeout=http_timeout,
+        http_deadline=http_deadline,
     )
     raise typer.Exit(run_check(state.project, options, output_format))
 

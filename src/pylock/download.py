@@ -1,39 +1,64 @@
-"""Fetch a locked archive into the cache: stream, hash and size-check before anything trusts it.
+"""Fetch a locked archive: stream it once, verifying, caching and (for sync) extracting as it comes.
 
 The lock pins bytes (size + sha256), not a place, so the same checks apply wherever the bytes
 come from: the lock's URL, a mirror laid out as ``{mirror}/{build}/{asset}``, a ``file://`` URL
-or a mirror directory. Bytes are hashed as they are written to a temp file in the cache (one
-pass), and only a file whose size and digest both match is renamed into the store; anything else
-is deleted before the caller could extract it.
+or a mirror directory. The bytes pass through once: counted and hashed (``verify.Verifier``),
+written to a temp file in the cache, and handed to the caller's consumer (``install`` extracts
+them into a private temp dir as they arrive). Only at the end of the stream are size and sha256
+known; only a match enters the cache (renamed from its temp file) and only a match lets the
+caller go on to place an install. Anything else deletes the temp file, and the caller its temp
+tree: nothing cached, nothing installed.
 
 Two kinds of failure are kept apart because they need different fixes: bytes that do not match
 the lock are a VerificationError (exit 1: someone is serving a different file), while a server
-that is unreachable, missing the file or cutting the transfer short is an ExternalError (exit 3:
-try again, or fix the mirror). Interrupted transfers are retried a bounded number of times.
+that is unreachable, missing the file, too slow or cutting the transfer short is an ExternalError
+(exit 3: try again, or fix the mirror). Interrupted transfers are restarted a bounded number of
+times, the consumer with them. When the consumer refuses the archive, the rest of the stream is
+still hashed (bounded by the locked size), so bytes that are not the locked ones are reported as
+that, the more useful truth, rather than as a bad archive.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
 
 import httpx
 
+from pylock import tarstream
 from pylock.cache import ArchiveCache
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.fsutil import CHUNK_SIZE
 from pylock.http import HttpPolicy, open_stream
 from pylock.lockfile import Target
+from pylock.verify import (
+    CutShort,
+    Oversize,
+    ProgressCallback,
+    Stalled,
+    Verifier,
+    chunks,
+    contradicting_length,
+    status_text,
+)
 
-ProgressCallback = Callable[[int, int | None], None]
-"""Called as ``(done_bytes, total_bytes)``; ``(0, total)`` marks the start of each attempt."""
+if TYPE_CHECKING:
+    from pylock.extract import Extractor
+    from pylock.receipt import RecordEntry
+
+__all__ = ["Download", "ProgressCallback", "fetch_archive", "source_url", "stream_archive"]
+
+T = TypeVar("T")
+Read = Callable[[int], bytes]
+"""``read(n)``: up to ``n`` bytes of the archive, ``b""`` at its end."""
 
 
 def source_url(target: Target, mirror: str | Path | None = None) -> str:
@@ -49,37 +74,6 @@ def source_url(target: Target, mirror: str | Path | None = None) -> str:
         build = quote(target.build, safe="")
         return f"{base.rstrip('/')}/{build}/{quote(target.asset_name, safe='')}"
     return (Path(base).expanduser().absolute() / target.build / target.asset_name).as_uri()
-
-
-def fetch_archive(
-    target: Target,
-    *,
-    cache: ArchiveCache,
-    client: httpx.Client,
-    policy: HttpPolicy,
-    mirror: str | Path | None = None,
-    on_progress: ProgressCallback | None = None,
-) -> Path:
-    """The store path of ``target``'s archive, verified; downloaded first if not cached.
-
-    Offline, only the store is consulted. Raises VerificationError when the bytes do not match
-    the lock, ExternalError when they cannot be obtained, InputError for an unusable URL.
-    """
-    cached = cache.lookup(target.sha256, target.size)
-    if cached is not None:
-        return cached
-    url = source_url(target, mirror)
-    if policy.offline:
-        raise ExternalError(
-            f"The archive {target.asset_name} (sha256 {target.sha256}) is not in the cache "
-            f"{cache.store_dir} and offline mode is on, so it cannot be fetched from {url}.",
-            hint="Run `pylock sync` once without --offline (and without PYLOCK_OFFLINE=1) "
-            "to download it into the cache.",
-        )
-    local = _local_path(url)
-    if local is not None:
-        return _copy_local(target, local, url, cache, mirror, on_progress)
-    return _download(target, url, cache, client, policy, mirror, on_progress)
 
 
 def _local_path(url: str) -> Path | None:
@@ -99,59 +93,93 @@ def _local_path(url: str) -> Path | None:
     )
 
 
-class _CutShort(Exception):
-    """A transfer that ended before the body did; worth retrying."""
-
-
-class _Receiver:
-    """Writes chunks to the temp file while hashing and counting them, in a single pass.
-
-    It refuses to write past the locked size, so a server sending a different (larger) file
-    cannot fill the disk before the mismatch is noticed.
-    """
-
-    def __init__(
-        self,
-        stream: BinaryIO,
-        target: Target,
-        url: str,
-        on_progress: ProgressCallback | None,
-    ) -> None:
-        self.stream = stream
-        self.target = target
-        self.url = url
-        self.on_progress = on_progress
-        self.digest = hashlib.sha256()
-        self.done = 0
-
-    def start(self) -> None:
-        if self.on_progress is not None:
-            self.on_progress(0, self.target.size)
-
-    def write(self, chunk: bytes) -> None:
-        self.done += len(chunk)
-        if self.target.size is not None and self.done > self.target.size:
-            raise _size_mismatch(self.target, self.url, f"at least {self.done}")
-        try:
-            self.stream.write(chunk)
-        except OSError as exc:
-            raise _disk_error(exc) from exc
-        self.digest.update(chunk)
-        if self.on_progress is not None:
-            self.on_progress(self.done, self.target.size)
-
-
-def _download(
+def fetch_archive(
     target: Target,
-    url: str,
+    *,
     cache: ArchiveCache,
     client: httpx.Client,
     policy: HttpPolicy,
-    mirror: str | Path | None,
-    on_progress: ProgressCallback | None,
+    mirror: str | Path | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Path:
-    """Stream ``url`` into the store, restarting a transfer that is cut short (bounded)."""
-    attempts = policy.retries + 1
+    """The store path of ``target``'s archive, verified; downloaded first if not cached.
+
+    Offline, only the store is consulted. Raises VerificationError when the bytes do not match
+    the lock, ExternalError when they cannot be obtained, InputError for an unusable URL.
+    """
+    cached = cache.lookup(target.sha256, target.size)
+    if cached is not None:
+        return cached
+    _, path = stream_archive(
+        target,
+        lambda read: None,
+        cache=cache,
+        client=client,
+        policy=policy,
+        mirror=mirror,
+        on_progress=on_progress,
+    )
+    return path
+
+
+@dataclass(frozen=True)
+class Download:
+    """A locked archive to be extracted while it downloads (``install.install`` takes one).
+
+    ``ceiling`` bounds the bytes accepted when the lock has no size for the target.
+    """
+
+    target: Target
+    cache: ArchiveCache
+    client: httpx.Client
+    policy: HttpPolicy
+    mirror: str | Path | None = None
+    on_progress: ProgressCallback | None = None
+    ceiling: int | None = None
+
+    def extract(self, fresh: Callable[[], Extractor]) -> dict[str, RecordEntry]:
+        """Extract with a ``fresh()`` extractor per attempt; the archive is cached on success."""
+        records, _ = stream_archive(
+            self.target,
+            lambda read: fresh().extract_from(read),
+            cache=self.cache,
+            client=self.client,
+            policy=self.policy,
+            mirror=self.mirror,
+            on_progress=self.on_progress,
+            ceiling=self.ceiling,
+        )
+        return records
+
+
+def stream_archive(
+    target: Target,
+    consume: Callable[[Read], T],
+    *,
+    cache: ArchiveCache,
+    client: httpx.Client,
+    policy: HttpPolicy,
+    mirror: str | Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    ceiling: int | None = None,
+) -> tuple[T, Path]:
+    """Stream ``target``'s archive once through the verifier, the cache and ``consume``.
+
+    ``consume(read)`` gets the bytes as they arrive (on whatever thread calls ``read``); what
+    it returns is returned with the store path, once size and sha256 matched and the archive
+    is in the store. A transfer cut short is restarted (``consume`` is called again); a
+    mismatch raises VerificationError, with the temp file gone.
+    """
+    url = source_url(target, mirror)
+    if policy.offline:
+        raise ExternalError(
+            f"The archive {target.asset_name} (sha256 {target.sha256}) is not in the cache "
+            f"{cache.store_dir} and offline mode is on, so it cannot be fetched from {url}.",
+            hint="Run `pylock sync` once without --offline (and without PYLOCK_OFFLINE=1) "
+            "to download it into the cache.",
+        )
+    local = _local_path(url)
+    attempts = 1 if local is not None else policy.retries + 1
     delay = policy.backoff
     last = ""
     for attempt in range(attempts):
@@ -159,13 +187,34 @@ def _download(
             time.sleep(delay)
             delay *= 2
         with cache.temp_file() as (temp, stream):
-            receiver = _Receiver(stream, target, url, on_progress)
+            verifier = Verifier(
+                target.sha256, target.size, ceiling=ceiling, on_progress=on_progress
+            )
             try:
-                _stream_once(receiver, client, url, policy, mirror)
-            except _CutShort as exc:
+                if local is not None:
+                    opened = _open_local(target, local, url, mirror, verifier)
+                else:
+                    opened = _open_remote(target, url, client, policy, mirror, verifier)
+                with opened as body:
+                    result = _consume(body, _writer(stream), consume, verifier, target, url)
+            except CutShort as exc:
                 last = str(exc)
                 continue
-            return _verify_and_store(receiver, temp, cache)
+            except Oversize as exc:
+                raise _size_mismatch(target, url, f"at least {exc.done}") from None
+            except Stalled as exc:
+                raise ExternalError(
+                    f"Could not download {target.asset_name}: {exc}.",
+                    hint="Check your network connection or proxy (HTTPS_PROXY), or use a mirror "
+                    "closer to you (PYLOCK_MIRROR).",
+                ) from exc
+            except httpx.HTTPError as exc:  # too many redirects, undecodable body, ...
+                raise ExternalError(
+                    f"Could not download {target.asset_name} from {url}: "
+                    f"{exc.__class__.__name__}: {exc}.",
+                    hint="Check the URL and your network, then try again.",
+                ) from exc
+            return result, _verify_and_store(verifier, stream, temp, cache, target, url)
     raise ExternalError(
         f"Downloading {target.asset_name} from {url} was interrupted {attempts} times "
         f"(last time: {last}).",
@@ -173,51 +222,169 @@ def _download(
     )
 
 
-def _stream_once(
-    receiver: _Receiver,
-    client: httpx.Client,
+class _Reader:
+    """``read(n)`` over the verified chunks of a body.
+
+    A chunk no bigger than ``n`` is handed over as it is (no copy); the inflater asks for 1 MiB
+    and network chunks are smaller.
+    """
+
+    def __init__(self, body: Iterator[bytes]) -> None:
+        self.body = body
+        self.pending = b""
+
+    def read(self, size: int) -> bytes:
+        if not self.pending:
+            chunk = next(self.body, None)
+            if chunk is None:
+                return b""
+            if len(chunk) <= size:
+                return chunk
+            self.pending = chunk
+        piece, self.pending = self.pending[:size], self.pending[size:]
+        return piece
+
+    def drain(self) -> None:
+        """Read (and so verify and tee) whatever the consumer left unread."""
+        while self.read(CHUNK_SIZE):
+            pass
+
+
+def _consume(
+    body: Iterator[bytes],
+    sink: Callable[[bytes], None],
+    consume: Callable[[Read], T],
+    verifier: Verifier,
+    target: Target,
     url: str,
+) -> T:
+    # Three threads share the work, each mostly in code that releases the GIL: this one
+    # (the network, hashing, the cache file), the inflater that ``consume`` reads on, and
+    # the caller's (vetting and writing files).
+    with tarstream.in_background(_teed(body, sink)) as arriving:
+        reader = _Reader(arriving)
+        try:
+            result = consume(reader.read)
+        except VerificationError as refusal:
+            # Refused archive: if these are not even the locked bytes, say that instead.
+            reader.drain()
+            if verifier.verdict().problem != "ok":
+                raise _mismatch(verifier, target, url) from refusal
+            raise
+        reader.drain()
+    return result
+
+
+def _teed(body: Iterator[bytes], sink: Callable[[bytes], None]) -> Iterator[bytes]:
+    for chunk in body:
+        sink(chunk)
+        yield chunk
+
+
+@contextlib.contextmanager
+def _open_remote(
+    target: Target,
+    url: str,
+    client: httpx.Client,
     policy: HttpPolicy,
     mirror: str | Path | None,
-) -> None:
-    target = receiver.target
+    verifier: Verifier,
+) -> Iterator[Iterator[bytes]]:
     # identity: the archive's own bytes, not a re-compressed transfer of them
     headers = {"Accept-Encoding": "identity"}
+    with open_stream(client, url, policy=policy, headers=headers) as response:
+        _check_status(response, target, url, mirror)
+        declared = contradicting_length(response, target.size)
+        if declared is not None:
+            raise _size_mismatch(target, url, str(declared))
+        yield chunks(response, verifier, policy, url)
+
+
+@contextlib.contextmanager
+def _open_local(
+    target: Target, path: Path, url: str, mirror: str | Path | None, verifier: Verifier
+) -> Iterator[Iterator[bytes]]:
+    """A local archive, read with the same checks as a download."""
     try:
-        with open_stream(client, url, policy=policy, headers=headers) as response:
-            _check_status(response, target, url, mirror)
-            _check_declared_length(response, target, url)
-            receiver.start()
-            try:
-                # Chunks as they arrive: re-chunking to a fixed size would copy every byte
-                # once more through a buffer, for nothing (hashing and writing take any size).
-                for chunk in response.iter_bytes():
-                    receiver.write(chunk)
-            except httpx.TransportError as exc:
-                raise _CutShort(
-                    f"the connection broke after {_progress(receiver.done, target)}: "
-                    f"{exc.__class__.__name__}: {exc}"
-                ) from exc
-            short = target.size is not None and receiver.done < target.size
-            if short and not _self_delimited(response):
-                # Without Content-Length or chunking, the end of the body is the end of the
-                # connection: a short body may just be a dropped connection.
-                raise _CutShort(
-                    f"the server closed the connection after {_progress(receiver.done, target)}"
-                )
-    except httpx.HTTPError as exc:  # too many redirects, undecodable body, ...
+        source = path.open("rb")
+    except OSError as exc:
+        where = f"the mirror {mirror}" if mirror is not None else "python.lock"
         raise ExternalError(
-            f"Could not download {target.asset_name} from {url}: {exc.__class__.__name__}: {exc}.",
-            hint="Check the URL and your network, then try again.",
+            f"Cannot read {target.asset_name} at {path} (from {where}, {url}): "
+            f"{exc.strerror or exc}.",
+            hint="Check that the file exists and is readable, or fix the path.",
         ) from exc
+    with source:
+        info = os.fstat(source.fileno())
+        if stat.S_ISREG(info.st_mode) and target.size is not None and info.st_size != target.size:
+            raise _size_mismatch(target, url, str(info.st_size))
+
+        def body() -> Iterator[bytes]:
+            verifier.start()
+            while True:
+                try:
+                    chunk = source.read(CHUNK_SIZE)
+                except OSError as exc:
+                    raise ExternalError(
+                        f"Cannot read {path}: {exc.strerror or exc}.", hint="Check the file."
+                    ) from exc
+                if not chunk:
+                    return
+                verifier.feed(chunk)
+                yield chunk
+
+        yield body()
+
+
+def _writer(stream: BinaryIO) -> Callable[[bytes], None]:
+    """The sink that tees counted bytes into the cache's temp file."""
+
+    def write(chunk: bytes) -> None:
+        try:
+            stream.write(chunk)
+        except OSError as exc:
+            raise _disk_error(exc) from exc
+
+    return write
+
+
+def _verify_and_store(
+    verifier: Verifier,
+    stream: BinaryIO,
+    temp: Path,
+    cache: ArchiveCache,
+    target: Target,
+    url: str,
+) -> Path:
+    """Compare size and digest with the lock; only a match enters the store."""
+    try:
+        stream.close()
+    except OSError as exc:
+        raise _disk_error(exc) from exc
+    if verifier.verdict().problem != "ok":
+        raise _mismatch(verifier, target, url)
+    return cache.commit(temp, target.sha256, verifier.done)
+
+
+def _mismatch(verifier: Verifier, target: Target, url: str) -> VerificationError:
+    verdict = verifier.verdict()
+    if verdict.problem == "size":
+        return _size_mismatch(target, url, str(verdict.size))
+    return VerificationError(
+        f"The archive {target.asset_name} from {url} does not match python.lock: "
+        f"expected sha256 {target.sha256.lower()}, got {verdict.sha256}. The bytes were "
+        "discarded and nothing was installed.",
+        hint=_MISMATCH_HINT,
+    )
 
 
 def _check_status(
     response: httpx.Response, target: Target, url: str, mirror: str | Path | None
 ) -> None:
-    code = response.status_code
-    if code == 200:
+    status = status_text(response)
+    if status is None:
         return
+    code = response.status_code
     if code in (404, 410) and mirror is not None:
         hint = (
             f"Check that the mirror has build {target.build} laid out as "
@@ -235,88 +402,9 @@ def _check_status(
         hint = "The server is failing; try again later."
     else:
         hint = "Check the URL and try again."
-    status = f"{code} {response.reason_phrase}".strip()
     raise ExternalError(
         f"Could not download {target.asset_name}: {url} answered HTTP {status}.", hint=hint
     )
-
-
-def _check_declared_length(response: httpx.Response, target: Target, url: str) -> None:
-    """Refuse early when the server announces a different size than the lock."""
-    if response.headers.get("content-encoding", "identity").lower() != "identity":
-        return  # Content-Length then counts encoded bytes, not the archive's
-    declared = response.headers.get("content-length")
-    if target.size is None:
-        return  # the lock states no size (a catalog gives none): the sha256 decides
-    if declared is not None and declared.isdigit() and int(declared) != target.size:
-        raise _size_mismatch(target, url, declared)
-
-
-def _progress(done: int, target: Target) -> str:
-    """``N of M bytes``, or ``N bytes`` when the lock states no size."""
-    return f"{done} of {target.size} bytes" if target.size is not None else f"{done} bytes"
-
-
-def _self_delimited(response: httpx.Response) -> bool:
-    """Whether the HTTP framing proves the body complete (the client raises if it was not)."""
-    encoding = response.headers.get("transfer-encoding", "").lower()
-    return "chunked" in encoding or "content-length" in response.headers
-
-
-def _copy_local(
-    target: Target,
-    path: Path,
-    url: str,
-    cache: ArchiveCache,
-    mirror: str | Path | None,
-    on_progress: ProgressCallback | None,
-) -> Path:
-    """Copy a local archive into the store with the same checks as a download."""
-    try:
-        source = path.open("rb")
-    except OSError as exc:
-        where = f"the mirror {mirror}" if mirror is not None else "python.lock"
-        raise ExternalError(
-            f"Cannot read {target.asset_name} at {path} (from {where}, {url}): "
-            f"{exc.strerror or exc}.",
-            hint="Check that the file exists and is readable, or fix the path.",
-        ) from exc
-    with source:
-        info = os.fstat(source.fileno())
-        known = target.size is not None
-        if known and stat.S_ISREG(info.st_mode) and info.st_size != target.size:
-            raise _size_mismatch(target, url, str(info.st_size))
-        with cache.temp_file() as (temp, stream):
-            receiver = _Receiver(stream, target, url, on_progress)
-            receiver.start()
-            try:
-                while chunk := source.read(CHUNK_SIZE):
-                    receiver.write(chunk)
-            except OSError as exc:
-                raise ExternalError(
-                    f"Cannot read {path}: {exc.strerror or exc}.", hint="Check the file."
-                ) from exc
-            return _verify_and_store(receiver, temp, cache)
-
-
-def _verify_and_store(receiver: _Receiver, temp: Path, cache: ArchiveCache) -> Path:
-    """Compare size and digest with the lock; only a match enters the store."""
-    target, url = receiver.target, receiver.url
-    try:
-        receiver.stream.close()
-    except OSError as exc:
-        raise _disk_error(exc) from exc
-    if target.size is not None and receiver.done != target.size:
-        raise _size_mismatch(target, url, str(receiver.done))
-    actual = receiver.digest.hexdigest()
-    if actual != target.sha256.lower():
-        raise VerificationError(
-            f"The archive {target.asset_name} from {url} does not match python.lock: "
-            f"expected sha256 {target.sha256.lower()}, got {actual}. The bytes were "
-            "discarded and nothing was installed.",
-            hint=_MISMATCH_HINT,
-        )
-    return cache.commit(temp, target.sha256, target.size)
 
 
 _MISMATCH_HINT = (
@@ -327,6 +415,14 @@ _MISMATCH_HINT = (
 
 
 def _size_mismatch(target: Target, url: str, actual: str) -> VerificationError:
+    if target.size is None:  # no locked size: the ceiling was crossed
+        return VerificationError(
+            f"The archive {target.asset_name} from {url} is larger than any archive pylock "
+            f"accepts without a locked size ({actual} bytes). The bytes were discarded and "
+            "nothing was installed.",
+            hint="If the archive really is that large, raise PYLOCK_MAX_INSTALL_BYTES; "
+            "otherwise check the source.",
+        )
     return VerificationError(
         f"The archive {target.asset_name} from {url} does not match python.lock: expected "
         f"{target.size} bytes, got {actual} bytes. The bytes were discarded and nothing was "

@@ -15,7 +15,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from pylock.errors import InputError, VerificationError
+from pylock.errors import InputError
+from pylock.extract import refused
 from pylock.lockfile import Target
 
 INTERPRETER_TIMEOUT = 60.0
@@ -132,12 +133,3 @@ def _spell(fields: list[str]) -> str:
     if level == "final":
         return f"{major}.{minor}.{micro}"
     return f"{major}.{minor}.{micro}{_LEVEL_SPELLING.get(level, level)}{serial}"
-
-
-def refused(asset: str, why: str) -> VerificationError:
-    return VerificationError(
-        f"Refusing to install {asset}: the archive {why}. Nothing was installed.",
-        hint="The locked archive is not an installable python-build-standalone build for this "
-        "target; check where the lock's URL and sha256 came from, and re-lock "
-        "(`pylock lock --upgrade`) from a trusted source.",
-    )

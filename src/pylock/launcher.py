@@ -21,9 +21,11 @@ COMMAND_FLAGS = {
     "check": ("--installed", "--deep", "--remote"),
 }
 COMMAND_VALUES = {
-    "sync": ("--into", "--platform", "--mirror"),
-    "check": ("--into", "--platform", "--mirror", "--format"),
+    "sync": ("--into", "--platform", "--mirror", "--http-timeout", "--http-deadline"),
+    "check": ("--into", "--platform", "--mirror", "--format", "--http-timeout", "--http-deadline"),
 }
+SECONDS_VALUES = ("--http-timeout", "--http-deadline")
+"""Values that must read as a number; anything else is left to typer's usage error."""
 
 
 def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
@@ -47,12 +49,24 @@ def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
             options[flags[token]] = True
         elif name in values:
             value = inline if has_value else next(tokens, None)
-            if not value:
+            if not value or (name in SECONDS_VALUES and _seconds(value) is None):
                 return None
             options[values[name]] = value
         else:
             return None
     return (command, options) if command is not None else None
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _number(options: dict[str, str | bool], name: str) -> float | None:
+    value = _text(options, name)
+    return None if value is None else _seconds(value)
 
 
 def _text(options: dict[str, str | bool], name: str) -> str | None:
@@ -89,6 +103,8 @@ def _sync(options: dict[str, str | bool]) -> int:
         frozen=bool(options.get("frozen")),
         offline=bool(options.get("offline")),
         mirror=_text(options, "mirror"),
+        http_timeout=_number(options, "http-timeout"),
+        http_deadline=_number(options, "http-deadline"),
     )
     project = Path(str(options["project"]))
     return guarded(
@@ -111,6 +127,8 @@ def _check(options: dict[str, str | bool]) -> int:
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         mirror=_text(options, "mirror"),
+        http_timeout=_number(options, "http-timeout"),
+        http_deadline=_number(options, "http-deadline"),
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"

@@ -13,8 +13,10 @@ Every knob a command reads from outside its own inputs is decided here, once, so
   and the install store on the latter;
 - tokens: the environment is carried whole (``environ``), and sources/ applies the gh CLI's rules
   for which variable goes to which host;
-- the HTTP policy (timeouts, retries, back-off): ``http_policy()``, with ``offline`` applied.
-  Tests inject a policy without back-off instead of sleeping.
+- the HTTP policy (timeouts, retries, back-off): ``http_policy()``, with ``offline`` applied;
+  ``--http-timeout``/``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``
+  (``http.policy_from`` owns those variables and their defaults). Tests inject a policy without
+  back-off instead of sleeping.
 
 Light to import (the no-op paths build one): http.py and the store load only when asked for.
 """
@@ -52,6 +54,8 @@ class Settings:
     python_dir: Path
     environ: Mapping[str, str] = field(repr=False)
     http: HttpPolicy | None = None  # an injected policy (tests); None: the defaults
+    http_timeout: float | None = None  # --http-timeout (None: PYLOCK_HTTP_TIMEOUT or default)
+    http_deadline: float | None = None  # --http-deadline (None: PYLOCK_HTTP_DEADLINE or default)
 
     @classmethod
     def resolve(
@@ -62,6 +66,8 @@ class Settings:
         source: str | None = None,
         environ: Mapping[str, str] | None = None,
         http: HttpPolicy | None = None,
+        http_timeout: float | None = None,
+        http_deadline: float | None = None,
     ) -> Settings:
         """Flags (the arguments) over the environment; call once per command."""
         env = os.environ if environ is None else environ
@@ -73,15 +79,23 @@ class Settings:
             python_dir=locations.python_dir(env),
             environ=env,
             http=http,
+            http_timeout=http_timeout,
+            http_deadline=http_deadline,
         )
 
     def http_policy(self) -> HttpPolicy:
         """The policy for this command's requests: the injected one or the defaults, offline
         when the settings are."""
-        from pylock.http import HttpPolicy
+        from pylock.http import policy_from
 
-        policy = self.http or HttpPolicy()
-        return replace(policy, offline=True) if self.offline else policy
+        if self.http is None:
+            return policy_from(
+                self.environ,
+                offline=self.offline,
+                timeout=self.http_timeout,
+                deadline=self.http_deadline,
+            )
+        return replace(self.http, offline=True) if self.offline else self.http
 
     def mirror_for(self, manifest: Manifest | None) -> str | None:
         """Where downloads come from: --mirror, else PYLOCK_MIRROR, else the manifest's mirror

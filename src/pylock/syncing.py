@@ -21,8 +21,11 @@ from pylock.settings import Settings
 from pylock.store import Installation
 
 if TYPE_CHECKING:
+    from pylock.cache import ArchiveCache
     from pylock.download import ProgressCallback
+    from pylock.extract import Limits
     from pylock.http import HttpPolicy
+    from pylock.install import InstallOutcome
     from pylock.manifest import Manifest
 
 
@@ -38,6 +41,8 @@ class SyncOptions:
     reinstall: bool = False
     offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
     mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
+    http_timeout: float | None = None  # --http-timeout; settings.py: beats PYLOCK_HTTP_TIMEOUT
+    http_deadline: float | None = None  # --http-deadline; settings.py: beats PYLOCK_HTTP_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,12 @@ def sync_project(
     the options into one ``Settings`` (tests pass a policy without back-off as ``http``)."""
     env = os.environ if environ is None else environ
     settings = Settings.resolve(
-        offline=options.offline, mirror=options.mirror, environ=env, http=http
+        offline=options.offline,
+        mirror=options.mirror,
+        environ=env,
+        http=http,
+        http_timeout=options.http_timeout,
+        http_deadline=options.http_deadline,
     )
     lock_path = project_dir / lockfile.LOCK_FILENAME
     lock_raw = lockfile.read_bytes(lock_path)
@@ -143,28 +153,22 @@ def sync_project(
     # Something must be installed. A cached archive (re-verified by lookup) needs no network
     # stack at all; only a download pays for importing httpx and making a client.
     from pylock.cache import ArchiveCache
+    from pylock.extract import Limits
     from pylock.install import install
 
     cache = ArchiveCache(settings.cache_dir)
+    limits = Limits.for_archive(target.size, env)
     archive = cache.lookup(target.sha256, target.size)
-    if archive is None:
-        from pylock.download import fetch_archive
-        from pylock.http import make_client
-
-        if manifest is None:
-            manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
-
-        policy = settings.http_policy()
-        with make_client(policy) as client:
-            archive = fetch_archive(
-                target,
-                cache=cache,
-                client=client,
-                policy=policy,
-                mirror=settings.mirror_for(manifest),
-                on_progress=on_progress,
+    try:
+        if archive is not None:
+            outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
+        else:
+            outcome = _download_and_install(
+                target, path, cache, limits, manifest, pyproject, options, settings, on_progress
             )
-    outcome = install(archive, target, path, reinstall=options.reinstall)
+    except VerificationError:
+        cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
+        raise
     action: SyncAction = "installed" if outcome.installed else "unchanged"
     return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
 
@@ -203,3 +207,35 @@ def _remember(
             os.fspath(installation.path),
         ),
     )
+
+
+def _download_and_install(
+    target: Target,
+    path: Path,
+    cache: ArchiveCache,
+    limits: Limits,
+    manifest: Manifest | None,
+    pyproject: Path,
+    options: SyncOptions,
+    settings: Settings,
+    on_progress: ProgressCallback | None,
+) -> InstallOutcome:
+    """Stream the archive into the install's temp tree while it downloads (one pass)."""
+    from pylock.download import Download
+    from pylock.http import make_client
+    from pylock.install import install
+
+    if manifest is None:
+        manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
+    policy = settings.http_policy()
+    with make_client(policy) as client:
+        download = Download(
+            target,
+            cache,
+            client,
+            policy,
+            mirror=settings.mirror_for(manifest),
+            on_progress=on_progress,
+            ceiling=limits.max_bytes,
+        )
+        return install(download, target, path, reinstall=options.reinstall, limits=limits)
