@@ -250,6 +250,52 @@ def test_offline_without_the_cache_and_bad_jobs(project: Path, tmp_path: Path) -
     assert "offline" in info.value.message
 
 
+def test_a_stalled_download_fails_within_the_http_timeout(
+    project: Path, bodies: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--http-timeout reaches the mirror's downloads (one Settings, as for sync): a source that
+    stalls half-way fails the run with exit 3 naming the knob, and nothing lands under a final
+    name in DIR."""
+    import threading
+    from urllib.parse import quote
+
+    from test_download import Loopback, stall_after
+
+    archive = bodies[HOST.key]
+    release = threading.Event()
+    source = Loopback()
+    out_dir = tmp_path / "mirror"
+    try:
+        url = source.route(
+            f"/m/{BUILD}/{quote(name_for(HOST.key), safe='')}",
+            stall_after(archive, len(archive) // 2, release),
+        )
+        started = time.monotonic()
+        code, _, err = pylock(
+            capsys, "-p", str(project), "mirror", str(out_dir), "--platform", HOST.key,
+            "--mirror", source.url("/m"), "--http-timeout", "0.3",
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        source.close()
+    assert code == 3, err
+    assert url in err and f"{len(archive) // 2} bytes received" in err
+    assert "--http-timeout" in err
+    assert elapsed < 5
+    assert files_under(out_dir) == {}
+
+
+def test_a_bad_http_timeout_is_a_usage_error(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = pylock(
+        capsys, "-p", str(project), "mirror", str(tmp_path / "m"), "--http-timeout", "-1"
+    )
+    assert code == 2
+    assert "--http-timeout is" in err
+
+
 # --- served by a static file server, read by the real uv -----------------------------------------
 
 

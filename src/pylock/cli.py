@@ -436,6 +436,8 @@ def mirror(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Downloads at once.")] = 4,
     offline: OfflineOption = False,
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
 ) -> None:
     """Fill DIR with every locked archive, verified, laid out as a mirror for pylock, uv, mise."""
     state = _state(ctx)
@@ -451,6 +453,8 @@ def mirror(
                 mirror=mirror_from,
                 offline=offline,
                 jobs=jobs,
+                http_timeout=http_timeout,
+                http_deadline=http_deadline,
             ),
             on_progress=progress.progress,
             on_done=progress.done,

@@ -58,6 +58,8 @@ class MirrorOptions:
     mirror: str | None = None  # --mirror: download from here (settings.py: beats PYLOCK_MIRROR)
     offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): only the archive cache
     jobs: int = DEFAULT_JOBS  # downloads at once
+    http_timeout: float | None = None  # --http-timeout; settings.py: beats PYLOCK_HTTP_TIMEOUT
+    http_deadline: float | None = None  # --http-deadline; settings.py: beats PYLOCK_HTTP_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,12 @@ def fill_mirror(
     from pylock.download import fetch_archive
 
     settings = Settings.resolve(
-        offline=options.offline, mirror=options.mirror, environ=environ, http=http
+        offline=options.offline,
+        mirror=options.mirror,
+        environ=environ,
+        http=http,
+        http_timeout=options.http_timeout,
+        http_deadline=options.http_deadline,
     )
     if options.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {options.jobs}.")
