@@ -6,12 +6,13 @@ Run from the repository root with the project's venv (see benchmarks/README.md):
     .venv/bin/python benchmarks/bench_sync.py --quick    # 2 rounds, fewer no-op repeats
 
 Everything happens on this machine: a PBS-shaped install_only archive is built from the running
-interpreter's own prefix (pbs_archive.py) and served on 127.0.0.1 (loopback.py). Each round runs
-every tool once, in a rotating order so no tool always goes first: a *cold* install (empty cache,
-empty install directory, a fresh download) and then *no-op* runs of the same command (the build is
-already installed). The shell floor is the least work anyone can do to install the archive
-safely: download, hash, extract. Results are printed as a table of medians and minimums with the
-pylock/uv ratios, and written to benchmarks/.work/results.json.
+interpreter's own prefix (pylock.standin, checked by pbs_archive.py) and served on 127.0.0.1
+(loopback.py). Each round runs every tool once, in a rotating order so no tool always goes
+first: a *cold* install (empty cache, empty install directory, a fresh download) and then *no-op*
+runs of the same command (the build is already installed). The shell floor is the least work
+anyone can do to install the archive safely: download, hash, extract. Results are printed as a
+table of medians and minimums with the pylock/uv ratios, and written to
+benchmarks/.work/results.json.
 """
 
 from __future__ import annotations
@@ -143,7 +144,8 @@ def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
 
 
 def uv_tool(archive: Archive, url: str, uv: Path) -> Tool:
-    """uv with a one-entry downloads JSON in its download-metadata.json format."""
+    """uv with a one-entry downloads JSON in its download-metadata.json format
+    (docs/pbs-format.md §5)."""
     major, minor, patch = (int(part) for part in archive.version.split("."))
     key_os, key_arch, key_libc = platform_parts(archive.triple)
     document = {

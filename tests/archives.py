@@ -1,4 +1,4 @@
-"""Small synthetic python-build-standalone archives for tests (FORMAT.md §3, §4).
+"""Small synthetic python-build-standalone archives for tests (docs/pbs-format.md §3, §4).
 
 Import it from any test module (``from archives import build_pbs_archive, make_target``): pytest
 puts ``tests/`` on ``sys.path``. Nothing here touches the network or the real PBS releases.
@@ -359,7 +359,7 @@ def build_pbs_archive(
 def asset_name(
     *, version: str, build: str, triple: str, flavor: str, variant: str = "default"
 ) -> str:
-    """The PBS (E2) file name of such an archive (FORMAT.md §1.2)."""
+    """The PBS (E2) file name of such an archive (docs/pbs-format.md §1.2)."""
     if not is_full(flavor):
         prefix = "freethreaded-" if "freethreaded" in variant else ""
         return f"cpython-{version}+{build}-{triple}-{prefix}{flavor}.tar.gz"

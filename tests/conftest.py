@@ -18,11 +18,22 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from archives import asset_name, build_pbs_archive
+from clirun import pylock
 from pbs_server import FakePBS
 from pylock.http import HttpCache, HttpPolicy, make_client
+from pylock.platforms import host_platform
 from pylock.sources import SourceContext
 
-_LEAKY = ("GITHUB_TOKEN", "GH_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+_LEAKY = (
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "NO_COLOR",
+)
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +94,28 @@ def source_context(http_policy: HttpPolicy, tmp_path: Path) -> Iterator[SourceCo
     cache = HttpCache(Path(os.environ["PYLOCK_CACHE_DIR"]))
     with make_client(http_policy) as client:
         yield SourceContext(client=client, cache=cache, policy=http_policy, base_dir=tmp_path)
+
+
+@pytest.fixture
+def synced(fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A project locked to 3.12.8 (build 20260101) for this host and synced, through the CLI."""
+    host, build = host_platform(), "20260101"
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.pylock]\npython = "3.12"\nplatforms = ["{host.key}"]\n', "utf-8"
+    )
+    fake_pbs.add_release(
+        build,
+        [
+            (
+                asset_name(version="3.12.8", build=build, triple=host.triple, flavor=flavor),
+                build_pbs_archive(version="3.12.8", flavor=flavor),
+            )
+            for flavor in ("install_only", "install_only_stripped")
+        ],
+    )
+    assert pylock(capsys, "-p", str(tmp_path), "lock", "--source", fake_pbs.spec)[0] == 0
+    assert pylock(capsys, "-p", str(tmp_path), "sync")[0] == 0
+    return tmp_path
 
 
 @dataclass(frozen=True)

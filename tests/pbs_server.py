@@ -422,7 +422,8 @@ _E1_NAME = re.compile(
 
 
 def _full_configs(triple: str, tag: str) -> list[str]:
-    """The full-archive build configs PBS published for a triple in a release (FORMAT §1.5)."""
+    """The full-archive build configs PBS published for a triple in a release
+    (docs/pbs-format.md §1.5)."""
     if "windows" in triple:
         return ["pgo"]
     # x86_64_v4 joined the optimised builds in 20250115.
@@ -457,7 +458,8 @@ def _e2_neighbours(version: str, tag: str, triple: str) -> list[str]:
                 f"{head}-freethreaded-install_only_stripped.tar.gz",
             ]
     if triple.endswith("pc-windows-msvc") and "20240415" <= tag < "20250311":
-        # PBS double-published Windows builds under the old "-shared" pseudo-triple (§1.3).
+        # PBS double-published Windows builds under the old "-shared" pseudo-triple
+        # (docs/pbs-format.md §1.3).
         names += [
             f"{head}-shared-pgo-full.tar.zst",
             f"{head}-shared-install_only.tar.gz",

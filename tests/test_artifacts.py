@@ -1,4 +1,5 @@
-"""PBS asset names of every era, checked against uv's real download metadata and FORMAT.md §1."""
+"""PBS asset names of every era, checked against uv's real download metadata and
+docs/pbs-format.md §1."""
 
 from __future__ import annotations
 
@@ -74,9 +75,10 @@ def test_uv_sample_covers_every_era_and_variant() -> None:
 
 def test_uv_choice_is_our_best_flavor() -> None:
     """uv keeps one asset per (version, platform, variant), the best by its flavor preference
-    (FORMAT §5 step 5). Each sample entry must be what our ranking prefers among what such a
-    release offers: install_only_stripped when there is one, a full archive only for debug
-    variants, E1 releases, and free-threaded builds from before 20260324 (FORMAT §1.3)."""
+    (docs/pbs-format.md §5 step 5). Each sample entry must be what our ranking prefers among what
+    such a release offers: install_only_stripped when there is one, a full archive only for debug
+    variants, E1 releases, and free-threaded builds from before 20260324 (docs/pbs-format.md
+    §1.3)."""
     for _, entry in _uv_entries():
         asset = parse_asset_url(entry["url"])
         assert asset is not None
@@ -101,7 +103,7 @@ def test_proper_prefixes_of_real_names_are_not_archives() -> None:
             assert parse_asset_name(name[:end]) is None, name[:end]
 
 
-# --- FORMAT.md §1.6 (E2) ----------------------------------------------------------------
+# --- docs/pbs-format.md §1.6 (E2) ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -318,7 +320,7 @@ def test_e1_names(
 
 
 def test_e1_build_argument_beats_the_datetime_suffix() -> None:
-    # FORMAT §1.1: the suffix is the build commit's date, which may differ from the tag.
+    # docs/pbs-format.md §1.1: the suffix is the build commit's date, which may differ from the tag.
     name = "cpython-3.9.0-x86_64-apple-darwin-pgo-20201019T2359.tar.zst"
     assert parse_asset_name(name, build="20201020").build == "20201020"  # type: ignore[union-attr]
     assert parse_asset_name(name).build == "20201019"  # type: ignore[union-attr]
@@ -517,7 +519,8 @@ def test_flavor_rank_order() -> None:
 
 
 def test_flavor_rank_of_parsed_names_matches_uv_choice() -> None:
-    """uv (FORMAT §5 step 5) picks install_only_stripped, then pgo+lto over lto for a full."""
+    """uv (docs/pbs-format.md §5 step 5) picks install_only_stripped, then pgo+lto over lto for a
+    full."""
     names = [
         "cpython-3.13.1+20250115-aarch64-apple-darwin-freethreaded+debug-full.tar.zst",
         "cpython-3.13.1+20250115-aarch64-apple-darwin-freethreaded+pgo+lto-full.tar.zst",

@@ -475,7 +475,7 @@ def test_loads_lists_every_problem_with_the_path_and_a_regenerate_hint() -> None
     assert message.startswith("/p/python.lock is not a valid lock file (2 problems)")
     assert "target[0] (linux-x86_64-gnu).version: '3.12.7'" in message
     assert "target[0] (linux-x86_64-gnu).size: must be a positive number of bytes" in message
-    assert caught.value.hint is not None and "`pylock lock`" in caught.value.hint
+    assert caught.value.hint is not None and "`pylock lock --upgrade`" in caught.value.hint
 
 
 def test_loads_reports_toml_syntax_errors_with_path_and_line() -> None:
@@ -483,7 +483,7 @@ def test_loads_reports_toml_syntax_errors_with_path_and_line() -> None:
     with pytest.raises(InputError) as caught:
         loads(text, path=Path("/p/python.lock"))
     assert caught.value.message.startswith("/p/python.lock, line 3: invalid TOML")
-    assert caught.value.hint is not None and "`pylock lock`" in caught.value.hint
+    assert caught.value.hint is not None and "`pylock lock --upgrade`" in caught.value.hint
 
 
 def test_read_of_a_missing_lock_says_to_run_pylock_lock(tmp_path: Path) -> None:

@@ -232,8 +232,8 @@ def test_relock_is_byte_identical_without_any_request_or_client(
     # Even a source that is gone does not matter while the lock is current.
     (project / "pbs.json").unlink()
     assert not run(project, fresh).written
-    # A reworded request the pins still satisfy is current too (DESIGN §6.2): not a byte moves,
-    # not even the recorded [manifest].python.
+    # A reworded request the pins still satisfy is current too (docs/lockfile.md §8): not a byte
+    # moves, not even the recorded [manifest].python.
     write_project(project, python=">=3.12,<3.13", platforms=(MAC, LINUX, WIN), source="x.json")
     reworded = run(project, fresh)
     assert not reworded.written and fresh.calls == 0
@@ -433,19 +433,28 @@ def test_dry_run_writes_nothing(fake_pbs: FakePBS, project: Path, contexts: Cont
     assert (project / "python.lock").read_bytes() == before
 
 
-def test_a_corrupt_lock_is_an_input_error_and_stays_untouched(
+def test_a_corrupt_lock_is_refused_naming_upgrade_which_replaces_it(
     fake_pbs: FakePBS, project: Path, contexts: Contexts
 ) -> None:
     publish(fake_pbs, "20250115", "3.12.8", LINUX)
     write_project(project, source=fake_pbs.spec)
     corrupt = b"lock-version = 1\n[[target]\nplatform = \n"
     (project / "python.lock").write_bytes(corrupt)
-    for options in ({}, {"upgrade": True}):
-        with pytest.raises(InputError) as info:
-            run(project, contexts, **options)
-        assert "python.lock" in str(info.value)
-        assert (project / "python.lock").read_bytes() == corrupt
+    with pytest.raises(InputError) as info:
+        run(project, contexts)
+    assert "python.lock" in info.value.message and "invalid TOML" in info.value.message
+    assert info.value.hint is not None and "`pylock lock --upgrade`" in info.value.hint
+    assert (project / "python.lock").read_bytes() == corrupt
     assert contexts.calls == 0
+
+    dry = run(project, contexts, upgrade=True, dry_run=True)
+    assert dry.replaced is not None and "invalid TOML" in dry.replaced
+    assert (project / "python.lock").read_bytes() == corrupt
+
+    result = run(project, contexts, upgrade=True)
+    assert result.written and result.replaced == dry.replaced
+    assert kinds(result) == {LINUX: "added"}
+    assert lockfile.read(project / "python.lock") == result.lock
 
 
 def test_an_unsatisfiable_request_leaves_the_lock_untouched(

@@ -1,4 +1,5 @@
-"""[tool.pylock]: version requests, loading and its errors, CLI overrides, and drift (§6.2)."""
+"""[tool.pylock]: version requests, loading and its errors, CLI overrides, and drift
+(docs/lockfile.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Platform keys <-> PBS triples: every triple PBS published (FORMAT.md §1.4) and host detection."""
+"""Platform keys <-> PBS triples: every triple PBS published (docs/pbs-format.md §1.4) and host
+detection."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pylock.platforms import (
     parse_platform,
 )
 
-# FORMAT.md §1.4, row by row, with the uv key each triple must mean (DESIGN §2).
+# docs/pbs-format.md §1.4, row by row, with the uv key each triple must mean (docs/manifest.md,
+# "platforms").
 FORMAT_TRIPLES = {
     "x86_64-apple-darwin": "macos-x86_64-none",
     "aarch64-apple-darwin": "macos-aarch64-none",

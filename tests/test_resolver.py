@@ -148,7 +148,7 @@ def test_a_newer_build_missing_a_platform_loses_to_an_older_complete_one() -> No
 
 def test_highest_complete_version_wins_over_a_newer_complete_lower_series() -> None:
     # The newest release lacks Windows for 3.13 but has 3.12 everywhere; an older release has
-    # 3.13 everywhere. Highest version first (DESIGN §4): 3.13.1 from the older release.
+    # 3.13 everywhere. Highest version first (docs/resolution.md): 3.13.1 from the older release.
     releases = Counted(
         [
             release(

@@ -88,3 +88,25 @@ def test_directories_and_the_store(tmp_path: Path) -> None:
     assert settings.python_dir == tmp_path / "p"
     assert settings.store().root == tmp_path / "p"
     assert settings.environ is env  # tokens are read from it by sources/, by their own rules
+
+
+@pytest.mark.parametrize(
+    ("flag", "no_color", "color"),
+    [
+        ("auto", None, "auto"),
+        ("auto", "", "auto"),  # NO_COLOR counts only when non-empty
+        ("auto", "1", "never"),
+        ("always", "1", "always"),  # only an explicit --color always overrides NO_COLOR
+        ("never", None, "never"),
+    ],
+)
+def test_color_is_the_flag_with_no_color_applied(
+    flag: str, no_color: str | None, color: str
+) -> None:
+    environ = {} if no_color is None else {"NO_COLOR": no_color}
+    assert Settings.resolve(color=flag, environ=environ).color == color
+
+
+def test_progress_is_on_unless_turned_off() -> None:
+    assert Settings.resolve(environ={}).progress is True
+    assert Settings.resolve(progress=False, environ={}).progress is False

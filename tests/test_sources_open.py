@@ -1,4 +1,4 @@
-"""open_source: every spelling of DESIGN §4 "Sources, spelled", and the errors for the rest."""
+"""open_source: every spelling of docs/manifest.md, "source", and the errors for the rest."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""PBS asset file names -> Artifact values, for every naming era (FORMAT.md §1).
+"""PBS asset file names -> Artifact values, for every naming era (docs/pbs-format.md §1).
 
 INTERFACE (fixed; other modules depend on it).
 
-PBS has named its archives three ways (FORMAT.md §1.1): E0 (``cpython-3.7.3-linux64-…``), E1
+PBS has named its archives three ways (docs/pbs-format.md §1.1): E0
+(``cpython-3.7.3-linux64-…``), E1
 (``cpython-3.9.7-x86_64-unknown-linux-gnu-pgo-20211017T1616.tar.zst``) and E2
 (``cpython-3.12.8+20241219-…-install_only.tar.gz``). Triples are matched against the list of
 known triples, longest first, never with an "N dash-separated words" pattern: macOS triples have
-three parts and Windows once had ``-shared``/``-static`` pseudo-triples with five (caveats 1, 2).
+three parts and Windows once had ``-shared``/``-static`` pseudo-triples with five (pitfalls 1, 2).
 A name we cannot read is not an error, just not an interpreter we know: the parsers return None.
 """
 
@@ -87,7 +88,7 @@ class Artifact:
         return self.asset.variant
 
 
-# --- grammar (FORMAT.md §1.2) -------------------------------------------------------------
+# --- grammar (docs/pbs-format.md §1.2) ---------------------------------------------------
 
 _VERSION = r"(?P<version>\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)"
 # Alternation order is KNOWN_TRIPLES' order (longest first), so "…-msvc-shared" wins over "…-msvc".
@@ -98,7 +99,8 @@ _DATETIME = r"(?P<dt>\d{8}T\d{4})"
 
 # E2: cpython-3.12.8+20241219-<triple>-<opts>-full.tar.zst
 #     cpython-3.12.8+20241219-<triple>-[freethreaded-]install_only[_stripped].tar.gz
-# An optional "+N" before the tag is accepted, as PBS's own metadata regex does (caveat 6).
+# An optional "+N" before the tag is accepted, as PBS's own metadata regex does
+# (docs/pbs-format.md §1.2, pitfall 6).
 _E2 = re.compile(
     rf"cpython-{_VERSION}\+(?:\d+\+)?(?P<tag>\d{{8}})-{_TRIPLE}-"
     rf"(?:{_OPTIONS}-full\.tar\.zst"
@@ -127,7 +129,8 @@ _BUILD_TAG = re.compile(r"\d{8}")
 
 
 def _variant(options: tuple[str, ...], *, freethreaded: bool = False) -> str:
-    """uv's variant rule (FORMAT.md §5 step 4): debug and free-threading are the only axes."""
+    """uv's variant rule (docs/pbs-format.md §5, step 4): debug and free-threading are the only
+    axes."""
     freethreaded = freethreaded or "freethreaded" in options
     debug = "debug" in options
     if freethreaded and debug:
@@ -283,7 +286,7 @@ def artifact_from_url(url: str, *, sha256: str | None, size: int | None) -> Arti
     return Artifact(asset=asset, url=url, sha256=digest, size=size)
 
 
-# --- preference (FORMAT.md §5 step 5, DESIGN §4 "Flavor") ----------------------------------
+# --- preference (docs/pbs-format.md §5 step 5, docs/resolution.md rule 2) ----------------
 
 _CONFIG_ORDER = (
     frozenset({"pgo", "lto"}),

@@ -1,4 +1,5 @@
-"""The checks behind ``pylock check`` (docs/check.md) for CI: is the lock sound, current, there?
+"""The checks behind ``pylock check`` (docs/check.md), for CI: is the lock sound, current,
+installed?
 
 Each check is reported by name with a verdict and the reason (a ``report.CheckResult``; the
 report model and its rendering live in report.py), never as an exception, so one run
@@ -136,9 +137,9 @@ def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
         count = len(problems)
         version = document.get("lock-version")
         if isinstance(version, int) and version > lockfile.LOCK_VERSION:
-            advice = "upgrade pylock to read it."
+            advice = "upgrade pylock to read it, or replace it with `pylock lock --upgrade`."
         else:
-            advice = "regenerate it with `pylock lock` rather than editing it by hand."
+            advice = "replace it with `pylock lock --upgrade` rather than editing it by hand."
         summary = (
             f"{path} does not follow docs/lockfile.md ({count} problem{'s' * (count != 1)}); "
             f"{advice}"

@@ -2,7 +2,8 @@
 
 Errors are not handled per command: every command runs inside ``console.guarded`` (``main``),
 which turns a PylockError into its one paragraph and exit code, and anything else into the
-bug report (exit 70).
+bug report (exit 70). The global options (``--offline``, ``--color``, ``--no-progress``) are
+resolved once per command into the command's ``Settings`` (settings.py).
 
 This is the only module that prints. It imports the library lazily inside each command, so
 ``pylock check`` and a no-op ``pylock sync`` never pay for httpx, tomlkit or rich.
@@ -12,35 +13,43 @@ from __future__ import annotations
 
 import os
 import sys
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pylock.console import guarded
+from pylock import __version__
+from pylock.console import guarded, warn
+from pylock.launcher import COLOR_CHOICES, GLOBAL_FLAGS, GLOBAL_VALUES, global_options
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from pylock.locking import Change
     from pylock.mirroring import MirroredArchive
+    from pylock.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Lock, install and verify the exact python-build-standalone interpreter of a project.",
 )
 
 
 class State:
-    """Global options, kept on the click context (no module-level state)."""
+    """Global options, kept on the click context (no module-level state): the project, how much
+    to print, and the command's one ``Settings`` (--offline, --color, --no-progress with the
+    environment applied)."""
 
-    def __init__(self, project: Path, verbose: bool, quiet: bool) -> None:
+    def __init__(self, project: Path, verbose: bool, quiet: bool, settings: Settings) -> None:
         self.project = project
         self.verbose = verbose
         self.quiet = quiet
+        self.settings = settings
 
 
 def _state(ctx: typer.Context) -> State:
@@ -54,6 +63,18 @@ def _say(state: State, message: str) -> None:
         typer.echo(message)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pylock {__version__}")
+        raise typer.Exit()
+
+
+def _color_choice(value: str | None) -> str | None:
+    if value is not None and value not in COLOR_CHOICES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(COLOR_CHOICES)}.")
+    return value
+
+
 @app.callback()
 def _main(
     ctx: typer.Context,
@@ -62,20 +83,52 @@ def _main(
         typer.Option(
             "--project",
             "-p",
+            metavar="DIR",
             help="The project directory (holding pyproject.toml and python.lock).",
             file_okay=False,
         ),
     ] = Path(),
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Add the traceback to error messages.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and requested output.")
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Forbid all network access; use caches only (PYLOCK_OFFLINE=1)."
+        ),
+    ] = False,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            help="Colour errors and progress: auto (a terminal without NO_COLOR), always, never.",
+            metavar="auto|always|never",
+            callback=_color_choice,
+        ),
+    ] = "auto",
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Do not show download progress.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print pylock's version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
 ) -> None:
-    ctx.obj = State(project=project, verbose=verbose, quiet=quiet)
+    from pylock.settings import Settings
+
+    settings = Settings.resolve(offline=offline, color=color, progress=not no_progress)
+    ctx.obj = State(project, verbose, quiet, settings)
 
 
-OfflineOption = Annotated[
-    bool,
-    typer.Option("--offline", help="Forbid all network access (also PYLOCK_OFFLINE=1)."),
-]
 HttpTimeoutOption = Annotated[
     float | None,
     typer.Option(
@@ -96,27 +149,121 @@ HttpDeadlineOption = Annotated[
 ]
 
 
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with every global option moved before the command, so that typer, which knows
+    them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
+    every command, including ones added later. Nothing after ``--`` moves, nor anything from
+    ``run``'s CMD on (``pylock run python -V`` keeps its ``-V``)."""
+    position = _command_position(args)
+    if position is None:
+        return list(args)
+    head, command, rest = list(args[:position]), args[position], args[position + 1 :]
+    takes_value = _value_options(command)
+    moved: list[str] = []
+    kept: list[str] = []
+    tokens = iter(rest)
+    for token in tokens:
+        name = token.partition("=")[0]
+        if token == "--" or (command == "run" and not token.startswith("-")):
+            kept.append(token)
+            kept.extend(tokens)
+            break
+        if token in GLOBAL_FLAGS:
+            moved.append(token)
+        elif name in GLOBAL_VALUES:
+            moved.append(token)
+            if "=" not in token:
+                moved.extend(islice(tokens, 1))
+        else:
+            kept.append(token)
+            if token in takes_value:
+                kept.extend(islice(tokens, 1))
+    return [*head, *moved, command, *kept]
+
+
+def _command_position(args: list[str]) -> int | None:
+    """Where the command is in ``args``: the first known command name that is not the value of
+    a global option (``pylock -p lock sync``: a project directory called ``lock``)."""
+    commands = _command_names()
+    skip = False
+    for index, token in enumerate(args):
+        if skip:
+            skip = False
+        elif token in GLOBAL_VALUES:
+            skip = True
+        elif token in commands:
+            return index
+    return None
+
+
+def _command_names() -> set[str]:
+    """Every command and command group name, spelled as typer spells them (``a_b`` -> ``a-b``)."""
+    names = {
+        info.name or info.callback.__name__.lower().replace("_", "-")
+        for info in app.registered_commands
+        if info.callback is not None
+    }
+    return names | {info.name for info in app.registered_groups if info.name}
+
+
+def _value_options(command: str) -> set[str]:
+    """The options of ``command`` that take a value (so that value is never taken for one)."""
+    group = typer.main.get_command(app)
+    found = group.get_command(typer.Context(group), command)  # type: ignore[attr-defined]
+    params = getattr(found, "params", [])
+    return {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+
+
+def _warn_if_stale(state: State) -> None:
+    """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
+    manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
+    stderr, where ``sync`` refuses such a lock."""
+    from pylock.errors import PylockError
+    from pylock.syncing import staleness
+
+    try:
+        problems = staleness(state.project)
+    except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
+        warn(f"cannot tell whether python.lock is current: {error}", color=state.settings.color)
+        return
+    if problems:
+        warn(
+            f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
+            "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
+            color=state.settings.color,
+        )
+
+
 @app.command()
 def init(
     ctx: typer.Context,
     python: Annotated[
-        str | None, typer.Option("--python", help="Version request (default: this Python's X.Y).")
+        str | None,
+        typer.Option(
+            "--python", metavar="REQ", help="Version request to write (default: this Python's X.Y)."
+        ),
     ] = None,
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", help="Platform key or PBS triple; repeatable (default: host)."),
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Platform to write, as a key or PBS triple; repeatable (default: this host).",
+        ),
     ] = None,
 ) -> None:
     """Add a [tool.pylock] table to pyproject.toml, leaving the rest of the file untouched."""
     state = _state(ctx)
     from pylock.initialize import default_python_request, init_pyproject
-    from pylock.platforms import host_platform
+    from pylock.platforms import host_platform, parse_platform
 
     path = state.project / "pyproject.toml"
     request = python or default_python_request()
-    platforms = platform or [host_platform().key]
+    platforms = [parse_platform(p, where="--platform").key for p in platform or ()]
+    platforms = platforms or [host_platform().key]
     init_pyproject(path, python=request, platforms=platforms)
-    _say(state, f"Wrote [tool.pylock] to {path}: python = {request!r}, platforms = {platforms}.")
+    written = ", ".join(f'"{key}"' for key in platforms)
+    _say(state, f'Wrote [tool.pylock] to {path}: python = "{request}", platforms = [{written}].')
     _say(state, "Next: `pylock lock`.")
 
 
@@ -140,14 +287,29 @@ def _describe_change(change: Change) -> str:
 def lock(
     ctx: typer.Context,
     python: Annotated[
-        str | None, typer.Option("--python", help="Override the manifest's version request.")
+        str | None,
+        typer.Option(
+            "--python", metavar="REQ", help="Override the manifest's version request for this run."
+        ),
     ] = None,
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", help="Add a platform (key or PBS triple); repeatable."),
+        typer.Option(
+            "--platform", metavar="KEY", help="Add a platform (key or PBS triple); repeatable."
+        ),
     ] = None,
-    flavor: Annotated[str | None, typer.Option("--flavor", help="Pin a flavor.")] = None,
-    build: Annotated[str | None, typer.Option("--build", help="Pin a PBS release tag.")] = None,
+    flavor: Annotated[
+        str | None,
+        typer.Option(
+            "--flavor", metavar="FLAVOR", help="Pin a flavor for this run (e.g. install_only)."
+        ),
+    ] = None,
+    build: Annotated[
+        str | None,
+        typer.Option(
+            "--build", metavar="TAG", help="Pin a PBS release tag (YYYYMMDD) for this run."
+        ),
+    ] = None,
     exclude_newer: Annotated[
         str | None,
         typer.Option(
@@ -160,16 +322,21 @@ def lock(
         str | None,
         typer.Option(
             "--source",
-            help="github | github:URL | catalog:URL|PATH | index[:URL|PATH] | mirror:URL|PATH",
+            metavar="SOURCE",
+            help="Read candidates from github, github:URL, catalog:URL|PATH, index[:URL|PATH] or "
+            "mirror:URL|PATH.",
         ),
     ] = None,
     upgrade: Annotated[
-        bool, typer.Option("--upgrade", help="Re-resolve every target, ignoring existing pins.")
+        bool,
+        typer.Option(
+            "--upgrade",
+            help="Re-resolve every target, ignoring existing pins (replaces an unreadable lock).",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Resolve and report, but do not write python.lock.")
     ] = False,
-    offline: OfflineOption = False,
 ) -> None:
     """Resolve the manifest against the PBS catalog and write python.lock."""
     state = _state(ctx)
@@ -186,9 +353,15 @@ def lock(
             source=source,
             upgrade=upgrade,
             dry_run=dry_run,
-            offline=offline,
+            offline=state.settings.offline,
         ),
     )
+    if result.replaced is not None:
+        verb = "would replace" if dry_run else "replaced"
+        warn(
+            f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
+            color=state.settings.color,
+        )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")
@@ -204,18 +377,46 @@ FormatOption = Annotated[
 ]
 PlatformOption = Annotated[
     str | None,
-    typer.Option("--platform", help="Use this platform's target instead of this host's."),
+    typer.Option(
+        "--platform", metavar="KEY", help="Use this platform's target instead of this host's."
+    ),
+]
+SyncPlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Install this platform's target instead of this host's."
+    ),
+]
+CheckPlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Check this platform's target instead of this host's."
+    ),
 ]
 IntoOption = Annotated[
     Path | None,
-    typer.Option("--into", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."),
+    typer.Option(
+        "--into", metavar="DIR", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."
+    ),
+]
+UseIntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--into", metavar="DIR", help="Use the interpreter installed with `sync --into DIR`."
+    ),
+]
+CheckIntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--into", metavar="DIR", help="Verify the interpreter installed with `sync --into DIR`."
+    ),
 ]
 
 
 @app.command()
 def sync(
     ctx: typer.Context,
-    platform: PlatformOption = None,
+    platform: SyncPlatformOption = None,
     into: IntoOption = None,
     frozen: Annotated[
         bool, typer.Option("--frozen", help="Install the locked build even if the lock is stale.")
@@ -225,9 +426,12 @@ def sync(
     ] = False,
     mirror: Annotated[
         str | None,
-        typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+        ),
     ] = None,
-    offline: OfflineOption = False,
     http_timeout: HttpTimeoutOption = None,
     http_deadline: HttpDeadlineOption = None,
 ) -> None:
@@ -236,48 +440,66 @@ def sync(
     from pylock.console import run_sync
     from pylock.syncing import SyncOptions
 
+    settings = state.settings
     options = SyncOptions(
         platform=platform,
         into=into,
         frozen=frozen,
         reinstall=reinstall,
-        offline=offline,
+        offline=settings.offline,
         mirror=mirror,
         http_timeout=http_timeout,
         http_deadline=http_deadline,
     )
-    raise typer.Exit(run_sync(state.project, options, quiet=state.quiet))
+    raise typer.Exit(
+        run_sync(
+            state.project,
+            options,
+            quiet=state.quiet,
+            progress=settings.progress,
+            color=settings.color,
+        )
+    )
 
 
 def _installed_interpreter(state: State, platform: str | None, into: Path | None) -> Path:
-    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first."""
+    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first;
+    warns (without failing) when the lock is stale."""
     from pylock.errors import VerificationError
     from pylock.syncing import find_installation
 
-    found = find_installation(state.project, platform=platform, into=into)
+    found = find_installation(
+        state.project, platform=platform, into=into, environ=state.settings.environ
+    )
     if not found.installed or found.interpreter is None:
         raise VerificationError(
             f"The locked interpreter ({found.target.version}, build {found.target.build}) "
             f"is not installed at {found.path}.",
             hint="Run `pylock sync` first.",
         )
+    _warn_if_stale(state)
     return found.interpreter
 
 
 @app.command()
-def which(ctx: typer.Context, platform: PlatformOption = None, into: IntoOption = None) -> None:
+def which(ctx: typer.Context, platform: PlatformOption = None, into: UseIntoOption = None) -> None:
     """Print the path of the locked interpreter installed for this machine."""
     typer.echo(str(_installed_interpreter(_state(ctx), platform, into)))
 
 
 @app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    # Options after CMD are CMD's: `pylock run python -V` must not read -V as pylock's.
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
 )
 def run(
     ctx: typer.Context,
     command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
     platform: PlatformOption = None,
-    into: IntoOption = None,
+    into: UseIntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
     interpreter = _installed_interpreter(_state(ctx), platform, into)
@@ -300,7 +522,6 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
     state = _state(ctx)
     from pylock.console import OUTPUT_FORMATS
     from pylock.errors import InputError
-    from pylock.settings import Settings
     from pylock.syncing import read_lock
 
     if output_format not in OUTPUT_FORMATS:
@@ -309,7 +530,7 @@ def show(ctx: typer.Context, output_format: FormatOption = "text") -> None:
         )
     lock_ = read_lock(state.project)
     rows = []
-    store = Settings.resolve().store()
+    store = state.settings.store()
     for target in lock_.targets:
         found = store.find(target)
         installed, path = found.installed, found.path
@@ -350,10 +571,13 @@ def check(
     remote: Annotated[
         bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
     ] = False,
-    platform: PlatformOption = None,
-    into: IntoOption = None,
+    platform: CheckPlatformOption = None,
+    into: CheckIntoOption = None,
     mirror: Annotated[
-        str | None, typer.Option("--mirror", help="With --remote: verify the mirror's copies.")
+        str | None,
+        typer.Option(
+            "--mirror", metavar="MIRROR", help="With --remote: verify the mirror's copies."
+        ),
     ] = None,
     output_format: FormatOption = "text",
     http_timeout: HttpTimeoutOption = None,
@@ -373,18 +597,57 @@ def check(
         mirror=mirror,
         http_timeout=http_timeout,
         http_deadline=http_deadline,
+        offline=state.settings.offline,
     )
-    raise typer.Exit(run_check(state.project, options, output_format))
+    raise typer.Exit(run_check(state.project, options, output_format, quiet=state.quiet))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            help="Run in DIR (new or empty) and keep it, instead of a temporary directory that "
+            "is removed at the end.",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the whole job offline: init, lock, sync, run and check a fresh project against a
+    local stand-in for a PBS release built from this Python, all inside one directory."""
+    state = _state(ctx)
+    import shutil
+    import tempfile
+
+    from pylock.demo import run_demo
+
+    root = directory or Path(tempfile.mkdtemp(prefix="pylock-demo-"))
+    try:
+        code = run_demo(root.absolute(), lambda line: _say(state, line))
+    finally:
+        if directory is None:
+            shutil.rmtree(root, ignore_errors=True)
+    _say(state, "")
+    _say(state, f"Kept {root}." if directory is not None else f"Removed {root}.")
+    if code == 0:
+        _say(state, "With network, in your own project: `pylock init`, `pylock lock`, then")
+        _say(state, "`pylock sync` on every machine (and `pylock check --installed` in CI).")
+    raise typer.Exit(code)
 
 
 class _MirrorProgress:
     """One rich bar per download on a terminal (several run at once); on a pipe or CI log, a
-    plain line as each archive is in place. Called from the download threads."""
+    plain line as each archive is in place. Called from the download threads. ``quiet`` (-q, or
+    --no-progress) silences both."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, *, quiet: bool, color: str) -> None:
         import threading
 
         self.quiet = quiet
+        self.color = color
         self.terminal = sys.stderr.isatty()
         self._lock = threading.Lock()
         self._bar: Progress | None = None
@@ -398,7 +661,11 @@ class _MirrorProgress:
                 from rich.console import Console
                 from rich.progress import Progress
 
-                self._bar = Progress(console=Console(stderr=True), transient=True)
+                from pylock.console import use_color
+
+                colored = use_color(self.color, sys.stderr)
+                console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
+                self._bar = Progress(console=console, transient=True)
                 self._bar.start()
             if name not in self._tasks:
                 self._tasks[name] = self._bar.add_task(name, total=total)
@@ -428,14 +695,23 @@ def mirror(
     ],
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", help="Only this locked platform; repeatable (default: all)."),
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Only this locked platform; repeatable (default: all).",
+        ),
     ] = None,
     mirror_from: Annotated[
         str | None,
-        typer.Option("--mirror", help="Download from {mirror}/{build}/{asset} (a URL or dir)."),
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+        ),
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Downloads at once.")] = 4,
-    offline: OfflineOption = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", metavar="N", help="Downloads at once (default 4).")
+    ] = 4,
     http_timeout: HttpTimeoutOption = None,
     http_deadline: HttpDeadlineOption = None,
 ) -> None:
@@ -443,7 +719,8 @@ def mirror(
     state = _state(ctx)
     from pylock.mirroring import MirrorOptions, fill_mirror
 
-    progress = _MirrorProgress(state.quiet)
+    settings = state.settings
+    progress = _MirrorProgress(quiet=state.quiet or not settings.progress, color=settings.color)
     try:
         result = fill_mirror(
             state.project,
@@ -451,11 +728,12 @@ def mirror(
                 directory=directory,
                 platforms=tuple(platform or ()),
                 mirror=mirror_from,
-                offline=offline,
+                offline=settings.offline,
                 jobs=jobs,
                 http_timeout=http_timeout,
                 http_deadline=http_deadline,
             ),
+            environ=settings.environ,
             on_progress=progress.progress,
             on_done=progress.done,
         )
@@ -472,8 +750,16 @@ def mirror(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the typer app. Typer maps usage errors to exit 2 and Ctrl-C to 130 (docs/cli.md);
-    ``guarded`` gives anything else one paragraph instead of a traceback."""
+    """Run the typer app inside ``guarded``: a PylockError from any command becomes its one
+    paragraph and exit code, anything unexpected the bug report (exit 70). Typer maps usage
+    errors to exit 2 and Ctrl-C to 130 (docs/cli.md). --verbose and --color are read from the
+    whole command line, so they apply wherever they were given."""
     args = sys.argv[1:] if argv is None else argv
-    verbose = "--verbose" in args or "-v" in args
-    sys.exit(guarded(lambda: app(args=args, prog_name="pylock"), verbose=verbose))
+    seen = global_options(args)
+    sys.exit(
+        guarded(
+            lambda: app(args=hoist_global_options(args), prog_name="pylock"),
+            verbose=bool(seen["verbose"]),
+            color=str(seen["color"]),
+        )
+    )

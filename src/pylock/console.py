@@ -9,12 +9,14 @@ prints.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, PylockError
+from pylock.settings import color_choice
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -23,24 +25,46 @@ if TYPE_CHECKING:
     from pylock.syncing import SyncOptions
 
 
-def report_error(error: PylockError, *, verbose: bool) -> int:
+def use_color(choice: str, stream: TextIO) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto`` = a terminal, unless ``NO_COLOR`` is set
+    to anything non-empty (https://no-color.org), which only an explicit ``always`` overrides
+    (settings.color_choice, the rule ``Settings.color`` is resolved with)."""
+    choice = color_choice(choice, os.environ)
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return stream.isatty()
+
+
+def _label(word: str, code: str, color: str) -> str:
+    """``error:``/``warning:``, coloured (ANSI ``code``) when ``--color`` says so for stderr."""
+    return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
+
+
+def report_error(error: PylockError, *, verbose: bool, color: str = "auto") -> int:
     """One paragraph on stderr (the traceback too with --verbose); returns the exit code."""
     if verbose:
         import traceback
 
         traceback.print_exception(error, file=sys.stderr)
-    print(f"error: {error}", file=sys.stderr)
+    print(f"{_label('error', '1;31', color)} {error}", file=sys.stderr)
     return error.exit_code
 
 
-def guarded(run: Callable[[], int | None], *, verbose: bool) -> int:
+def warn(message: str, *, color: str = "auto") -> None:
+    """A warning paragraph on stderr; it never changes the exit code, and -q does not hide it."""
+    print(f"{_label('warning', '1;33', color)} {message}", file=sys.stderr)
+
+
+def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto") -> int:
     """Run a command; anything the library did not turn into a PylockError still gets one
     paragraph instead of a traceback unless --verbose asks for it: an OSError is the
     environment's (exit 3), anything else is a bug (exit 70, never 3: a retry will not help)."""
     try:
         return run() or 0
     except PylockError as error:
-        return report_error(error, verbose=verbose)
+        return report_error(error, verbose=verbose, color=color)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -69,9 +93,10 @@ class DownloadProgress:
     (or a retry of it) starts, since a bar redrawn into a log file is noise. rich is imported
     only when there is a download and a terminal to draw it on."""
 
-    def __init__(self, label: str, *, quiet: bool) -> None:
+    def __init__(self, label: str, *, quiet: bool, color: str = "auto") -> None:
         self.label = label
         self.quiet = quiet
+        self.color = color
         self.terminal = sys.stderr.isatty()
         self._bar: Progress | None = None
         self._task: TaskID | None = None
@@ -88,9 +113,12 @@ class DownloadProgress:
                 print(f"{self.label}{again}{size}...", file=sys.stderr)
             return
         if self._bar is None:
+            from rich.console import Console
             from rich.progress import Progress
 
-            self._bar = Progress(transient=True)
+            colored = use_color(self.color, sys.stderr)
+            console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
+            self._bar = Progress(console=console, transient=True)
             self._bar.start()
             self._task = self._bar.add_task(self.label, total=total)
         assert self._task is not None
@@ -101,16 +129,28 @@ class DownloadProgress:
             self._bar.stop()
 
 
-def run_sync(project: Path, options: SyncOptions, *, quiet: bool) -> int:
-    """``pylock sync``: install, or confirm, the locked interpreter; print one line about it."""
+def run_sync(
+    project: Path,
+    options: SyncOptions,
+    *,
+    quiet: bool,
+    progress: bool = True,
+    color: str = "auto",
+) -> int:
+    """``pylock sync``: install, or confirm, the locked interpreter; print one line about it.
+
+    ``quiet`` silences the line and the progress; ``progress=False`` (``--no-progress``) only
+    the progress."""
     from pylock.noop import already_installed
     from pylock.syncing import sync_project
 
-    progress = DownloadProgress("Downloading the locked interpreter", quiet=quiet)
+    bar = DownloadProgress(
+        "Downloading the locked interpreter", quiet=quiet or not progress, color=color
+    )
     try:
-        result = sync_project(project, options, on_progress=progress)
+        result = sync_project(project, options, on_progress=bar)
     finally:
-        progress.close()
+        bar.close()
     target = result.installation.target
     path = str(result.installation.path)
     if quiet:
@@ -130,8 +170,13 @@ def run_sync(project: Path, options: SyncOptions, *, quiet: bool) -> int:
 OUTPUT_FORMATS = ("text", "json")
 
 
-def run_check(project: Path, options: CheckOptions, output_format: str) -> int:
-    """``pylock check``: one line per check (or one JSON document); the report's exit code."""
+def run_check(
+    project: Path, options: CheckOptions, output_format: str, *, quiet: bool = False
+) -> int:
+    """``pylock check``: one line per check (or one JSON document); the report's exit code.
+
+    ``quiet`` prints the text report only when a check did not pass; JSON, being asked for,
+    is always printed."""
     from pylock.check import run_checks
     from pylock.errors import InputError
 
@@ -144,7 +189,7 @@ def run_check(project: Path, options: CheckOptions, output_format: str) -> int:
         import json
 
         print(json.dumps(report.to_json(), indent=2))
-    else:
+    elif not (quiet and report.ok):
         for line in report.lines():
             print(line)
     return report.exit_code

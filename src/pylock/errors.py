@@ -1,9 +1,10 @@
 """Error types that carry their own exit code and a hint.
 
 Every failure a user can cause or meet is one of these, so the CLI can turn it into a
-one-paragraph message and the documented exit code (README.md, docs/cli.md) without knowing
-where it came from. Anything else escaping to the CLI is a bug and is reported as such, with an
-exit code of its own (``EXIT_BUG``), so CI never mistakes a bug for "retry" (3) or "failed" (1).
+one-paragraph message and the documented exit code (README.md, docs/cli.md "Exit codes") without
+knowing where it came from. Anything else escaping to the CLI is a bug and is reported as such,
+with an exit code of its own (``EXIT_BUG``), so CI never mistakes a bug for "retry" (3) or
+"failed" (1).
 """
 
 from __future__ import annotations

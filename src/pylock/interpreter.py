@@ -39,7 +39,7 @@ def parse_version(target: Target) -> tuple[int, int, int, str, int]:
         raise InputError(
             f"The lock target for {target.platform} has version {target.version!r}, which is not "
             "a CPython version (X.Y.Z, optionally followed by aN, bN or rcN).",
-            hint="Regenerate the lock with `pylock lock`.",
+            hint="Replace the lock with `pylock lock --upgrade`.",
         )
     major, minor, micro, level, serial = match.groups()
     return int(major), int(minor), int(micro), _LEVELS[level], int(serial or 0)
@@ -48,13 +48,14 @@ def parse_version(target: Target) -> tuple[int, int, int, str, int]:
 def check_layout(
     root: Path, target: Target, version: tuple[int, int, int, str, int], *, windows: bool
 ) -> str:
-    """Where the PBS layout puts the interpreter and ``patchlevel.h``; the interpreter's path."""
+    """Where docs/pbs-format.md §3.2 puts the interpreter and ``patchlevel.h``; the
+    interpreter's path."""
     suffix = _VARIANT_SUFFIX.get(target.variant)
     if suffix is None:
         raise InputError(
             f"The lock target for {target.platform} has variant {target.variant!r}; expected "
             f"one of {', '.join(_VARIANT_SUFFIX)}.",
-            hint="Regenerate the lock with `pylock lock`.",
+            hint="Replace the lock with `pylock lock --upgrade`.",
         )
     major_minor = f"{version[0]}.{version[1]}"
     if windows:

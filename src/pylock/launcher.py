@@ -14,10 +14,33 @@ from __future__ import annotations
 
 import sys
 
-GLOBAL_FLAGS = {"-q": "quiet", "--quiet": "quiet", "-v": "verbose", "--verbose": "verbose"}
-GLOBAL_VALUES = {"-p": "project", "--project": "project"}
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
+if TYPE_CHECKING:
+    from pylock.settings import Settings
+
+# The global options, accepted before or after the command (as uv does). cli.py declares them on
+# the typer app and moves them there from after the command (hoist_global_options) using these
+# tables; a test holds the tables equal to the app's options.
+GLOBAL_FLAGS = {
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--offline": "offline",
+    "--no-progress": "no_progress",
+}
+GLOBAL_VALUES = {"-p": "project", "--project": "project", "--color": "color"}
+GLOBAL_DEFAULTS: dict[str, str | bool] = {
+    "project": ".",
+    "quiet": False,
+    "verbose": False,
+    "offline": False,
+    "no_progress": False,
+    "color": "auto",
+}
+COLOR_CHOICES = ("auto", "always", "never")
 COMMAND_FLAGS = {
-    "sync": ("--frozen", "--offline"),
+    "sync": ("--frozen",),
     "check": ("--installed", "--deep", "--remote"),
 }
 COMMAND_VALUES = {
@@ -29,20 +52,20 @@ SECONDS_VALUES = ("--http-timeout", "--http-deadline")
 
 
 def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
-    """``(command, options)`` for ``pylock [globals] sync|check [its options]``, else None.
+    """``(command, options)`` for ``pylock [globals] sync|check [its options and globals]``,
+    else None (typer then parses the command line and phrases any usage error).
 
     Options are keyed by their long name without dashes (``project``, ``quiet``, ``into``...).
     """
-    options: dict[str, str | bool] = {"project": ".", "quiet": False, "verbose": False}
+    options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
     command: str | None = None
     tokens = iter(args)
     for token in tokens:
         name, has_value, inline = token.partition("=")
-        if command is None:
-            flags, values = GLOBAL_FLAGS, GLOBAL_VALUES
-        else:
-            flags = {flag: flag[2:] for flag in COMMAND_FLAGS[command]}
-            values = {option: option[2:] for option in COMMAND_VALUES[command]}
+        flags, values = dict(GLOBAL_FLAGS), dict(GLOBAL_VALUES)
+        if command is not None:
+            flags.update({flag: flag[2:] for flag in COMMAND_FLAGS[command]})
+            values.update({option: option[2:] for option in COMMAND_VALUES[command]})
         if command is None and token in COMMAND_FLAGS:
             command = token
         elif token in flags:
@@ -54,6 +77,8 @@ def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
             options[values[name]] = value
         else:
             return None
+    if options["color"] not in COLOR_CHOICES:
+        return None
     return (command, options) if command is not None else None
 
 
@@ -69,9 +94,37 @@ def _number(options: dict[str, str | bool], name: str) -> float | None:
     return None if value is None else _seconds(value)
 
 
+def global_options(args: list[str]) -> dict[str, str | bool]:
+    """The global options anywhere on a command line (up to ``--``), for what must be known
+    before typer has parsed it: whether an unexpected error shows its traceback, and colour."""
+    options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
+    tokens = iter(args)
+    for token in tokens:
+        name, has_value, inline = token.partition("=")
+        if token == "--":
+            break
+        if token in GLOBAL_FLAGS:
+            options[GLOBAL_FLAGS[token]] = True
+        elif name in GLOBAL_VALUES:
+            options[GLOBAL_VALUES[name]] = inline if has_value else next(tokens, "")
+    return options
+
+
 def _text(options: dict[str, str | bool], name: str) -> str | None:
     value = options.get(name)
     return value if isinstance(value, str) else None
+
+
+def _settings(options: dict[str, str | bool]) -> Settings:
+    """The command's one Settings: --offline, --color and --no-progress over the environment,
+    as cli.py resolves them for the typer commands."""
+    from pylock.settings import Settings
+
+    return Settings.resolve(
+        offline=bool(options["offline"]),
+        color=str(options["color"]),
+        progress=not options["no_progress"],
+    )
 
 
 def _sync(options: dict[str, str | bool]) -> int:
@@ -96,20 +149,28 @@ def _sync(options: dict[str, str | bool]) -> int:
     from pylock.console import guarded, run_sync
     from pylock.syncing import SyncOptions
 
+    settings = _settings(options)
     into = _text(options, "into")
     sync_options = SyncOptions(
         platform=_text(options, "platform"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
-        offline=bool(options.get("offline")),
+        offline=settings.offline,
         mirror=_text(options, "mirror"),
         http_timeout=_number(options, "http-timeout"),
         http_deadline=_number(options, "http-deadline"),
     )
     project = Path(str(options["project"]))
     return guarded(
-        lambda: run_sync(project, sync_options, quiet=bool(options["quiet"])),
+        lambda: run_sync(
+            project,
+            sync_options,
+            quiet=bool(options["quiet"]),
+            progress=settings.progress,
+            color=settings.color,
+        ),
         verbose=bool(options["verbose"]),
+        color=settings.color,
     )
 
 
@@ -119,6 +180,7 @@ def _check(options: dict[str, str | bool]) -> int:
     from pylock.check import CheckOptions
     from pylock.console import guarded, run_check
 
+    settings = _settings(options)
     into = _text(options, "into")
     check_options = CheckOptions(
         installed_required=bool(options.get("installed")),
@@ -129,12 +191,14 @@ def _check(options: dict[str, str | bool]) -> int:
         mirror=_text(options, "mirror"),
         http_timeout=_number(options, "http-timeout"),
         http_deadline=_number(options, "http-deadline"),
+        offline=settings.offline,
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
     return guarded(
-        lambda: run_check(project, check_options, output_format),
+        lambda: run_check(project, check_options, output_format, quiet=bool(options["quiet"])),
         verbose=bool(options["verbose"]),
+        color=settings.color,
     )
 
 

@@ -92,7 +92,10 @@ _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "exclude-newer")
 _TARGET_KEYS = tuple(f.name for f in fields(Target))
 # Keys a target may leave out: a catalog states no sizes (docs/lockfile.md, "size").
 _OPTIONAL_TARGET_KEYS = ("size",)
-_REGENERATE = "Regenerate it with `pylock lock`."
+# `pylock lock --upgrade` is the command that can replace an unreadable lock (locking._read_old).
+_REGENERATE = (
+    "Replace it with `pylock lock --upgrade`, which resolves a new lock from pyproject.toml."
+)
 _BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
 
 
@@ -354,6 +357,8 @@ def _toml_error(error: tomlread.TOMLDecodeError, where: str) -> InputError:
 def loads(text: str, *, path: Path | None = None) -> Lock:
     """Parse and validate; InputError (exit 2) naming the file, the target and the key."""
     where = str(path) if path is not None else LOCK_FILENAME
+    if not text.strip():
+        raise InputError(f"{where} is empty.", hint=_REGENERATE)
     try:
         data = tomlread.loads(text)
     except tomlread.TOMLDecodeError as error:
@@ -364,8 +369,8 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
     if _newer_version(data) is not None:
         raise InputError(
             f"{where} {problems[0]}.",
-            hint="Install a newer pylock to read this lock (or regenerate it with this one by "
-            "running `pylock lock --upgrade`).",
+            hint="Install a newer pylock to read this lock, or replace it with one this pylock "
+            "writes by running `pylock lock --upgrade`.",
         )
     listed = "\n".join(f"  - {problem}" for problem in problems)
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"

@@ -1,8 +1,8 @@
 """The library behind ``pylock lock``: manifest + CLI overrides + old lock + source -> new lock.
 
-Minimal change is the rule (DESIGN §4): a lock whose pins still satisfy the manifest is returned
-as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is free
-and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
+Minimal change is the rule (docs/resolution.md): a lock whose pins still satisfy the manifest is
+returned as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is
+free and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
 already pinned when that build has them; changed inputs (python, flavor, build) re-resolve every
 target, because all targets share one (version, build). ``--upgrade`` re-resolves everything.
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from packaging.version import Version
 
 from pylock import lockfile
-from pylock.errors import ResolutionError
+from pylock.errors import InputError, ResolutionError
 from pylock.lockfile import LOCK_FILENAME, Lock, Target
 from pylock.manifest import PYPROJECT, Request, drift
 from pylock.manifest import load as load_manifest
@@ -75,6 +75,8 @@ class LockResult:
     lock: Lock
     changes: tuple[Change, ...]  # one per platform in the old or the new lock, by platform key
     written: bool  # False on a dry run, and when the bytes on disk were already these
+    # What was wrong with an unreadable python.lock that --upgrade replaced (None: nothing was).
+    replaced: str | None = None
 
 
 class ContextFactory(Protocol):
@@ -159,7 +161,7 @@ def lock_project(
     pyproject = project_dir / PYPROJECT
     manifest = load_manifest(pyproject)
     lock_path = project_dir / LOCK_FILENAME
-    old = lockfile.read(lock_path) if lock_path.exists() else None
+    old, replaced = _read_old(lock_path, upgrade=options.upgrade)
 
     if manifest.platforms:
         defaults: tuple[Platform, ...] = ()
@@ -184,7 +186,7 @@ def lock_project(
     removing = len(kept) != len(old_targets)
 
     if old is not None and not options.upgrade and not removing and not drift(old, request):
-        # Current: no client, no network, not a byte rewritten (DESIGN §4).
+        # Current: no client, no network, not a byte rewritten (docs/resolution.md).
         return LockResult(old, _changes(old_targets, old_targets), written=False)
 
     settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
@@ -200,7 +202,28 @@ def lock_project(
         targets=tuple(sorted(targets, key=lambda t: t.platform)),
     )
     written = False if options.dry_run else lockfile.write(lock_path, new)
-    return LockResult(new, _changes(old_targets, new.targets), written=written)
+    return LockResult(new, _changes(old_targets, new.targets), written=written, replaced=replaced)
+
+
+def _read_old(lock_path: Path, *, upgrade: bool) -> tuple[Lock | None, str | None]:
+    """The existing lock and, when ``--upgrade`` replaces an unreadable one, what was wrong.
+
+    An empty, corrupt or newer-version lock must not trap its user: every other command's
+    error points here, so without ``--upgrade`` the error names the two ways out, and with it
+    the lock is resolved afresh from the manifest (the caller says what it replaced).
+    """
+    if not lock_path.exists():
+        return None, None
+    try:
+        return lockfile.read(lock_path), None
+    except InputError as error:
+        if upgrade:
+            return None, error.message.strip()
+        raise InputError(
+            error.message,
+            hint=f"`pylock lock --upgrade` replaces it with a new lock resolved from {PYPROJECT} "
+            f"(saying what it found); or delete {lock_path} and run `pylock lock`.",
+        ) from None
 
 
 def _platform_of(target: Target, lock_path: Path) -> Platform:

@@ -51,7 +51,8 @@ FLAVORS: tuple[str, ...] = (
 _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer")
 
 # What drift() recommends. `pylock lock` re-resolves exactly the inputs a lock no longer
-# satisfies and keeps every other pin, so it is always enough to make the lock current;
+# satisfies and keeps every other pin (docs/resolution.md), so it is always enough to make the
+# lock current;
 # `--upgrade` is only for moving pins that still satisfy the manifest, a bigger diff than needed.
 FIX_COMMAND = "pylock lock"
 
@@ -457,7 +458,7 @@ def _distinct(values: Iterable[str]) -> str:
 
 
 def drift(lock: Lock, request: Request) -> list[Drift]:
-    """Every way ``lock`` fails to satisfy ``request`` (docs/manifest.md); empty means current.
+    """Every way ``lock`` fails to satisfy ``request`` (docs/lockfile.md §8); empty means current.
 
     Current when every requested platform has a target, every target's version and variant
     satisfy the python request, a pinned flavor/build equals every target's, and no target's

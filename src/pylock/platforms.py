@@ -57,7 +57,7 @@ class Platform:
         return self.key
 
 
-# Every (os, arch, libc) that PBS has published (FORMAT.md §1.4).
+# Every (os, arch, libc) that PBS has published (docs/pbs-format.md §1.4).
 KNOWN_PLATFORMS: tuple[Platform, ...] = tuple(
     sorted(
         [
@@ -77,8 +77,8 @@ KNOWN_PLATFORMS: tuple[Platform, ...] = tuple(
     )
 )
 _BY_KEY = {p.key: p for p in KNOWN_PLATFORMS}
-# Older Windows releases used "-shared" / "-static" as if it were part of the triple (FORMAT.md
-# §1.2 caveat 2); they name the same platform as the bare triple.
+# Older Windows releases used "-shared" / "-static" as if it were part of the triple
+# (docs/pbs-format.md §1.2, pitfall 2); they name the same platform as the bare triple.
 _BY_TRIPLE = {
     **{p.triple: p for p in KNOWN_PLATFORMS},
     **{

@@ -1,4 +1,4 @@
-"""Choose one PBS build for every requested platform (DESIGN §4). Pure: no I/O.
+"""Choose one PBS build for every requested platform (docs/resolution.md). Pure: no I/O.
 
 The lock's promise is "one interpreter, the same everywhere", so the resolver picks a single
 (version, build) for all platforms: the highest version satisfying the request for which one

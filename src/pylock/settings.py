@@ -16,7 +16,10 @@ Every knob a command reads from outside its own inputs is decided here, once, so
 - the HTTP policy (timeouts, retries, back-off): ``http_policy()``, with ``offline`` applied;
   ``--http-timeout``/``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``
   (``http.policy_from`` owns those variables and their defaults). Tests inject a policy without
-  back-off instead of sleeping.
+  back-off instead of sleeping;
+- output: ``color`` (``--color``; ``auto`` becomes ``never`` when ``NO_COLOR`` is set to
+  anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``), which the
+  console layer applies.
 
 Light to import (the no-op paths build one): http.py and the store load only when asked for.
 """
@@ -40,6 +43,12 @@ DEFAULT_SOURCE = "github"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 
 
+def color_choice(choice: str, environ: Mapping[str, str]) -> str:
+    """``--color`` with ``NO_COLOR`` applied: ``auto`` is ``never`` when ``NO_COLOR`` is set to
+    anything non-empty (https://no-color.org); ``always`` and ``never`` are kept as given."""
+    return "never" if choice == "auto" and environ.get("NO_COLOR") else choice
+
+
 def env_flag(environ: Mapping[str, str], name: str) -> bool:
     """A boolean environment variable: 1, true, yes or on (any case) is set."""
     return environ.get(name, "").strip().lower() in _TRUE
@@ -56,6 +65,8 @@ class Settings:
     http: HttpPolicy | None = None  # an injected policy (tests); None: the defaults
     http_timeout: float | None = None  # --http-timeout (None: PYLOCK_HTTP_TIMEOUT or default)
     http_deadline: float | None = None  # --http-deadline (None: PYLOCK_HTTP_DEADLINE or default)
+    color: str = "auto"  # --color: auto | always | never (NO_COLOR already applied to auto)
+    progress: bool = True  # False: --no-progress
 
     @classmethod
     def resolve(
@@ -68,6 +79,8 @@ class Settings:
         http: HttpPolicy | None = None,
         http_timeout: float | None = None,
         http_deadline: float | None = None,
+        color: str = "auto",
+        progress: bool = True,
     ) -> Settings:
         """Flags (the arguments) over the environment; call once per command."""
         env = os.environ if environ is None else environ
@@ -81,6 +94,8 @@ class Settings:
             http=http,
             http_timeout=http_timeout,
             http_deadline=http_deadline,
+            color=color_choice(color, env),
+            progress=progress,
         )
 
     def http_policy(self) -> HttpPolicy:

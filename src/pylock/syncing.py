@@ -97,14 +97,26 @@ def _read_manifest(pyproject: Path) -> tuple[Manifest | None, bytes | None]:
     return manifest_mod.load(pyproject, raw=raw), raw
 
 
-def _ensure_current(manifest: Manifest, lock: Lock) -> None:
-    """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
+def _drift_summary(manifest: Manifest, lock: Lock) -> str | None:
+    """How the lock fails the manifest ("; "-joined), or None when it satisfies it."""
     from pylock import manifest as manifest_mod
 
     request = manifest_mod.Request.from_manifest(manifest, default_platforms=())
     drifts = manifest_mod.drift(lock, request)
-    if drifts:
-        listed = "; ".join(str(d) for d in drifts)
+    return "; ".join(str(d) for d in drifts) if drifts else None
+
+
+def staleness(project_dir: Path) -> str | None:
+    """Why python.lock no longer satisfies the project's manifest, or None (also when there is
+    no pyproject.toml): ``which`` and ``run`` warn with it where ``sync`` refuses."""
+    manifest = _load_manifest(project_dir / "pyproject.toml")
+    return None if manifest is None else _drift_summary(manifest, read_lock(project_dir))
+
+
+def _ensure_current(manifest: Manifest, lock: Lock) -> None:
+    """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
+    listed = _drift_summary(manifest, lock)
+    if listed:
         raise VerificationError(
             f"python.lock is out of date with {manifest.path}: {listed}.",
             hint="Run `pylock lock` to update it, or `pylock sync --frozen` to install the "

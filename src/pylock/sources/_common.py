@@ -28,7 +28,7 @@ def normalise_sha256(value: str) -> str | None:
 
 
 def parse_sha256sums(text: str) -> dict[str, str]:
-    """``{asset name: sha256}`` from ``sha256sum`` output (FORMAT.md §2.1).
+    """``{asset name: sha256}`` from ``sha256sum`` output (docs/pbs-format.md §2.1).
 
     Lines are ``<hex>  <name>``; a binary-mode ``*name`` is tolerated and ``%2B`` is read as
     ``+``, as the Astral parsers do. Lines that are not a checksum are ignored rather than

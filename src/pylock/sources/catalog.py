@@ -1,4 +1,4 @@
-"""A catalog in uv's ``download-metadata.json`` format as a source (FORMAT.md §5).
+"""A catalog in uv's ``download-metadata.json`` format as a source (docs/pbs-format.md §5).
 
 One JSON object keyed by download key; each cpython value carries a ``url`` (whose file name is
 the real PBS asset name), a ``sha256`` (null for a few entries) and a ``build``. PyPy, GraalPy

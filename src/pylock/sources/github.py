@@ -1,4 +1,4 @@
-"""A GitHub-compatible releases API as a source of PBS artifacts (FORMAT.md §2.3, §2.4).
+"""A GitHub-compatible releases API as a source of PBS artifacts (docs/pbs-format.md §2.3, §2.4).
 
 Releases are listed newest first, a few per page, and pages are fetched only when the resolver
 asks for the next release: a PBS release object embeds ~900 assets (~1 MB of JSON), so reading
@@ -262,7 +262,7 @@ class GitHubSource:
         return fetch_sha256sums(self._context, url, source=self.description) or {}
 
     def _sidecar(self, asset: dict[str, Any] | None) -> str | None:
-        """A ``.sha256`` sidecar holds the hex digest alone (FORMAT.md §2.2)."""
+        """A ``.sha256`` sidecar holds the hex digest alone (docs/pbs-format.md §2.2)."""
         url = self._download_url(asset)
         if url is None:
             return None

@@ -1,0 +1,87 @@
+"""``pylock demo``: the whole job, offline, through the installed console script, leaving
+nothing outside its one directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from clirun import console_script, pylock
+from pylock import lockfile
+from pylock.demo import DemoLayout, steps
+
+pytestmark = pytest.mark.slow  # builds a ~25 MB archive from this interpreter
+
+
+def _clean_env(home: Path, tmp: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYLOCK_", "XDG_")) and k not in {"HOME", "TMPDIR"}
+    }
+    return {**env, "HOME": str(home), "TMPDIR": str(tmp)}
+
+
+def test_demo_walks_the_whole_job_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    home, tmp, cwd = (tmp_path / name for name in ("home", "tmp", "cwd"))
+    for directory in (home, tmp, cwd):
+        directory.mkdir()
+    result = subprocess.run(
+        [str(console_script()), "demo"],
+        cwd=cwd,
+        env=_clean_env(home, tmp),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "STAND-IN" in out and "not a real python-build-standalone build" in out
+    # every step, in order, each followed by what it printed
+    commands = [line for line in out.splitlines() if line.startswith("$ pylock ")]
+    assert [c.split()[2] for c in commands] == [
+        "init",
+        "lock",
+        "sync",
+        "sync",
+        "which",
+        "run",
+        "check",
+    ]
+    assert "Updated python.lock:" in out and "Installed cpython " in out
+    assert "is already installed at" in out
+    assert "pylock check: all checks passed." in out
+    assert "pylock init`, `pylock lock`" in out
+    # the installed interpreter ran from inside the demo directory
+    demo_root = Path(out.split("Removed ", 1)[1].split(".\n", 1)[0])
+    assert demo_root.parent == tmp
+    run_output = out.split("$ pylock run", 1)[1].splitlines()[1]
+    assert run_output.startswith(str(demo_root / "python"))
+    # nothing left anywhere: not in the temp dir, the home dir (caches) or the working dir
+    assert [list(d.iterdir()) for d in (home, tmp, cwd)] == [[], [], []]
+
+
+def test_demo_dir_is_kept_and_holds_a_real_lock_and_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_environment: Path
+) -> None:
+    root = tmp_path / "demo"
+    code, out, err = pylock(capsys, "demo", "--dir", str(root))
+    assert code == 0, out + err
+    assert f"Kept {root}." in out
+    layout = DemoLayout(root)
+    (target,) = lockfile.read(layout.project / "python.lock").targets
+    assert target.build == "20990101" and target.url.startswith("file://")
+    assert sorted(p.name for p in root.iterdir()) == ["cache", "mirror", "project", "python"]
+    assert not any(isolated_environment.iterdir())  # the test's own PYLOCK dirs stay untouched
+    assert len(steps(layout, target.version)) == out.count("\n$ pylock ")
+
+
+def test_demo_refuses_a_non_empty_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "something").write_text("x")
+    code, _, err = pylock(capsys, "demo", "--dir", str(tmp_path))
+    assert code == 2
+    assert "is not empty" in err and "--dir" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["something"]

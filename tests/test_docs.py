@@ -1,0 +1,172 @@
+"""The docs hold: docs/cli.md lists exactly the commands and options `--help` shows, the JSON
+example in docs/check.md is a real report, and no doc or docstring cites a file outside the repo."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clirun import pylock
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+Spelling = dict[frozenset[str], str | None]  # option names -> metavar (None for a flag)
+
+
+def _spelling(items: list[str]) -> tuple[frozenset[str], str | None]:
+    """``["--project DIR", "-p DIR"]`` or ``["-p", "--project DIR"]`` -> names and metavar."""
+    names, metavars = set(), set()
+    for item in items:
+        name, _, metavar = item.strip().partition(" ")
+        names.add(name)
+        if metavar:
+            metavars.add(metavar)
+    assert len(metavars) <= 1, items
+    return frozenset(names), next(iter(metavars), None)
+
+
+def cli_md() -> dict[str, Spelling]:
+    """``{"": global options, "lock": {...}, ...}`` from docs/cli.md's sections and tables."""
+    sections: dict[str, Spelling] = {}
+    current: str | None = None
+    for line in (DOCS / "cli.md").read_text("utf-8").splitlines():
+        if line.startswith("## "):
+            heading = line[3:].strip()
+            match = re.fullmatch(r"`pylock (\w+)`", heading)
+            current = match.group(1) if match else ("" if heading == "Global options" else None)
+            if current is not None:
+                sections[current] = {}
+        elif current is not None and line.startswith("| `-"):
+            first = re.split(r"(?<!\\)\|", line)[1]
+            items = [i.replace("\\|", "|") for i in re.findall(r"`([^`]+)`", first)]
+            names, metavar = _spelling(items)
+            sections[current][names] = metavar
+    return sections
+
+
+def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> Spelling:
+    """The Options section of the real ``pylock [COMMAND] --help``, without -h/--help."""
+    code, out, _ = pylock(capsys, *command, "--help")
+    assert code == 0
+    options: Spelling = {}
+    in_options = False
+    for line in out.splitlines():
+        if line.strip() in ("Options:", "Commands:", "Arguments:"):
+            in_options = line.strip() == "Options:"
+        elif in_options and line.startswith("  -"):
+            spelled = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+            names, metavar = _spelling(spelled.split(", "))
+            if names != {"-h", "--help"}:
+                options[names] = metavar
+    return options
+
+
+def commands(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    _, out, _ = pylock(capsys, "--help")
+    listed = out.split("Commands:", 1)[1].splitlines()
+    return [line.split()[0] for line in listed if line.startswith("  ") and line.strip()]
+
+
+def test_cli_md_documents_exactly_the_commands_and_options_of_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    documented = cli_md()
+    assert sorted(documented) == sorted(["", *commands(capsys)])
+    assert documented[""] == help_options(capsys), "global options"
+    for command in commands(capsys):
+        assert documented[command] == help_options(capsys, command), command
+
+
+def test_every_value_option_names_its_value(capsys: pytest.CaptureFixture[str]) -> None:
+    """No typer-made metavar like <str> or <list[str]> in any help."""
+    for command in ["", *commands(capsys)]:
+        for names, metavar in help_options(capsys, *([command] if command else [])).items():
+            assert metavar is None or re.fullmatch(r"[A-Z]+|[a-z]+(\|[a-z]+)+", metavar), names
+
+
+# --- references stay inside the repo ---------------------------------------------------------
+
+TEXT_DIRS = ("src", "tests", "docs", "benchmarks", "examples", ".ci")
+
+
+def _texts() -> list[Path]:
+    found = [ROOT / "README.md"]
+    for directory in TEXT_DIRS:
+        found += [
+            p
+            for p in (ROOT / directory).rglob("*")
+            if p.is_file()
+            and p.suffix in {".py", ".md", ".toml", ""}
+            # not generated or local trees (.venv, benchmarks/.work, __pycache__)
+            and not any(part.startswith((".", "__")) for part in p.relative_to(ROOT).parts[1:])
+        ]
+    return [p for p in found if p != Path(__file__)]
+
+
+def test_no_reference_to_files_outside_the_repo() -> None:
+    for path in _texts():
+        text = path.read_text("utf-8", errors="replace")
+        for outside in ("DESIGN §", "DESIGN.md", "FORMAT.md", "/work/shared", "pbs/FORMAT"):
+            assert outside not in text, f"{path.relative_to(ROOT)} cites {outside}"
+
+
+def _headings(doc: Path) -> set[str]:
+    """Section numbers of a doc: "## 8. Errors" -> "8", "### 1.2 The grammar" -> "1.2"."""
+    numbers = set()
+    for line in doc.read_text("utf-8").splitlines():
+        if match := re.match(r"#{2,3} (\d+(?:\.\d+)?)\.? ", line):
+            numbers.add(match.group(1))
+    return numbers
+
+
+def test_every_cited_doc_and_section_exists() -> None:
+    cited = re.compile(r"docs/([\w-]+\.(?:md|json))(?: §(\d+(?:\.\d+)?))?")
+    for path in _texts():
+        for name, section in cited.findall(path.read_text("utf-8", errors="replace")):
+            doc = DOCS / name
+            assert doc.is_file(), f"{path.relative_to(ROOT)} cites docs/{name}"
+            if section:
+                assert section in _headings(doc), (
+                    f"{path.relative_to(ROOT)}: docs/{name} §{section}"
+                )
+    for doc in [ROOT / "README.md", *DOCS.glob("*.md")]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text("utf-8")):
+            assert (doc.parent / target).exists(), f"{doc.relative_to(ROOT)} links {target}"
+
+
+# --- docs/check.md's JSON example is a real report -------------------------------------------
+
+
+def _json_block(text: str, after: str) -> tuple[int, int]:
+    start = text.index("```json\n", text.index(after)) + len("```json\n")
+    return start, text.index("```", start)
+
+
+def test_check_md_json_example_is_a_real_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The example is `pylock check --format json --platform linux-x86_64-gnu` on the sample
+    project after its python request moved to 3.13, with its paths shown as /src and
+    /home/me/.local/share/pylock. Set UPDATE_DOCS=1 to rewrite it from the real report."""
+    project = tmp_path / "src"
+    shutil.copytree(ROOT / "examples" / "sample-project", project)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text("utf-8").replace('"3.12"', '"3.13"'), "utf-8")
+    code, out, _ = pylock(
+        capsys, "-p", str(project), "check", "--format", "json", "--platform", "linux-x86_64-gnu"
+    )
+    assert code == 1
+    report = out.replace(str(project), "/src").replace(
+        os.environ["PYLOCK_PYTHON_DIR"], "/home/me/.local/share/pylock"
+    )
+    check_md = DOCS / "check.md"
+    text = check_md.read_text("utf-8")
+    start, end = _json_block(text, "## JSON report")
+    if os.environ.get("UPDATE_DOCS") == "1":
+        check_md.write_text(text[:start] + report + text[end:], "utf-8")
+    assert json.loads(text[start:end]) == json.loads(report)
