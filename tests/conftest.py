@@ -197,3 +197,11 @@ def synced_template(
         if entry.name != "archives":  # or the no-op memo, whose key holds this template's paths
             shutil.rmtree(entry)
     return template
+
+
+@pytest.fixture(scope="session")
+def real_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, bytes]:
+    """This CPython as a PBS install_only archive (name, bytes), built once per session."""
+    from real_interpreter import build_real_archive
+
+    return build_real_archive(tmp_path_factory.mktemp("real-archive"))

@@ -64,6 +64,7 @@ def test_a_fresh_sync_passes_every_local_check(
         "installed": "pass",
         "tree": "pass",
         "remote": "skip",
+        "venv": "skip",
     }
 
 
@@ -209,6 +210,7 @@ def test_json_report_follows_the_documented_schema(
         "installed",
         "tree",
         "remote",
+        "venv",
     ]
     assert report["ok"] is True
 
@@ -277,6 +279,24 @@ def test_console_script_check_matches_the_typer_command(
     assert (script.returncode, code) == (0, 0)
     assert json.loads(script.stdout)["checks"] == json.loads(typer_out)["checks"]
     code, _, imported = run_in_new_interpreter(*args, watch=["typer", "httpx"], script=True)
+    assert (code, imported) == (0, [])
+
+
+def test_the_venv_check_adds_no_imports_to_check(
+    synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The venv check runs on every `pylock check`; reading pyvenv.cfg must not pull in what
+    making a venv needs (shutil, with bz2 and lzma, and subprocess)."""
+    code, out, _ = pylock(capsys, "-p", str(synced), "which")
+    assert code == 0
+    home = Path(out.strip()).parent
+    (synced / ".venv").mkdir()
+    (synced / ".venv" / "pyvenv.cfg").write_text(f"home = {home}\nversion = {REAL}\n", "utf-8")
+    watch = ["shutil", "subprocess", "bz2", "lzma"]
+    code, printed, imported = run_in_new_interpreter(
+        "-p", str(synced), "check", "--installed", watch=watch, script=True
+    )
+    assert statuses("\n".join(printed))["venv"] == "pass", printed
     assert (code, imported) == (0, [])
 
 

@@ -37,7 +37,7 @@ def cli_md() -> dict[str, Spelling]:
     for line in (DOCS / "cli.md").read_text("utf-8").splitlines():
         if line.startswith("## "):
             heading = line[3:].strip()
-            match = re.fullmatch(r"`pylock (\w+)`", heading)
+            match = re.fullmatch(r"`pylock (\w+(?: \w+)?)`", heading)
             current = match.group(1) if match else ("" if heading == "Global options" else None)
             if current is not None:
                 sections[current] = {}
@@ -66,10 +66,17 @@ def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> Spelling:
     return options
 
 
-def commands(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    _, out, _ = pylock(capsys, "--help")
+def commands(capsys: pytest.CaptureFixture[str], *group: str) -> list[str]:
+    """Every command, a group's subcommands spelled ``group sub`` (``export uv``)."""
+    _, out, _ = pylock(capsys, *group, "--help")
     listed = out.split("Commands:", 1)[1].splitlines()
-    return [line.split()[0] for line in listed if line.startswith("  ") and line.strip()]
+    found = []
+    for name in [line.split()[0] for line in listed if line.startswith("  ") and line.strip()]:
+        _, sub, _ = pylock(capsys, *group, name, "--help")
+        found += (
+            commands(capsys, *group, name) if "Commands:" in sub else [" ".join([*group, name])]
+        )
+    return found
 
 
 def test_cli_md_documents_exactly_the_commands_and_options_of_help(
@@ -79,13 +86,13 @@ def test_cli_md_documents_exactly_the_commands_and_options_of_help(
     assert sorted(documented) == sorted(["", *commands(capsys)])
     assert documented[""] == help_options(capsys), "global options"
     for command in commands(capsys):
-        assert documented[command] == help_options(capsys, command), command
+        assert documented[command] == help_options(capsys, *command.split()), command
 
 
 def test_every_value_option_names_its_value(capsys: pytest.CaptureFixture[str]) -> None:
     """No typer-made metavar like <str> or <list[str]> in any help."""
     for command in ["", *commands(capsys)]:
-        for names, metavar in help_options(capsys, *([command] if command else [])).items():
+        for names, metavar in help_options(capsys, *command.split()).items():
             assert metavar is None or re.fullmatch(r"[A-Z]+|[a-z]+(\|[a-z]+)+", metavar), names
 
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from archives import build_pbs_archive, make_target
+from pylock import lockfile
 from pylock.errors import InputError
 from pylock.install import install
-from pylock.lockfile import Target
+from pylock.lockfile import Lock, LockedManifest, Target
+from pylock.prune import PruneResult, prune
 from pylock.store import (
     IDENTITY_FIELDS,
     Store,
@@ -22,6 +25,7 @@ from pylock.store import (
     hold,
     install_dir_name,
     is_pylock_install,
+    leftover_of,
     lock_path,
     same_build,
 )
@@ -142,3 +146,59 @@ def test_temp_dir_refuses_a_foreign_destination(tmp_path: Path) -> None:
     ):
         pass  # pragma: no cover - refused before
     assert (dest / "mine").read_text() == "user data"
+
+
+def test_leftover_of_names_the_install_each_dot_entry_belongs_to() -> None:
+    name = "cpython-3.12.8+20241219-linux-x86_64-gnu-0123456789ab"
+    assert leftover_of(f".{name}.tmp-{'0' * 16}") == (name, "tmp")
+    assert leftover_of(f".{name}.old-{'f' * 16}") == (name, "old")
+    assert leftover_of(lock_path(Path(name)).name) == (name, "lock")
+    for other in (name, f".{name}.tmp-short", f".{name}.new-{'0' * 16}", ".DS_Store"):
+        assert leftover_of(other) is None, other
+
+
+def test_hold_cleans_only_its_own_destinations_leftovers(tmp_path: Path) -> None:
+    mine = tmp_path / f".a.b.tmp-{'1' * 16}"
+    other = tmp_path / f".a.tmp-{'2' * 16}"
+    for path in (mine, other):
+        path.mkdir()
+    with hold(tmp_path / "a.b"):
+        pass
+    assert not mine.exists() and other.exists()
+
+
+def test_slot_remove_deletes_an_install_and_leaves_only_its_lock(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    target = _installed(root)
+    dest = Store(root).path_for(target)
+    with hold(dest) as slot:
+        assert slot.current() is not None
+        slot.remove()
+        assert slot.current() is None
+    assert sorted(p.name for p in root.iterdir()) == [lock_path(dest).name]
+
+
+def test_prune_waits_for_an_install_in_progress(tmp_path: Path) -> None:
+    """A temp dir is a leftover only once its install's lock is free: prune holds that lock
+    before it removes one, so an install being built is placed, not deleted."""
+    root = tmp_path / "root"
+    target = _installed(root)
+    dest = Store(root).path_for(target)
+    project = tmp_path / "project"
+    project.mkdir()
+    lockfile.write(project / lockfile.LOCK_FILENAME, Lock(LockedManifest(python="3"), (target,)))
+    environ = {"PYLOCK_PYTHON_DIR": str(root), "PYLOCK_CACHE_DIR": str(tmp_path / "cache")}
+    results: list[PruneResult] = []
+    with hold(dest) as slot, slot.temp_dir() as temp:
+        (temp / "new").write_text("being built")
+        worker = threading.Thread(target=lambda: results.append(prune([project], environ=environ)))
+        worker.start()
+        worker.join(0.5)
+        assert worker.is_alive()  # waiting for the lock
+        assert temp.exists()
+        slot.place(temp)
+    worker.join(10)
+    [result] = results
+    assert (dest / "new").read_text() == "being built"
+    assert result.kept_installs == 1
+    assert sorted(p.name for p in root.iterdir()) == [lock_path(dest).name, dest.name]

@@ -16,6 +16,9 @@ checks run in a fixed order and the later ones need the lock the first one read:
     every installed file still hashes to what the install recorded.
 ``remote`` (``remote``)
     every locked URL (or its mirror copy) still serves the locked size and sha256.
+``venv``
+    when ``.venv`` exists (or ``--venv`` names one), its ``pyvenv.cfg`` points at the locked
+    install and states the locked version (``pylock.venv``).
 
 This module is on the fast path of a CI job, so it imports only the stdlib and the light pylock
 modules at the top; httpx comes in through ``pylock.http``/``pylock.download`` only when the
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
     from pylock.http import HttpPolicy
     from pylock.verify import Verifier
 
-CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote")
+CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "venv")
 MAX_LISTED = 20
 """How many differing paths the tree check prints before summing up the rest."""
 
@@ -67,6 +70,7 @@ class CheckOptions:
     http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
     http_timeout: float | None = None  # --http-timeout (settings.py: beats PYLOCK_HTTP_TIMEOUT)
     http_deadline: float | None = None  # --http-deadline (settings.py: beats PYLOCK_HTTP_DEADLINE)
+    venv: Path | None = None  # --venv: this venv must exist; default: .venv, checked if present
 
 
 def run_checks(
@@ -109,6 +113,7 @@ def run_checks(
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
         results.append(_check_remote(lock, settings.mirror_for(manifest_obj), settings))
+    results.append(_check_venv(project_dir, options, installed, install_dir, found))
     return CheckReport(tuple(results))
 
 
@@ -518,3 +523,53 @@ def _compare(target: Target, url: str, verifier: Verifier) -> _RemoteOutcome:
         return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
     message = f"{size} bytes, sha256 {digest[:12]}… as locked"
     return _RemoteOutcome(platform, url, "pass", message, size=size, sha256=digest)
+
+
+# venv ---------------------------------------------------------------------------------------
+
+
+def _check_venv(
+    project_dir: Path,
+    options: CheckOptions,
+    installed: CheckResult,
+    install_dir: Path | None,
+    found: receipt.Receipt | None,
+) -> CheckResult:
+    """Is the venv (``--venv``, else ``.venv`` when present) made from the locked interpreter?"""
+    from pylock import venv
+
+    name = "venv"
+    path = options.venv if options.venv is not None else project_dir / venv.DEFAULT_VENV
+    data: dict[str, object] = {"path": str(path), "home": None, "version": None}
+    data.update(expected_home=None, expected_version=None)
+    config = venv.read_pyvenv_cfg(path)
+    if config is None:
+        if options.venv is None:
+            return CheckResult(name, "skip", f"no virtual environment at {path}.", (), data)
+        summary = (
+            f"--venv {path} is not a virtual environment (no readable {venv.PYVENV_CFG}); "
+            f"make it with `pylock venv {path}`."
+        )
+        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
+    data.update(home=config.home, version=config.version)
+    remake = "pylock venv --clear" + ("" if options.venv is None else f" {path}")
+    if installed.status != "pass" or install_dir is None or found is None:
+        summary = (
+            f"the venv at {path} (home {config.home}, version {config.version}) cannot be on "
+            f"the locked interpreter, which is not installed as locked (see installed); run "
+            f"`pylock sync`, then `{remake}`."
+        )
+        return CheckResult(name, "fail", summary, (), data, EXIT_FAILED)
+    home = (install_dir / found.interpreter).parent
+    locked = found.target.version
+    data.update(expected_home=str(home), expected_version=locked)
+    why = venv.mismatch(config, home, locked)
+    if why is not None:
+        summary = f"the venv at {path} is not on the locked interpreter: {why}; run `{remake}`."
+        details = (
+            f"venv:   home {config.home}, version {config.version}",
+            f"locked: home {home}, version {locked} ({found.target.build})",
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+    summary = f"the venv at {path} is on the locked interpreter ({locked}, {found.target.build})."
+    return CheckResult(name, "pass", summary, (), data)

@@ -582,6 +582,14 @@ def check(
     output_format: FormatOption = "text",
     http_timeout: HttpTimeoutOption = None,
     http_deadline: HttpDeadlineOption = None,
+    venv: Annotated[
+        Path | None,
+        typer.Option(
+            "--venv",
+            metavar="PATH",
+            help="Check this virtual environment (default: .venv if present).",
+        ),
+    ] = None,
 ) -> None:
     """Verify that python.lock is sound, current, and what is installed is what it locks."""
     state = _state(ctx)
@@ -598,6 +606,7 @@ def check(
         http_timeout=http_timeout,
         http_deadline=http_deadline,
         offline=state.settings.offline,
+        venv=venv,
     )
     raise typer.Exit(run_check(state.project, options, output_format, quiet=state.quiet))
 
@@ -636,6 +645,218 @@ def demo(
         _say(state, "With network, in your own project: `pylock init`, `pylock lock`, then")
         _say(state, "`pylock sync` on every machine (and `pylock check --installed` in CI).")
     raise typer.Exit(code)
+
+
+export_app = typer.Typer(
+    no_args_is_help=True,
+    help="Write the lock in another tool's format.",
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("uv")
+def export_uv(
+    ctx: typer.Context,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write (default: python-downloads.json by python.lock; - for stdout).",
+            metavar="FILE",
+        ),
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Point the URLs at {mirror}/{build}/{asset} (URL or dir).",
+        ),
+    ] = None,
+) -> None:
+    """Write the locked archives as a uv downloads JSON, and the settings that make uv use it."""
+    state = _state(ctx)
+    from pylock.export import STDOUT, export_uv
+
+    result = export_uv(state.project, output, mirror=mirror)
+    if output == STDOUT:
+        typer.echo(result.text(), nl=False)
+        typer.echo(
+            "Save this as a file and set UV_PYTHON_DOWNLOADS_JSON_URL to its path, and "
+            f"UV_PYTHON_CPYTHON_BUILD={result.build}.",
+            err=True,
+        )
+        return
+    _say(state, f"Wrote {result.path} ({len(result.document)} locked targets). For uv, set:")
+    for name, value in result.settings().items():
+        typer.echo(f"{name}={value}")
+    if len(result.builds) > 1:
+        _say(
+            state,
+            f"python.lock mixes builds ({', '.join(result.builds)}); uv takes one "
+            f"UV_PYTHON_CPYTHON_BUILD, so set it per platform.",
+        )
+
+
+@app.command()
+def venv(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to make it (default: .venv in the project directory).", metavar="PATH"
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Replace an existing virtual environment.")
+    ] = False,
+    seed: Annotated[bool, typer.Option("--seed", help="Install pip into it too.")] = False,
+    platform: PlatformOption = None,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Use the locked build even if the lock is stale.")
+    ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+        ),
+    ] = None,
+) -> None:
+    """Make a virtual environment on the locked interpreter, syncing it first if needed."""
+    state = _state(ctx)
+    from pylock.console import DownloadProgress
+    from pylock.syncing import SyncOptions
+    from pylock.venv import make_venv
+
+    options = SyncOptions(
+        platform=platform, frozen=frozen, offline=state.settings.offline, mirror=mirror
+    )
+    progress = DownloadProgress(
+        "Downloading the locked interpreter",
+        quiet=state.quiet or not state.settings.progress,
+        color=state.settings.color,
+    )
+    try:
+        result = make_venv(
+            state.project, path, options, clear=clear, seed=seed, on_progress=progress
+        )
+    finally:
+        progress.close()
+    what = f"{result.version} ({result.build})"
+    if result.synced:
+        _say(
+            state, f"Installed the locked interpreter {what} at {result.interpreter.parent.parent}."
+        )
+    verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
+    _say(state, f"{verb[result.action]} virtual environment at {result.path} on {what}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    request: Annotated[
+        str | None,
+        typer.Argument(help="A version request (3.12, 3.13t, >=3.11,<3.13); default: all."),
+    ] = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Platform key or PBS triple; repeatable (default: the manifest's).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="SOURCE",
+            help="github | github:URL | catalog:URL|PATH | mirror:URL|PATH | index[:URL|PATH]",
+        ),
+    ] = None,
+    all_builds: Annotated[
+        bool, typer.Option("--all-builds", help="Every build of each version, not the newest.")
+    ] = False,
+    output_format: FormatOption = "text",
+) -> None:
+    """List what the source offers, newest first, with the locked target marked."""
+    state = _state(ctx)
+    from pylock.console import OUTPUT_FORMATS
+    from pylock.errors import InputError
+    from pylock.listing import ListOptions, list_offers
+
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    offers = list_offers(
+        state.project,
+        ListOptions(
+            request=request,
+            platforms=tuple(platform or ()),
+            source=source,
+            all_builds=all_builds,
+            offline=state.settings.offline,
+        ),
+    )
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps([offer.to_json() for offer in offers], indent=2))
+        return
+    if not offers:
+        _say(state, "The source offers nothing that matches.")
+        return
+    for offer in offers:
+        mark = "*" if offer.locked else " "
+        size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
+        typer.echo(
+            f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
+            f"{offer.variant:<18} {offer.flavor:<22} {size}"
+        )
+    if any(offer.locked for offer in offers):
+        _say(state, "(* marks the build python.lock pins.)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be removed; remove nothing.")
+    ] = False,
+    keep: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--keep",
+            help="Keep what this project's python.lock names; repeatable (default: this project).",
+            file_okay=False,
+            metavar="PROJECT",
+        ),
+    ] = None,
+) -> None:
+    """Remove installs and cached archives that no kept project's lock references."""
+    state = _state(ctx)
+    from pylock.prune import prune as run_prune
+
+    result = run_prune(keep or [state.project], dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    for removal in result.removals:
+        _say(
+            state,
+            f"{verb} {removal.kind} {removal.path} ({_megabytes(removal.size)}; {removal.why})",
+        )
+    for path in result.foreign:
+        _say(state, f"Left alone {path}: not a pylock install.")
+    kept = f"kept {result.kept_installs} installs and {result.kept_archives} archives"
+    freed = _megabytes(result.freed)
+    _say(state, f"{'Would free' if dry_run else 'Freed'} {freed}; {kept}.")
 
 
 class _MirrorProgress:

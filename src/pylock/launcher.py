@@ -45,7 +45,15 @@ COMMAND_FLAGS = {
 }
 COMMAND_VALUES = {
     "sync": ("--into", "--platform", "--mirror", "--http-timeout", "--http-deadline"),
-    "check": ("--into", "--platform", "--mirror", "--format", "--http-timeout", "--http-deadline"),
+    "check": (
+        "--into",
+        "--platform",
+        "--mirror",
+        "--format",
+        "--venv",
+        "--http-timeout",
+        "--http-deadline",
+    ),
 }
 SECONDS_VALUES = ("--http-timeout", "--http-deadline")
 """Values that must read as a number; anything else is left to typer's usage error."""
@@ -182,6 +190,7 @@ def _check(options: dict[str, str | bool]) -> int:
 
     settings = _settings(options)
     into = _text(options, "into")
+    venv = _text(options, "venv")
     check_options = CheckOptions(
         installed_required=bool(options.get("installed")),
         deep=bool(options.get("deep")),
@@ -192,6 +201,7 @@ def _check(options: dict[str, str | bool]) -> int:
         http_timeout=_number(options, "http-timeout"),
         http_deadline=_number(options, "http-deadline"),
         offline=settings.offline,
+        venv=Path(venv) if venv else None,
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"

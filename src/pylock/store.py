@@ -13,8 +13,9 @@ the install root (``PYLOCK_PYTHON_DIR`` or the per-user data dir) and answers, f
   killed process left beside it (temp dirs deleted, an install renamed aside restored or
   deleted), refuses to replace anything pylock did not create, hands out a temp dir beside the
   destination (same filesystem) and renames it into place atomically;
-- **which installs exist** (``Store.installations``, for ``check``'s hints and a future
-  ``prune``), and whether a directory is a pylock install at all (``is_pylock_install``).
+- **which installs exist** (``Store.installations``, for ``check``'s hints), whether a
+  directory is a pylock install at all (``is_pylock_install``), and what a dot entry beside
+  the installs is (``leftover_of``; ``pylock prune`` reads the root with these).
 
 Only the stdlib, layout, receipt and lockfile are imported at first (``check`` and ``which``
 load this module); ``shutil``, which drags in the bz2 and lzma modules, only when placing.
@@ -28,7 +29,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pylock import layout, locations
 from pylock.errors import ExternalError, InputError
@@ -146,7 +147,8 @@ def lock_path(dest: Path) -> Path:
 
 
 class Slot:
-    """A destination held under its lock (see ``hold``): what is there, and how to replace it.
+    """A destination held under its lock (see ``hold``): what is there, how to replace it (or
+    remove it).
 
     The usual use::
 
@@ -210,6 +212,24 @@ class Slot:
                 hint="Check permissions; on Windows, stop programs running the old interpreter.",
             ) from error
         _remove_tree(old)  # a leftover is removed by the next install
+
+    def remove(self) -> None:
+        """Delete the install at the destination (``pylock prune``): renamed to a temp name
+        first, so a process killed while deleting leaves an ordinary leftover that the next
+        ``hold`` deletes, never a half-deleted install that still looks installed."""
+        import secrets
+        import shutil
+
+        dest = self.dest
+        doomed = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(8)}"
+        try:
+            dest.rename(doomed)
+            shutil.rmtree(doomed)
+        except OSError as error:
+            raise ExternalError(
+                f"Cannot remove {dest}: {error.strerror or error}.",
+                hint="Check its permissions; on Windows, stop programs running that interpreter.",
+            ) from error
 
 
 @contextmanager
@@ -276,8 +296,24 @@ class _Lock:
             self._fd = None
 
 
-def _leftover_pattern(dest: Path, kind: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(dest.name)}\.{kind}-[0-9a-f]{{16}}")
+LeftoverKind = Literal["tmp", "old", "lock"]
+_TEMP_OR_OLD = re.compile(r"\.(?P<name>.+)\.(?P<kind>tmp|old)-[0-9a-f]{16}")
+_LOCK_FILE = re.compile(r"\.(?P<name>.+)\.lock")
+
+
+def leftover_of(entry: str) -> tuple[str, LeftoverKind] | None:
+    """What a dot entry beside the installs is, by its name alone: ``(name of the install it
+    belongs to, kind)``, the kind being a temp dir (``tmp``), an install renamed aside (``old``)
+    or its lock file (``lock``, see ``lock_path``); None for anything else. The one spelling of
+    these names for ``clean_leftovers`` and ``pylock prune``."""
+    match = _TEMP_OR_OLD.fullmatch(entry)
+    if match is not None:
+        kind: LeftoverKind = "tmp" if match["kind"] == "tmp" else "old"
+        return match["name"], kind
+    match = _LOCK_FILE.fullmatch(entry)
+    if match is not None:
+        return match["name"], "lock"
+    return None
 
 
 def clean_leftovers(dest: Path) -> None:
@@ -287,7 +323,6 @@ def clean_leftovers(dest: Path) -> None:
     Temp dirs are half-built installs: deleted. An ``.old-`` dir is a previous install renamed
     aside; if the new one never arrived it is put back (the previous state), else deleted.
     """
-    temp_re, old_re = _leftover_pattern(dest, "tmp"), _leftover_pattern(dest, "old")
     olds = []
     try:
         with os.scandir(dest.parent) as listing:
@@ -295,9 +330,12 @@ def clean_leftovers(dest: Path) -> None:
     except OSError as error:
         raise ExternalError(f"Cannot list {dest.parent}: {error}.") from error
     for name in names:
-        if temp_re.fullmatch(name):
+        leftover = leftover_of(name)
+        if leftover is None or leftover[0] != dest.name:
+            continue
+        if leftover[1] == "tmp":
             _remove_tree(dest.parent / name)
-        elif old_re.fullmatch(name):
+        elif leftover[1] == "old":
             olds.append(dest.parent / name)
     for old in olds:
         if not os.path.lexists(dest) and read_receipt(old) is not None:

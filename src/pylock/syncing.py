@@ -79,8 +79,9 @@ def find_installation(
     return Settings.resolve(environ=environ).store().find(target, into)
 
 
-def _load_manifest(pyproject: Path) -> Manifest | None:
-    """The manifest, or None when the lock travels alone (e.g. copied into a Docker build)."""
+def manifest_if_any(pyproject: Path) -> Manifest | None:
+    """The manifest, or None when the lock travels alone (e.g. copied into a Docker build).
+    Commands that read the lock (sync, venv, export uv, list) read the manifest this way."""
     return _read_manifest(pyproject)[0]
 
 
@@ -109,7 +110,7 @@ def _drift_summary(manifest: Manifest, lock: Lock) -> str | None:
 def staleness(project_dir: Path) -> str | None:
     """Why python.lock no longer satisfies the project's manifest, or None (also when there is
     no pyproject.toml): ``which`` and ``run`` warn with it where ``sync`` refuses."""
-    manifest = _load_manifest(project_dir / "pyproject.toml")
+    manifest = manifest_if_any(project_dir / "pyproject.toml")
     return None if manifest is None else _drift_summary(manifest, read_lock(project_dir))
 
 
@@ -238,7 +239,7 @@ def _download_and_install(
     from pylock.install import install
 
     if manifest is None:
-        manifest = _load_manifest(pyproject)  # --frozen: read only for its mirror
+        manifest = manifest_if_any(pyproject)  # --frozen: read only for its mirror
     policy = settings.http_policy()
     with make_client(policy) as client:
         download = Download(
