@@ -327,12 +327,6 @@ def static_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 UV = Path(sys.executable).with_name("uv")
 
 
-def uv_key(key: str) -> str:
-    platform = parse_platform(key)
-    os_name = {"macos": "darwin"}.get(platform.os, platform.os)
-    return f"cpython-{VERSION}-{os_name}-{platform.arch}-{platform.libc}"
-
-
 def test_pylock_reads_the_served_mirror(
     fake_pbs: FakePBS,
     project: Path,
@@ -372,13 +366,14 @@ def test_uv_installs_from_the_served_mirror(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The real uv, pointed at the mirror with UV_PYTHON_INSTALL_MIRROR, installs the locked
-    build from it. uv refuses an interpreter tree without sysconfig data, so this needs a real
-    CPython packaged as a PBS archive (tests/real_interpreter.py, from ``pylock export uv``'s
-    tests); until that helper is in the tree the test is skipped, not faked."""
-    real_interpreter = pytest.importorskip("real_interpreter")
+    """The real uv, given `pylock export uv`'s downloads JSON and pointed at the mirror with
+    UV_PYTHON_INSTALL_MIRROR, installs the locked build from it. uv refuses an interpreter tree
+    without sysconfig data, so this needs a real CPython packaged as a PBS archive
+    (tests/real_interpreter.py)."""
+    from real_interpreter import build_real_archive
+
     assert UV.exists(), "uv is a test dependency: pip install -e '.[test]'"
-    _, archive = real_interpreter.build_real_archive(tmp_path / "real-archive")
+    _, archive = build_real_archive(tmp_path / "real-archive")
     project = make_project(fake_pbs, {**bodies, HOST.key: archive}, tmp_path / "project", capsys)
     served, base = static_server
     code, _, err = pylock(
@@ -387,29 +382,15 @@ def test_uv_installs_from_the_served_mirror(
     assert code == 0, err
     fake_pbs.log.clear()
 
-    # uv: its downloads JSON names the real GitHub URLs; UV_PYTHON_INSTALL_MIRROR swaps the
-    # prefix for the served mirror, exactly as a firewalled fleet would use it.
-    (target,) = [
-        t for t in lockfile.read(project / "python.lock").targets if t.platform == HOST.key
-    ]
-    platform = parse_platform(HOST.key)
-    family, _, level = platform.arch.partition("_v")
-    entry = {
-        "name": "cpython",
-        "arch": {"family": family, "variant": f"v{level}" if level else None},
-        "os": {"macos": "darwin"}.get(platform.os, platform.os),
-        "libc": platform.libc,
-        "major": sys.version_info[0],
-        "minor": sys.version_info[1],
-        "patch": sys.version_info[2],
-        "prerelease": "",
-        "url": target.url,
-        "sha256": target.sha256,
-        "variant": None,
-        "build": target.build,
-    }
+    # uv: `pylock export uv` writes its downloads JSON from the lock (the real GitHub URLs, no
+    # mirror configured); UV_PYTHON_INSTALL_MIRROR swaps their prefix for the served mirror,
+    # exactly as a firewalled fleet would use it.
     downloads = tmp_path / "downloads.json"
-    downloads.write_text(json.dumps({uv_key(HOST.key): entry}), "utf-8")
+    code, out, err = pylock(capsys, "-p", str(project), "export", "uv", "-o", str(downloads))
+    assert code == 0, err
+    exported = json.loads(downloads.read_text("utf-8"))
+    assert all(str(e["url"]).startswith(GITHUB_DOWNLOADS) for e in exported.values())
+    uv_settings = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
     uv_root = tmp_path / "uv"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PYLOCK_", "PYTHON"))}
     env.update(
@@ -419,6 +400,7 @@ def test_uv_installs_from_the_served_mirror(
         UV_PYTHON_BIN_DIR=str(uv_root / "bin"),
         UV_NO_CONFIG="1",
         UV_PYTHON_INSTALL_MIRROR=base,
+        UV_PYTHON_CPYTHON_BUILD=uv_settings["UV_PYTHON_CPYTHON_BUILD"],
     )
     argv = [str(UV), "python", "install", VERSION, "--no-progress"]
     argv += ["--python-downloads-json-url", str(downloads)]
