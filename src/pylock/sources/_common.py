@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote
 
 import httpx
 
-from pylock.errors import ExternalError
+from pylock.errors import ExternalError, InputError
 from pylock.formats import SHA256_HEX
+from pylock.fsutil import file_url_path
 from pylock.http import Document, fetch_document
 from pylock.platforms import Platform
 from pylock.sources import SourceContext
@@ -110,7 +110,13 @@ def locate(value: str, base_dir: Path) -> Location:
     if lowered.startswith(("http://", "https://")):
         return Location(url=value)
     if lowered.startswith("file:"):
-        path = Path(url2pathname(urlsplit(value).path))
+        local = file_url_path(value)  # the one rule for file: URLs (fsutil)
+        if local is None:
+            raise InputError(
+                f"Cannot read {value}: a file: URL must name this machine.",
+                hint="Write file:///absolute/path (or file://localhost/...), or a plain path.",
+            )
+        path = local
     else:
         path = Path(value).expanduser()
     return Location(path=path if path.is_absolute() else base_dir / path)
