@@ -23,7 +23,7 @@ import httpx
 
 from pylock import __version__
 from pylock.errors import ExternalError, InputError, PylockError
-from pylock.fsutil import CHUNK_SIZE, atomic_write_bytes
+from pylock.fsutil import CHUNK_SIZE, atomic_write_bytes, mark_alive, remove_dead_temps
 
 if TYPE_CHECKING:
     import ssl
@@ -326,17 +326,7 @@ class StreamedDocument:
     from_cache: bool = False
 
 
-_STALE_TEMP_SECONDS = 3600  # a temp body this old belongs to a process that died
-
-
-def _remove_stale_temps(directory: Path) -> None:
-    """Delete partial bodies a killed process left beside the cache entries."""
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for entry in directory.glob(".tmp-*.part"):
-            with contextlib.suppress(OSError):
-                if now - entry.stat().st_mtime > _STALE_TEMP_SECONDS:
-                    entry.unlink()
+_TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
 
 
 def _file_chunks(path: Path) -> Iterator[bytes]:
@@ -359,8 +349,11 @@ class _Tee:
             target = cache.body_path(url)
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _remove_stale_temps(target.parent)
-                fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=target.parent)
+                remove_dead_temps(target.parent, _TEMP_PREFIX, _TEMP_SUFFIX)
+                fd, name = tempfile.mkstemp(
+                    prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=target.parent
+                )
+                mark_alive(fd)  # a second process leaves this body alone while we write it
                 self.temp, self.sink = Path(name), os.fdopen(fd, "wb")
             except OSError:
                 self.temp = self.sink = None  # an unwritable cache is only a slower cache

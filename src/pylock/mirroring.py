@@ -7,10 +7,10 @@ release downloads, so the same directory behind any static file server is read b
 
 Bytes are fetched by the one downloader (``download.fetch_archive``) into the content-addressed
 archive cache, where they are checked against the lock's sha256 (and size, when it states one);
-only then are they copied into DIR under a temporary name and renamed into place. So
-a file under its final name in DIR is always whole and verified, an interrupted run leaves at
-most a hidden temp file (removed by the next run), and a second run finds every file present
-and downloads nothing.
+only then are they copied into DIR under a temporary name and renamed into place. So a file
+under its final name in DIR is always whole and verified, an interrupted run leaves at most a
+hidden temp file (removed by the next run once its writer is gone: ``fsutil.remove_dead_temps``,
+the archive cache's rule too), and a second run finds every file present and downloads nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +28,13 @@ from typing import TYPE_CHECKING, Literal
 
 from pylock import lockfile
 from pylock.errors import ExternalError, InputError
-from pylock.fsutil import atomic_write_bytes, hash_stream
+from pylock.fsutil import (
+    CHUNK_SIZE,
+    atomic_write_bytes,
+    hash_stream,
+    mark_alive,
+    remove_dead_temps,
+)
 from pylock.lockfile import Target
 from pylock.platforms import parse_platform
 from pylock.settings import Settings
@@ -44,7 +49,6 @@ SUMS_NAME = "SHA256SUMS"
 DEFAULT_JOBS = 4
 _TEMP_PREFIX = ".pylock-mirror-"
 _TEMP_SUFFIX = ".part"
-_STALE_SECONDS = 3600  # a temp file this old belongs to a run that died
 
 Action = Literal["present", "copied", "downloaded"]
 MirrorProgress = Callable[[str, int, int | None], None]
@@ -137,24 +141,19 @@ def _intact(path: Path, target: Target) -> bool:
         ) from exc
 
 
-def _remove_stale_temps(build_dir: Path) -> None:
-    """Delete temp files a killed run left behind (old enough not to be a live run's)."""
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for entry in build_dir.iterdir():
-            if entry.name.startswith(_TEMP_PREFIX) and entry.name.endswith(_TEMP_SUFFIX):
-                with contextlib.suppress(OSError):
-                    if now - entry.stat().st_mtime > _STALE_SECONDS:
-                        entry.unlink()
-
-
 def _place(source: Path, dest: Path) -> None:
     """Copy the verified store entry ``source`` to ``dest`` under a temp name, then rename it
     into place. A copy, not a hard link: a mirror file edited in place (or served by a tool
     that rewrites it) must not be the cache's own bytes."""
     temp = dest.with_name(f"{_TEMP_PREFIX}{secrets.token_hex(6)}{_TEMP_SUFFIX}")
     try:
-        shutil.copyfile(source, temp)
+        # 0o666 minus the umask, as a plain copy would get; held (mark_alive) while written so
+        # another run's clean-up (remove_dead_temps) leaves it alone
+        with source.open("rb") as reading:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            mark_alive(fd)
+            with os.fdopen(fd, "wb") as writing:
+                shutil.copyfileobj(reading, writing, CHUNK_SIZE)
         temp.replace(dest)
     except OSError as exc:
         raise ExternalError(
@@ -255,7 +254,7 @@ def fill_mirror(
                 f"Cannot create {directory / build}: {exc.strerror or exc}.",
                 hint="Check that the mirror directory's parent exists and is writable.",
             ) from exc
-        _remove_stale_temps(directory / build)
+        remove_dead_temps(directory / build, _TEMP_PREFIX, _TEMP_SUFFIX)
 
     fetcher = _Fetcher(policy, settings.cache_dir)
 
