@@ -240,6 +240,20 @@ def test_the_sample_project_lock_always_passes(capsys: pytest.CaptureFixture[str
     assert len(lock.targets) == 3
 
 
+def test_the_sample_project_lock_holds_real_values() -> None:
+    """Every target is an entry of uv's real catalog (tests/data), its URL and sha256 verbatim."""
+    import json
+
+    catalog = json.loads(
+        (Path(__file__).parent / "data" / "uv-download-metadata.sample.json").read_text("utf-8")
+    )
+    real = {entry["url"]: entry["sha256"] for entry in catalog.values()}
+    for target in lockfile.read(EXAMPLE / "python.lock").targets:
+        assert real[target.url] == target.sha256
+        assert target.url.startswith("https://github.com/astral-sh/python-build-standalone/")
+        assert target.size is None  # the catalog states none
+
+
 def test_the_ci_example_runs_the_commands_the_tests_exercise() -> None:
     """docs/ci.md and the sample workflow run exactly `pylock sync` then the deep check."""
     docs = (Path(__file__).parents[1] / "docs" / "ci.md").read_text("utf-8")

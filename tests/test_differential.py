@@ -11,6 +11,7 @@ already installed, reinstalled, or the same error.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -48,6 +49,11 @@ class Project:
         text = self.lock.read_text("utf-8")
         assert old in text, old
         self.lock.write_text(text.replace(old, new, 1), "utf-8")
+
+    def drop_lock_line(self, pattern: str) -> None:
+        text, found = re.subn(rf"(?m)^{pattern}\n", "", self.lock.read_text("utf-8"), count=1)
+        assert found == 1, pattern
+        self.lock.write_text(text, "utf-8")
 
     def edit_receipt(self, change: Callable[[dict[str, object]], object]) -> None:
         document = json.loads(self.receipt.read_text("utf-8"))
@@ -131,6 +137,13 @@ CASES: dict[str, Edit] = {
         p.lock.read_text("utf-8") + SECOND_TARGET.format(sha="a" * 64), "utf-8"
     ),
     "lock: size a string": _lock("size = ", "size = '1'\nx = "),
+    "lock: no size (a catalog states none)": lambda p: p.drop_lock_line(r"size = \d+"),
+    "lock: [manifest] exclude-newer recorded": _lock(
+        "[manifest]", '[manifest]\nexclude-newer = "2026-01-01"'
+    ),
+    "lock: [manifest] exclude-newer not a day": _lock(
+        "[manifest]", '[manifest]\nexclude-newer = "2026-02-30"'
+    ),
     "lock: other version": _lock('version = "3.12.8"', 'version = "3.12.9"'),
     "lock: variant unknown": _lock('variant = "default"', 'variant = "fast"'),
     "lock: deep nesting": lambda p: p.lock.write_text(
@@ -158,6 +171,19 @@ CASES: dict[str, Edit] = {
     "manifest: flavor pinned": _manifest(
         '[tool.pylock]\npython = "3.12"\nflavor = "install_only_stripped"\n'
     ),
+    "manifest: exclude-newer the build's day": _manifest(
+        MANIFEST + 'exclude-newer = "2026-01-01"\n'
+    ),
+    "manifest: exclude-newer as YYYYMMDD": _manifest(MANIFEST + 'exclude-newer = "20260101"\n'),
+    "manifest: exclude-newer a TOML date": _manifest(MANIFEST + "exclude-newer = 2026-01-01\n"),
+    "manifest: exclude-newer before the build": _manifest(
+        MANIFEST + 'exclude-newer = "2025-12-31"\n'
+    ),
+    "manifest: exclude-newer not a day": _manifest(MANIFEST + 'exclude-newer = "2026-02-30"\n'),
+    "manifest: exclude-newer a date and time": _manifest(
+        MANIFEST + 'exclude-newer = "2026-01-01T00:00"\n'
+    ),
+    "manifest: exclude-newer a number": _manifest(MANIFEST + "exclude-newer = 20260101\n"),
     "manifest: a range": _manifest('[tool.pylock]\npython = ">=3.12,<3.13"\n'),
     "manifest: deep nesting elsewhere": _manifest(MANIFEST + f"\n[tool.other]\nx = {DEEP}\n"),
     "manifest: invalid TOML": _manifest("[tool.pylock\n"),
@@ -254,3 +280,20 @@ def test_the_fast_and_the_full_path_agree_on_every_input(
     assert outcomes["lock: [manifest] python = 5"] == 2
     assert outcomes["lock: a second target whose sha256 is not hex"] == 2
     assert outcomes["manifest: stale python"] == 1
+    # exclude-newer (the full path's manifest.load and drift decide) and a lock without sizes
+    for name in (
+        "manifest: exclude-newer the build's day",
+        "manifest: exclude-newer as YYYYMMDD",
+        "manifest: exclude-newer a TOML date",
+        "lock: no size (a catalog states none)",
+        "lock: [manifest] exclude-newer recorded",
+    ):
+        assert outcomes[name] == 0 and "already installed" in printed[name], name
+    assert outcomes["manifest: exclude-newer before the build"] == 1  # stale: `pylock lock`
+    for name in (
+        "manifest: exclude-newer not a day",
+        "manifest: exclude-newer a date and time",
+        "manifest: exclude-newer a number",
+        "lock: [manifest] exclude-newer not a day",
+    ):
+        assert outcomes[name] == 2, name

@@ -307,10 +307,29 @@ def test_each_hand_edited_field_is_a_problem_naming_target_and_key(
     assert where in _problems_after(edit)
 
 
-@pytest.mark.parametrize("key", ARCHIVE_FIELDS)
+@pytest.mark.parametrize("key", [name for name in ARCHIVE_FIELDS if name != "size"])
 def test_each_missing_field_is_a_problem(key: str) -> None:
     label = "target[0]" if key == "platform" else "target[0] (linux-x86_64-gnu)"
     assert f"{label}.{key}" in _problems_after({}, remove=key)
+
+
+def test_a_target_without_a_size_is_valid_and_written_without_one() -> None:
+    """A catalog states no sizes: the lock then records none (docs/lockfile.md, "size")."""
+    data = _document()
+    del data["target"][0]["size"]
+    lock, problems = validate(data)
+    assert problems == []
+    assert lock is not None
+    assert lock.targets[0].size is None
+    assert lock.targets[1].size is not None
+    text = dumps(lock)
+    assert text.count("\nsize = ") == 1
+    assert loads(text) == lock
+
+
+@pytest.mark.parametrize("size", [0, -5])
+def test_a_stated_size_must_still_be_positive(size: int) -> None:
+    assert any("size" in p for p in _problems_after({"size": size}))
 
 
 def test_problem_messages_say_what_is_wrong() -> None:

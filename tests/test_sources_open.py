@@ -10,6 +10,7 @@ from pylock.errors import InputError
 from pylock.sources import DEFAULT_GITHUB_API, SourceContext, open_source
 from pylock.sources.catalog import CatalogSource
 from pylock.sources.github import GitHubSource
+from pylock.sources.index import IndexSource
 from pylock.sources.mirror import MirrorSource
 
 
@@ -98,3 +99,25 @@ def test_owner_repo_shorthand_suggests_the_api_url(source_context: SourceContext
     assert "github:https://api.github.com/repos/astral-sh/python-build-standalone" in str(
         info.value
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "path"),
+    [
+        ("index:file:///srv/pbs/v.ndjson", "/srv/pbs/v.ndjson"),
+        ("index:file://localhost/srv/pbs/v.ndjson", "/srv/pbs/v.ndjson"),
+        ("catalog:file:///srv/pbs/m.json", "/srv/pbs/m.json"),
+        ("mirror:file:///srv/pbs%20mirror", "/srv/pbs mirror"),
+    ],
+)
+def test_file_urls_name_this_machine(source_context: SourceContext, spec: str, path: str) -> None:
+    """Sources read file: URLs by fsutil.file_url_path, the rule sync and check use too."""
+    source = open_source(spec, source_context)
+    assert isinstance(source, CatalogSource | IndexSource | MirrorSource)
+    assert source.location.path == Path(path)
+
+
+def test_a_file_url_of_another_host_is_refused(source_context: SourceContext) -> None:
+    with pytest.raises(InputError) as info:
+        open_source("index:file://build-host/srv/pbs/v.ndjson", source_context)
+    assert "must name this machine" in info.value.message

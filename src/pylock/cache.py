@@ -17,19 +17,16 @@ import contextlib
 import os
 import re
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from pylock.errors import ExternalError, InputError
-from pylock.fsutil import hash_stream
+from pylock.fsutil import hash_stream, mark_alive, remove_dead_temps
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-LEFTOVER_GRACE = 5.0
-"""Seconds a temp file is spared after it was last written, whether or not it is locked."""
 
 
 class ArchiveCache:
@@ -53,8 +50,9 @@ class ArchiveCache:
             )
         return self.store_dir / digest
 
-    def lookup(self, sha256: str, size: int) -> Path | None:
-        """The stored archive if it is there *and* still has this size and digest.
+    def lookup(self, sha256: str, size: int | None) -> Path | None:
+        """The stored archive if it is there *and* still has this size (when the lock states
+        one) and digest.
 
         A corrupt entry (wrong size or digest) is deleted and reported as absent, so the caller
         downloads it again instead of installing damaged bytes.
@@ -63,7 +61,9 @@ class ArchiveCache:
         try:
             with path.open("rb") as stream:
                 seen = os.fstat(stream.fileno())
-                intact = seen.st_size == size and hash_stream(stream) == sha256.lower()
+                intact = (size is None or seen.st_size == size) and (
+                    hash_stream(stream) == sha256.lower()
+                )
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -109,7 +109,7 @@ class ArchiveCache:
             self.store_dir.mkdir(parents=True, exist_ok=True)
             self.clean_leftovers()
             fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=self.store_dir)
-            _mark_alive(fd)
+            mark_alive(fd)
         except OSError as exc:
             raise ExternalError(
                 f"Cannot write to the archive cache {self.store_dir}: {exc.strerror or exc}.",
@@ -126,31 +126,11 @@ class ArchiveCache:
                 path.unlink(missing_ok=True)
 
     def clean_leftovers(self) -> None:
-        """Delete temp files whose writer died (a killed download), never a live one's.
+        """Delete temp files whose writer died (a killed download), never a live one's
+        (``fsutil.remove_dead_temps``: the rule the HTTP cache and ``pylock mirror`` share)."""
+        remove_dead_temps(self.store_dir, TEMP_PREFIX, TEMP_SUFFIX)
 
-        A writer holds an exclusive ``flock`` on its temp file for as long as it lives (the
-        kernel drops it when the process dies, however it dies), so a temp file we can lock
-        has no writer. A file younger than ``LEFTOVER_GRACE`` seconds is left alone: its writer
-        may be between creating and locking it. Without ``flock`` (Windows) a file another
-        process holds open cannot be deleted, which is the same test.
-        """
-        try:
-            with os.scandir(self.store_dir) as listing:
-                names = [
-                    entry.name
-                    for entry in listing
-                    if entry.name.startswith(TEMP_PREFIX) and entry.name.endswith(TEMP_SUFFIX)
-                ]
-        except OSError:
-            return
-        now = time.time()
-        for name in names:
-            path = self.store_dir / name
-            with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime >= LEFTOVER_GRACE and not _held(path):
-                    path.unlink()
-
-    def commit(self, temp: Path, sha256: str, size: int) -> Path:
+    def commit(self, temp: Path, sha256: str, size: int | None) -> Path:
         """Move a verified, closed temp file into the store under its digest; the entry's path."""
         dest = self.path_for(sha256)
         try:
@@ -167,29 +147,3 @@ class ArchiveCache:
                 hint="Check the permissions and free space of the cache directory.",
             ) from exc
         return dest
-
-
-def _mark_alive(fd: int) -> None:
-    """Hold an exclusive lock on our temp file while we live (see ``clean_leftovers``)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: an open file cannot be deleted anyway
-        return
-    with contextlib.suppress(OSError):  # no flock here: _held then says "held" to everyone
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _held(path: Path) -> bool:
-    """Whether a live process holds ``path``'s lock (always True where we cannot tell)."""
-    try:
-        import fcntl
-    except ImportError:
-        return False  # unlink() itself fails on a file another process holds open
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # also releases the lock we may have taken
-    return False

@@ -24,7 +24,10 @@ from pylock.console import guarded, warn
 from pylock.launcher import COLOR_CHOICES, GLOBAL_FLAGS, GLOBAL_VALUES, global_options
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from pylock.locking import Change
+    from pylock.mirroring import MirroredArchive
     from pylock.settings import Settings
 
 app = typer.Typer(
@@ -308,12 +311,21 @@ def lock(
             "--build", metavar="TAG", help="Pin a PBS release tag (YYYYMMDD) for this run."
         ),
     ] = None,
+    exclude_newer: Annotated[
+        str | None,
+        typer.Option(
+            "--exclude-newer",
+            metavar="DATE",
+            help="Resolve as if no PBS release after DATE (2025-01-15 or 20250115) existed.",
+        ),
+    ] = None,
     source: Annotated[
         str | None,
         typer.Option(
             "--source",
             metavar="SOURCE",
-            help="Read candidates from github, github:URL, catalog:URL|PATH or mirror:URL|PATH.",
+            help="Read candidates from github, github:URL, catalog:URL|PATH, index[:URL|PATH] or "
+            "mirror:URL|PATH.",
         ),
     ] = None,
     upgrade: Annotated[
@@ -338,6 +350,7 @@ def lock(
             platforms=tuple(platform or ()),
             flavor=flavor,
             build=build,
+            exclude_newer=exclude_newer,
             source=source,
             upgrade=upgrade,
             dry_run=dry_run,
@@ -906,6 +919,117 @@ def prune(
     kept = f"kept {result.kept_installs} installs and {result.kept_archives} archives"
     freed = _megabytes(result.freed)
     _say(state, f"{'Would free' if dry_run else 'Freed'} {freed}; {kept}.")
+
+
+class _MirrorProgress:
+    """One rich bar per download on a terminal (several run at once); on a pipe or CI log, a
+    plain line as each archive is in place. Called from the download threads. ``quiet`` (-q, or
+    --no-progress) silences both."""
+
+    def __init__(self, *, quiet: bool, color: str) -> None:
+        import threading
+
+        self.quiet = quiet
+        self.color = color
+        self.terminal = sys.stderr.isatty()
+        self._lock = threading.Lock()
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def progress(self, name: str, done: int, total: int | None) -> None:
+        if self.quiet or not self.terminal:
+            return
+        with self._lock:
+            if self._bar is None:
+                from rich.console import Console
+                from rich.progress import Progress
+
+                from pylock.console import use_color
+
+                colored = use_color(self.color, sys.stderr)
+                console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
+                self._bar = Progress(console=console, transient=True)
+                self._bar.start()
+            if name not in self._tasks:
+                self._tasks[name] = self._bar.add_task(name, total=total)
+            self._bar.update(self._tasks[name], completed=done, total=total)
+
+    def done(self, archive: MirroredArchive) -> None:
+        if self.quiet or self.terminal:
+            return
+        with self._lock:
+            print(f"  {archive.action:<10} {archive.path}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@app.command()
+def mirror(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Fill this directory as {DIR}/{build}/{asset} plus {DIR}/{build}/SHA256SUMS.",
+            metavar="DIR",
+            file_okay=False,
+        ),
+    ],
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Only this locked platform; repeatable (default: all).",
+        ),
+    ] = None,
+    mirror_from: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", metavar="N", help="Downloads at once (default 4).")
+    ] = 4,
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
+) -> None:
+    """Fill DIR with every locked archive, verified, laid out as a mirror for pylock, uv, mise."""
+    state = _state(ctx)
+    from pylock.mirroring import MirrorOptions, fill_mirror
+
+    settings = state.settings
+    progress = _MirrorProgress(quiet=state.quiet or not settings.progress, color=settings.color)
+    try:
+        result = fill_mirror(
+            state.project,
+            MirrorOptions(
+                directory=directory,
+                platforms=tuple(platform or ()),
+                mirror=mirror_from,
+                offline=settings.offline,
+                jobs=jobs,
+                http_timeout=http_timeout,
+                http_deadline=http_deadline,
+            ),
+            environ=settings.environ,
+            on_progress=progress.progress,
+            on_done=progress.done,
+        )
+    finally:
+        progress.close()
+    counts = {a: sum(1 for x in result.archives if x.action == a) for a in ("downloaded", "copied")}
+    present = len(result.archives) - sum(counts.values())
+    _say(
+        state,
+        f"Mirrored {len(result.archives)} archive(s) into {directory}: "
+        f"{counts['downloaded']} downloaded, {counts['copied']} copied from the cache, "
+        f"{present} already present.",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

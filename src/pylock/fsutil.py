@@ -87,6 +87,65 @@ def _fsync_directory(directory: Path) -> None:
             os.close(descriptor)
 
 
+LEFTOVER_GRACE = 5.0
+"""Seconds a temp file is spared after it was last written, whether or not it is locked."""
+
+
+def mark_alive(fd: int) -> None:
+    """Hold an exclusive lock on our own temp file while we live (see ``remove_dead_temps``)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: an open file cannot be deleted anyway
+        return
+    with contextlib.suppress(OSError):  # no flock here: _held then says "held" to everyone
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def remove_dead_temps(directory: Path, prefix: str, suffix: str) -> None:
+    """Delete the temp files (``prefix…suffix``) in ``directory`` whose writer died, never a
+    live one's: the one rule for the archive cache, the HTTP cache and a mirror being filled.
+
+    A writer holds an exclusive ``flock`` on its temp file for as long as it lives
+    (``mark_alive``; the kernel drops it when the process dies, however it dies), so a temp file
+    we can lock has no writer. A file younger than ``LEFTOVER_GRACE`` seconds is left alone: its
+    writer may be between creating and locking it. Without ``flock`` (Windows) a file another
+    process holds open cannot be deleted, which is the same test.
+    """
+    import time
+
+    try:
+        with os.scandir(directory) as listing:
+            names = [
+                entry.name
+                for entry in listing
+                if entry.name.startswith(prefix) and entry.name.endswith(suffix)
+            ]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        path = directory / name
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime >= LEFTOVER_GRACE and not _held(path):
+                path.unlink()
+
+
+def _held(path: Path) -> bool:
+    """Whether a live process holds ``path``'s lock (always True where we cannot tell)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False  # unlink() itself fails on a file another process holds open
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also releases the lock we may have taken
+    return False
+
+
 def file_url_path(url: str) -> Path | None:
     """The local file a ``file:`` URL (on this host) or a bare path names; None for anything
     else (http, https, another scheme, a ``file://`` URL naming another host), which the caller

@@ -12,17 +12,18 @@ import functools
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import httpx
 
 from pylock import __version__
 from pylock.errors import ExternalError, InputError, PylockError
-from pylock.fsutil import atomic_write_bytes
+from pylock.fsutil import CHUNK_SIZE, atomic_write_bytes, mark_alive, remove_dead_temps
 
 if TYPE_CHECKING:
     import ssl
@@ -204,24 +205,6 @@ def get(
         return response
 
 
-def head_size(client: httpx.Client, url: str, *, policy: HttpPolicy | None = None) -> int | None:
-    """The size of the file at ``url`` from a HEAD request's Content-Length (redirects followed,
-    retried like GET); None when the server does not say. Catalogs carry no sizes, and the lock
-    records one for every target so a download can be refused before its bytes are hashed.
-
-    An error status (404, 403, ...) is an ExternalError naming the URL: a source that lists an
-    archive its host does not serve cannot be locked.
-    """
-    with open_stream(client, url, policy=policy, method="HEAD") as response:
-        if response.status_code >= 400:
-            raise ExternalError(
-                f"{url} answered HTTP {response.status_code} when asked for its size.",
-                hint="Check that the source's URLs are reachable, or use another source.",
-            )
-        length = response.headers.get("content-length", "")
-        return int(length) if length.isdigit() else None
-
-
 class HttpCache:
     """Conditional-request cache for small documents (API pages, catalogs, SHA256SUMS).
 
@@ -238,6 +221,15 @@ class HttpCache:
         base = self.root / "http" / digest[:2] / digest
         return base.with_suffix(".body"), base.with_suffix(".json")
 
+    def load_headers(self, url: str) -> dict[str, str] | None:
+        """The validators of a cached body that is there, without reading the body."""
+        body_path, meta_path = self._paths(url)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return dict(meta.get("headers", {})) if body_path.is_file() else None
+
     def load(self, url: str) -> tuple[bytes, dict[str, str]] | None:
         body_path, meta_path = self._paths(url)
         try:
@@ -245,6 +237,21 @@ class HttpCache:
             return body_path.read_bytes(), dict(meta.get("headers", {}))
         except (OSError, ValueError):
             return None
+
+    def body_path(self, url: str) -> Path:
+        """Where ``url``'s cached body lives (it may not exist)."""
+        return self._paths(url)[0]
+
+    def store_file(self, url: str, temp: Path, headers: Mapping[str, str]) -> None:
+        """Adopt a complete body already written to ``temp`` (beside ``body_path``), then its
+        validators: the body is renamed first, so validators never describe a missing body."""
+        body_path, meta_path = self._paths(url)
+        try:
+            temp.replace(body_path)
+            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            atomic_write_bytes(meta_path, meta)
+        except (OSError, PylockError):
+            return  # a cache that cannot be written is only a slower cache
 
     def store(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
         body_path, meta_path = self._paths(url)
@@ -303,3 +310,143 @@ def fetch_document(
         cache.store(url, response.content, kept)
     all_headers = {k.lower(): v for k, v in response.headers.items()}
     return Document(url, response.status_code, response.content, all_headers)
+
+
+@dataclass(frozen=True)
+class StreamedDocument:
+    """A large document read as it arrives: ``status`` and the body in ``chunks``.
+
+    Made by :func:`stream_document`; the chunks come from the network or, after a 304 (or
+    offline), from the cached body file.
+    """
+
+    url: str
+    status: int
+    chunks: Iterator[bytes]
+    from_cache: bool = False
+
+
+_TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            yield chunk
+
+
+class _Tee:
+    """The network body, copied into a temp file beside the cache entry as it is read."""
+
+    def __init__(self, response: httpx.Response, url: str, cache: HttpCache | None) -> None:
+        self.response = response
+        self.url = url
+        self.cache = cache
+        self.temp: Path | None = None
+        self.sink: BinaryIO | None = None
+        self.complete = False
+        if cache is not None:
+            target = cache.body_path(url)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                remove_dead_temps(target.parent, _TEMP_PREFIX, _TEMP_SUFFIX)
+                fd, name = tempfile.mkstemp(
+                    prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=target.parent
+                )
+                mark_alive(fd)  # a second process leaves this body alone while we write it
+                self.temp, self.sink = Path(name), os.fdopen(fd, "wb")
+            except OSError:
+                self.temp = self.sink = None  # an unwritable cache is only a slower cache
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.response.iter_bytes(CHUNK_SIZE):
+                if self.sink is not None:
+                    try:
+                        self.sink.write(chunk)
+                    except OSError:
+                        self.discard()
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise ExternalError(
+                _describe(self.url, exc) + " (while reading it).", hint="Try again."
+            ) from exc
+        self.complete = True
+
+    def finish(self, rest: Iterator[bytes], *, drain: bool) -> None:
+        """Keep the body when it was read to the end (reading the rest first when ``drain``);
+        otherwise drop the partial copy."""
+        if drain and not self.complete:
+            with contextlib.suppress(PylockError):
+                for _ in rest:
+                    pass
+        if self.sink is not None:
+            with contextlib.suppress(OSError):
+                self.sink.close()
+        if self.complete and self.temp is not None and self.cache is not None:
+            kept = {k: v for k in _KEPT_HEADERS if (v := self.response.headers.get(k)) is not None}
+            self.cache.store_file(self.url, self.temp, kept)
+        self.discard()
+
+    def discard(self) -> None:
+        if self.sink is not None:
+            with contextlib.suppress(OSError):
+                self.sink.close()
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                self.temp.unlink(missing_ok=True)
+        self.sink = None
+
+
+@contextlib.contextmanager
+def stream_document(
+    client: httpx.Client,
+    url: str,
+    *,
+    cache: HttpCache | None,
+    policy: HttpPolicy | None = None,
+) -> Iterator[StreamedDocument]:
+    """:func:`fetch_document` for a document too large to hold (the ~12 MB PBS versions
+    index): the same conditional request (an unchanged document costs a 304 and is read from
+    the cache), but the body is handed over chunk by chunk as it arrives and copied into the
+    cache on the way.
+
+    A caller may stop reading early (a resolver that has its answer): leaving the block then
+    reads the rest, so the cache holds the whole document and the next run gets its 304. An
+    error inside the block drops the partial copy; the cache only ever holds whole bodies.
+    """
+    policy = policy or HttpPolicy()
+    cached = cache.load_headers(url) if cache is not None else None
+    if policy.offline:
+        if cached is None or cache is None:
+            raise ExternalError(
+                f"{url} is not in the HTTP cache and offline mode is on.",
+                hint="Run once without --offline to fill the cache.",
+            )
+        yield StreamedDocument(url, 200, _file_chunks(cache.body_path(url)), from_cache=True)
+        return
+    send: dict[str, str] = {}
+    if cached is not None:
+        if "etag" in cached:
+            send["If-None-Match"] = cached["etag"]
+        if "last-modified" in cached:
+            send["If-Modified-Since"] = cached["last-modified"]
+    with open_stream(client, url, policy=policy, headers=send) as response:
+        if response.status_code == 304 and cached is not None and cache is not None:
+            chunks = _file_chunks(cache.body_path(url))
+            yield StreamedDocument(url, 200, chunks, from_cache=True)
+            return
+        if response.status_code != 200:
+            yield StreamedDocument(url, response.status_code, iter(()))
+            return
+        tee = _Tee(response, url, cache)
+        chunks = tee.chunks()
+        try:
+            yield StreamedDocument(url, 200, chunks)
+        except GeneratorExit:
+            tee.finish(chunks, drain=True)  # the reader stopped early: keep the whole body
+            raise
+        except BaseException:
+            tee.finish(chunks, drain=False)
+            raise
+        tee.finish(chunks, drain=True)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pylock import tomlread
 from pylock.artifacts import VARIANTS, parse_asset_url
 from pylock.errors import ExternalError, InputError
-from pylock.formats import BUILD_TAG, SHA256_HEX
+from pylock.formats import BUILD_TAG, SHA256_HEX, is_iso_date
 from pylock.fsutil import atomic_write_bytes
 from pylock.platforms import KNOWN_PLATFORMS, from_triple
 
@@ -38,6 +38,7 @@ class LockedManifest:
     platforms: tuple[str, ...] = ()  # platform keys the manifest listed (empty: none listed)
     flavor: str | None = None
     build: str | None = None
+    exclude_newer: str | None = None  # "YYYY-MM-DD": no PBS release after that day was seen
     more_pythons: tuple[str, ...] = ()  # a test matrix: the requests after the first
 
     @property
@@ -58,7 +59,7 @@ class Target:
     flavor: str  # "install_only_stripped", "pgo+lto-full", ...
     variant: str  # "default" | "freethreaded" | "debug" | "freethreaded+debug"
     url: str
-    size: int
+    size: int | None  # bytes, when the source stated it (absent from the lock otherwise)
     sha256: str
     # The manifest request this target answers; only a matrix lock (several requests) says it.
     request: str | None = None
@@ -140,8 +141,10 @@ class LockProblem:
 
 # The spec order of keys; dumps() writes them in this order and validate() accepts exactly these.
 _TOP_KEYS = ("lock-version", "created-by", "manifest", "target")
-_MANIFEST_KEYS = ("python", "platforms", "flavor", "build")
+_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "exclude-newer")
 _TARGET_KEYS = ARCHIVE_FIELDS
+# Keys a target may leave out: a catalog states no sizes (docs/lockfile.md, "size").
+_OPTIONAL_TARGET_KEYS = ("size",)
 # `pylock lock --upgrade` is the command that can replace an unreadable lock (locking._read_old).
 _REGENERATE = (
     "Replace it with `pylock lock --upgrade`, which resolves a new lock from pyproject.toml."
@@ -219,13 +222,26 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
     pinned_build = data.get("build")
     if isinstance(pinned_build, str) and not BUILD_TAG.fullmatch(pinned_build):
         problems.append(LockProblem("manifest.build", f"{pinned_build!r} is not a PBS release tag"))
+    exclude_newer = data.get("exclude-newer")
+    if exclude_newer is not None and not (
+        isinstance(exclude_newer, str) and is_iso_date(exclude_newer)
+    ):
+        problems.append(
+            LockProblem("manifest.exclude-newer", 'must be a date string such as "2025-01-15"')
+        )
     if len(problems) > before:
         return None
     assert isinstance(python, str) and isinstance(platforms, list)
     flavor, build = data.get("flavor"), data.get("build")
     assert (flavor is None or isinstance(flavor, str)) and (build is None or isinstance(build, str))
+    assert exclude_newer is None or isinstance(exclude_newer, str)
     return LockedManifest(
-        python=python, platforms=tuple(platforms), flavor=flavor, build=build, more_pythons=more
+        python=python,
+        platforms=tuple(platforms),
+        flavor=flavor,
+        build=build,
+        exclude_newer=exclude_newer,
+        more_pythons=more,
     )
 
 
@@ -258,7 +274,9 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
     for key in _TARGET_KEYS:
         value = data.get(key)
         wanted: type = int if key == "size" else str
-        if value is None:
+        if value is None and key in _OPTIONAL_TARGET_KEYS:
+            values[key] = None
+        elif value is None:
             problem(key, "missing")
         elif not isinstance(value, wanted) or isinstance(value, bool):
             article = "an integer" if wanted is int else "a string"
@@ -287,7 +305,7 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
         problem("build", f"{target.build!r} is not a PBS release tag (8 digits, YYYYMMDD)")
     if target.variant not in VARIANTS:
         problem("variant", f"{target.variant!r} is not one of {', '.join(VARIANTS)}")
-    if target.size <= 0:
+    if target.size is not None and target.size <= 0:
         problem("size", f"must be a positive number of bytes, not {target.size}")
     if not SHA256_HEX.fullmatch(target.sha256):
         problem("sha256", "must be 64 lowercase hexadecimal characters")
@@ -537,6 +555,8 @@ def dumps(lock: Lock) -> str:
         lines.append(f"flavor = {_string(lock.manifest.flavor)}")
     if lock.manifest.build is not None:
         lines.append(f"build = {_string(lock.manifest.build)}")
+    if lock.manifest.exclude_newer is not None:
+        lines.append(f"exclude-newer = {_string(lock.manifest.exclude_newer)}")
     order = {python: index for index, python in enumerate(lock.manifest.pythons)}
     for target in sorted(lock.targets, key=lambda t: (order.get(t.request or "", 0), t.platform)):
         lines += ["", "[[target]]"]
@@ -544,6 +564,8 @@ def dumps(lock: Lock) -> str:
             lines.append(f"request = {_string(target.request)}")
         for key in _TARGET_KEYS:
             value = getattr(target, key)
+            if value is None:
+                continue  # an optional key the source gave no value for
             lines.append(f"{key} = {value}" if key == "size" else f"{key} = {_string(value)}")
     return "\n".join(lines) + "\n"
 

@@ -19,7 +19,7 @@ refreshed the next time a target changes, so no run rewrites a lock just to rest
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from packaging.version import Version
 
 from pylock import lockfile
-from pylock.errors import ExternalError, InputError, ResolutionError
-from pylock.fsutil import file_url_path
+from pylock.errors import InputError, ResolutionError
 from pylock.lockfile import LOCK_FILENAME, Lock, Target
 from pylock.manifest import PYPROJECT, Manifest, Request, drift, pair_requests
 from pylock.manifest import load as load_manifest
@@ -50,6 +49,7 @@ class LockOptions:
     platforms: tuple[str, ...] = ()  # --platform, repeatable: adds to the lock's platforms
     flavor: str | None = None
     build: str | None = None
+    exclude_newer: str | None = None  # --exclude-newer: an ISO date or YYYYMMDD
     source: str | None = None
     upgrade: bool = False
     dry_run: bool = False
@@ -174,6 +174,7 @@ def lock_project(
         platforms=options.platforms,
         flavor=options.flavor,
         build=options.build,
+        exclude_newer=options.exclude_newer,
     )
     locked = old.manifest.pythons if old is not None else ()
     pairs = pair_requests(locked, [r.python.text for r in requests])
@@ -261,6 +262,7 @@ def _job(
             platforms=options.platforms,
             flavor=options.flavor,
             build=options.build,
+            exclude_newer=options.exclude_newer,
             default_platforms=defaults,
         ),
         python=request.python,
@@ -366,8 +368,11 @@ def _plan(job: _Job, upgrade: bool, session: _Session) -> list[Target]:
 def _resolve_all(request: Request, session: _Session) -> list[Target]:
     source = session.source
     releases = source.releases(build=request.build, platforms=frozenset(request.platforms))
-    resolution = resolve(request, releases, source=source.description)
-    return _targets(resolution.artifacts, session)
+    try:
+        resolution = resolve(request, releases, source=source.description)
+    finally:
+        _close(releases)
+    return _targets(resolution.artifacts)
 
 
 def _resolve_at_pin(
@@ -377,15 +382,25 @@ def _resolve_at_pin(
     source = session.source
     partial = replace(request, platforms=missing, build=build)
     releases = source.releases(build=build, platforms=frozenset(missing))
-    resolution = resolve(partial, releases, version=version, source=source.description)
-    return _targets(resolution.artifacts, session)
+    try:
+        resolution = resolve(partial, releases, version=version, source=source.description)
+    finally:
+        _close(releases)
+    return _targets(resolution.artifacts)
 
 
-def _targets(artifacts: Iterable[Artifact], session: _Session) -> list[Target]:
+def _close(releases: Iterator[object]) -> None:
+    """Close a source's release generator now, not whenever it is collected: the index source
+    finishes caching its document when it is closed (http.stream_document)."""
+    close = getattr(releases, "close", None)
+    if callable(close):
+        close()
+
+
+def _targets(artifacts: Iterable[Artifact]) -> list[Target]:
     targets = []
     for artifact in artifacts:
         assert artifact.sha256 is not None  # the resolver never chooses one without
-        size = artifact.size if artifact.size is not None else _size_of(artifact.url, session)
         targets.append(
             Target(
                 platform=artifact.platform.key,
@@ -396,37 +411,11 @@ def _targets(artifacts: Iterable[Artifact], session: _Session) -> list[Target]:
                 flavor=artifact.flavor,
                 variant=artifact.variant,
                 url=artifact.url,
-                size=size,
+                size=artifact.size,
                 sha256=artifact.sha256,
             )
         )
     return targets
-
-
-def _size_of(url: str, session: _Session) -> int:
-    """The archive's size, asked of its host (catalogs carry none): the lock needs one so a
-    download can be refused as soon as it runs long."""
-    path = file_url_path(url) if url.lower().startswith("file:") else None
-    if path is not None:
-        try:
-            return path.stat().st_size
-        except OSError as error:
-            raise ExternalError(
-                f"Cannot read the size of {url}: {error.strerror or error}.",
-                hint="Check that the source's file URLs point at existing archives.",
-            ) from None
-    from pylock.http import head_size
-
-    context = session.context
-    size = head_size(context.client, url, policy=context.policy)
-    if size is None:
-        raise ExternalError(
-            f"{url} did not say how large it is (no Content-Length), and the source gives no "
-            "size, so it cannot be locked.",
-            hint="Use a source that lists sizes (github, or a mirror), or a host that sends "
-            "Content-Length for HEAD requests.",
-        )
-    return size
 
 
 def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]:

@@ -20,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from pylock import tomlread
 from pylock.errors import ExternalError, InputError
-from pylock.formats import BUILD_TAG
+from pylock.formats import BUILD_TAG, is_iso_date
 from pylock.lockfile import Lock, LockedManifest
 from pylock.platforms import Platform, parse_platform
 
@@ -48,7 +48,7 @@ FLAVORS: tuple[str, ...] = (
 )
 """Every flavor a manifest may pin; variant tokens (``freethreaded``) are never part of one."""
 
-_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror")
+_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer")
 
 # What drift() recommends. `pylock lock` re-resolves exactly the inputs a lock no longer
 # satisfies and keeps every other pin (docs/resolution.md), so it is always enough to make the
@@ -153,6 +153,44 @@ def parse_build(text: str, *, where: str = "") -> str:
     )
 
 
+def parse_exclude_newer(value: object, *, where: str = "") -> str:
+    """``exclude-newer`` as ``YYYY-MM-DD``, from an ISO date, ``YYYYMMDD`` or a TOML date.
+
+    A PBS build tag is its release day, so a day is the whole precision there is: a date-time
+    would pretend to more, and is refused rather than silently cut to its day.
+    """
+    import datetime
+
+    location = f" in {where}" if where else ""
+    hint = 'Write a day: "2025-01-15" (or 20250115 on the command line).'
+    if isinstance(value, datetime.datetime) or (
+        isinstance(value, str) and re.search(r"\d[T ]\d", value.strip())
+    ):
+        raise InputError(
+            f"Invalid exclude-newer {value!s}{location}: PBS builds are dated by day, so "
+            "exclude-newer is a date, not a date and time.",
+            hint=hint,
+        )
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = value.strip() if isinstance(value, str) else ""
+    if BUILD_TAG.fullmatch(text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if is_iso_date(text):
+        return text
+    shown = repr(value) if isinstance(value, str) else f"of type {tomlread.type_name(value)}"
+    raise InputError(
+        f"Invalid exclude-newer {shown}{location}: it is not a date such as 2025-01-15 or "
+        "20250115.",
+        hint=hint,
+    )
+
+
+def build_of_day(day: str) -> str:
+    """``2025-01-15`` -> ``20250115``: the newest build tag a day admits."""
+    return day.replace("-", "")
+
+
 def is_debug_flavor(flavor: str | None) -> bool:
     """Whether ``flavor`` is a debug build (``debug-full``, ``debug+static-full``)."""
     if flavor is None or not flavor.endswith("-full"):
@@ -171,6 +209,7 @@ class Manifest:
     build: str | None
     source: str | None
     mirror: str | None
+    exclude_newer: str | None = None  # "YYYY-MM-DD"
     more_pythons: tuple[PythonRequest, ...] = ()  # a matrix: the requests after the first
 
     @property
@@ -306,6 +345,9 @@ def load(path: Path, *, raw: bytes | None = None) -> Manifest:
         build=build,
         source=_string(table, "source", where("source")),
         mirror=_string(table, "mirror", where("mirror")),
+        exclude_newer=parse_exclude_newer(table["exclude-newer"], where=where("exclude-newer"))
+        if "exclude-newer" in table
+        else None,
         more_pythons=more_pythons,
     )
 
@@ -342,6 +384,12 @@ class Request:
     # that lists none (then any non-empty lock satisfies the platform part)
     flavor: str | None
     build: str | None
+    exclude_newer: str | None = None  # "YYYY-MM-DD": resolve as if no later release existed
+
+    @property
+    def newest_build(self) -> str | None:
+        """The newest build tag exclude-newer admits (None: any)."""
+        return build_of_day(self.exclude_newer) if self.exclude_newer is not None else None
 
     @property
     def variant(self) -> str:
@@ -358,6 +406,7 @@ class Request:
             platforms=tuple(sorted({p.key for p in manifest_platforms or ()})),
             flavor=self.flavor,
             build=self.build,
+            exclude_newer=self.exclude_newer,
         )
 
     @classmethod
@@ -369,10 +418,12 @@ class Request:
         platforms: Iterable[str | Platform] = (),
         flavor: str | None = None,
         build: str | None = None,
+        exclude_newer: str | None = None,
         default_platforms: Iterable[Platform] = (),
     ) -> tuple[Request, ...]:
         """One Request per manifest python request (the default first); ``--python`` replaces
-        the whole list with its one request, as it replaces a single one."""
+        the whole list with its one request, as it replaces a single one. Every other input
+        (platforms, flavor, build, exclude-newer) is shared by all of them."""
         platforms, default_platforms = tuple(platforms), tuple(default_platforms)
         one = cls.from_manifest(
             manifest,
@@ -380,6 +431,7 @@ class Request:
             platforms=platforms,
             flavor=flavor,
             build=build,
+            exclude_newer=exclude_newer,
             default_platforms=default_platforms,
         )
         if python is not None:
@@ -395,12 +447,15 @@ class Request:
         platforms: Iterable[str | Platform] = (),
         flavor: str | None = None,
         build: str | None = None,
+        exclude_newer: str | None = None,
         default_platforms: Iterable[Platform] = (),
     ) -> Request:
         """Apply one run's CLI options.
 
-        ``--python``/``--flavor``/``--build`` replace the manifest's values; ``--platform`` adds to
-        its platforms, or to ``default_platforms`` (usually this host) when it lists none.
+        ``--python``/``--flavor``/``--build``/``--exclude-newer`` replace the manifest's values;
+        ``--platform`` adds to its platforms, or to ``default_platforms`` (usually this host)
+        when it lists none. A pinned build newer than exclude-newer can never resolve, so that
+        pair is refused here, naming both.
         """
         request = (
             parse_python_request(python, where="--python")
@@ -417,13 +472,32 @@ class Request:
             chosen.add(
                 item if isinstance(item, Platform) else parse_platform(item, where="--platform")
             )
+        pinned = parse_build(build, where="--build") if build is not None else manifest.build
+        day = (
+            parse_exclude_newer(exclude_newer, where="--exclude-newer")
+            if exclude_newer is not None
+            else manifest.exclude_newer
+        )
+        if pinned is not None and day is not None and pinned > build_of_day(day):
+            build_from = "--build" if build is not None else f"{manifest.path} [tool.pylock].build"
+            day_from = (
+                "--exclude-newer"
+                if exclude_newer is not None
+                else f"{manifest.path} [tool.pylock].exclude-newer"
+            )
+            raise InputError(
+                f"The pinned build {pinned} ({build_from}) is newer than exclude-newer {day} "
+                f"({day_from}), so nothing can satisfy both.",
+                hint="Pin an older build, or move exclude-newer to that build's day or later.",
+            )
         return cls(
             python=request,
             platforms=tuple(sorted(chosen)),
             flavor=parse_flavor(flavor, where="--flavor")
             if flavor is not None
             else manifest.flavor,
-            build=parse_build(build, where="--build") if build is not None else manifest.build,
+            build=pinned,
+            exclude_newer=day,
         )
 
 
@@ -431,7 +505,7 @@ class Request:
 class Drift:
     """One input the lock no longer satisfies: ``recorded -> current`` and the fixing command."""
 
-    input: str  # "python", "platforms", "flavor", "build"
+    input: str  # "python", "platforms", "flavor", "build", "exclude-newer"
     recorded: str
     current: str
     fix: str  # e.g. "pylock lock"
@@ -486,8 +560,8 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
     """Every way ``lock`` fails to satisfy ``request`` (docs/lockfile.md §8); empty means current.
 
     Current when every requested platform has a target, every target's version and variant
-    satisfy the python request, and a pinned flavor/build equals every target's. Extra targets are
-    fine; source and mirror never matter.
+    satisfy the python request, a pinned flavor/build equals every target's, and no target's
+    build is newer than exclude-newer. Extra targets are fine; source and mirror never matter.
     """
     found: list[Drift] = []
     locked_keys = [target.platform for target in lock.targets]
@@ -532,4 +606,18 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
         if bad_build:
             builds = _distinct(t.build for t in bad_build)
             found.append(Drift("build", f"{builds} (locked)", request.build, FIX_COMMAND))
+
+    newest = request.newest_build
+    if newest is not None:
+        too_new = [t for t in lock.targets if t.build > newest]
+        if too_new:
+            builds = _distinct(t.build for t in too_new)
+            found.append(
+                Drift(
+                    "exclude-newer",
+                    f"{builds} (locked)",
+                    f"no build after {request.exclude_newer}",
+                    FIX_COMMAND,
+                )
+            )
     return found

@@ -92,7 +92,9 @@ def _receipt_from_json(data: object) -> Receipt | None:
     for name in ARCHIVE_FIELDS:
         value = raw_target.get(name)
         wanted_int = name == "size"
-        if wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
+        if wanted_int and value is None and name not in raw_target:
+            pass  # a lock without a size (a catalog states none) has no size in its receipt
+        elif wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
             return None
         if not wanted_int and not isinstance(value, str):
             return None
@@ -125,7 +127,13 @@ def receipt_json(receipt: Receipt) -> str:
     """The text ``write_receipt`` stores: stable key order, so equal receipts give equal bytes."""
     document = {
         "receipt_version": RECEIPT_VERSION,
-        "target": {name: getattr(receipt.target, name) for name in ARCHIVE_FIELDS},
+        # the lock's entry as the lock spells it, without the matrix's `request` stamp; an
+        # absent optional key (a size the catalog did not state) stays absent, not null
+        "target": {
+            name: value
+            for name in ARCHIVE_FIELDS
+            if (value := getattr(receipt.target, name)) is not None
+        },
         "pylock_version": receipt.pylock_version,
         "installed_at": receipt.installed_at,
         "tree_digest": receipt.tree_digest,

@@ -124,6 +124,7 @@ def resolve(
     if not wanted:
         raise ValueError("resolve() needs at least one platform")
     variant = request.variant
+    newest = request.newest_build  # exclude-newer: later releases do not exist for this run
     found: dict[_Key, dict[Platform, Artifact]] = {}
     ceilings: dict[_Series, Version] = {}
     available: set[Version] = set()  # pass every filter except the version request
@@ -131,6 +132,8 @@ def resolve(
     best: _Key | None = None
     read = 0
     for release in releases:
+        if newest is not None and release.build > newest:
+            continue  # neither read nor counted: as if it had not been published yet
         read += 1
         touched: set[_Key] = set()
         for artifact in release.artifacts:
@@ -196,9 +199,10 @@ def _certain(
 
 
 def _describe(request: Request) -> str:
+    as_of = f", no build after {request.exclude_newer}" if request.exclude_newer else ""
     return (
         f"python {request.python.text!r} (variant {request.variant}, "
-        f"flavor {request.flavor or 'any'}, build {request.build or 'any'})"
+        f"flavor {request.flavor or 'any'}, build {request.build or 'any'}{as_of})"
     )
 
 

@@ -1,4 +1,5 @@
-"""Where candidate artifacts come from: a GitHub-compatible releases API, a catalog, a mirror.
+"""Where candidate artifacts come from: a GitHub-compatible releases API, a uv catalog, the PBS
+versions index, a mirror (docs/sources.md).
 
 INTERFACE (fixed; the resolver and the lock command depend on it).
 
@@ -64,8 +65,9 @@ _FORMS = (
     "github (the python-build-standalone releases on GitHub)",
     "github:<repository API URL> (e.g. github:https://api.github.com/repos/OWNER/REPO)",
     "catalog:<URL or path> (uv's download-metadata.json format)",
+    "index (the PBS versions index that uv reads) or index:<URL or path> (that NDJSON format)",
     "mirror:<URL or path> (laid out as {base}/{build}/{asset} with a SHA256SUMS per build)",
-    "a bare URL or path (a catalog when it ends in .json, else a mirror)",
+    "a bare URL or path (a catalog when it ends in .json, an index in .ndjson, else a mirror)",
 )
 _BARE_SCHEMES = ("http://", "https://", "file:")
 _PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -99,15 +101,18 @@ def github_token(api_url: str, environ: Mapping[str, str] | None = None) -> str 
 
 
 def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source:
-    """A Source from its spelling (docs/manifest.md, "source"): ``github``, ``github:<api url>``,
-    ``catalog:<url or path>``, ``mirror:<url or path>``; a bare value is a catalog when it ends
-    in ``.json``, else a mirror. An unknown spelling -> InputError naming ``where``.
+    """A Source from its spelling (docs/sources.md): ``github``, ``github:<api url>``,
+    ``catalog:<url or path>``, ``index``, ``index:<url or path>``, ``mirror:<url or path>``; a
+    bare value is a catalog when it ends in ``.json``, an index in ``.ndjson``, else a mirror.
+    An unknown spelling -> InputError naming ``where``. Only the github source ever sends a
+    token (see ``github_token``): a catalog, index or mirror is fetched anonymously.
 
     Opening does no I/O: a source reads nothing until its releases are asked for, so a lock
     that already satisfies the manifest never touches the network.
     """
     from pylock.sources.catalog import CatalogSource
     from pylock.sources.github import GitHubSource
+    from pylock.sources.index import DEFAULT_INDEX_URL, IndexSource
     from pylock.sources.mirror import MirrorSource
 
     value = spec.strip()
@@ -115,13 +120,17 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
         raise _bad_spec(spec, where, "it is empty")
     if value == "github":
         return GitHubSource(DEFAULT_GITHUB_API, context, token=github_token(DEFAULT_GITHUB_API))
+    if value == "index":
+        return IndexSource(DEFAULT_INDEX_URL, context)
     kind, colon, rest = value.partition(":")
     rest = rest.strip()
-    if colon and kind in ("github", "catalog", "mirror"):
+    if colon and kind in ("github", "catalog", "index", "mirror"):
         if not rest:
             raise _bad_spec(spec, where, f"nothing follows {kind}:")
         if kind == "catalog":
             return CatalogSource(rest, context)
+        if kind == "index":
+            return IndexSource(rest, context)
         if kind == "mirror":
             return MirrorSource(rest, context)
         parts = urlsplit(rest)
@@ -138,6 +147,9 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
     if prefix and not is_drive and not value.lower().startswith(_BARE_SCHEMES):
         raise _bad_spec(spec, where, f"unknown prefix {prefix.group(1)!r}")
     is_url = value.lower().startswith(_BARE_SCHEMES)
-    if (urlsplit(value).path if is_url else value).lower().endswith(".json"):
+    bare_path = (urlsplit(value).path if is_url else value).lower()
+    if bare_path.endswith(".json"):
         return CatalogSource(value, context)
+    if bare_path.endswith(".ndjson"):
+        return IndexSource(value, context)
     return MirrorSource(value, context)

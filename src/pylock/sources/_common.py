@@ -6,28 +6,25 @@ other (``open_source`` imports them lazily).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote
 
 import httpx
 
-from pylock.errors import ExternalError
+from pylock.errors import ExternalError, InputError
+from pylock.formats import SHA256_HEX
+from pylock.fsutil import file_url_path
 from pylock.http import Document, fetch_document
 from pylock.platforms import Platform
 from pylock.sources import SourceContext
 
-_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-BUILD_TAG = re.compile(r"\d{8}")
-
 
 def normalise_sha256(value: str) -> str | None:
     """64 lowercase hex, or None when ``value`` is not a sha256 at all."""
-    value = value.strip()
-    return value.lower() if _HEX64.fullmatch(value) else None
+    value = value.strip().lower()
+    return value if SHA256_HEX.fullmatch(value) else None
 
 
 def parse_sha256sums(text: str) -> dict[str, str]:
@@ -113,7 +110,13 @@ def locate(value: str, base_dir: Path) -> Location:
     if lowered.startswith(("http://", "https://")):
         return Location(url=value)
     if lowered.startswith("file:"):
-        path = Path(url2pathname(urlsplit(value).path))
+        local = file_url_path(value)  # the one rule for file: URLs (fsutil)
+        if local is None:
+            raise InputError(
+                f"Cannot read {value}: a file: URL must name this machine.",
+                hint="Write file:///absolute/path (or file://localhost/...), or a plain path.",
+            )
+        path = local
     else:
         path = Path(value).expanduser()
     return Location(path=path if path.is_absolute() else base_dir / path)

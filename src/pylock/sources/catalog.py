@@ -17,9 +17,10 @@ from typing import Any
 
 from pylock.artifacts import Artifact, artifact_from_url, parse_asset_name
 from pylock.errors import ExternalError, InputError
+from pylock.formats import BUILD_TAG
 from pylock.platforms import Platform
 from pylock.sources import Release, SourceContext
-from pylock.sources._common import BUILD_TAG, Location, fetch, locate, status_error, wanted
+from pylock.sources._common import Location, fetch, locate, status_error, wanted
 
 
 class CatalogSource:

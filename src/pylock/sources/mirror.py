@@ -18,10 +18,10 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from pylock.artifacts import Artifact, parse_asset_name
 from pylock.errors import ExternalError, InputError
+from pylock.formats import BUILD_TAG
 from pylock.platforms import Platform
 from pylock.sources import Release, SourceContext
 from pylock.sources._common import (
-    BUILD_TAG,
     fetch,
     fetch_sha256sums,
     locate,
