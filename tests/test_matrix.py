@@ -8,6 +8,9 @@ helpers), with archives for every platform asked for.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,10 @@ import pytest
 from pbs_server import FakePBS, synthetic_body
 from pylock import lockfile
 from pylock.errors import InputError
-from pylock.manifest import load, pair_requests
+from pylock.http import HttpPolicy
+from pylock.manifest import Request, load, matrix_drift, pair_requests
+from pylock.mirroring import MirrorOptions, fill_mirror
+from pylock.receipt import META_DIR, RECEIPT_NAME, Receipt, read_receipt, receipt_json
 from test_locking import FLAVORS, LINUX, MAC, Contexts, asset_name, publish, run
 
 OLD, NEW = "20241219", "20250115"
@@ -167,3 +173,117 @@ def test_the_manifest_matrix_and_its_default(project: Path) -> None:
     write(project, ["3.12", "3.12 "])
     with pytest.raises(InputError, match=r"python\[1\]"):
         load(project / "pyproject.toml")
+
+
+# --- with the sources branch: exclude-newer, sizeless targets, pylock mirror ------------------
+
+
+def test_exclude_newer_applies_to_every_request_and_is_recorded_once(
+    releases: FakePBS, project: Path, tmp_path: Path, contexts: Contexts
+) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.pylock]\npython = ["3.12", "3.12.7"]\nplatforms = ["linux-x86_64-gnu"]\n'
+        'exclude-newer = "2024-12-31"\n',
+        "utf-8",
+    )
+    matrix = run(project, contexts, source=releases.spec).lock
+    # 3.12 alone would take 3.12.8 from NEW; as of 2024-12-31 only OLD exists, for both requests
+    assert [(t.request, t.version, t.build) for t in matrix.targets] == [
+        ("3.12", "3.12.7", OLD),
+        ("3.12.7", "3.12.7", OLD),
+    ]
+    text = (project / "python.lock").read_text("utf-8")
+    assert text.count("exclude-newer") == 1
+    assert 'exclude-newer = "2024-12-31"' in text.split("[[target]]")[0]
+    assert text.startswith(lockfile.HEADER) and "lock-version = 2" in text
+    for request in matrix.manifest.pythons:
+        assert matrix.view(request).manifest.exclude_newer == "2024-12-31"
+
+    # an earlier day: each request's targets drift on exclude-newer, each finding naming it
+    (project / "pyproject.toml").write_text(
+        '[tool.pylock]\npython = ["3.12", "3.12.7"]\nplatforms = ["linux-x86_64-gnu"]\n'
+        'exclude-newer = "2024-12-01"\n',
+        "utf-8",
+    )
+    requests = Request.matrix(load(project / "pyproject.toml"), default_platforms=())
+    found = matrix_drift(matrix, requests)
+    assert [(d.request, d.input, d.current) for d in found] == [
+        ("3.12", "exclude-newer", "no build after 2024-12-01"),
+        ("3.12.7", "exclude-newer", "no build after 2024-12-01"),
+    ]
+    # --exclude-newer overrides the manifest for every request at once
+    later = run(project, contexts, source=releases.spec, exclude_newer="20250131", upgrade=True)
+    assert [t.version for t in later.lock.targets] == ["3.12.8", "3.12.7"]
+    assert later.lock.manifest.exclude_newer == "2025-01-31"
+
+
+def sizeless(request: str, version: str) -> lockfile.Target:
+    name = asset_name(version, OLD, LINUX)
+    return lockfile.Target(
+        platform=LINUX,
+        triple="x86_64-unknown-linux-gnu",
+        implementation="cpython",
+        version=version,
+        build=OLD,
+        flavor="install_only_stripped",
+        variant="default",
+        url=f"https://example.invalid/{OLD}/{name.replace('+', '%2B')}",
+        size=None,
+        sha256=hashlib.sha256(name.encode()).hexdigest(),
+        request=request,
+    )
+
+
+def test_a_matrix_target_may_leave_out_its_size_and_its_receipt_records_neither(
+    tmp_path: Path,
+) -> None:
+    lock = lockfile.Lock(
+        manifest=lockfile.LockedManifest(
+            python="3.12", platforms=(LINUX,), more_pythons=("3.11",), exclude_newer="2024-12-31"
+        ),
+        targets=(sizeless("3.12", "3.12.7"), sizeless("3.11", "3.11.11")),
+    )
+    text = lockfile.dumps(lock)
+    assert "size" not in text and text.count("request = ") == 2
+    path = tmp_path / "python.lock"
+    path.write_text(text, "utf-8")
+    read = lockfile.read(path)
+    assert (read.manifest, read.targets, read.lock_version) == (lock.manifest, lock.targets, 2)
+    assert lockfile.dumps(lockfile.read(path)) == text
+
+    receipt = Receipt(
+        target=lock.targets[1],
+        pylock_version="0.1.0",
+        installed_at="2026-01-01T00:00:00Z",
+        tree_digest="0" * 64,
+        interpreter="bin/python3",
+    )
+    recorded = json.loads(receipt_json(receipt))["target"]
+    assert "request" not in recorded and "size" not in recorded
+    assert list(recorded) == [n for n in lockfile.ARCHIVE_FIELDS if n != "size"]
+    install = tmp_path / "install"
+    (install / META_DIR).mkdir(parents=True)
+    (install / META_DIR / RECEIPT_NAME).write_text(receipt_json(receipt), "utf-8")
+    assert read_receipt(install) == replace(receipt, target=replace(lock.targets[1], request=None))
+
+
+def test_mirror_fills_every_requests_archives_once(
+    releases: FakePBS, project: Path, tmp_path: Path, contexts: Contexts
+) -> None:
+    write(project, ["3.13", "3.12", "3.12.8"], (LINUX, MAC))
+    lock = run(project, contexts, source=releases.spec).lock
+    assert len(lock.targets) == 6  # 3.12 and 3.12.8 lock the same two archives
+    quick = HttpPolicy(retries=1, backoff=0.0, timeout=10.0)
+    out_dir = tmp_path / "mirror"
+    releases.download_log.clear()
+    result = fill_mirror(project, MirrorOptions(out_dir), http=quick)
+    names = {asset_name(v, NEW, k) for v in ("3.13.1", "3.12.8") for k in (LINUX, MAC)}
+    assert {a.path.name for a in result.archives} == names and len(result.archives) == 4
+    assert result.downloaded == 4 and len(releases.download_log) == 4
+    assert sorted(p.name for p in (out_dir / NEW).iterdir()) == sorted([*names, "SHA256SUMS"])
+
+    # --platform picks that platform's archive of every request
+    only = fill_mirror(project, MirrorOptions(tmp_path / "linux", platforms=(LINUX,)), http=quick)
+    assert {a.path.name for a in only.archives} == {
+        asset_name(v, NEW, LINUX) for v in ("3.13.1", "3.12.8")
+    }

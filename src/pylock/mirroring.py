@@ -22,7 +22,7 @@ import shutil
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -87,23 +87,25 @@ class MirrorResult:
 
 
 def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> list[Target]:
+    """The archives to mirror: every request's (a matrix mirrors them all), each archive once
+    (two requests may lock the same one), without the matrix's ``request`` stamp."""
     if not lock.targets:
         raise InputError(f"{lock_path} locks no targets, so there is nothing to mirror.")
+    archives = list(dict.fromkeys(replace(t, request=None) for t in lock.targets))
     if not wanted:
-        return list(lock.targets)
+        return archives
     chosen: list[Target] = []
     for spelled in wanted:
         key = parse_platform(spelled, where="--platform").key
-        target = lock.target_for(key)
-        if target is None:
-            locked = ", ".join(t.platform for t in lock.targets)
+        found = [t for t in archives if t.platform == key]
+        if not found:
+            locked = ", ".join(dict.fromkeys(t.platform for t in lock.targets))
             raise InputError(
                 f"{lock_path} has no target for {key} (--platform).",
                 hint=f"Mirror one of the locked platforms ({locked}), or add it with "
                 f"`pylock lock --platform {key}`.",
             )
-        if target not in chosen:
-            chosen.append(target)
+        chosen += [t for t in found if t not in chosen]
     return chosen
 
 
