@@ -121,3 +121,19 @@ def test_a_file_url_of_another_host_is_refused(source_context: SourceContext) ->
     with pytest.raises(InputError) as info:
         open_source("index:file://build-host/srv/pbs/v.ndjson", source_context)
     assert "must name this machine" in info.value.message
+
+
+@pytest.mark.parametrize(("scheme", "what"), [("catalog", "catalog file"), ("index", "index file")])
+@pytest.mark.parametrize("make", ["missing", "directory"])
+def test_a_local_source_file_that_is_not_there_is_bad_input(
+    source_context: SourceContext, tmp_path: Path, scheme: str, what: str, make: str
+) -> None:
+    """A path naming nothing (or a directory) is the user's to fix (exit 2), and says which."""
+    path = tmp_path / "pbs.data"
+    if make == "directory":
+        path.mkdir()
+    source = open_source(f"{scheme}:{path}", source_context)
+    with pytest.raises(InputError) as raised:
+        list(source.releases(build=None, platforms=None))
+    assert raised.value.exit_code == 2
+    assert f"there is no {what} at {path}" in str(raised.value)

@@ -120,3 +120,17 @@ def locate(value: str, base_dir: Path) -> Location:
     else:
         path = Path(value).expanduser()
     return Location(path=path if path.is_absolute() else base_dir / path)
+
+
+def unreadable(description: str, path: Path, what: str, exc: OSError) -> InputError | ExternalError:
+    """Why a source's local file (``what``: "catalog file", "index file") cannot be read: a
+    path that names nothing is bad input (exit 2), anything else the disk's trouble (exit 3)."""
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+        return InputError(
+            f"Source {description}: there is no {what} at {path}.",
+            hint="Check the path; relative paths are read from the project directory.",
+        )
+    return ExternalError(
+        f"Source {description}: cannot read {path}: {exc.strerror or exc}.",
+        hint="Check the file's permissions.",
+    )

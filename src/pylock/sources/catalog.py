@@ -16,11 +16,11 @@ from dataclasses import replace
 from typing import Any
 
 from pylock.artifacts import Artifact, artifact_from_url, parse_asset_name
-from pylock.errors import ExternalError, InputError
+from pylock.errors import InputError
 from pylock.formats import BUILD_TAG
 from pylock.platforms import Platform
 from pylock.sources import Release, SourceContext
-from pylock.sources._common import Location, fetch, locate, status_error, wanted
+from pylock.sources._common import Location, fetch, locate, status_error, unreadable, wanted
 
 
 class CatalogSource:
@@ -58,16 +58,8 @@ class CatalogSource:
         assert path is not None
         try:
             return path.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise InputError(
-                f"Source {self.description}: there is no catalog file at {path}.",
-                hint="Check the path; relative paths are read from the project directory.",
-            ) from exc
         except OSError as exc:
-            raise ExternalError(
-                f"Source {self.description}: cannot read {path}: {exc.strerror or exc}.",
-                hint="Check the file's permissions.",
-            ) from exc
+            raise unreadable(self.description, path, "catalog file", exc) from exc
 
     def _bad(self, what: str) -> InputError:
         return InputError(

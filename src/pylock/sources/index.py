@@ -30,7 +30,7 @@ from pylock.formats import BUILD_TAG
 from pylock.http import stream_document
 from pylock.platforms import Platform, from_triple
 from pylock.sources import Release, SourceContext
-from pylock.sources._common import Location, locate, wanted
+from pylock.sources._common import Location, locate, unreadable, wanted
 
 DEFAULT_INDEX_URL = (
     "https://releases.astral.sh/github/versions/main/v1/python-build-standalone.ndjson"
@@ -147,16 +147,8 @@ class IndexSource:
         try:
             with path.open("rb") as stream:
                 yield from stream
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise InputError(
-                f"Source {self.description}: there is no index file at {path}.",
-                hint="Check the path; relative paths are read from the project directory.",
-            ) from exc
         except OSError as exc:
-            raise ExternalError(
-                f"Source {self.description}: cannot read {path}: {exc.strerror or exc}.",
-                hint="Check the file's permissions.",
-            ) from exc
+            raise unreadable(self.description, path, "index file", exc) from exc
 
     # --- parsing -------------------------------------------------------------------------
 
