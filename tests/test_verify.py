@@ -99,6 +99,6 @@ def test_policy_defaults_env_and_flags() -> None:
 
 
 @pytest.mark.parametrize("raw", ["soon", "-1", "0", "nan", "inf"])
-def test_bad_timeout_is_an_input_error(raw: str) -> None:
+def test_bad_timeout_is_refused_as_bad_input(raw: str) -> None:
     with pytest.raises(InputError, match="PYLOCK_HTTP_TIMEOUT is"):
         policy_from({"PYLOCK_HTTP_TIMEOUT": raw})

@@ -378,6 +378,14 @@ def lock(
             _say(state, f"  {note.request}: {note.build}, {note.reason}")
 
 
+DownloadMirrorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        metavar="MIRROR",
+        help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+    ),
+]
 FormatOption = Annotated[
     str, typer.Option("--format", help="text (default) or json.", metavar="text|json")
 ]
@@ -445,14 +453,7 @@ def sync(
     reinstall: Annotated[
         bool, typer.Option("--reinstall", help="Download and install again even if present.")
     ] = False,
-    mirror: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror",
-            metavar="MIRROR",
-            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
-        ),
-    ] = None,
+    mirror: DownloadMirrorOption = None,
     http_timeout: HttpTimeoutOption = None,
     http_deadline: HttpDeadlineOption = None,
 ) -> None:
@@ -774,14 +775,7 @@ def venv(
     frozen: Annotated[
         bool, typer.Option("--frozen", help="Use the locked build even if the lock is stale.")
     ] = False,
-    mirror: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror",
-            metavar="MIRROR",
-            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
-        ),
-    ] = None,
+    mirror: DownloadMirrorOption = None,
 ) -> None:
     """Make a virtual environment on the locked interpreter, syncing it first if needed."""
     state = _state(ctx)
@@ -984,14 +978,7 @@ def mirror(
             help="Only this locked platform; repeatable (default: all).",
         ),
     ] = None,
-    mirror_from: Annotated[
-        str | None,
-        typer.Option(
-            "--mirror",
-            metavar="MIRROR",
-            help="Download from {mirror}/{build}/{asset} (a URL or dir).",
-        ),
-    ] = None,
+    mirror_from: DownloadMirrorOption = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", metavar="N", help="Downloads at once (default 4).")
     ] = 4,
