@@ -19,12 +19,12 @@ import threading
 import time
 from pathlib import Path
 
-from pylock.http import HttpCache, HttpPolicy, make_client
-from pylock.manifest import Request, parse_python_request
-from pylock.platforms import parse_platform
-from pylock.resolver import resolve
-from pylock.sources import SourceContext
+from pylock.lock.resolver import resolve
+from pylock.net.http import HttpCache, HttpPolicy, make_client
+from pylock.project.manifest import Request, parse_python_request
+from pylock.project.platforms import parse_platform
 from pylock.sources.index import IndexSource
+from pylock.sources.source import SourceContext
 
 TRIPLES = (
     "aarch64-apple-darwin", "x86_64-apple-darwin", "aarch64-unknown-linux-gnu",

@@ -6,7 +6,7 @@ Run from the repository root with the project's venv (see benchmarks/README.md):
     .venv/bin/python benchmarks/bench_sync.py --quick    # 2 rounds, fewer no-op repeats
 
 Everything happens on this machine: a PBS-shaped install_only archive is built from the running
-interpreter's own prefix (pylock.standin, checked by pbs_archive.py) and served on 127.0.0.1
+interpreter's own prefix (pylock.commands.standin, checked by pbs_archive.py) and served on 127.0.0.1
 (loopback.py). Each round runs every tool once, in a rotating order so no tool always goes
 first: a *cold* install (empty cache, empty install directory, a fresh download) and then *no-op*
 runs of the same command (the build is already installed). The shell floor is the least work
@@ -98,7 +98,7 @@ def base_env() -> dict[str, str]:
 
 
 def host_platform_key_and_triple() -> tuple[str, str]:
-    from pylock.platforms import host_platform
+    from pylock.project.platforms import host_platform
 
     host = host_platform()
     return host.key, host.triple
@@ -106,7 +106,7 @@ def host_platform_key_and_triple() -> tuple[str, str]:
 
 def write_lock_text(archive: Archive, url: str, platform_key: str) -> str:
     """python.lock for the archive, written by pylock's own serializer."""
-    from pylock.lockfile import Lock, LockedManifest, Target, dumps
+    from pylock.lock.lockfile import Lock, LockedManifest, Target, dumps
 
     target = Target(
         platform=platform_key,

@@ -1,4 +1,4 @@
-"""Check a stand-in PBS ``install_only`` archive (built by ``pylock.standin`` from the CPython
+"""Check a stand-in PBS ``install_only`` archive (built by ``pylock.commands.standin`` from the CPython
 that runs the benchmark) by extracting it and running the interpreter from there.
 
 The builder lives in the package because ``pylock demo`` uses it too; what stays here is the
@@ -18,7 +18,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pylock.standin import BUILD_TAG, FLAVOR, FLAVORS, ROOTS, Archive, asset_name, build_archive
+from pylock.commands.standin import (
+    BUILD_TAG,
+    FLAVOR,
+    FLAVORS,
+    ROOTS,
+    Archive,
+    asset_name,
+    build_archive,
+)
 
 __all__ = [
     "BUILD_TAG",

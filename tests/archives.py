@@ -12,7 +12,7 @@ What you get:
   Windows (``python.exe`` at the root, ``include/patchlevel.h``, ``Lib/``); ``.tar.gz`` or
   ``.tar.zst``. The Unix interpreter ``bin/python3.X[t][d]`` is a real ``#!/bin/sh`` script, so
   "run it and ask its version" works: called with ``-V``/``--version`` it prints
-  ``Python X.Y.Z``; called any other way (``-I -S -B -c …``, what pylock.install runs) it prints
+  ``Python X.Y.Z``; called any other way (``-I -S -B -c …``, what pylock.install.installer runs) it prints
   the ``sys.version_info`` fields ``3 12 8 final 0``. ``reported_version`` makes it lie and
   ``header_version`` makes ``patchlevel.h`` lie. ``interpreter=delegating_interpreter()`` makes
   it a wrapper that runs the Python running the tests instead (pass that Python's version).
@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from pylock.lockfile import Target
-from pylock.platforms import host_platform, parse_platform
+from pylock.lock.lockfile import Target
+from pylock.project.platforms import host_platform, parse_platform
 
 MTIME = 1734600000  # 2024-12-19, the date of PBS release 20241219
 BUILD = "20241219"

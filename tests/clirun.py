@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pylock.cli import main
+from pylock.cli.app import main
 
 HEAVY = ("httpx", "tomlkit", "rich")
 _MARK = "@@pylock-probe@@"
@@ -29,15 +29,15 @@ def run_in_new_interpreter(
     *args: str, watch: Iterable[str] = HEAVY, script: bool = False
 ) -> tuple[int, list[str], list[str]]:
     """Run ``pylock ARGS`` in a new interpreter, through the console script's entry point
-    (``pylock.launcher.main``) when ``script``, else through ``pylock.cli.main``.
+    (``pylock.cli.launcher.main``) when ``script``, else through ``pylock.cli.app.main``.
 
     Returns the exit code, what the command printed (stdout lines), and which of the modules in
-    ``watch`` (top-level names, or dotted ones such as ``pylock.lockfile``) ended up imported.
+    ``watch`` (top-level names, or dotted ones such as ``pylock.lock.lockfile``) ended up imported.
     """
     entry = (
-        f"sys.argv = ['pylock', *{list(args)!r}]\nfrom pylock.launcher import main\nrun = main\n"
+        f"sys.argv = ['pylock', *{list(args)!r}]\nfrom pylock.cli.launcher import main\nrun = main\n"
         if script
-        else f"from pylock.cli import main\nrun = lambda: main({list(args)!r})\n"
+        else f"from pylock.cli.app import main\nrun = lambda: main({list(args)!r})\n"
     )
     probe = (
         "import sys\n"

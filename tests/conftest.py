@@ -21,9 +21,9 @@ from pytest_httpserver import HTTPServer
 from archives import asset_name, build_pbs_archive
 from clirun import pylock
 from pbs_server import FakePBS
-from pylock.http import HttpCache, HttpPolicy, make_client
-from pylock.platforms import host_platform
-from pylock.sources import SourceContext
+from pylock.net.http import HttpCache, HttpPolicy, make_client
+from pylock.project.platforms import host_platform
+from pylock.sources.source import SourceContext
 
 _LEAKY = (
     "GITHUB_TOKEN",
@@ -163,9 +163,9 @@ def synced_template(
     _pbs_http_server: HTTPServer, tmp_path_factory: pytest.TempPathFactory
 ) -> SyncedTemplate:
     from archives import asset_name, build_pbs_archive, delegating_interpreter
-    from pylock.locking import LockOptions, lock_project
-    from pylock.platforms import host_platform
-    from pylock.syncing import SyncOptions, sync_project
+    from pylock.commands.sync import SyncOptions, sync_project
+    from pylock.lock.locker import LockOptions, lock_project
+    from pylock.project.platforms import host_platform
 
     host = host_platform()
     build = "20260101"

@@ -18,7 +18,7 @@ import pytest
 
 from clirun import pylock
 from pbs_server import FakePBS
-from pylock.platforms import host_platform
+from pylock.project.platforms import host_platform
 
 _MODULE = Path(__file__).resolve().parent.parent / "benchmarks" / "pbs_archive.py"
 VERSION = platform.python_version()

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import pytest
 from packaging.version import Version
 
-from pylock.artifacts import (
+from pylock.sources.artifacts import (
     INSTALL_ONLY,
     INSTALL_ONLY_STRIPPED,
     VARIANTS,

@@ -9,7 +9,7 @@ import pytest
 
 from clirun import pylock
 from pbs_server import FakePBS
-from pylock import lockfile
+from pylock.lock import lockfile
 
 BROKEN = {
     "empty": "",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pylock.cache import ArchiveCache
 from pylock.errors import InputError
+from pylock.fetch.cache import ArchiveCache
 
 DATA = b"an archive's bytes\n" * 1000
 SHA = hashlib.sha256(DATA).hexdigest()

@@ -16,13 +16,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import archives
-from pylock import install, lockfile, receipt
-from pylock.check import CHECK_NAMES, CheckOptions, run_checks
-from pylock.http import HttpPolicy
-from pylock.lockfile import Lock, LockedManifest, Target
-from pylock.platforms import host_platform
-from pylock.report import CheckReport
-from pylock.store import install_dir_name
+from pylock.check.checks import CHECK_NAMES, CheckOptions, run_checks
+from pylock.check.report import CheckReport
+from pylock.install import installer as install
+from pylock.install import receipt
+from pylock.install.store import install_dir_name
+from pylock.lock import lockfile
+from pylock.lock.lockfile import Lock, LockedManifest, Target
+from pylock.net.http import HttpPolicy
+from pylock.project.platforms import host_platform
 
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"
 TRIPLES = {
@@ -458,7 +460,7 @@ def test_lock_that_is_not_toml_is_unreadable(project: Path, environ: dict[str, s
 def test_check_imports_no_heavy_modules() -> None:
     """`pylock check` must start fast: no httpx, tomlkit or rich behind the offline checks."""
     code = (
-        "import sys, pylock.check\n"
+        "import sys, pylock.check.checks\n"
         "heavy = [m for m in ('httpx', 'tomlkit', 'rich') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

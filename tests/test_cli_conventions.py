@@ -16,10 +16,10 @@ from archives import asset_name, build_pbs_archive
 from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import __version__
-from pylock.cli import app, hoist_global_options
-from pylock.console import use_color
-from pylock.platforms import host_platform
-from pylock.settings import Settings
+from pylock.base.settings import Settings
+from pylock.cli.app import app, hoist_global_options
+from pylock.cli.console import use_color
+from pylock.project.platforms import host_platform
 
 HOST = host_platform()
 

@@ -16,11 +16,11 @@ import pytest
 
 from clirun import console_script, pylock
 from pbs_server import FakePBS
-from pylock import lockfile
 from pylock.errors import ExternalError
-from pylock.http import HttpPolicy
-from pylock.locking import LockOptions, default_context, lock_project
-from pylock.sources import SourceContext
+from pylock.lock import lockfile
+from pylock.lock.locker import LockOptions, default_context, lock_project
+from pylock.net.http import HttpPolicy
+from pylock.sources.source import SourceContext
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from clirun import console_script, pylock
-from pylock import lockfile
-from pylock.demo import DemoLayout, steps
+from pylock.commands.demo import DemoLayout, steps
+from pylock.lock import lockfile
 
 pytestmark = pytest.mark.slow  # builds a ~25 MB archive from this interpreter
 

@@ -3,7 +3,7 @@
 A synced project is broken one way at a time (each field of the receipt, the lock and the
 manifest wrong in turn, unknown keys, deep nesting, missing files, and edits that change bytes
 but not meaning); then ``pylock sync`` runs through the console script's entry point
-(``pylock.launcher.main``: the no-op memo first) and through ``pylock.cli.main`` (typer, the
+(``pylock.cli.launcher.main``: the no-op memo first) and through ``pylock.cli.app.main`` (typer, the
 full path), each from the same starting state. Exit code, stdout and stderr must be identical:
 already installed, reinstalled, or the same error.
 """
@@ -22,8 +22,9 @@ import pytest
 from archives import asset_name, build_pbs_archive
 from clirun import pylock
 from pbs_server import FakePBS
-from pylock import launcher, noop
-from pylock.platforms import host_platform
+from pylock.cli import launcher
+from pylock.fast import noop
+from pylock.project.platforms import host_platform
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the synthetic interpreters are /bin/sh scripts"

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from pylock.cache import ArchiveCache
-from pylock.download import fetch_archive, source_url
 from pylock.errors import ExternalError, InputError, VerificationError
-from pylock.http import HttpPolicy, make_client
-from pylock.lockfile import Target
+from pylock.fetch.cache import ArchiveCache
+from pylock.fetch.download import fetch_archive, source_url
+from pylock.lock.lockfile import Target
+from pylock.net.http import HttpPolicy, make_client
 
 POLICY = HttpPolicy(backoff=0.01, retries=2, timeout=10.0)
 ASSET = "cpython-3.12.8+20241219-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"

@@ -11,11 +11,12 @@ import pytest
 
 from archives import make_target
 from clirun import console_script, pylock
-from pylock import lockfile, tomlread
-from pylock.console import guarded
+from pylock.base import tomlread
+from pylock.cli.console import guarded
 from pylock.errors import EXIT_BUG, EXIT_INPUT
-from pylock.lockfile import Lock, LockedManifest
-from pylock.receipt import read_receipt
+from pylock.install.receipt import read_receipt
+from pylock.lock import lockfile
+from pylock.lock.lockfile import Lock, LockedManifest
 
 DEEP = 3000
 DEEP_ARRAY = "[" * DEEP + "]" * DEEP

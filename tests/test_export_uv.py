@@ -15,11 +15,17 @@ import pytest
 from archives import build_pbs_archive, make_target
 from clirun import console_script, pylock
 from pbs_server import SAMPLE_METADATA_FILE, FakePBS
-from pylock import lockfile
-from pylock.artifacts import artifact_from_url
+from pylock.commands.export import (
+    BUILD_VARIABLE,
+    DOWNLOADS_URL_VARIABLE,
+    export_uv,
+    uv_entry,
+    uv_key,
+)
 from pylock.errors import InputError
-from pylock.export import BUILD_VARIABLE, DOWNLOADS_URL_VARIABLE, export_uv, uv_entry, uv_key
-from pylock.lockfile import Lock, LockedManifest, Target
+from pylock.lock import lockfile
+from pylock.lock.lockfile import Lock, LockedManifest, Target
+from pylock.sources.artifacts import artifact_from_url
 from real_interpreter import BUILD, MINOR, VERSION, lock_real, publish_real
 
 UV = Path(sys.executable).with_name("uv")

@@ -7,7 +7,7 @@ from pathlib import Path
 import certifi
 import pytest
 
-from pylock import http
+from pylock.net import http
 
 
 def test_clients_share_the_context_for_the_same_ca_setting(

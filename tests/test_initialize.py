@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from pylock.commands.init import default_python_request, init_pyproject
 from pylock.errors import InputError
-from pylock.initialize import default_python_request, init_pyproject
-from pylock.manifest import load, parse_python_request
-from pylock.platforms import parse_platform
+from pylock.project.manifest import load, parse_python_request
+from pylock.project.platforms import parse_platform
 
 if sys.version_info >= (3, 11):
     import tomllib

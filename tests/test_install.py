@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-import pylock.install
+import pylock.install.installer
 from archives import (
     HOSTILE,
     MTIME,
@@ -40,10 +40,8 @@ from archives import (
     tar_bytes,
 )
 from pylock.errors import InputError, VerificationError
-from pylock.install import install
-from pylock.lockfile import Target
-from pylock.platforms import KNOWN_PLATFORMS, host_platform
-from pylock.receipt import (
+from pylock.install.installer import install
+from pylock.install.receipt import (
     BUILD_NAME,
     META_DIR,
     RECORD_NAME,
@@ -54,7 +52,9 @@ from pylock.receipt import (
     record_digest,
     scan_tree,
 )
-from pylock.store import Store, lock_path
+from pylock.install.store import Store, lock_path
+from pylock.lock.lockfile import Target
+from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the synthetic interpreters are /bin/sh scripts"
@@ -555,7 +555,7 @@ def test_ctrl_c_mid_install_leaves_the_previous_install(
     def interrupted(*args: object, **kwargs: object) -> str:
         raise KeyboardInterrupt  # after extraction, before the swap
 
-    monkeypatch.setattr(pylock.install, "check_layout", interrupted)
+    monkeypatch.setattr(pylock.install.installer, "check_layout", interrupted)
     with pytest.raises(KeyboardInterrupt):
         install_archive(
             _write_archive(tmp_path, newer, "newer"),
@@ -643,8 +643,8 @@ def test_an_old_install_left_aside_after_the_swap_is_deleted(tmp_path: Path) -> 
 CHILD = """
 import json, sys
 from pathlib import Path
-from pylock.install import install
-from pylock.lockfile import Target
+from pylock.install.installer import install
+from pylock.lock.lockfile import Target
 import filelock, pyzstd  # what install imports lazily: be ready to race at once
 archive, dest, target = Path(sys.argv[1]), Path(sys.argv[2]), Target(**json.loads(sys.argv[3]))
 print("ready", flush=True)

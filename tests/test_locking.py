@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from pbs_server import FakePBS, sha256_hex, synthetic_body
-from pylock import lockfile
 from pylock.errors import InputError, ResolutionError
-from pylock.http import HttpPolicy
-from pylock.locking import LockOptions, LockResult, default_context, lock_project
-from pylock.platforms import KNOWN_PLATFORMS, host_platform, parse_platform
-from pylock.sources import SourceContext
+from pylock.lock import lockfile
+from pylock.lock.locker import LockOptions, LockResult, default_context, lock_project
+from pylock.net.http import HttpPolicy
+from pylock.project.platforms import KNOWN_PLATFORMS, host_platform, parse_platform
+from pylock.sources.source import SourceContext
 
 LINUX = "linux-x86_64-gnu"
 MAC = "macos-aarch64-none"

@@ -10,17 +10,16 @@ import pytest
 from packaging.version import Version
 
 from pylock.errors import InputError
-from pylock.lockfile import Lock, LockedManifest, Target
-from pylock.manifest import (
+from pylock.lock.drift import Drift, drift, locked_manifest
+from pylock.lock.lockfile import Lock, LockedManifest, Target
+from pylock.project.manifest import (
     FLAVORS,
-    Drift,
     Manifest,
     Request,
-    drift,
     load,
     parse_python_request,
 )
-from pylock.platforms import Platform, parse_platform
+from pylock.project.platforms import Platform, parse_platform
 
 LINUX = parse_platform("linux-x86_64-gnu")
 MAC = parse_platform("macos-aarch64-none")
@@ -338,13 +337,13 @@ def test_variant(python: str, flavor: str | None, variant: str) -> None:
 
 def test_locked_manifest_normalises_the_inputs() -> None:
     request = _request(">= 3.11, <3.13", (LINUX,), "install_only", "20241219")
-    assert request.locked_manifest((WINDOWS, LINUX, MAC)) == LockedManifest(
+    assert locked_manifest(request, (WINDOWS, LINUX, MAC)) == LockedManifest(
         python=">=3.11,<3.13",
         platforms=("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none"),
         flavor="install_only",
         build="20241219",
     )
-    assert request.locked_manifest(None).platforms == ()
+    assert locked_manifest(request, None).platforms == ()
 
 
 def _manifest(

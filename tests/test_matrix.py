@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from pbs_server import FakePBS, synthetic_body
-from pylock import lockfile
+from pylock.commands.mirror import MirrorOptions, fill_mirror
 from pylock.errors import InputError
-from pylock.http import HttpPolicy
-from pylock.manifest import Request, load, matrix_drift, pair_requests
-from pylock.mirroring import MirrorOptions, fill_mirror
-from pylock.receipt import META_DIR, RECEIPT_NAME, Receipt, read_receipt, receipt_json
+from pylock.install.receipt import META_DIR, RECEIPT_NAME, Receipt, read_receipt, receipt_json
+from pylock.lock import lockfile
+from pylock.net.http import HttpPolicy
+from pylock.lock.drift import matrix_drift, pair_requests
+from pylock.project.manifest import Request, load
 from test_locking import FLAVORS, LINUX, MAC, Contexts, asset_name, publish, run
 
 OLD, NEW = "20241219", "20250115"

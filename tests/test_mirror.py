@@ -20,11 +20,11 @@ from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
 from clirun import console_script, pylock
 from pbs_server import FakePBS, synthetic_body
-from pylock import lockfile
+from pylock.commands.mirror import MirrorOptions, fill_mirror
 from pylock.errors import InputError
-from pylock.http import HttpPolicy
-from pylock.mirroring import MirrorOptions, fill_mirror
-from pylock.platforms import host_platform, parse_platform
+from pylock.lock import lockfile
+from pylock.net.http import HttpPolicy
+from pylock.project.platforms import host_platform, parse_platform
 from pylock.sources._common import parse_sha256sums
 
 HOST = host_platform()
@@ -473,7 +473,7 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
             'source = "catalog:catalog.json"\n',
             "utf-8",
         )
-        from pylock.locking import LockOptions, lock_project
+        from pylock.lock.locker import LockOptions, lock_project
 
         lock_project(project, LockOptions())
         result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), http=POLICY)
@@ -551,8 +551,8 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
 ) -> None:
     """PYLOCK_MIRROR names where bytes come from; when it is the very directory being filled
     (a runner's own setting), the lock's URLs are used instead of reading DIR from itself."""
-    from pylock.mirroring import _download_mirror
-    from pylock.settings import Settings
+    from pylock.base.settings import Settings
+    from pylock.commands.mirror import _download_mirror
 
     out_dir = tmp_path / "mirror"
     environ = {**os.environ, "PYLOCK_MIRROR": fake_pbs.download_base}

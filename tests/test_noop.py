@@ -13,8 +13,11 @@ import pytest
 
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
-from pylock import hostinfo, launcher, locations, noop
-from pylock.platforms import KNOWN_PLATFORMS, host_platform
+from pylock.base import hostinfo, locations
+from pylock.cli import launcher
+from pylock.fast import argv
+from pylock.fast import noop
+from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()
 MINOR = ".".join(REAL.split(".")[:2])
@@ -109,7 +112,7 @@ def test_host_key_is_a_known_platform_matching_the_stdlib() -> None:
         assert hostinfo.machine() == platform.machine().lower()
 
 
-GLOBALS = launcher.GLOBAL_DEFAULTS
+GLOBALS = argv.GLOBAL_DEFAULTS
 
 
 @pytest.mark.parametrize(
@@ -149,7 +152,7 @@ GLOBALS = launcher.GLOBAL_DEFAULTS
     ],
 )
 def test_launcher_recognises_only_plain_sync_and_check(args: list[str], expected: object) -> None:
-    assert launcher.parse(args) == expected
+    assert argv.parse(args) == expected
 
 
 def test_launcher_option_tables_match_the_typer_commands() -> None:
@@ -157,24 +160,24 @@ def test_launcher_option_tables_match_the_typer_commands() -> None:
     those it leaves to typer on purpose (--reinstall, --help)."""
     import typer.main
 
-    from pylock.cli import app
+    from pylock.cli.app import app
 
     group = typer.main.get_command(app)
     context = typer.Context(group)
     declared_globals = {o for p in group.params for o in p.opts} - {"--version", "-V"}
-    assert set(launcher.GLOBAL_FLAGS) | set(launcher.GLOBAL_VALUES) == declared_globals
-    for name in launcher.COMMAND_FLAGS:
+    assert set(argv.GLOBAL_FLAGS) | set(argv.GLOBAL_VALUES) == declared_globals
+    for name in argv.COMMAND_FLAGS:
         command = group.get_command(context, name)  # type: ignore[attr-defined]
         declared = {o for p in command.params for o in p.opts if o.startswith("--")}
-        parsed = set(launcher.COMMAND_FLAGS[name]) | set(launcher.COMMAND_VALUES[name])
+        parsed = set(argv.COMMAND_FLAGS[name]) | set(argv.COMMAND_VALUES[name])
         assert parsed <= declared
         assert declared - parsed <= {"--reinstall"}, name
 
 
 def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
     heavy = ["typer", "httpx", "tomlkit", "rich", "packaging", "platformdirs", "dataclasses"]
-    heavy += ["tomllib", "json", "re", "pathlib", "pylock.lockfile", "pylock.manifest"]
-    heavy += ["pylock.receipt", "typing"]
+    heavy += ["tomllib", "json", "re", "pathlib", "pylock.lock.lockfile", "pylock.project.manifest"]
+    heavy += ["pylock.install.receipt", "typing"]
     code, printed, imported = run_in_new_interpreter(
         "-p", str(synced), "sync", watch=heavy, script=True
     )

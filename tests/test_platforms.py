@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pylock.errors import InputError
-from pylock.platforms import (
+from pylock.project.platforms import (
     KNOWN_PLATFORMS,
     KNOWN_TRIPLES,
     Platform,

@@ -12,9 +12,9 @@ import pytest
 from archives import build_pbs_archive, delegating_interpreter, file
 from clirun import console_script, pylock
 from pbs_server import FakePBS
-from pylock import lockfile
-from pylock.cache import ArchiveCache
-from pylock.store import install_dir_name
+from pylock.fetch.cache import ArchiveCache
+from pylock.install.store import install_dir_name
+from pylock.lock import lockfile
 from test_cli_sync import BUILD, NEWER, REAL, publish
 
 HOST_MINOR = ".".join(REAL.split(".")[:2])

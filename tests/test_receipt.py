@@ -13,7 +13,7 @@ import pytest
 
 from archives import make_target
 from pylock.errors import VerificationError
-from pylock.receipt import (
+from pylock.install.receipt import (
     META_DIR,
     RECEIPT_NAME,
     RECORD_NAME,

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pylock.artifacts import Artifact, AssetName, artifact_from_url
 from pylock.errors import ResolutionError
-from pylock.manifest import Request, parse_python_request
-from pylock.platforms import parse_platform
-from pylock.resolver import Resolution, resolve
-from pylock.sources import Release
+from pylock.lock.resolver import Resolution, resolve
+from pylock.project.manifest import Request, parse_python_request
+from pylock.project.platforms import parse_platform
+from pylock.sources.artifacts import Artifact, AssetName, artifact_from_url
+from pylock.sources.source import Release
 
 UV_SAMPLE = Path(__file__).parent / "data" / "uv-download-metadata.sample.json"
 

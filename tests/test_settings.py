@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pylock.http import HttpPolicy
-from pylock.manifest import load
-from pylock.settings import Settings
+from pylock.base.settings import Settings
+from pylock.net.http import HttpPolicy
+from pylock.project.manifest import load
 
 
 def _manifest(tmp_path: Path, table: str) -> Path:

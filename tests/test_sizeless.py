@@ -18,14 +18,14 @@ from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
 from clirun import pylock
 from pbs_server import FakePBS
-from pylock import lockfile
-from pylock.cache import ArchiveCache
-from pylock.check import CheckOptions, run_checks
-from pylock.download import fetch_archive
+from pylock.check.checks import CheckOptions, run_checks
 from pylock.errors import VerificationError
-from pylock.http import HttpPolicy, make_client
-from pylock.lockfile import Lock, LockedManifest, Target
-from pylock.platforms import host_platform
+from pylock.fetch.cache import ArchiveCache
+from pylock.fetch.download import fetch_archive
+from pylock.lock import lockfile
+from pylock.lock.lockfile import Lock, LockedManifest, Target
+from pylock.net.http import HttpPolicy, make_client
+from pylock.project.platforms import host_platform
 
 POLICY = HttpPolicy(retries=1, backoff=0.0, timeout=10.0)
 DATA = b"an archive whose size no catalog states\n" * 1000
@@ -152,7 +152,7 @@ def test_catalog_lock_then_sync_then_no_op(
     assert "Installed" in out
     assert len(fake_pbs.download_log) == 1
 
-    from pylock import noop
+    from pylock.fast import noop
 
     assert noop.check(str(tmp_path)) is not None  # the fast path proves it installed
     code, out, _ = pylock(capsys, "-p", str(tmp_path), "sync")

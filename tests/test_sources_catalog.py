@@ -10,9 +10,9 @@ import pytest
 
 from pbs_server import SAMPLE_METADATA_FILE, FakePBS
 from pylock.errors import ExternalError, InputError
-from pylock.platforms import parse_platform
-from pylock.sources import SourceContext, open_source
+from pylock.project.platforms import parse_platform
 from pylock.sources.catalog import CatalogSource
+from pylock.sources.source import SourceContext, open_source
 
 
 def sample() -> dict[str, Any]:

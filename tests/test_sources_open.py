@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from pylock.errors import InputError
-from pylock.sources import DEFAULT_GITHUB_API, SourceContext, open_source
 from pylock.sources.catalog import CatalogSource
 from pylock.sources.github import GitHubSource
 from pylock.sources.index import IndexSource
 from pylock.sources.mirror import MirrorSource
+from pylock.sources.source import DEFAULT_GITHUB_API, SourceContext, open_source
 
 
 def test_github_default(source_context: SourceContext) -> None:

@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 
 from archives import build_pbs_archive, make_target
-from pylock import lockfile
+from pylock.commands.prune import PruneResult, prune
 from pylock.errors import InputError
-from pylock.install import install
-from pylock.lockfile import Lock, LockedManifest, Target
-from pylock.prune import PruneResult, prune
-from pylock.store import (
+from pylock.install.installer import install
+from pylock.install.store import (
     IDENTITY_FIELDS,
     Store,
     differences,
@@ -29,6 +27,8 @@ from pylock.store import (
     lock_path,
     same_build,
 )
+from pylock.lock import lockfile
+from pylock.lock.lockfile import Lock, LockedManifest, Target
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the synthetic interpreters are /bin/sh scripts"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from archives import build_pbs_archive, hostile_archive, make_target
-from pylock.cache import ArchiveCache
-from pylock.download import Download
 from pylock.errors import ExternalError, VerificationError
-from pylock.http import HttpPolicy, make_client
-from pylock.install import install
-from pylock.lockfile import Target
+from pylock.fetch.cache import ArchiveCache
+from pylock.fetch.download import Download
+from pylock.install.installer import install
+from pylock.lock.lockfile import Target
+from pylock.net.http import HttpPolicy, make_client
 from test_download import Loopback, close_early, reset, serve
 
 POLICY = HttpPolicy(backoff=0.0, retries=2, timeout=5.0)

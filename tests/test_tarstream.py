@@ -1,4 +1,4 @@
-"""The tar reader under pylock.install, held to what ``tarfile`` reads from the same bytes.
+"""The tar reader under pylock.install.installer, held to what ``tarfile`` reads from the same bytes.
 
 Archives are written with ``tarfile`` in its three formats (GNU long names and links, pax
 headers, ustar prefixes), then read both ways; the members and their data must agree. The
@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 
 from archives import zstd_compress
-from pylock import tarstream
-from pylock.tarstream import ArchiveError, Codec, TarReader
+from pylock.extract import tarstream
+from pylock.extract.tarstream import ArchiveError, Codec, TarReader
 
 LONG_DIR = "python/lib/python3.12/site-packages/" + "a-very-long-package-name/" * 5
 LONG_NAME = LONG_DIR + "module_with_a_long_name.py"  # > 155 bytes: GNU L or pax path

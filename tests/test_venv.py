@@ -17,7 +17,7 @@ import pytest
 
 from clirun import console_script
 from pbs_server import FakePBS
-from pylock.venv import INCOMPLETE, read_pyvenv_cfg
+from pylock.commands.venv import INCOMPLETE, read_pyvenv_cfg
 from real_interpreter import VERSION, lock_real, publish_real
 from test_check import check, default_dir, environ, fake_install, make_target, project
 

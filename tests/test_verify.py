@@ -7,8 +7,8 @@ import hashlib
 import pytest
 
 from pylock.errors import InputError
-from pylock.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, HttpPolicy, policy_from
-from pylock.verify import Oversize, Pace, Stalled, Verifier
+from pylock.fetch.integrity import Oversize, Pace, Stalled, Verifier
+from pylock.net.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, HttpPolicy, policy_from
 
 BODY = b"x" * 1000
 SHA = hashlib.sha256(BODY).hexdigest()

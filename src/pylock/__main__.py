@@ -1,5 +1,5 @@
 """``python -m pylock``."""
 
-from pylock.launcher import main
+from pylock.cli.launcher import main
 
 main()

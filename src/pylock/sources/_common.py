@@ -13,12 +13,12 @@ from urllib.parse import unquote
 
 import httpx
 
+from pylock.base.fsutil import file_url_path
 from pylock.errors import ExternalError, InputError
 from pylock.formats import SHA256_HEX
-from pylock.fsutil import file_url_path
-from pylock.http import Document, fetch_document
-from pylock.platforms import Platform
-from pylock.sources import SourceContext
+from pylock.net.http import Document, fetch_document
+from pylock.project.platforms import Platform
+from pylock.sources.source import SourceContext
 
 
 def normalise_sha256(value: str) -> str | None:

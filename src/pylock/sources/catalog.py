@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from pylock.artifacts import Artifact, artifact_from_url, parse_asset_name
 from pylock.errors import InputError
 from pylock.formats import BUILD_TAG
-from pylock.platforms import Platform
-from pylock.sources import Release, SourceContext
+from pylock.project.platforms import Platform
 from pylock.sources._common import Location, fetch, locate, status_error, unreadable, wanted
+from pylock.sources.artifacts import Artifact, artifact_from_url, parse_asset_name
+from pylock.sources.source import Release, SourceContext
 
 
 class CatalogSource:

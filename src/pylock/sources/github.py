@@ -25,11 +25,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from pylock.artifacts import Artifact, AssetName, parse_asset_name
 from pylock.errors import ExternalError, RateLimitError
-from pylock.http import Document
-from pylock.platforms import Platform
-from pylock.sources import Release, SourceContext
+from pylock.net.http import Document
+from pylock.project.platforms import Platform
 from pylock.sources._common import (
     fetch,
     fetch_sha256sums,
@@ -37,6 +35,8 @@ from pylock.sources._common import (
     status_error,
     wanted,
 )
+from pylock.sources.artifacts import Artifact, AssetName, parse_asset_name
+from pylock.sources.source import Release, SourceContext
 
 # Five releases a page: ~5 MB of JSON for PBS, enough that a resolver looking a few releases
 # back (a platform that lagged, an older minor version) needs one request, not one per release,

@@ -24,13 +24,13 @@ import json
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
-from pylock.artifacts import Artifact, AssetName, artifact_from_url
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
-from pylock.http import stream_document
-from pylock.platforms import Platform, from_triple
-from pylock.sources import Release, SourceContext
+from pylock.net.http import stream_document
+from pylock.project.platforms import Platform, from_triple
 from pylock.sources._common import Location, locate, unreadable, wanted
+from pylock.sources.artifacts import Artifact, AssetName, artifact_from_url
+from pylock.sources.source import Release, SourceContext
 
 DEFAULT_INDEX_URL = (
     "https://releases.astral.sh/github/versions/main/v1/python-build-standalone.ndjson"

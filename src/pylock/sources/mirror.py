@@ -16,11 +16,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
-from pylock.artifacts import Artifact, parse_asset_name
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
-from pylock.platforms import Platform
-from pylock.sources import Release, SourceContext
+from pylock.project.platforms import Platform
 from pylock.sources._common import (
     fetch,
     fetch_sha256sums,
@@ -29,6 +27,8 @@ from pylock.sources._common import (
     status_error,
     wanted,
 )
+from pylock.sources.artifacts import Artifact, parse_asset_name
+from pylock.sources.source import Release, SourceContext
 
 _CHILD_BUILD = re.compile(r"(\d{8})/?")
 

@@ -1,0 +1,648 @@
+"""The checks behind ``pylock check`` (docs/check.md), for CI: is the lock sound, current,
+installed?
+
+Each check is reported by name with a verdict and the reason (a ``report.CheckResult``; the
+report model and its rendering live in report.py), never as an exception, so one run
+shows everything that is wrong at once and a JSON consumer gets the same facts as a human. The
+checks run in a fixed order and the later ones need the lock the first one read:
+
+``lock-valid``
+    ``python.lock`` parses and follows docs/lockfile.md (``lockfile.validate``; every problem).
+``lock-current``
+    the lock still satisfies ``[tool.pylock]`` (``manifest.drift``; no network).
+``installed``
+    the receipt of this host's install (or ``--platform``, ``--into``) names the locked archive.
+``tree`` (``deep``)
+    every installed file still hashes to what the install recorded.
+``remote`` (``remote``)
+    every locked URL (or its mirror copy) still serves the locked size and sha256.
+``venv``
+    when ``.venv`` exists (or ``--venv`` names one), its ``pyvenv.cfg`` points at the locked
+    install and states the locked version (``pylock.commands.venv``).
+
+This module is on the fast path of a CI job, so it imports only the stdlib and the light pylock
+modules at the top; httpx comes in through ``pylock.net.http``/``pylock.fetch.download`` only when the
+remote check runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pylock.base import tomlread
+from pylock.base.fsutil import file_url_path
+from pylock.base.settings import Settings
+from pylock.check.report import CheckReport, CheckResult, Status
+from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
+from pylock.install import receipt
+from pylock.install.store import Store, differences
+from pylock.lock import lockfile
+from pylock.lock.drift import matrix_drift
+from pylock.lock.lockfile import Lock, Target
+from pylock.project import manifest
+from pylock.project.platforms import Platform, host_platform, parse_platform
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pylock.fetch.integrity import Verifier
+    from pylock.net.http import HttpPolicy
+
+CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "venv")
+MAX_LISTED = 20
+"""How many differing paths the tree check prints before summing up the rest."""
+
+_REMOTE_WORKERS = 4
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check beyond the always-on lock checks; mirrors the ``pylock check`` options."""
+
+    installed_required: bool = False  # --installed: "not installed" is a failure, not a skip
+    deep: bool = False  # --deep: re-hash every installed file
+    remote: bool = False  # --remote: stream every locked URL and compare bytes
+    platform: str | None = None  # key or triple; default: this host
+    python: str | None = None  # --python: which request of a matrix lock; default: the first
+    every: bool = False  # --all: every request of a matrix lock (missing ones skip or fail)
+    into: Path | None = None  # an explicit install dir (as `pylock sync --into`)
+    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): --remote cannot run
+    http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
+    http_timeout: float | None = None  # --http-timeout (settings.py: beats PYLOCK_HTTP_TIMEOUT)
+    http_deadline: float | None = None  # --http-deadline (settings.py: beats PYLOCK_HTTP_DEADLINE)
+    venv: Path | None = None  # --venv: this venv must exist; default: .venv, checked if present
+
+
+def run_checks(
+    project_dir: Path, options: CheckOptions, *, environ: Mapping[str, str] = os.environ
+) -> CheckReport:
+    """Run every check on ``project_dir`` (holding pyproject.toml and python.lock).
+
+    Never raises for anything a user can cause: unreadable files, bad options and network errors
+    all become results, so the report is always complete.
+    """
+    settings = Settings.resolve(
+        offline=options.offline,
+        mirror=options.mirror,
+        environ=environ,
+        http=options.http_policy,
+        http_timeout=options.http_timeout,
+        http_deadline=options.http_deadline,
+    )
+    lock_path = project_dir / lockfile.LOCK_FILENAME
+    valid, lock, skip_reason = _check_lock_valid(lock_path)
+    results = [valid]
+    if lock is None:
+        results.extend(_skip(name, skip_reason) for name in CHECK_NAMES[1:])
+        return CheckReport(tuple(results))
+
+    pyproject = project_dir / "pyproject.toml"
+    manifest_obj, current = _check_lock_current(lock, pyproject)
+    results.append(current)
+
+    try:
+        views, chosen = _selected(lock, options)
+    except PylockError as exc:
+        bad: dict[str, object] = {"platform": options.platform, "install_dir": None}
+        bad["mismatches"] = []
+        unselected = CheckResult("installed", "error", str(exc), (), bad, EXIT_INPUT)
+        results.append(unselected)
+        results.append(_skip("tree", "no interpreter selected"))
+        views, chosen = [], 0
+    installs: list[tuple[CheckResult, Path | None, receipt.Receipt | None]] = [
+        _check_installed(view, options, settings.store()) for view in views
+    ]
+    # The venv is made from one interpreter: the one --python names (default: the first).
+    installed, install_dir, found = installs[chosen] if installs else (unselected, None, None)
+    if views:
+        results.append(_merged("installed", views, [each[0] for each in installs]))
+        trees = [
+            _check_tree(install_dir, found, options.into)
+            for _, install_dir, found in installs
+            if options.deep and install_dir is not None and found is not None
+        ]
+        if not options.deep:
+            results.append(_skip("tree", "not requested (pass --deep to re-hash installed files)"))
+        elif not trees:
+            results.append(_skip("tree", "nothing installed to re-hash"))
+        else:
+            installed_views = [
+                view
+                for view, (_, install_dir, found) in zip(views, installs, strict=True)
+                if install_dir is not None and found is not None
+            ]
+            results.append(_merged("tree", installed_views, trees))
+
+    if not options.remote:
+        results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
+    else:
+        results.append(_check_remote(lock, settings.mirror_for(manifest_obj), settings))
+    results.append(_check_venv(project_dir, options, installed, install_dir, found))
+    return CheckReport(tuple(results))
+
+
+def _skip(name: str, why: str) -> CheckResult:
+    return CheckResult(name, "skip", why)
+
+
+def _selected(lock: Lock, options: CheckOptions) -> tuple[list[Lock], int]:
+    """The single-request views the installed checks look at (``--all``: every request, else
+    the one ``--python`` names, default the first) and which of them ``--python`` names."""
+    from pylock.lock.selection import select_request
+
+    named = select_request(lock, options.python)
+    if options.every:
+        pythons = lock.manifest.pythons
+        return [lock.view(p) for p in pythons], pythons.index(named.manifest.python)
+    return [named], 0
+
+
+_STATUS_RANK: dict[Status, int] = {"pass": 0, "skip": 1, "fail": 2, "error": 3}
+
+
+def _merged(name: str, views: list[Lock], results: list[CheckResult]) -> CheckResult:
+    """One check's verdict over several requests (``--all``): the worst status, each request's
+    summary as a detail, and each one's data under ``requests``. One request: its own result."""
+    if len(results) == 1:
+        return results[0]
+    worst = max(results, key=lambda r: _STATUS_RANK[r.status])
+    passed = sum(r.status == "pass" for r in results)
+    summary = f"{passed} of {len(results)} requested interpreters pass."
+    details = tuple(
+        line
+        for view, result in zip(views, results, strict=True)
+        for line in (
+            f"{view.manifest.python}: {result.status}: {result.summary}",
+            *(f"  {d}" for d in result.details),
+        )
+    )
+    data = {
+        "requests": [
+            {"request": view.manifest.python, "status": result.status, **result.data}
+            for view, result in zip(views, results, strict=True)
+        ]
+    }
+    return CheckResult(name, worst.status, summary, details, data, worst.exit_code)
+
+
+# lock-valid ---------------------------------------------------------------------------------
+
+
+def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
+    """The verdict, the lock when it is usable, and why later checks skip when it is not."""
+    name = "lock-valid"
+    data: dict[str, object] = {"path": str(path), "problems": []}
+    try:
+        document = tomlread.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomlread.TOMLDecodeError):
+        # Let the reader phrase it (missing file, not UTF-8, TOML syntax at line N), so that
+        # `pylock check` and `pylock sync` say the same thing about the same broken lock.
+        summary, code = _read_error(path)
+        return CheckResult(name, "error", summary, (), data, code), None, "lock unreadable"
+
+    lock, problems = lockfile.validate(document)
+    if problems or lock is None:
+        data["problems"] = [{"where": p.where, "message": p.message} for p in problems]
+        count = len(problems)
+        version = document.get("lock-version")
+        if isinstance(version, int) and version > lockfile.LOCK_VERSION:
+            advice = "upgrade pylock to read it, or replace it with `pylock lock --upgrade`."
+        else:
+            advice = "replace it with `pylock lock --upgrade` rather than editing it by hand."
+        summary = (
+            f"{path} does not follow docs/lockfile.md ({count} problem{'s' * (count != 1)}); "
+            f"{advice}"
+        )
+        details = tuple(str(p) for p in problems)
+        result = CheckResult(name, "fail", summary, details, data, EXIT_INPUT)
+        return result, None, "lock invalid"
+    data["targets"] = [t.platform for t in lock.targets]
+    count = len(lock.targets)
+    summary = f"{path.name} is valid ({count} target{'s' * (count != 1)})."
+    return CheckResult(name, "pass", summary, (), data), lock, ""
+
+
+def _read_error(path: Path) -> tuple[str, int]:
+    try:
+        lockfile.read(path)
+    except PylockError as exc:
+        return str(exc), exc.exit_code  # 2 for a missing or malformed file, 3 for a disk error
+    return f"cannot read {path}.", EXIT_INPUT  # pragma: no cover - it became readable meanwhile
+
+
+# lock-current -------------------------------------------------------------------------------
+
+
+def _check_lock_current(
+    lock: Lock, pyproject: Path
+) -> tuple[manifest.Manifest | None, CheckResult]:
+    """Satisfiability against the manifest alone: no CLI overrides, no host default platform."""
+
+    name = "lock-current"
+    data: dict[str, object] = {"manifest": str(pyproject), "drift": []}
+    try:
+        loaded = manifest.load(pyproject)
+        requests = manifest.Request.matrix(loaded, default_platforms=())
+    except PylockError as exc:
+        summary = f"cannot read the manifest: {exc}"
+        return None, CheckResult(name, "error", summary, (), data, exc.exit_code)
+    drifts = matrix_drift(lock, requests)
+    if not drifts:
+        summary = f"python.lock satisfies {pyproject.name} [tool.pylock]."
+        return loaded, CheckResult(name, "pass", summary, (), data)
+    data["drift"] = [
+        {"input": d.input, "recorded": d.recorded, "current": d.current, "fix": d.fix}
+        | ({"request": d.request} if d.request is not None else {})
+        for d in drifts
+    ]
+    inputs = ", ".join(
+        dict.fromkeys(d.input + (f" of {d.request}" if d.request else "") for d in drifts)
+    )
+    fixes = " or ".join(f"`{fix}`" for fix in dict.fromkeys(d.fix for d in drifts))
+    summary = f"python.lock is out of date with {pyproject.name} ({inputs}); run {fixes}."
+    details = tuple(str(d) for d in drifts)
+    return loaded, CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+
+
+# installed ----------------------------------------------------------------------------------
+
+
+def _check_installed(
+    lock: Lock, options: CheckOptions, store: Store
+) -> tuple[CheckResult, Path | None, receipt.Receipt | None]:
+    """Does the receipt of the install for this platform name the locked archive?"""
+    name = "installed"
+    missing_status: Status = "fail" if options.installed_required else "skip"
+    missing_code = EXIT_FAILED if options.installed_required else EXIT_OK
+    data: dict[str, object]
+    try:
+        platform: Platform = (
+            parse_platform(options.platform, where="--platform")
+            if options.platform
+            else host_platform()
+        )
+    except PylockError as exc:
+        data = {"platform": options.platform, "install_dir": None, "mismatches": []}
+        return CheckResult(name, "error", str(exc), (), data, EXIT_INPUT), None, None
+    data = {"platform": platform.key, "install_dir": None, "mismatches": []}
+
+    target = lock.target_for(platform.key)
+    if target is None:
+        have = ", ".join(t.platform for t in lock.targets) or "none"
+        summary = (
+            f"python.lock has no target for {platform.key} (it has: {have}); "
+            f"run `pylock lock --platform {platform.key}` to add one."
+        )
+        return CheckResult(name, missing_status, summary, (), data, missing_code), None, None
+
+    install_dir = store.path_for(target, options.into)
+    data["install_dir"] = str(install_dir)
+    found = store.find(target, options.into).receipt
+    if found is None:
+        summary = (
+            f"{target.version} ({target.build}) for {platform.key} is not installed "
+            f"at {install_dir}; run `pylock sync` to install it."
+        )
+        others = _other_installs(store, target, options.into)
+        details = tuple(f"another build is installed for {platform.key}: {o}" for o in others)
+        return CheckResult(name, missing_status, summary, details, data, missing_code), None, None
+
+    mismatches = differences(found.target, target)
+    data["mismatches"] = [
+        {"field": key, "installed": have, "locked": want} for key, have, want in mismatches
+    ]
+    if mismatches:
+        fields = ", ".join(key for key, _, _ in mismatches)
+        summary = (
+            f"the interpreter at {install_dir} is not the locked one ({fields} differ); "
+            f"run `{_reinstall_command(options.into)}`."
+        )
+        details = tuple(
+            f"{key}: {have} (installed) != {want} (locked)" for key, have, want in mismatches
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED), install_dir, found
+
+    interpreter = install_dir / found.interpreter
+    if not interpreter.exists():
+        summary = (
+            f"the receipt at {install_dir} names the locked build, but its interpreter "
+            f"{found.interpreter} is missing; run `{_reinstall_command(options.into)}`."
+        )
+        return CheckResult(name, "fail", summary, (), data, EXIT_FAILED), install_dir, found
+    summary = (
+        f"{target.version} ({target.build}, {target.flavor}) for {platform.key} "
+        f"is installed at {install_dir}."
+    )
+    return CheckResult(name, "pass", summary, (), data), install_dir, found
+
+
+def _other_installs(store: Store, target: Target, into: Path | None) -> list[str]:
+    """Builds installed for the same platform under other names: the usual "forgot to sync"."""
+    if into is not None:
+        return []
+    wanted = store.path_for(target)
+    return [
+        found.path.name
+        for found in store.installations()
+        if found.target.platform == target.platform
+        and found.target.implementation == target.implementation
+        and found.path != wanted
+    ]
+
+
+# tree ---------------------------------------------------------------------------------------
+
+
+def _tree_digest(entries: list[receipt.RecordEntry]) -> str | None:
+    """The digest RECORD would have for ``entries``; None when no RECORD can hold them (a path
+    with a tab or newline was added), which can only mean the tree changed."""
+    try:
+        return receipt.record_digest(receipt.format_record(entries))
+    except ValueError:
+        return None
+
+
+def _reinstall_command(into: Path | None) -> str:
+    return "pylock sync --reinstall" + (f" --into {into}" if into is not None else "")
+
+
+def _check_tree(install_dir: Path, found: receipt.Receipt, into: Path | None) -> CheckResult:
+    """Re-hash the installed tree once and compare with the digest the install recorded."""
+    name = "tree"
+    fix = f"run `{_reinstall_command(into)}`"
+    data: dict[str, object] = {
+        "install_dir": str(install_dir),
+        "added": [],
+        "removed": [],
+        "modified": [],
+    }
+    try:
+        current = receipt.scan_tree(install_dir)
+    except PylockError as exc:
+        return CheckResult(name, "error", str(exc), (), data, exc.exit_code)
+    except OSError as exc:
+        summary = f"cannot read the installed tree at {install_dir}: {exc}."
+        return CheckResult(name, "error", summary, (), data, EXIT_EXTERNAL)
+    data["files"] = len(current)
+    if _tree_digest(current) == found.tree_digest:
+        summary = f"{len(current)} installed files match the receipt's tree digest."
+        return CheckResult(name, "pass", summary, (), data)
+
+    try:
+        recorded = receipt.read_record(install_dir)
+    except (OSError, ValueError, PylockError) as exc:
+        summary = (
+            f"the installed tree at {install_dir} does not match the receipt's tree digest, and "
+            f"its RECORD cannot be read to say how ({exc}); {fix}."
+        )
+        return CheckResult(name, "fail", summary, (), data, EXIT_FAILED)
+
+    old = {entry.path: entry for entry in recorded}
+    new = {entry.path: entry for entry in current}
+    added = sorted(new.keys() - old.keys())
+    removed = sorted(old.keys() - new.keys())
+    modified = sorted(
+        path
+        for path in new.keys() & old.keys()
+        if (new[path].digest, new[path].mode) != (old[path].digest, old[path].mode)
+    )
+    data.update(added=added, removed=removed, modified=modified)
+    changes = [
+        *(("added", p) for p in added),
+        *(("removed", p) for p in removed),
+        *(("modified", p) for p in modified),
+    ]
+    changes.sort(key=lambda change: change[1])
+    details = [f"{kind:<8}  {path}" for kind, path in changes[:MAX_LISTED]]
+    if len(changes) > MAX_LISTED:
+        details.append(f"... and {len(changes) - MAX_LISTED} more")
+    if _tree_digest(recorded) != found.tree_digest:
+        # The paths above were found against a RECORD that is itself not the one installed.
+        details.insert(
+            0,
+            "RECORD was changed after installation (its digest is not the receipt's)"
+            + (", so more may have changed than listed" if changes else ""),
+        )
+    counts = f"{len(added)} added, {len(removed)} removed, {len(modified)} modified"
+    summary = f"the installed tree at {install_dir} was changed ({counts}); {fix}."
+    return CheckResult(name, "fail", summary, tuple(details), data, EXIT_FAILED)
+
+
+# remote -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _RemoteOutcome:
+    platform: str
+    url: str
+    status: Status  # pass | fail | error
+    message: str
+    size: int | None = None  # bytes seen (None when the body was not read)
+    sha256: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "platform": self.platform,
+            "url": self.url,
+            "status": self.status,
+            "message": self.message,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
+
+
+def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckResult:
+    """Stream every target's archive and compare size and sha256; nothing is stored."""
+    name = "remote"
+    data: dict[str, object] = {"mirror": mirror, "targets": []}
+    if settings.offline:
+        summary = (
+            "--remote needs the network, but offline mode is on; drop --offline "
+            "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
+        )
+        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
+    if not lock.targets:
+        return CheckResult(name, "skip", "python.lock has no targets to verify.", (), data)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pylock.fetch.download import source_url
+    from pylock.net.http import make_client
+
+    policy = settings.http_policy()
+    with (
+        make_client(policy) as client,
+        ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,
+    ):
+
+        def verify(target: Target) -> _RemoteOutcome:
+            try:
+                url = source_url(target, mirror)
+            except (PylockError, ValueError) as exc:
+                return _RemoteOutcome(target.platform, target.url, "error", str(exc))
+            return _verify_remote(client, policy, target, url)
+
+        outcomes = list(pool.map(verify, lock.targets))
+
+    data["targets"] = [o.to_json() for o in outcomes]
+    details = tuple(f"{o.status:<5}  {o.platform}: {o.message}" for o in outcomes)
+    failed = [o for o in outcomes if o.status == "fail"]
+    errors = [o for o in outcomes if o.status == "error"]
+    where = f"the mirror {mirror}" if mirror else "the locked URLs"
+    if failed:
+        summary = (
+            f"{len(failed)} of {len(outcomes)} archives from {where} do not match python.lock: "
+            "a different file is being served. Check the mirror, or review the release and "
+            "re-lock with `pylock lock --upgrade`."
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+    if errors:
+        summary = (
+            f"{len(errors)} of {len(outcomes)} archives could not be fetched from {where}; "
+            "check the network (HTTPS_PROXY) and the URLs, then try again."
+        )
+        return CheckResult(name, "error", summary, details, data, EXIT_EXTERNAL)
+    summary = f"all {len(outcomes)} archives from {where} match their locked size and sha256."
+    return CheckResult(name, "pass", summary, details, data)
+
+
+def _verify_remote(
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str
+) -> _RemoteOutcome:
+    """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
+    from urllib.parse import urlsplit
+
+    from pylock.fetch.integrity import Oversize, Verifier
+
+    verifier = Verifier(target.sha256, target.size)
+    path = file_url_path(url)
+    if path is not None:
+        try:
+            with path.open("rb") as stream:
+                verifier.feed_all(iter(lambda: stream.read(_CHUNK), b""))
+        except Oversize as exc:
+            return _oversize(target, url, exc.done)
+        except OSError as exc:
+            message = f"cannot read {path}: {exc.strerror or exc}"
+            return _RemoteOutcome(target.platform, url, "error", message)
+        return _compare(target, url, verifier)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        message = f"cannot fetch {url}: only https, http and file URLs are supported"
+        return _RemoteOutcome(target.platform, url, "error", message)
+    return _stream_remote(client, policy, target, url, verifier)
+
+
+def _stream_remote(
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str, verifier: Verifier
+) -> _RemoteOutcome:
+    import httpx
+
+    from pylock.fetch.integrity import (
+        CutShort,
+        Oversize,
+        Stalled,
+        contradicting_length,
+        receive,
+        status_text,
+    )
+    from pylock.net.http import open_stream
+
+    platform = target.platform
+    try:
+        with open_stream(
+            client, url, policy=policy, headers={"Accept-Encoding": "identity"}
+        ) as response:
+            status = status_text(response)
+            if status is not None:
+                return _RemoteOutcome(platform, url, "error", f"{url} answered HTTP {status}")
+            declared = contradicting_length(response, target.size)
+            if declared is not None:
+                message = f"the server announces {declared} bytes, python.lock says {target.size}"
+                return _RemoteOutcome(platform, url, "fail", message, size=declared)
+            receive(response, verifier, policy, url)
+    except Oversize as exc:
+        return _oversize(target, url, exc.done)
+    except PylockError as exc:
+        return _RemoteOutcome(platform, url, "error", exc.message)
+    except (CutShort, Stalled) as exc:
+        message = f"the transfer from {url} failed: {exc}"
+        return _RemoteOutcome(platform, url, "error", message)
+    except httpx.HTTPError as exc:
+        message = f"the transfer from {url} failed: {exc.__class__.__name__}: {exc}"
+        return _RemoteOutcome(platform, url, "error", message)
+    return _compare(target, url, verifier)
+
+
+def _oversize(target: Target, url: str, done: int) -> _RemoteOutcome:
+    message = f"more than {target.size} bytes served, python.lock says {target.size}"
+    return _RemoteOutcome(target.platform, url, "fail", message, size=done)
+
+
+def _compare(target: Target, url: str, verifier: Verifier) -> _RemoteOutcome:
+    platform = target.platform
+    verdict = verifier.verdict()
+    size, digest = verdict.size, verdict.sha256
+    if verdict.problem == "size":
+        message = f"{size} bytes served, python.lock says {target.size}"
+        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
+    if verdict.problem == "sha256":
+        message = f"sha256 {digest} served, python.lock says {target.sha256}"
+        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
+    message = f"{size} bytes, sha256 {digest[:12]}… as locked"
+    return _RemoteOutcome(platform, url, "pass", message, size=size, sha256=digest)
+
+
+# venv ---------------------------------------------------------------------------------------
+
+
+def _check_venv(
+    project_dir: Path,
+    options: CheckOptions,
+    installed: CheckResult,
+    install_dir: Path | None,
+    found: receipt.Receipt | None,
+) -> CheckResult:
+    """Is the venv (``--venv``, else ``.venv`` when present) made from the locked interpreter?"""
+    from pylock.check import pyvenv as venv
+
+    name = "venv"
+    path = options.venv if options.venv is not None else project_dir / venv.DEFAULT_VENV
+    data: dict[str, object] = {"path": str(path), "home": None, "version": None}
+    data.update(expected_home=None, expected_version=None)
+    config = venv.read_pyvenv_cfg(path)
+    if config is None:
+        if options.venv is None:
+            return CheckResult(name, "skip", f"no virtual environment at {path}.", (), data)
+        summary = (
+            f"--venv {path} is not a virtual environment (no readable {venv.PYVENV_CFG}); "
+            f"make it with `pylock venv {path}`."
+        )
+        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
+    data.update(home=config.home, version=config.version)
+    remake = "pylock venv --clear" + ("" if options.venv is None else f" {path}")
+    if installed.status != "pass" or install_dir is None or found is None:
+        summary = (
+            f"the venv at {path} (home {config.home}, version {config.version}) cannot be on "
+            f"the locked interpreter, which is not installed as locked (see installed); run "
+            f"`pylock sync`, then `{remake}`."
+        )
+        return CheckResult(name, "fail", summary, (), data, EXIT_FAILED)
+    home = (install_dir / found.interpreter).parent
+    locked = found.target.version
+    data.update(expected_home=str(home), expected_version=locked)
+    why = venv.mismatch(config, home, locked)
+    if why is not None:
+        summary = f"the venv at {path} is not on the locked interpreter: {why}; run `{remake}`."
+        details = (
+            f"venv:   home {config.home}, version {config.version}",
+            f"locked: home {home}, version {locked} ({found.target.build})",
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+    summary = f"the venv at {path} is on the locked interpreter ({locked}, {found.target.build})."
+    return CheckResult(name, "pass", summary, (), data)

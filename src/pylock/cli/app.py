@@ -1,0 +1,1035 @@
+"""The ``pylock`` command: parse options, call the library, render results.
+
+Errors are not handled per command: every command runs inside ``console.guarded`` (``main``),
+which turns a PylockError into its one paragraph and exit code, and anything else into the
+bug report (exit 70). The global options (``--offline``, ``--color``, ``--no-progress``) are
+resolved once per command into the command's ``Settings`` (settings.py).
+
+This is the only module that prints. It imports the library lazily inside each command, so
+``pylock check`` and a no-op ``pylock sync`` never pay for httpx, tomlkit or rich.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pylock import __version__
+from pylock.cli.console import guarded, warn
+from pylock.fast.argv import COLOR_CHOICES, GLOBAL_FLAGS, GLOBAL_VALUES, global_options
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from pylock.base.settings import Settings
+    from pylock.commands.mirror import MirroredArchive
+    from pylock.lock.locker import Change
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Lock, install and verify the exact python-build-standalone interpreter of a project.",
+)
+
+
+class State:
+    """Global options, kept on the click context (no module-level state): the project, how much
+    to print, and the command's one ``Settings`` (--offline, --color, --no-progress with the
+    environment applied)."""
+
+    def __init__(self, project: Path, verbose: bool, quiet: bool, settings: Settings) -> None:
+        self.project = project
+        self.verbose = verbose
+        self.quiet = quiet
+        self.settings = settings
+
+
+def _state(ctx: typer.Context) -> State:
+    state = ctx.find_object(State)
+    assert state is not None
+    return state
+
+
+def _say(state: State, message: str) -> None:
+    if not state.quiet:
+        typer.echo(message)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"pylock {__version__}")
+        raise typer.Exit()
+
+
+def _color_choice(value: str | None) -> str | None:
+    if value is not None and value not in COLOR_CHOICES:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(COLOR_CHOICES)}.")
+    return value
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    project: Annotated[
+        Path,
+        typer.Option(
+            "--project",
+            "-p",
+            metavar="DIR",
+            help="The project directory (holding pyproject.toml and python.lock).",
+            file_okay=False,
+        ),
+    ] = Path(),
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Add the traceback to error messages.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors and requested output.")
+    ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline", help="Forbid all network access; use caches only (PYLOCK_OFFLINE=1)."
+        ),
+    ] = False,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            help="Colour errors and progress: auto (a terminal without NO_COLOR), always, never.",
+            metavar="auto|always|never",
+            callback=_color_choice,
+        ),
+    ] = "auto",
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Do not show download progress.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            help="Print pylock's version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    from pylock.base.settings import Settings
+
+    settings = Settings.resolve(offline=offline, color=color, progress=not no_progress)
+    ctx.obj = State(project, verbose, quiet, settings)
+
+
+HttpTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--http-timeout",
+        metavar="SECONDS",
+        help="Fail a download that is silent, or slower than 1 KiB/s, for this long "
+        "(also PYLOCK_HTTP_TIMEOUT; default 30).",
+    ),
+]
+HttpDeadlineOption = Annotated[
+    float | None,
+    typer.Option(
+        "--http-deadline",
+        metavar="SECONDS",
+        help="Fail a download that has not finished after this long, 0 for no limit "
+        "(also PYLOCK_HTTP_DEADLINE; default 1800).",
+    ),
+]
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with every global option moved before the command, so that typer, which knows
+    them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
+    every command, including ones added later. Nothing after ``--`` moves, nor anything from
+    ``run``'s CMD on (``pylock run python -V`` keeps its ``-V``)."""
+    position = _command_position(args)
+    if position is None:
+        return list(args)
+    head, command, rest = list(args[:position]), args[position], args[position + 1 :]
+    takes_value = _value_options(command)
+    moved: list[str] = []
+    kept: list[str] = []
+    tokens = iter(rest)
+    for token in tokens:
+        name = token.partition("=")[0]
+        if token == "--" or (command == "run" and not token.startswith("-")):
+            kept.append(token)
+            kept.extend(tokens)
+            break
+        if token in GLOBAL_FLAGS:
+            moved.append(token)
+        elif name in GLOBAL_VALUES:
+            moved.append(token)
+            if "=" not in token:
+                moved.extend(islice(tokens, 1))
+        else:
+            kept.append(token)
+            if token in takes_value:
+                kept.extend(islice(tokens, 1))
+    return [*head, *moved, command, *kept]
+
+
+def _command_position(args: list[str]) -> int | None:
+    """Where the command is in ``args``: the first known command name that is not the value of
+    a global option (``pylock -p lock sync``: a project directory called ``lock``)."""
+    commands = _command_names()
+    skip = False
+    for index, token in enumerate(args):
+        if skip:
+            skip = False
+        elif token in GLOBAL_VALUES:
+            skip = True
+        elif token in commands:
+            return index
+    return None
+
+
+def _command_names() -> set[str]:
+    """Every command and command group name, spelled as typer spells them (``a_b`` -> ``a-b``)."""
+    names = {
+        info.name or info.callback.__name__.lower().replace("_", "-")
+        for info in app.registered_commands
+        if info.callback is not None
+    }
+    return names | {info.name for info in app.registered_groups if info.name}
+
+
+def _value_options(command: str) -> set[str]:
+    """The options of ``command`` that take a value (so that value is never taken for one)."""
+    group = typer.main.get_command(app)
+    found = group.get_command(typer.Context(group), command)  # type: ignore[attr-defined]
+    params = getattr(found, "params", [])
+    return {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+
+
+def _warn_if_stale(state: State) -> None:
+    """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
+    manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
+    stderr, where ``sync`` refuses such a lock."""
+    from pylock.commands.sync import staleness
+    from pylock.errors import PylockError
+
+    try:
+        problems = staleness(state.project)
+    except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
+        warn(f"cannot tell whether python.lock is current: {error}", color=state.settings.color)
+        return
+    if problems:
+        warn(
+            f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
+            "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
+            color=state.settings.color,
+        )
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python", metavar="REQ", help="Version request to write (default: this Python's X.Y)."
+        ),
+    ] = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Platform to write, as a key or PBS triple; repeatable (default: this host).",
+        ),
+    ] = None,
+) -> None:
+    """Add a [tool.pylock] table to pyproject.toml, leaving the rest of the file untouched."""
+    state = _state(ctx)
+    from pylock.commands.init import default_python_request, init_pyproject
+    from pylock.project.platforms import host_platform, parse_platform
+
+    path = state.project / "pyproject.toml"
+    request = python or default_python_request()
+    platforms = [parse_platform(p, where="--platform").key for p in platform or ()]
+    platforms = platforms or [host_platform().key]
+    init_pyproject(path, python=request, platforms=platforms)
+    written = ", ".join(f'"{key}"' for key in platforms)
+    _say(state, f'Wrote [tool.pylock] to {path}: python = "{request}", platforms = [{written}].')
+    _say(state, "Next: `pylock lock`.")
+
+
+def _describe_change(change: Change) -> str:
+    def spell(target: object) -> str:
+        version = getattr(target, "version", "?")
+        build = getattr(target, "build", "?")
+        flavor = getattr(target, "flavor", "?")
+        return f"{version} ({build}, {flavor})"
+
+    where = f"{change.request} {change.platform}" if change.request else change.platform
+    if change.kind == "added":
+        return f"  + {where}: {spell(change.new)}"
+    if change.kind == "removed":
+        return f"  - {where}: {spell(change.old)}"
+    if change.kind == "upgraded":
+        return f"  ~ {where}: {spell(change.old)} -> {spell(change.new)}"
+    return f"    {where}: {spell(change.new)}"
+
+
+@app.command()
+def lock(
+    ctx: typer.Context,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python", metavar="REQ", help="Override the manifest's version request for this run."
+        ),
+    ] = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform", metavar="KEY", help="Add a platform (key or PBS triple); repeatable."
+        ),
+    ] = None,
+    flavor: Annotated[
+        str | None,
+        typer.Option(
+            "--flavor", metavar="FLAVOR", help="Pin a flavor for this run (e.g. install_only)."
+        ),
+    ] = None,
+    build: Annotated[
+        str | None,
+        typer.Option(
+            "--build", metavar="TAG", help="Pin a PBS release tag (YYYYMMDD) for this run."
+        ),
+    ] = None,
+    exclude_newer: Annotated[
+        str | None,
+        typer.Option(
+            "--exclude-newer",
+            metavar="DATE",
+            help="Resolve as if no PBS release after DATE (2025-01-15 or 20250115) existed.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="SOURCE",
+            help="Read candidates from github, github:URL, catalog:URL|PATH, index[:URL|PATH] or "
+            "mirror:URL|PATH.",
+        ),
+    ] = None,
+    upgrade: Annotated[
+        bool,
+        typer.Option(
+            "--upgrade",
+            help="Re-resolve every target, ignoring existing pins (replaces an unreadable lock).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Resolve and report, but do not write python.lock.")
+    ] = False,
+) -> None:
+    """Resolve the manifest against the PBS catalog and write python.lock."""
+    state = _state(ctx)
+    from pylock.lock.locker import LockOptions, lock_project
+
+    result = lock_project(
+        state.project,
+        LockOptions(
+            python=python,
+            platforms=tuple(platform or ()),
+            flavor=flavor,
+            build=build,
+            exclude_newer=exclude_newer,
+            source=source,
+            upgrade=upgrade,
+            dry_run=dry_run,
+            offline=state.settings.offline,
+        ),
+    )
+    if result.replaced is not None:
+        verb = "would replace" if dry_run else "replaced"
+        warn(
+            f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
+            color=state.settings.color,
+        )
+    changed = [c for c in result.changes if c.kind != "unchanged"]
+    if not changed:
+        _say(state, "python.lock is up to date.")
+        return
+    verb = "Would update" if dry_run else "Updated"
+    _say(state, f"{verb} python.lock:")
+    for change in changed:
+        _say(state, _describe_change(change))
+    if result.releases:
+        builds = sorted({note.build for note in result.releases}, reverse=True)
+        _say(state, f"The matrix spans {len(builds)} PBS releases ({', '.join(builds)}):")
+        for note in result.releases:
+            _say(state, f"  {note.request}: {note.build}, {note.reason}")
+
+
+DownloadMirrorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        metavar="MIRROR",
+        help="Download from {mirror}/{build}/{asset} (a URL or dir).",
+    ),
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", help="text (default) or json.", metavar="text|json")
+]
+PlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Use this platform's target instead of this host's."
+    ),
+]
+SyncPlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Install this platform's target instead of this host's."
+    ),
+]
+CheckPlatformOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform", metavar="KEY", help="Check this platform's target instead of this host's."
+    ),
+]
+PythonOption = Annotated[
+    str | None,
+    typer.Option(
+        "--python",
+        metavar="REQ",
+        help="Which interpreter of a matrix lock: a [tool.pylock].python request or a locked "
+        "version (default: the first request).",
+    ),
+]
+AllOption = Annotated[
+    bool,
+    typer.Option("--all", help="Every interpreter the lock names (a matrix lock) for this host."),
+]
+IntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--into", metavar="DIR", help="Install exactly into DIR (e.g. /opt/python in a Dockerfile)."
+    ),
+]
+UseIntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--into", metavar="DIR", help="Use the interpreter installed with `sync --into DIR`."
+    ),
+]
+CheckIntoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--into", metavar="DIR", help="Verify the interpreter installed with `sync --into DIR`."
+    ),
+]
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    platform: SyncPlatformOption = None,
+    python: PythonOption = None,
+    every: AllOption = False,
+    into: IntoOption = None,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Install the locked build even if the lock is stale.")
+    ] = False,
+    reinstall: Annotated[
+        bool, typer.Option("--reinstall", help="Download and install again even if present.")
+    ] = False,
+    mirror: DownloadMirrorOption = None,
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
+) -> None:
+    """Install exactly the interpreter python.lock names for this machine."""
+    state = _state(ctx)
+    from pylock.cli.console import run_sync
+    from pylock.commands.sync import SyncOptions
+
+    settings = state.settings
+    options = SyncOptions(
+        platform=platform,
+        python=python,
+        into=into,
+        frozen=frozen,
+        reinstall=reinstall,
+        offline=settings.offline,
+        mirror=mirror,
+        http_timeout=http_timeout,
+        http_deadline=http_deadline,
+    )
+    raise typer.Exit(
+        run_sync(
+            state.project,
+            options,
+            quiet=state.quiet,
+            progress=settings.progress,
+            color=settings.color,
+            every=every,
+        )
+    )
+
+
+def _installed_interpreter(
+    state: State, platform: str | None, into: Path | None, python: str | None = None
+) -> Path:
+    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first;
+    warns (without failing) when the lock is stale."""
+    from pylock.commands.sync import find_installation
+    from pylock.errors import VerificationError
+
+    found = find_installation(
+        state.project, platform=platform, python=python, into=into, environ=state.settings.environ
+    )
+    if not found.installed or found.interpreter is None:
+        again = f" --python {python}" if python is not None else ""
+        raise VerificationError(
+            f"The locked interpreter ({found.target.version}, build {found.target.build}) "
+            f"is not installed at {found.path}.",
+            hint=f"Run `pylock sync{again}` first.",
+        )
+    _warn_if_stale(state)
+    return found.interpreter
+
+
+@app.command()
+def which(
+    ctx: typer.Context,
+    platform: PlatformOption = None,
+    python: PythonOption = None,
+    into: UseIntoOption = None,
+) -> None:
+    """Print the path of the locked interpreter installed for this machine."""
+    typer.echo(str(_installed_interpreter(_state(ctx), platform, into, python)))
+
+
+@app.command(
+    # Options after CMD are CMD's: `pylock run python -V` must not read -V as pylock's.
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
+)
+def run(
+    ctx: typer.Context,
+    command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
+    platform: PlatformOption = None,
+    python: PythonOption = None,
+    into: UseIntoOption = None,
+) -> None:
+    """Run a command with the locked interpreter's bin directory first on PATH."""
+    interpreter = _installed_interpreter(_state(ctx), platform, into, python)
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(interpreter.parent), env.get("PATH", "")])
+    env["PYLOCK_PYTHON"] = str(interpreter)
+    import subprocess
+
+    try:
+        completed = subprocess.run(command, env=env, check=False)
+    except FileNotFoundError:
+        typer.echo(f"error: command not found: {command[0]}", err=True)
+        raise typer.Exit(127) from None
+    raise typer.Exit(completed.returncode)
+
+
+@app.command()
+def show(
+    ctx: typer.Context, python: PythonOption = None, output_format: FormatOption = "text"
+) -> None:
+    """List every locked target (or those of one --python request) and where (and whether)
+    it is installed."""
+    state = _state(ctx)
+    from pylock.cli.console import OUTPUT_FORMATS
+    from pylock.errors import InputError
+    from pylock.lock.selection import read_lock, select_request
+
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    lock_ = read_lock(state.project)
+    rows = []
+    store = state.settings.store()
+    targets = lock_.targets if python is None else select_request(lock_, python).targets
+    matrix = lock_.is_matrix
+    for target in targets:
+        found = store.find(target)
+        installed, path = found.installed, found.path
+        rows.append(
+            {
+                **({"request": target.request or lock_.manifest.python} if matrix else {}),
+                "platform": target.platform,
+                "version": target.version,
+                "build": target.build,
+                "flavor": target.flavor,
+                "variant": target.variant,
+                "sha256": target.sha256,
+                "installed": installed,
+                "path": str(path) if installed else None,
+            }
+        )
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps({"targets": rows}, indent=2))
+        return
+    for row in rows:
+        where = row["path"] if row["installed"] else "not installed"
+        request = f"{row['request']!s:<10} " if matrix else ""
+        typer.echo(
+            f"{request}{row['platform']:<24} {row['version']:<10} {row['build']}  "
+            f"{row['flavor']:<22} {str(row['sha256'])[:12]}  {where}"
+        )
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    installed: Annotated[
+        bool, typer.Option("--installed", help="Fail when this host's target is not installed.")
+    ] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Re-hash every installed file against the receipt.")
+    ] = False,
+    remote: Annotated[
+        bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
+    ] = False,
+    platform: CheckPlatformOption = None,
+    python: PythonOption = None,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Check the install of every interpreter the lock names, not one."
+        ),
+    ] = False,
+    into: CheckIntoOption = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror", metavar="MIRROR", help="With --remote: verify the mirror's copies."
+        ),
+    ] = None,
+    output_format: FormatOption = "text",
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
+    venv: Annotated[
+        Path | None,
+        typer.Option(
+            "--venv",
+            metavar="PATH",
+            help="Check this virtual environment (default: .venv if present).",
+        ),
+    ] = None,
+) -> None:
+    """Verify that python.lock is sound, current, and what is installed is what it locks."""
+    state = _state(ctx)
+    from pylock.check.checks import CheckOptions
+    from pylock.cli.console import run_check
+
+    options = CheckOptions(
+        installed_required=installed,
+        deep=deep,
+        remote=remote,
+        platform=platform,
+        python=python,
+        every=every,
+        into=into,
+        mirror=mirror,
+        http_timeout=http_timeout,
+        http_deadline=http_deadline,
+        offline=state.settings.offline,
+        venv=venv,
+    )
+    raise typer.Exit(run_check(state.project, options, output_format, quiet=state.quiet))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            help="Run in DIR (new or empty) and keep it, instead of a temporary directory that "
+            "is removed at the end.",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the whole job offline: init, lock, sync, run and check a fresh project against a
+    local stand-in for a PBS release built from this Python, all inside one directory."""
+    state = _state(ctx)
+    import shutil
+    import tempfile
+
+    from pylock.commands.demo import run_demo
+
+    root = directory or Path(tempfile.mkdtemp(prefix="pylock-demo-"))
+    try:
+        code = run_demo(root.absolute(), lambda line: _say(state, line))
+    finally:
+        if directory is None:
+            shutil.rmtree(root, ignore_errors=True)
+    _say(state, "")
+    _say(state, f"Kept {root}." if directory is not None else f"Removed {root}.")
+    if code == 0:
+        _say(state, "With network, in your own project: `pylock init`, `pylock lock`, then")
+        _say(state, "`pylock sync` on every machine (and `pylock check --installed` in CI).")
+    raise typer.Exit(code)
+
+
+export_app = typer.Typer(
+    no_args_is_help=True,
+    help="Write the lock in another tool's format.",
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("uv")
+def export_uv(
+    ctx: typer.Context,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write (default: python-downloads.json by python.lock; - for stdout).",
+            metavar="FILE",
+        ),
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--mirror",
+            metavar="MIRROR",
+            help="Point the URLs at {mirror}/{build}/{asset} (URL or dir).",
+        ),
+    ] = None,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            metavar="REQ",
+            help="Only this interpreter of a matrix lock (a request or a locked version; "
+            "default: every one).",
+        ),
+    ] = None,
+) -> None:
+    """Write the locked archives as a uv downloads JSON, and the settings that make uv use it."""
+    state = _state(ctx)
+    from pylock.commands.export import STDOUT, export_uv
+
+    result = export_uv(state.project, output, mirror=mirror, python=python)
+    if output == STDOUT:
+        typer.echo(result.text(), nl=False)
+        typer.echo(
+            "Save this as a file and set UV_PYTHON_DOWNLOADS_JSON_URL to its path, and "
+            f"UV_PYTHON_CPYTHON_BUILD={result.build}.",
+            err=True,
+        )
+        return
+    _say(state, f"Wrote {result.path} ({len(result.document)} locked targets). For uv, set:")
+    for name, value in result.settings().items():
+        typer.echo(f"{name}={value}")
+    if len(result.builds) > 1:
+        _say(
+            state,
+            f"python.lock mixes builds ({', '.join(result.builds)}); uv takes one "
+            f"UV_PYTHON_CPYTHON_BUILD, so set it per platform.",
+        )
+
+
+@app.command()
+def venv(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to make it (default: .venv in the project directory).", metavar="PATH"
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Replace an existing virtual environment.")
+    ] = False,
+    seed: Annotated[bool, typer.Option("--seed", help="Install pip into it too.")] = False,
+    platform: PlatformOption = None,
+    python: PythonOption = None,
+    frozen: Annotated[
+        bool, typer.Option("--frozen", help="Use the locked build even if the lock is stale.")
+    ] = False,
+    mirror: DownloadMirrorOption = None,
+) -> None:
+    """Make a virtual environment on the locked interpreter, syncing it first if needed."""
+    state = _state(ctx)
+    from pylock.cli.console import DownloadProgress
+    from pylock.commands.sync import SyncOptions
+    from pylock.commands.venv import make_venv
+
+    options = SyncOptions(
+        platform=platform,
+        python=python,
+        frozen=frozen,
+        offline=state.settings.offline,
+        mirror=mirror,
+    )
+    progress = DownloadProgress(
+        "Downloading the locked interpreter",
+        quiet=state.quiet or not state.settings.progress,
+        color=state.settings.color,
+    )
+    try:
+        result = make_venv(
+            state.project, path, options, clear=clear, seed=seed, on_progress=progress
+        )
+    finally:
+        progress.close()
+    what = f"{result.version} ({result.build})"
+    if result.synced:
+        _say(
+            state, f"Installed the locked interpreter {what} at {result.interpreter.parent.parent}."
+        )
+    verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
+    _say(state, f"{verb[result.action]} virtual environment at {result.path} on {what}.")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    request: Annotated[
+        str | None,
+        typer.Argument(help="A version request (3.12, 3.13t, >=3.11,<3.13); default: all."),
+    ] = None,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Platform key or PBS triple; repeatable (default: the manifest's).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            metavar="SOURCE",
+            help="github | github:URL | catalog:URL|PATH | mirror:URL|PATH | index[:URL|PATH]",
+        ),
+    ] = None,
+    all_builds: Annotated[
+        bool, typer.Option("--all-builds", help="Every build of each version, not the newest.")
+    ] = False,
+    output_format: FormatOption = "text",
+) -> None:
+    """List what the source offers, newest first, with the locked target marked."""
+    state = _state(ctx)
+    from pylock.cli.console import OUTPUT_FORMATS
+    from pylock.commands.listing import ListOptions, list_offers
+    from pylock.errors import InputError
+
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
+        )
+    offers = list_offers(
+        state.project,
+        ListOptions(
+            request=request,
+            platforms=tuple(platform or ()),
+            source=source,
+            all_builds=all_builds,
+            offline=state.settings.offline,
+        ),
+    )
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps([offer.to_json() for offer in offers], indent=2))
+        return
+    if not offers:
+        _say(state, "The source offers nothing that matches.")
+        return
+    for offer in offers:
+        mark = "*" if offer.locked else " "
+        size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
+        typer.echo(
+            f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
+            f"{offer.variant:<18} {offer.flavor:<22} {size}"
+        )
+    if any(offer.locked for offer in offers):
+        _say(state, "(* marks the build python.lock pins.)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be removed; remove nothing.")
+    ] = False,
+    keep: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--keep",
+            help="Keep what this project's python.lock names; repeatable (default: this project).",
+            file_okay=False,
+            metavar="PROJECT",
+        ),
+    ] = None,
+) -> None:
+    """Remove installs and cached archives that no kept project's lock references."""
+    state = _state(ctx)
+    from pylock.commands.prune import prune as run_prune
+
+    result = run_prune(keep or [state.project], dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    for removal in result.removals:
+        _say(
+            state,
+            f"{verb} {removal.kind} {removal.path} ({_megabytes(removal.size)}; {removal.why})",
+        )
+    for path in result.foreign:
+        _say(state, f"Left alone {path}: not a pylock install.")
+    kept = f"kept {result.kept_installs} installs and {result.kept_archives} archives"
+    freed = _megabytes(result.freed)
+    _say(state, f"{'Would free' if dry_run else 'Freed'} {freed}; {kept}.")
+
+
+class _MirrorProgress:
+    """One rich bar per download on a terminal (several run at once); on a pipe or CI log, a
+    plain line as each archive is in place. Called from the download threads. ``quiet`` (-q, or
+    --no-progress) silences both."""
+
+    def __init__(self, *, quiet: bool, color: str) -> None:
+        import threading
+
+        self.quiet = quiet
+        self.color = color
+        self.terminal = sys.stderr.isatty()
+        self._lock = threading.Lock()
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def progress(self, name: str, done: int, total: int | None) -> None:
+        if self.quiet or not self.terminal:
+            return
+        with self._lock:
+            if self._bar is None:
+                from rich.console import Console
+                from rich.progress import Progress
+
+                from pylock.cli.console import use_color
+
+                colored = use_color(self.color, sys.stderr)
+                console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
+                self._bar = Progress(console=console, transient=True)
+                self._bar.start()
+            if name not in self._tasks:
+                self._tasks[name] = self._bar.add_task(name, total=total)
+            self._bar.update(self._tasks[name], completed=done, total=total)
+
+    def done(self, archive: MirroredArchive) -> None:
+        if self.quiet or self.terminal:
+            return
+        with self._lock:
+            print(f"  {archive.action:<10} {archive.path}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@app.command()
+def mirror(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Fill this directory as {DIR}/{build}/{asset} plus {DIR}/{build}/SHA256SUMS.",
+            metavar="DIR",
+            file_okay=False,
+        ),
+    ],
+    platform: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--platform",
+            metavar="KEY",
+            help="Only this locked platform; repeatable (default: all).",
+        ),
+    ] = None,
+    mirror_from: DownloadMirrorOption = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", metavar="N", help="Downloads at once (default 4).")
+    ] = 4,
+    http_timeout: HttpTimeoutOption = None,
+    http_deadline: HttpDeadlineOption = None,
+) -> None:
+    """Fill DIR with every locked archive, verified, laid out as a mirror for pylock, uv, mise."""
+    state = _state(ctx)
+    from pylock.commands.mirror import MirrorOptions, fill_mirror
+
+    settings = state.settings
+    progress = _MirrorProgress(quiet=state.quiet or not settings.progress, color=settings.color)
+    try:
+        result = fill_mirror(
+            state.project,
+            MirrorOptions(
+                directory=directory,
+                platforms=tuple(platform or ()),
+                mirror=mirror_from,
+                offline=settings.offline,
+                jobs=jobs,
+                http_timeout=http_timeout,
+                http_deadline=http_deadline,
+            ),
+            environ=settings.environ,
+            on_progress=progress.progress,
+            on_done=progress.done,
+        )
+    finally:
+        progress.close()
+    counts = {a: sum(1 for x in result.archives if x.action == a) for a in ("downloaded", "copied")}
+    present = len(result.archives) - sum(counts.values())
+    _say(
+        state,
+        f"Mirrored {len(result.archives)} archive(s) into {directory}: "
+        f"{counts['downloaded']} downloaded, {counts['copied']} copied from the cache, "
+        f"{present} already present.",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the typer app inside ``guarded``: a PylockError from any command becomes its one
+    paragraph and exit code, anything unexpected the bug report (exit 70). Typer maps usage
+    errors to exit 2 and Ctrl-C to 130 (docs/cli.md). --verbose and --color are read from the
+    whole command line, so they apply wherever they were given."""
+    args = sys.argv[1:] if argv is None else argv
+    seen = global_options(args)
+    sys.exit(
+        guarded(
+            lambda: app(args=hoist_global_options(args), prog_name="pylock"),
+            verbose=bool(seen["verbose"]),
+            color=str(seen["color"]),
+        )
+    )

@@ -1,0 +1,140 @@
+"""The ``pylock`` console script: ``sync`` and ``check`` without typer.
+
+These two run on every CI job and container start, and typer (with the pydantic it now
+imports) costs more than the work itself. A plain ``sync`` or ``check`` command line is handled
+here: ``sync`` first by the no-op memo (noop.py: the full path's last verdict, replayed when the
+inputs are byte-identical), then by the same
+``console.run_sync`` the typer command calls; ``check`` by ``console.run_check``. Anything else
+(other commands, ``--help``, an option or spelling this parser does not know) goes to
+``pylock.cli.app.main``, which parses the same command line with typer. A test keeps the option
+tables below equal to the typer commands' options.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pylock.fast.argv import parse, seconds
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
+if TYPE_CHECKING:
+    from pylock.base.settings import Settings
+
+
+def _number(options: dict[str, str | bool], name: str) -> float | None:
+    value = _text(options, name)
+    return None if value is None else seconds(value)
+
+
+def _text(options: dict[str, str | bool], name: str) -> str | None:
+    value = options.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _settings(options: dict[str, str | bool]) -> Settings:
+    """The command's one Settings: --offline, --color and --no-progress over the environment,
+    as cli.py resolves them for the typer commands."""
+    from pylock.base.settings import Settings
+
+    return Settings.resolve(
+        offline=bool(options["offline"]),
+        color=str(options["color"]),
+        progress=not options["no_progress"],
+    )
+
+
+def _sync(options: dict[str, str | bool]) -> int:
+    from pylock.fast import noop
+
+    try:
+        report = (
+            None
+            if options.get("all")  # several interpreters: the full path reports each
+            else noop.check(
+                str(options["project"]),
+                frozen=bool(options.get("frozen")),
+                into=_text(options, "into"),
+                platform=_text(options, "platform"),
+                python=_text(options, "python"),
+            )
+        )
+    except Exception:  # never a traceback from a shortcut: the full path decides and explains
+        report = None
+    if report is not None:
+        if not options["quiet"]:
+            print(report)
+        return 0
+
+    from pathlib import Path
+
+    from pylock.cli.console import guarded, run_sync
+    from pylock.commands.sync import SyncOptions
+
+    settings = _settings(options)
+    into = _text(options, "into")
+    sync_options = SyncOptions(
+        platform=_text(options, "platform"),
+        python=_text(options, "python"),
+        into=Path(into) if into else None,
+        frozen=bool(options.get("frozen")),
+        offline=settings.offline,
+        mirror=_text(options, "mirror"),
+        http_timeout=_number(options, "http-timeout"),
+        http_deadline=_number(options, "http-deadline"),
+    )
+    project = Path(str(options["project"]))
+    return guarded(
+        lambda: run_sync(
+            project,
+            sync_options,
+            quiet=bool(options["quiet"]),
+            progress=settings.progress,
+            color=settings.color,
+            every=bool(options.get("all")),
+        ),
+        verbose=bool(options["verbose"]),
+        color=settings.color,
+    )
+
+
+def _check(options: dict[str, str | bool]) -> int:
+    from pathlib import Path
+
+    from pylock.check.checks import CheckOptions
+    from pylock.cli.console import guarded, run_check
+
+    settings = _settings(options)
+    into = _text(options, "into")
+    venv = _text(options, "venv")
+    check_options = CheckOptions(
+        installed_required=bool(options.get("installed")),
+        deep=bool(options.get("deep")),
+        remote=bool(options.get("remote")),
+        platform=_text(options, "platform"),
+        python=_text(options, "python"),
+        every=bool(options.get("all")),
+        into=Path(into) if into else None,
+        mirror=_text(options, "mirror"),
+        http_timeout=_number(options, "http-timeout"),
+        http_deadline=_number(options, "http-deadline"),
+        offline=settings.offline,
+        venv=Path(venv) if venv else None,
+    )
+    project = Path(str(options["project"]))
+    output_format = _text(options, "format") or "text"
+    return guarded(
+        lambda: run_check(project, check_options, output_format, quiet=bool(options["quiet"])),
+        verbose=bool(options["verbose"]),
+        color=settings.color,
+    )
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    parsed = parse(args)
+    if parsed is not None:
+        command, options = parsed
+        sys.exit(_sync(options) if command == "sync" else _check(options))
+    from pylock.cli.app import main as full
+
+    full(args)

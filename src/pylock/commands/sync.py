@@ -1,0 +1,269 @@
+"""The library behind ``pylock sync``, ``which``, ``run`` and ``show``: lock -> installed tree.
+
+Sync never resolves and never writes python.lock. Its common case is a no-op (the locked build
+is already installed), so that path reads the lock, the manifest and one small receipt, and
+imports nothing heavier than packaging: httpx, tomlkit and rich load only when bytes must move.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pylock.base.settings import Settings
+from pylock.errors import InputError, VerificationError
+from pylock.install.store import Installation
+from pylock.lock import lockfile
+from pylock.lock.drift import matrix_drift
+from pylock.lock.lockfile import Lock, Target
+from pylock.lock.selection import choose_target, read_lock
+
+if TYPE_CHECKING:
+    from pylock.extract.extractor import Limits
+    from pylock.fetch.cache import ArchiveCache
+    from pylock.fetch.download import ProgressCallback
+    from pylock.install.installer import InstallOutcome
+    from pylock.net.http import HttpPolicy
+    from pylock.project.manifest import Manifest
+
+
+SyncAction = Literal["unchanged", "installed"]
+"""What a sync did: nothing (the locked build was there), or installed it."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    platform: str | None = None  # a key or triple; default: this host
+    python: str | None = None  # --python: which request of a matrix lock; default: the first
+    into: Path | None = None  # install exactly here instead of the per-build data dir
+    frozen: bool = False  # install what the lock says even if the manifest moved on
+    reinstall: bool = False
+    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
+    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
+    http_timeout: float | None = None  # --http-timeout; settings.py: beats PYLOCK_HTTP_TIMEOUT
+    http_deadline: float | None = None  # --http-deadline; settings.py: beats PYLOCK_HTTP_DEADLINE
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    installation: Installation
+    action: SyncAction
+
+
+def find_installation(
+    project_dir: Path,
+    *,
+    platform: str | None = None,
+    python: str | None = None,
+    into: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Installation:
+    target = choose_target(read_lock(project_dir), platform, python)
+    return Settings.resolve(environ=environ).store().find(target, into)
+
+
+def manifest_if_any(pyproject: Path) -> Manifest | None:
+    """The manifest, or None when the lock travels alone (e.g. copied into a Docker build).
+    Commands that read the lock (sync, venv, export uv, list) read the manifest this way."""
+    return _read_manifest(pyproject)[0]
+
+
+def _read_manifest(pyproject: Path) -> tuple[Manifest | None, bytes | None]:
+    """The manifest and the exact bytes it was read from (None, None: there is none)."""
+    if not pyproject.exists():
+        return None, None
+    from pylock.project import manifest as manifest_mod
+
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return manifest_mod.load(pyproject), None  # load says what is wrong with the file
+    return manifest_mod.load(pyproject, raw=raw), raw
+
+
+def _drift_summary(manifest: Manifest, lock: Lock) -> str | None:
+    """How the lock fails the manifest ("; "-joined), or None when it satisfies it."""
+    from pylock.project import manifest as manifest_mod
+
+    requests = manifest_mod.Request.matrix(manifest, default_platforms=())
+    drifts = matrix_drift(lock, requests)
+    return "; ".join(str(d) for d in drifts) if drifts else None
+
+
+def staleness(project_dir: Path) -> str | None:
+    """Why python.lock no longer satisfies the project's manifest, or None (also when there is
+    no pyproject.toml): ``which`` and ``run`` warn with it where ``sync`` refuses."""
+    manifest = manifest_if_any(project_dir / "pyproject.toml")
+    return None if manifest is None else _drift_summary(manifest, read_lock(project_dir))
+
+
+def _ensure_current(manifest: Manifest, lock: Lock) -> None:
+    """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
+    listed = _drift_summary(manifest, lock)
+    if listed:
+        raise VerificationError(
+            f"python.lock is out of date with {manifest.path}: {listed}.",
+            hint="Run `pylock lock` to update it, or `pylock sync --frozen` to install the "
+            "locked build anyway.",
+        )
+
+
+def sync_project(
+    project_dir: Path,
+    options: SyncOptions,
+    *,
+    environ: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    http: HttpPolicy | None = None,
+) -> SyncResult:
+    """Install (or confirm) the locked interpreter. ``environ`` and ``http`` are resolved with
+    the options into one ``Settings`` (tests pass a policy without back-off as ``http``)."""
+    env = os.environ if environ is None else environ
+    settings = Settings.resolve(
+        offline=options.offline,
+        mirror=options.mirror,
+        environ=env,
+        http=http,
+        http_timeout=options.http_timeout,
+        http_deadline=options.http_deadline,
+    )
+    lock_path = project_dir / lockfile.LOCK_FILENAME
+    lock_raw = lockfile.read_bytes(lock_path)
+    lock = lockfile.from_bytes(lock_raw, lock_path)
+    pyproject = project_dir / "pyproject.toml"
+    manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
+    if manifest is not None:
+        _ensure_current(manifest, lock)
+    target = choose_target(lock, options.platform, options.python)
+    existing = settings.store().find(target, options.into)
+    path = existing.path
+
+    def accepted(result: SyncResult) -> SyncResult:
+        if manifest is None or manifest_raw is not None:  # the bytes checked are known
+            _remember(project_dir, options, env, lock_raw, manifest_raw, result)
+        return result
+
+    if existing.installed and not options.reinstall:
+        return accepted(SyncResult(existing, "unchanged"))
+
+    # Something must be installed. A cached archive (re-verified by lookup) needs no network
+    # stack at all; only a download pays for importing httpx and making a client.
+    from pylock.extract.extractor import Limits
+    from pylock.fetch.cache import ArchiveCache
+    from pylock.install.installer import install
+
+    cache = ArchiveCache(settings.cache_dir)
+    limits = Limits.for_archive(target.size, env)
+    archive = cache.lookup(target.sha256, target.size)
+    try:
+        if archive is not None:
+            outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
+        else:
+            outcome = _download_and_install(
+                target, path, cache, limits, manifest, pyproject, options, settings, on_progress
+            )
+    except VerificationError:
+        cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
+        raise
+    action: SyncAction = "installed" if outcome.installed else "unchanged"
+    return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
+
+
+def sync_all(
+    project_dir: Path,
+    options: SyncOptions,
+    *,
+    environ: Mapping[str, str] | None = None,
+    on_progress: ProgressCallback | None = None,
+    http: HttpPolicy | None = None,
+) -> tuple[SyncResult, ...]:
+    """``pylock sync --all``: every request of the lock, in order, each as ``--python`` would
+    sync it (side by side: each build has its own install directory)."""
+    if options.into is not None:
+        raise InputError(
+            "--all and --into cannot be combined: one directory holds one interpreter.",
+            hint="Run `pylock sync --python REQ --into DIR` once per request instead.",
+        )
+    lock = read_lock(project_dir)
+    return tuple(
+        sync_project(
+            project_dir,
+            replace(options, python=python),
+            environ=environ,
+            on_progress=on_progress,
+            http=http,
+        )
+        for python in lock.manifest.pythons
+    )
+
+
+def _remember(
+    project_dir: Path,
+    options: SyncOptions,
+    environ: Mapping[str, str],
+    lock_raw: bytes,
+    manifest_raw: bytes | None,
+    result: SyncResult,
+) -> None:
+    """Let the next no-op sync replay this verdict on the same bytes (noop.py)."""
+    from pylock.fast import noop
+    from pylock.install.receipt import receipt_json
+
+    installation = result.installation
+    if installation.receipt is None:  # pragma: no cover - a sync result always has one
+        return
+    target = installation.target
+    noop.remember(
+        os.fspath(project_dir),
+        frozen=options.frozen,
+        into=os.fspath(options.into) if options.into is not None else None,
+        platform=options.platform,
+        python=options.python,
+        environ=environ,
+        lock=lock_raw,
+        pyproject=manifest_raw,
+        install_dir=os.fspath(installation.path),
+        receipt=receipt_json(installation.receipt).encode("utf-8"),
+        report=noop.already_installed(
+            target.implementation,
+            target.version,
+            target.build,
+            target.flavor,
+            os.fspath(installation.path),
+        ),
+    )
+
+
+def _download_and_install(
+    target: Target,
+    path: Path,
+    cache: ArchiveCache,
+    limits: Limits,
+    manifest: Manifest | None,
+    pyproject: Path,
+    options: SyncOptions,
+    settings: Settings,
+    on_progress: ProgressCallback | None,
+) -> InstallOutcome:
+    """Stream the archive into the install's temp tree while it downloads (one pass)."""
+    from pylock.fetch.download import Download
+    from pylock.install.installer import install
+    from pylock.net.http import make_client
+
+    if manifest is None:
+        manifest = manifest_if_any(pyproject)  # --frozen: read only for its mirror
+    policy = settings.http_policy()
+    with make_client(policy) as client:
+        download = Download(
+            target,
+            cache,
+            client,
+            policy,
+            mirror=settings.mirror_for(manifest),
+            on_progress=on_progress,
+            ceiling=limits.max_bytes,
+        )
+        return install(download, target, path, reinstall=options.reinstall, limits=limits)

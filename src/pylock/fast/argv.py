@@ -1,0 +1,101 @@
+"""The command line as the fast path reads it, with the standard library alone.
+
+The global options are accepted before or after the command (as uv does). The typer app
+(``pylock.cli.app``) declares the same options and hoists them with these tables, and the
+launcher parses a plain ``sync`` or ``check`` with ``parse`` before typer is imported; a test
+holds the tables equal to the app's options.
+"""
+
+from __future__ import annotations
+
+GLOBAL_FLAGS = {
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--offline": "offline",
+    "--no-progress": "no_progress",
+}
+GLOBAL_VALUES = {"-p": "project", "--project": "project", "--color": "color"}
+GLOBAL_DEFAULTS: dict[str, str | bool] = {
+    "project": ".",
+    "quiet": False,
+    "verbose": False,
+    "offline": False,
+    "no_progress": False,
+    "color": "auto",
+}
+COLOR_CHOICES = ("auto", "always", "never")
+COMMAND_FLAGS = {
+    "sync": ("--frozen", "--all"),
+    "check": ("--installed", "--deep", "--remote", "--all"),
+}
+COMMAND_VALUES = {
+    "sync": ("--into", "--platform", "--python", "--mirror", "--http-timeout", "--http-deadline"),
+    "check": (
+        "--into",
+        "--platform",
+        "--python",
+        "--mirror",
+        "--format",
+        "--venv",
+        "--http-timeout",
+        "--http-deadline",
+    ),
+}
+SECONDS_VALUES = ("--http-timeout", "--http-deadline")
+"""Values that must read as a number; anything else is left to typer's usage error."""
+
+
+def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
+    """``(command, options)`` for ``pylock [globals] sync|check [its options and globals]``,
+    else None (typer then parses the command line and phrases any usage error).
+
+    Options are keyed by their long name without dashes (``project``, ``quiet``, ``into``...).
+    """
+    options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
+    command: str | None = None
+    tokens = iter(args)
+    for token in tokens:
+        name, has_value, inline = token.partition("=")
+        flags, values = dict(GLOBAL_FLAGS), dict(GLOBAL_VALUES)
+        if command is not None:
+            flags.update({flag: flag[2:] for flag in COMMAND_FLAGS[command]})
+            values.update({option: option[2:] for option in COMMAND_VALUES[command]})
+        if command is None and token in COMMAND_FLAGS:
+            command = token
+        elif token in flags:
+            options[flags[token]] = True
+        elif name in values:
+            value = inline if has_value else next(tokens, None)
+            if not value or (name in SECONDS_VALUES and seconds(value) is None):
+                return None
+            options[values[name]] = value
+        else:
+            return None
+    if options["color"] not in COLOR_CHOICES:
+        return None
+    return (command, options) if command is not None else None
+
+
+def seconds(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def global_options(args: list[str]) -> dict[str, str | bool]:
+    """The global options anywhere on a command line (up to ``--``), for what must be known
+    before typer has parsed it: whether an unexpected error shows its traceback, and colour."""
+    options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
+    tokens = iter(args)
+    for token in tokens:
+        name, has_value, inline = token.partition("=")
+        if token == "--":
+            break
+        if token in GLOBAL_FLAGS:
+            options[GLOBAL_FLAGS[token]] = True
+        elif name in GLOBAL_VALUES:
+            options[GLOBAL_VALUES[name]] = inline if has_value else next(tokens, "")
+    return options

@@ -1,0 +1,438 @@
+"""The library behind ``pylock lock``: manifest + CLI overrides + old lock + source -> new lock.
+
+Minimal change is the rule (docs/resolution.md): a lock whose pins still satisfy the manifest is
+returned as it is, without opening an HTTP client, so ``pylock lock`` in CI or a pre-commit hook is
+free and never rewrites a byte. Only what no longer holds is resolved: new platforms get the build
+already pinned when that build has them; changed inputs (python, flavor, build) re-resolve every
+target, because all targets share one (version, build). ``--upgrade`` re-resolves everything.
+
+Which targets a lock holds: the platforms the manifest lists (or, when it lists none, those the
+lock already holds, or this host for a new lock), plus every ``--platform``. A target added with
+``--platform`` stays until the user removes it by hand; a target whose platform the manifest
+used to list (the lock's ``[manifest].platforms``) and no longer does is removed.
+
+A current lock is left alone even when the manifest was reworded in a way its pins still satisfy
+(``python = "3.12"`` -> ``">=3.12,<3.13"``): its ``[manifest]`` table, a record for reviewers, is
+refreshed the next time a target changes, so no run rewrites a lock just to restate its inputs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from packaging.version import Version
+
+from pylock.base.settings import Settings
+from pylock.errors import InputError, ResolutionError
+from pylock.lock import lockfile
+from pylock.lock.drift import drift, locked_manifest, pair_requests
+from pylock.lock.lockfile import LOCK_FILENAME, Lock, Target
+from pylock.lock.resolver import resolve
+from pylock.project.manifest import PYPROJECT, Manifest, Request
+from pylock.project.manifest import load as load_manifest
+from pylock.project.platforms import Platform, host_platform, parse_platform
+
+if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resolved
+    from pylock.net.http import HttpPolicy
+    from pylock.sources.artifacts import Artifact
+    from pylock.sources.source import Source, SourceContext
+
+
+@dataclass(frozen=True)
+class LockOptions:
+    """One run's command-line options (``None``/empty: not given)."""
+
+    python: str | None = None
+    platforms: tuple[str, ...] = ()  # --platform, repeatable: adds to the lock's platforms
+    flavor: str | None = None
+    build: str | None = None
+    exclude_newer: str | None = None  # --exclude-newer: an ISO date or YYYYMMDD
+    source: str | None = None
+    upgrade: bool = False
+    dry_run: bool = False
+    offline: bool = False
+
+
+ChangeKind = Literal["added", "removed", "upgraded", "unchanged"]
+"""What happened to one platform's target; "upgraded" is any change of its pin."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What happened to one platform's target, for the summary the CLI prints."""
+
+    kind: ChangeKind
+    platform: str
+    old: Target | None
+    new: Target | None
+    request: str | None = None  # the manifest request, in a matrix lock
+
+
+@dataclass(frozen=True)
+class LockResult:
+    lock: Lock
+    changes: tuple[Change, ...]  # one per (request, platform) in the old or the new lock
+    written: bool  # False on a dry run, and when the bytes on disk were already these
+    releases: tuple[ReleaseNote, ...] = ()  # set only when the lock spans several PBS releases
+    # What was wrong with an unreadable python.lock that --upgrade replaced (None: nothing was).
+    replaced: str | None = None
+
+
+class ContextFactory(Protocol):
+    """Makes the HTTP client and cache for a run; called at most once, and only when a source
+    must actually be read (tests count the calls and shorten retry backoff through it)."""
+
+    def __call__(
+        self, policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
+    ) -> SourceContext: ...
+
+
+def default_context(
+    policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
+) -> SourceContext:
+    """One client for the run and the HTTP cache under ``PYLOCK_CACHE_DIR``."""
+    from pylock.base.locations import cache_dir
+    from pylock.net.http import HttpCache, make_client
+    from pylock.sources.source import SourceContext
+
+    return SourceContext(
+        client=make_client(policy),
+        cache=HttpCache(cache_dir(environ)),
+        policy=policy,
+        base_dir=base_dir,
+    )
+
+
+class _Session:
+    """The source and its client, opened on first use and closed by ``close``."""
+
+    def __init__(
+        self,
+        spec: str,
+        where: str,
+        factory: ContextFactory,
+        *,
+        settings: Settings,
+        base_dir: Path,
+    ) -> None:
+        self._spec = spec
+        self._where = where
+        self._factory = factory
+        self._settings = settings
+        self._base_dir = base_dir
+        self._context: SourceContext | None = None
+        self._source: Source | None = None
+
+    @property
+    def context(self) -> SourceContext:
+        if self._context is None:
+            self._context = self._factory(
+                self._settings.http_policy(),
+                base_dir=self._base_dir,
+                environ=self._settings.environ,
+            )
+        return self._context
+
+    @property
+    def source(self) -> Source:
+        if self._source is None:
+            from pylock.sources.source import open_source
+
+            self._source = open_source(self._spec, self.context, where=self._where)
+        return self._source
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._context.client.close()
+
+
+def lock_project(
+    project_dir: Path,
+    options: LockOptions,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    context_factory: ContextFactory = default_context,
+) -> LockResult:
+    """Resolve ``project_dir``'s manifest into ``python.lock`` with as little change as possible.
+
+    A matrix (several python requests) is locked one request at a time, each exactly as a lone
+    request would be, against the targets it had (``manifest.pair_requests``); so editing one
+    request re-resolves only its targets and leaves every other byte of the lock alone.
+
+    Errors leave ``python.lock`` untouched: it is only ever replaced atomically at the very end.
+    """
+    pyproject = project_dir / PYPROJECT
+    manifest = load_manifest(pyproject)
+    lock_path = project_dir / LOCK_FILENAME
+    old, replaced = _read_old(lock_path, upgrade=options.upgrade)
+    requests = Request.matrix(
+        manifest,
+        python=options.python,
+        platforms=options.platforms,
+        flavor=options.flavor,
+        build=options.build,
+        exclude_newer=options.exclude_newer,
+    )
+    locked = old.manifest.pythons if old is not None else ()
+    pairs = pair_requests(locked, [r.python.text for r in requests])
+
+    matrix = len(requests) > 1 or (old is not None and old.is_matrix)
+    jobs: list[_Job] = []
+    for request, index in zip(requests, pairs, strict=True):
+        was = old.view(locked[index]) if old is not None and index is not None else None
+        jobs.append(_job(manifest, request, was, options, lock_path))
+
+    if old is not None and pairs == list(range(len(locked))) and all(job.current for job in jobs):
+        # Current: no client, no network, not a byte rewritten (docs/resolution.md).
+        changes = tuple(
+            c
+            for job in jobs
+            for c in _named(
+                _changes(job.old_targets, job.old_targets), job.request.python.text, matrix
+            )
+        )
+        return LockResult(old, changes, written=False)
+
+    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
+    spec, where = settings.source_for(manifest.source, pyproject)
+    session = _Session(spec, where, context_factory, settings=settings, base_dir=project_dir)
+    views: list[Lock] = []
+    changes_: list[Change] = []
+    try:
+        for job in jobs:
+            targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
+            view = Lock(
+                manifest=locked_manifest(job.request, manifest.platforms),
+                targets=tuple(sorted(targets, key=lambda t: t.platform)),
+            )
+            views.append(view)
+            changes_.extend(
+                _named(_changes(job.old_targets, view.targets), job.request.python.text, matrix)
+            )
+    finally:
+        session.close()
+    # Targets of a request the manifest no longer lists go with it.
+    for index, python in enumerate(locked):
+        if index not in pairs and old is not None:
+            changes_.extend(
+                replace(c, request=python) for c in _changes(old.view(python).targets, ())
+            )
+    new = lockfile.combine(views)
+    written = False if options.dry_run else lockfile.write(lock_path, new)
+    return LockResult(
+        new,
+        tuple(changes_),
+        written=written,
+        releases=_releases(jobs, views),
+        replaced=replaced,
+    )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One request of the manifest, and what its part of the old lock says about it."""
+
+    request: Request
+    old: Lock | None  # the old lock's view for this request (None: a new request)
+    kept: tuple[Target, ...]  # old targets still wanted
+    current: bool  # the old view satisfies the request: keep it untouched
+
+    @property
+    def old_targets(self) -> tuple[Target, ...]:
+        return self.old.targets if self.old is not None else ()
+
+
+def _job(
+    manifest: Manifest, request: Request, old: Lock | None, options: LockOptions, lock_path: Path
+) -> _Job:
+    """Which platforms ``request`` locks (docs: the module docstring) and whether it holds."""
+    if manifest.platforms:
+        defaults: tuple[Platform, ...] = ()
+    elif old is not None and old.targets:
+        defaults = tuple(_platform_of(t, lock_path) for t in old.targets)
+    else:
+        defaults = (host_platform(),)
+    request = replace(
+        Request.from_manifest(
+            manifest,
+            python=options.python,
+            platforms=options.platforms,
+            flavor=options.flavor,
+            build=options.build,
+            exclude_newer=options.exclude_newer,
+            default_platforms=defaults,
+        ),
+        python=request.python,
+    )
+    requested = {p.key for p in request.platforms}
+    old_targets = old.targets if old is not None else ()
+    recorded = set(old.manifest.platforms) if old is not None else set()
+    kept = tuple(t for t in old_targets if t.platform in requested or t.platform not in recorded)
+    removing = len(kept) != len(old_targets)
+    current = old is not None and not options.upgrade and not removing and not drift(old, request)
+    return _Job(request, old, kept, current)
+
+
+def _named(changes: Iterable[Change], request: str, matrix: bool) -> list[Change]:
+    """Each change naming its request when the lock has several (a lone request needs none)."""
+    return [replace(c, request=request) if matrix else c for c in changes]
+
+
+@dataclass(frozen=True)
+class ReleaseNote:
+    """Why a request's targets are not in the newest PBS release the lock uses."""
+
+    request: str
+    build: str
+    reason: str
+
+
+def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
+    """When the matrix spans several PBS releases: each request's release and why it is not
+    the newest one (a pinned build, a pin kept from the old lock, or the newest that has it)."""
+    builds = {t.build for view in views for t in view.targets}
+    if len(builds) < 2:
+        return ()
+    newest = max(builds)
+    notes = []
+    for job, view in zip(jobs, views, strict=True):
+        for build in sorted({t.build for t in view.targets}):
+            if build == newest:
+                reason = "the newest release in the lock"
+            elif job.request.build is not None:
+                reason = f"the manifest pins build {job.request.build}"
+            elif set(view.targets) <= set(job.old_targets):
+                reason = "kept from python.lock (run `pylock lock --upgrade` to move it)"
+            else:
+                reason = (
+                    f"the newest release with a {job.request.python.text} build for every platform"
+                )
+            notes.append(ReleaseNote(job.request.python.text, build, reason))
+    return tuple(notes)
+
+
+def _read_old(lock_path: Path, *, upgrade: bool) -> tuple[Lock | None, str | None]:
+    """The existing lock and, when ``--upgrade`` replaces an unreadable one, what was wrong.
+
+    An empty, corrupt or newer-version lock must not trap its user: every other command's
+    error points here, so without ``--upgrade`` the error names the two ways out, and with it
+    the lock is resolved afresh from the manifest (the caller says what it replaced).
+    """
+    if not lock_path.exists():
+        return None, None
+    try:
+        return lockfile.read(lock_path), None
+    except InputError as error:
+        if upgrade:
+            return None, error.message.strip()
+        raise InputError(
+            error.message,
+            hint=f"`pylock lock --upgrade` replaces it with a new lock resolved from {PYPROJECT} "
+            f"(saying what it found); or delete {lock_path} and run `pylock lock`.",
+        ) from None
+
+
+def _platform_of(target: Target, lock_path: Path) -> Platform:
+    return parse_platform(target.platform, where=f"{lock_path} target {target.platform!r}")
+
+
+def _plan(job: _Job, upgrade: bool, session: _Session) -> list[Target]:
+    """The new targets: the kept ones where they still hold, resolved ones for the rest."""
+    request, old, kept = job.request, job.old, job.kept
+    # Targets added earlier with --platform stay, and so they follow every re-resolution.
+    everything = replace(
+        request,
+        platforms=tuple(sorted({*request.platforms, *(parse_platform(t.platform) for t in kept)})),
+    )
+    if old is None or upgrade or not kept:
+        return _resolve_all(everything, session)
+    if any(d.input != "platforms" for d in drift(replace(old, targets=kept), request)):
+        return _resolve_all(everything, session)  # python, flavor or build changed
+    have = {t.platform for t in kept}
+    missing = tuple(p for p in request.platforms if p.key not in have)
+    if not missing:
+        return list(kept)  # only removals: nothing to fetch
+    pins = {(t.version, t.build) for t in kept}
+    if len(pins) == 1:
+        ((version, build),) = pins
+        try:
+            return [*kept, *_resolve_at_pin(request, missing, Version(version), build, session)]
+        except ResolutionError:
+            pass  # the pinned build lacks a new platform: one build for all, so move them all
+    return _resolve_all(everything, session)
+
+
+def _resolve_all(request: Request, session: _Session) -> list[Target]:
+    source = session.source
+    releases = source.releases(build=request.build, platforms=frozenset(request.platforms))
+    try:
+        resolution = resolve(request, releases, source=source.description)
+    finally:
+        _close(releases)
+    return _targets(resolution.artifacts)
+
+
+def _resolve_at_pin(
+    request: Request, missing: tuple[Platform, ...], version: Version, build: str, session: _Session
+) -> list[Target]:
+    """Targets for ``missing`` platforms from exactly the pinned version and build."""
+    source = session.source
+    partial = replace(request, platforms=missing, build=build)
+    releases = source.releases(build=build, platforms=frozenset(missing))
+    try:
+        resolution = resolve(partial, releases, version=version, source=source.description)
+    finally:
+        _close(releases)
+    return _targets(resolution.artifacts)
+
+
+def _close(releases: Iterator[object]) -> None:
+    """Close a source's release generator now, not whenever it is collected: the index source
+    finishes caching its document when it is closed (http.stream_document)."""
+    close = getattr(releases, "close", None)
+    if callable(close):
+        close()
+
+
+def _targets(artifacts: Iterable[Artifact]) -> list[Target]:
+    targets = []
+    for artifact in artifacts:
+        assert artifact.sha256 is not None  # the resolver never chooses one without
+        targets.append(
+            Target(
+                platform=artifact.platform.key,
+                triple=artifact.asset.triple,
+                implementation=artifact.asset.implementation,
+                version=str(artifact.version),
+                build=artifact.build,
+                flavor=artifact.flavor,
+                variant=artifact.variant,
+                url=artifact.url,
+                size=artifact.size,
+                sha256=artifact.sha256,
+            )
+        )
+    return targets
+
+
+def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]:
+    before = {t.platform: t for t in old}
+    after = {t.platform: t for t in new}
+    changes = []
+    for platform in sorted(before.keys() | after.keys()):
+        was, now = before.get(platform), after.get(platform)
+        kind: ChangeKind
+        if was is None:
+            kind = "added"
+        elif now is None:
+            kind = "removed"
+        elif was == now:
+            kind = "unchanged"
+        else:
+            kind = "upgraded"
+        changes.append(Change(kind, platform, was, now))
+    return tuple(changes)

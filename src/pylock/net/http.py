@@ -1,0 +1,452 @@
+"""The one HTTP client policy: timeouts, redirects, bounded retries, user agent, auth, cache.
+
+Everything that touches the network goes through here, so the rules that matter for trust live
+in one place: a token is only ever sent to the host it was meant for, retries are bounded, and
+``--offline`` is enforced before any socket is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import httpx
+
+from pylock import __version__
+from pylock.base.fsutil import CHUNK_SIZE, atomic_write_bytes, mark_alive, remove_dead_temps
+from pylock.errors import ExternalError, InputError, PylockError
+
+if TYPE_CHECKING:
+    import ssl
+
+USER_AGENT = f"pylock/{__version__}"
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+DEFAULT_RETRIES = 3
+
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MIN_SPEED = 1024
+DEFAULT_DEADLINE = 1800.0
+TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
+DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Knobs for one program run; tests shorten the backoff and timeouts to keep the suite fast.
+
+    ``timeout`` is the stall rule, as ``UV_HTTP_TIMEOUT`` and pip's ``--timeout`` are: a read
+    that waits longer fails, and so does a body averaging under ``min_speed`` bytes/s over any
+    ``timeout`` seconds (a trickle never trips a read timeout). A stalled body is not retried,
+    so a stall costs at most ``timeout`` seconds. ``deadline`` bounds a whole transfer (None:
+    no bound).
+    """
+
+    offline: bool = False
+    retries: int = DEFAULT_RETRIES
+    backoff: float = 0.5  # seconds before the first retry; doubles each time
+    timeout: float = DEFAULT_TIMEOUT
+    min_speed: int = DEFAULT_MIN_SPEED
+    deadline: float | None = DEFAULT_DEADLINE
+
+    @property
+    def stall_timeout(self) -> float:
+        return self.timeout
+
+
+def policy_from(
+    environ: Mapping[str, str],
+    *,
+    offline: bool = False,
+    timeout: float | None = None,
+    deadline: float | None = None,
+) -> HttpPolicy:
+    """The policy of one command: a flag beats its environment variable, which beats the default.
+
+    A deadline of 0 means none. A value that is not a positive number is an InputError naming
+    where it came from.
+    """
+    if timeout is None:
+        timeout = _seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
+    elif timeout <= 0:
+        raise _bad_seconds("--http-timeout", str(timeout))
+    if deadline is None:
+        deadline = _seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
+    elif deadline < 0:
+        raise _bad_seconds("--http-deadline", str(deadline))
+    return HttpPolicy(offline=offline, timeout=timeout, deadline=deadline or None)
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value > 0 or (zero_ok and value == 0)) or value != value or value == float("inf"):
+        raise _bad_seconds(name, raw)
+    return value
+
+
+def _bad_seconds(where: str, raw: str) -> InputError:
+    return InputError(
+        f"{where} is {raw!r}, which is not a number of seconds.",
+        hint=f"Set {where} to a positive number of seconds, e.g. 30.",
+    )
+
+
+def make_client(policy: HttpPolicy | None = None) -> httpx.Client:
+    """An httpx client that follows redirects and honours proxy/CA environment variables."""
+    policy = policy or HttpPolicy()
+    return httpx.Client(
+        follow_redirects=True,
+        timeout=httpx.Timeout(policy.timeout, connect=min(policy.timeout, 10.0)),
+        headers={"User-Agent": USER_AGENT},
+        trust_env=True,
+        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """The TLS context httpx would build (SSL_CERT_FILE, SSL_CERT_DIR, else certifi's bundle),
+    built once per CA setting: loading the CA bundle takes ~30 ms, and every client paid it
+    again. An SSLContext is safe to share between clients and threads."""
+    import ssl
+
+    if cert_file:
+        return ssl.create_default_context(cafile=cert_file)
+    if cert_dir:
+        return ssl.create_default_context(capath=cert_dir)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _refuse_offline(policy: HttpPolicy, what: str) -> None:
+    """Offline is enforced here, before any socket exists, not by each caller."""
+    if policy.offline:
+        raise ExternalError(
+            f"{what}: offline mode is on.",
+            hint="Drop --offline (or unset PYLOCK_OFFLINE) to allow network access.",
+        )
+
+
+def _describe(url: str, exc: BaseException) -> str:
+    return f"could not reach {url}: {exc.__class__.__name__}: {exc}"
+
+
+@contextlib.contextmanager
+def open_stream(
+    client: httpx.Client,
+    url: str,
+    *,
+    policy: HttpPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+    method: str = "GET",
+) -> Iterator[httpx.Response]:
+    """A streaming request whose status is final: connection errors and 5xx are retried with
+    backoff, a bounded number of times.
+
+    Non-retryable statuses (404, 403, ...) are returned to the caller, who knows what they mean.
+    Errors after the body has started belong to the caller too (it may restart the download).
+    """
+    policy = policy or HttpPolicy()
+    _refuse_offline(policy, f"Refusing to fetch {url}")
+    delay = policy.backoff
+    for attempt in range(policy.retries + 1):
+        last = attempt == policy.retries
+        with contextlib.ExitStack() as stack:
+            try:
+                response = stack.enter_context(
+                    client.stream(method, url, headers=dict(headers or {}))
+                )
+            except httpx.InvalidURL as exc:
+                raise ExternalError(f"Cannot fetch {url!r}: {exc}.", hint="Check the URL.") from exc
+            except httpx.TransportError as exc:
+                if last:
+                    raise ExternalError(
+                        _describe(url, exc) + f" (after {policy.retries + 1} attempts).",
+                        hint="Check your network, proxy (HTTPS_PROXY) and the URL, then try again.",
+                    ) from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or last:
+                    yield response
+                    return
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def get(
+    client: httpx.Client,
+    url: str,
+    *,
+    policy: HttpPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """A GET with the retry policy of open_stream, body read into memory."""
+    with open_stream(client, url, policy=policy, headers=headers) as response:
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            raise ExternalError(_describe(url, exc) + ".", hint="Try again.") from exc
+        return response
+
+
+class HttpCache:
+    """Conditional-request cache for small documents (API pages, catalogs, SHA256SUMS).
+
+    An unchanged catalog costs a 304, not a download. Entries are keyed by URL and stored as a
+    body file plus a small JSON with the validators; writes are atomic so a crash never leaves a
+    body that does not match its ETag. Offline, a cached body is served without asking.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _paths(self, url: str) -> tuple[Path, Path]:
+        digest = hashlib.sha256(url.encode()).hexdigest()
+        base = self.root / "http" / digest[:2] / digest
+        return base.with_suffix(".body"), base.with_suffix(".json")
+
+    def load_headers(self, url: str) -> dict[str, str] | None:
+        """The validators of a cached body that is there, without reading the body."""
+        body_path, meta_path = self._paths(url)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return dict(meta.get("headers", {})) if body_path.is_file() else None
+
+    def load(self, url: str) -> tuple[bytes, dict[str, str]] | None:
+        body_path, meta_path = self._paths(url)
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            return body_path.read_bytes(), dict(meta.get("headers", {}))
+        except (OSError, ValueError):
+            return None
+
+    def body_path(self, url: str) -> Path:
+        """Where ``url``'s cached body lives (it may not exist)."""
+        return self._paths(url)[0]
+
+    def store_file(self, url: str, temp: Path, headers: Mapping[str, str]) -> None:
+        """Adopt a complete body already written to ``temp`` (beside ``body_path``), then its
+        validators: the body is renamed first, so validators never describe a missing body."""
+        body_path, meta_path = self._paths(url)
+        try:
+            temp.replace(body_path)
+            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            atomic_write_bytes(meta_path, meta)
+        except (OSError, PylockError):
+            return  # a cache that cannot be written is only a slower cache
+
+    def store(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        body_path, meta_path = self._paths(url)
+        try:
+            body_path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(body_path, body)
+            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            atomic_write_bytes(meta_path, meta)
+        except (OSError, PylockError):
+            return  # a cache that cannot be written is only a slower cache
+
+
+_KEPT_HEADERS = ("etag", "last-modified", "link", "content-type")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A fetched document: status 200 (possibly from cache after a 304) or an error status."""
+
+    url: str
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    from_cache: bool = False
+
+
+def fetch_document(
+    client: httpx.Client,
+    url: str,
+    *,
+    cache: HttpCache | None,
+    policy: HttpPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Document:
+    """GET a small document through the conditional cache; offline serves the cache or fails."""
+    policy = policy or HttpPolicy()
+    cached = cache.load(url) if cache else None
+    if policy.offline:
+        if cached is None:
+            raise ExternalError(
+                f"{url} is not in the HTTP cache and offline mode is on.",
+                hint="Run once without --offline to fill the cache.",
+            )
+        return Document(url, 200, cached[0], cached[1], from_cache=True)
+    send = dict(headers or {})
+    if cached is not None:
+        if "etag" in cached[1]:
+            send["If-None-Match"] = cached[1]["etag"]
+        if "last-modified" in cached[1]:
+            send["If-Modified-Since"] = cached[1]["last-modified"]
+    response = get(client, url, policy=policy, headers=send)
+    if response.status_code == 304 and cached is not None:
+        return Document(url, 200, cached[0], cached[1], from_cache=True)
+    kept = {k: v for k in _KEPT_HEADERS if (v := response.headers.get(k)) is not None}
+    if response.status_code == 200 and cache is not None:
+        cache.store(url, response.content, kept)
+    all_headers = {k.lower(): v for k, v in response.headers.items()}
+    return Document(url, response.status_code, response.content, all_headers)
+
+
+@dataclass(frozen=True)
+class StreamedDocument:
+    """A large document read as it arrives: ``status`` and the body in ``chunks``.
+
+    Made by :func:`stream_document`; the chunks come from the network or, after a 304 (or
+    offline), from the cached body file.
+    """
+
+    url: str
+    status: int
+    chunks: Iterator[bytes]
+    from_cache: bool = False
+
+
+_TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            yield chunk
+
+
+class _Tee:
+    """The network body, copied into a temp file beside the cache entry as it is read."""
+
+    def __init__(self, response: httpx.Response, url: str, cache: HttpCache | None) -> None:
+        self.response = response
+        self.url = url
+        self.cache = cache
+        self.temp: Path | None = None
+        self.sink: BinaryIO | None = None
+        self.complete = False
+        if cache is not None:
+            target = cache.body_path(url)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                remove_dead_temps(target.parent, _TEMP_PREFIX, _TEMP_SUFFIX)
+                fd, name = tempfile.mkstemp(
+                    prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=target.parent
+                )
+                mark_alive(fd)  # a second process leaves this body alone while we write it
+                self.temp, self.sink = Path(name), os.fdopen(fd, "wb")
+            except OSError:
+                self.temp = self.sink = None  # an unwritable cache is only a slower cache
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            for chunk in self.response.iter_bytes(CHUNK_SIZE):
+                if self.sink is not None:
+                    try:
+                        self.sink.write(chunk)
+                    except OSError:
+                        self.discard()
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise ExternalError(
+                _describe(self.url, exc) + " (while reading it).", hint="Try again."
+            ) from exc
+        self.complete = True
+
+    def finish(self, rest: Iterator[bytes], *, drain: bool) -> None:
+        """Keep the body when it was read to the end (reading the rest first when ``drain``);
+        otherwise drop the partial copy."""
+        if drain and not self.complete:
+            with contextlib.suppress(PylockError):
+                for _ in rest:
+                    pass
+        if self.sink is not None:
+            with contextlib.suppress(OSError):
+                self.sink.close()
+        if self.complete and self.temp is not None and self.cache is not None:
+            kept = {k: v for k in _KEPT_HEADERS if (v := self.response.headers.get(k)) is not None}
+            self.cache.store_file(self.url, self.temp, kept)
+        self.discard()
+
+    def discard(self) -> None:
+        if self.sink is not None:
+            with contextlib.suppress(OSError):
+                self.sink.close()
+        if self.temp is not None:
+            with contextlib.suppress(OSError):
+                self.temp.unlink(missing_ok=True)
+        self.sink = None
+
+
+@contextlib.contextmanager
+def stream_document(
+    client: httpx.Client,
+    url: str,
+    *,
+    cache: HttpCache | None,
+    policy: HttpPolicy | None = None,
+) -> Iterator[StreamedDocument]:
+    """:func:`fetch_document` for a document too large to hold (the ~12 MB PBS versions
+    index): the same conditional request (an unchanged document costs a 304 and is read from
+    the cache), but the body is handed over chunk by chunk as it arrives and copied into the
+    cache on the way.
+
+    A caller may stop reading early (a resolver that has its answer): leaving the block then
+    reads the rest, so the cache holds the whole document and the next run gets its 304. An
+    error inside the block drops the partial copy; the cache only ever holds whole bodies.
+    """
+    policy = policy or HttpPolicy()
+    cached = cache.load_headers(url) if cache is not None else None
+    if policy.offline:
+        if cached is None or cache is None:
+            raise ExternalError(
+                f"{url} is not in the HTTP cache and offline mode is on.",
+                hint="Run once without --offline to fill the cache.",
+            )
+        yield StreamedDocument(url, 200, _file_chunks(cache.body_path(url)), from_cache=True)
+        return
+    send: dict[str, str] = {}
+    if cached is not None:
+        if "etag" in cached:
+            send["If-None-Match"] = cached["etag"]
+        if "last-modified" in cached:
+            send["If-Modified-Since"] = cached["last-modified"]
+    with open_stream(client, url, policy=policy, headers=send) as response:
+        if response.status_code == 304 and cached is not None and cache is not None:
+            chunks = _file_chunks(cache.body_path(url))
+            yield StreamedDocument(url, 200, chunks, from_cache=True)
+            return
+        if response.status_code != 200:
+            yield StreamedDocument(url, response.status_code, iter(()))
+            return
+        tee = _Tee(response, url, cache)
+        chunks = tee.chunks()
+        try:
+            yield StreamedDocument(url, 200, chunks)
+        except GeneratorExit:
+            tee.finish(chunks, drain=True)  # the reader stopped early: keep the whole body
+            raise
+        except BaseException:
+            tee.finish(chunks, drain=False)
+            raise
+        tee.finish(chunks, drain=True)
