@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from archives import asset_name, build_pbs_archive
 from clirun import pylock
 from pbs_server import FakePBS
+from pylock.base.settings import Settings
 from pylock.net.http import HttpCache, HttpPolicy, make_client
 from pylock.project.platforms import host_platform
 from pylock.sources.source import SourceContext
@@ -93,7 +94,13 @@ def source_context(http_policy: HttpPolicy, tmp_path: Path) -> Iterator[SourceCo
     test's tmp_path as the project directory."""
     cache = HttpCache(Path(os.environ["PYLOCK_CACHE_DIR"]))
     with make_client(http_policy) as client:
-        yield SourceContext(client=client, cache=cache, policy=http_policy, base_dir=tmp_path)
+        yield SourceContext(
+            client=client,
+            cache=cache,
+            policy=http_policy,
+            base_dir=tmp_path,
+            environ=os.environ,  # the test's own (isolated_environment): tokens are read here
+        )
 
 
 @pytest.fixture
@@ -189,8 +196,9 @@ def synced_template(
     fake = FakePBS(_pbs_http_server)
     template.publish(fake)
     try:
-        lock_project(project, LockOptions(source=fake.spec), environ=environ)
-        sync_project(project, SyncOptions(), environ=environ)
+        settings = Settings.resolve(environ=environ, source=fake.spec)
+        lock_project(project, LockOptions(), settings=settings)
+        sync_project(project, SyncOptions(), settings=settings)
     finally:
         _pbs_http_server.clear()
     for entry in (root / "home" / "cache").iterdir():  # keep the archive, not the HTTP cache

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pylock.base.settings import Settings
 from pylock.errors import InputError
 from pylock.fetch.cache import ArchiveCache
 
@@ -25,11 +26,9 @@ def store(cache: ArchiveCache, data: bytes) -> Path:
         return cache.commit(temp, hashlib.sha256(data).hexdigest(), len(data))
 
 
-def test_default_root_follows_pylock_cache_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PYLOCK_CACHE_DIR", str(tmp_path / "c"))
-    assert ArchiveCache().root == tmp_path / "c"
+def test_the_settings_root_follows_pylock_cache_dir(tmp_path: Path) -> None:
+    settings = Settings.resolve(environ={"PYLOCK_CACHE_DIR": str(tmp_path / "c")})
+    assert ArchiveCache(settings.cache_dir).root == tmp_path / "c"
 
 
 def test_path_for_is_content_addressed(tmp_path: Path) -> None:

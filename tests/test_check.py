@@ -16,6 +16,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 import archives
+from pylock.base.settings import Settings
 from pylock.check.checks import CHECK_NAMES, CheckOptions, run_checks
 from pylock.check.report import CheckReport
 from pylock.install import installer as install
@@ -105,8 +106,11 @@ def environ(tmp_path: Path) -> dict[str, str]:
 
 
 def check(project_dir: Path, environ: Mapping[str, str], **options: Any) -> CheckReport:
-    options.setdefault("http_policy", FAST)
-    report = run_checks(project_dir, CheckOptions(**options), environ=environ)
+    """``run_checks`` with ``options``; the ones that are settings (--mirror, --offline) go
+    into the one Settings the library takes, with a policy that does not wait to retry."""
+    flags = {k: options.pop(k) for k in ("mirror", "offline") if k in options}
+    settings = Settings.resolve(environ=environ, http=FAST, **flags)
+    report = run_checks(project_dir, CheckOptions(**options), settings=settings)
     validate_schema(report.to_json(), SCHEMA)
     return report
 
@@ -192,7 +196,9 @@ def validate_schema(document: object, schema: Mapping[str, Any]) -> None:
 def test_schema_validator_catches_what_the_schema_forbids(
     project: Path, environ: dict[str, str]
 ) -> None:
-    report = run_checks(project, CheckOptions(), environ=environ).to_json()
+    report = run_checks(
+        project, CheckOptions(), settings=Settings.resolve(environ=environ)
+    ).to_json()
     validate_schema(report, SCHEMA)
     broken: dict[str, Any] = json.loads(json.dumps(report))
     broken["checks"][0]["status"] = "passed"

@@ -129,9 +129,12 @@ def test_color(
             return True
 
     assert use_color("auto", Terminal()) and not use_color("auto", io.StringIO())
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not use_color("auto", Terminal())
     assert use_color("always", Terminal()) and not use_color("never", Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")  # applied once, when the command's Settings resolve
+    _, _, err = pylock(capsys, *missing, "which")
+    assert err.startswith("error: ")
+    _, _, err = pylock(capsys, *missing, "--color", "always", "which")
+    assert err.startswith("\x1b[1;31merror\x1b[0m: ")
 
 
 @pytest.mark.parametrize("args", [[], ["--no-progress"], ["-q"]])
@@ -231,7 +234,7 @@ def test_global_options_reach_the_commands_settings(
 
     @app.command("settings-probe", hidden=True)
     def probe(ctx: typer.Context) -> None:
-        seen.append(ctx.obj.settings)
+        seen.append(ctx.obj.settings())
 
     try:
         options = ["--offline", "--color", "always", "--no-progress"]

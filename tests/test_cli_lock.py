@@ -16,10 +16,10 @@ import pytest
 
 from clirun import console_script, pylock
 from pbs_server import FakePBS
+from pylock.base.settings import Settings
 from pylock.errors import ExternalError
 from pylock.lock import lockfile
 from pylock.lock.locker import LockOptions, default_context, lock_project
-from pylock.net.http import HttpPolicy
 from pylock.sources.source import SourceContext
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
@@ -269,12 +269,17 @@ def test_a_source_that_is_down_exits_3(locked: Path) -> None:
     before = (locked / "python.lock").read_bytes()
     dead = "github:http://127.0.0.1:9/repos/astral-sh/python-build-standalone"
 
-    def no_backoff(policy: HttpPolicy, **options: Any) -> SourceContext:
-        return default_context(replace(policy, backoff=0.0), **options)
+    def no_backoff(settings: Settings, **options: Any) -> SourceContext:
+        return default_context(
+            replace(settings, http=replace(settings.http, backoff=0.0)), **options
+        )
 
     with pytest.raises(ExternalError) as raised:
         lock_project(
-            locked, LockOptions(upgrade=True, source=dead), environ={}, context_factory=no_backoff
+            locked,
+            LockOptions(upgrade=True),
+            settings=Settings.resolve(environ={}, source=dead),
+            context_factory=no_backoff,
         )
     assert raised.value.exit_code == 3
     assert "127.0.0.1:9" in str(raised.value)

@@ -17,10 +17,12 @@ import struct
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from pylock.base.settings import Settings
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.fetch.cache import ArchiveCache
 from pylock.fetch.download import fetch_archive, source_url
@@ -619,15 +621,22 @@ def test_https_refuses_an_untrusted_certificate(tls_server: Loopback, cache: Arc
     assert stored(cache) == [] and leftovers(cache) == []
 
 
+def trusting_policy(certificate: Path) -> HttpPolicy:
+    """POLICY, trusting the CA file that ``SSL_CERT_FILE`` names, as Settings resolve it."""
+    resolved = Settings.resolve(environ={"SSL_CERT_FILE": str(certificate)}).http
+    assert resolved.ca_file == str(certificate)
+    return replace(POLICY, ca_file=resolved.ca_file)
+
+
 def test_https_trusts_what_ssl_cert_file_names(
     tls_server: Loopback,
     cache: ArchiveCache,
     certificate: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    trusting = trusting_policy(certificate[0])
     url = tls_server.route(PATH, serve(DATA))
-    assert fetch(make_target(url), cache).read_bytes() == DATA
+    assert fetch(make_target(url), cache, policy=trusting).read_bytes() == DATA
 
 
 @pytest.mark.parametrize("trusted", [False, True])
@@ -639,11 +648,10 @@ def test_a_redirect_from_http_to_https_is_verified(
     monkeypatch: pytest.MonkeyPatch,
     trusted: bool,
 ) -> None:
-    if trusted:
-        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    policy = trusting_policy(certificate[0]) if trusted else POLICY
     url = server.route("/moved", redirect(tls_server.route(PATH, serve(DATA))))
     if trusted:
-        assert fetch(make_target(url), cache).read_bytes() == DATA
+        assert fetch(make_target(url), cache, policy=policy).read_bytes() == DATA
         assert tls_server.requests == [PATH]
     else:
         with pytest.raises(ExternalError, match="CERTIFICATE_VERIFY_FAILED"):

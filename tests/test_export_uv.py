@@ -15,6 +15,7 @@ import pytest
 from archives import build_pbs_archive, make_target
 from clirun import console_script, pylock
 from pbs_server import SAMPLE_METADATA_FILE, FakePBS
+from pylock.base.settings import Settings
 from pylock.commands.export import (
     BUILD_VARIABLE,
     DOWNLOADS_URL_VARIABLE,
@@ -81,7 +82,10 @@ def test_export_holds_every_target_and_mirror_urls(tmp_path: Path) -> None:
     linux = make_target(data, platform="linux-x86_64-gnu")
     mac = make_target(data, platform="macos-aarch64-none", flavor="install_only_stripped")
     write_lock(tmp_path, lock_of(linux, mac))
-    result = export_uv(tmp_path, mirror="https://mirror.example/pbs/")
+    result = export_uv(
+        tmp_path,
+        settings=Settings.resolve(environ=os.environ, mirror="https://mirror.example/pbs/"),
+    )
     written = json.loads((tmp_path / "python-downloads.json").read_text("utf-8"))
     assert written == result.document
     assert list(written) == [
@@ -104,19 +108,21 @@ def test_the_build_pin_is_the_host_targets(
     if here.platform == there.platform:
         pytest.skip("this host is the other platform")
     write_lock(tmp_path, lock_of(here, there))
-    assert export_uv(tmp_path).build == "20250101"  # not the newer build of another platform
+    assert (
+        export_uv(tmp_path, settings=Settings.resolve(environ=os.environ)).build == "20250101"
+    )  # not the newer build of another platform
     code, out, _ = pylock(capsys, "-p", str(tmp_path), "export", "uv")
     assert code == 0
     assert f"{BUILD_VARIABLE}=20250101" in out.splitlines()
     assert "mixes builds (20250101, 20250301)" in out
     write_lock(tmp_path, lock_of(there))  # no target for this host: the newest locked build
-    assert export_uv(tmp_path).build == "20250301"
+    assert export_uv(tmp_path, settings=Settings.resolve(environ=os.environ)).build == "20250301"
 
 
 def test_export_without_targets_is_bad_input(tmp_path: Path) -> None:
     write_lock(tmp_path, lock_of())
     with pytest.raises(InputError, match="no targets"):
-        export_uv(tmp_path)
+        export_uv(tmp_path, settings=Settings.resolve(environ=os.environ))
 
 
 def test_cli_stdout_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ never ask anything: catalogs carry no sizes, and the lock then records none.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -15,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from pbs_server import FakePBS, sha256_hex, synthetic_body
+from pylock.base.settings import Settings
 from pylock.errors import InputError, ResolutionError
 from pylock.lock import lockfile
 from pylock.lock.locker import LockOptions, LockResult, default_context, lock_project
-from pylock.net.http import HttpPolicy
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform, parse_platform
 from pylock.sources.source import SourceContext
 
@@ -96,12 +97,10 @@ class Contexts:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(
-        self, policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
-    ) -> SourceContext:
+    def __call__(self, settings: Settings, *, base_dir: Path) -> SourceContext:
         self.calls += 1
-        quick = replace(policy, retries=1, backoff=0.0, timeout=10.0)
-        return default_context(quick, base_dir=base_dir, environ=environ)
+        quick = replace(settings.http, retries=1, backoff=0.0, timeout=10.0)
+        return default_context(replace(settings, http=quick), base_dir=base_dir)
 
 
 @pytest.fixture
@@ -117,7 +116,15 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(project: Path, contexts: Contexts, **options: object) -> LockResult:
-    return lock_project(project, LockOptions(**options), context_factory=contexts)  # type: ignore[arg-type]
+    """``lock_project`` with ``options``; --source and --offline go into its Settings."""
+    flags = {k: options.pop(k) for k in ("source", "offline") if k in options}
+    settings = Settings.resolve(environ=os.environ, **flags)  # type: ignore[arg-type]
+    return lock_project(
+        project,
+        LockOptions(**options),  # type: ignore[arg-type]
+        settings=settings,
+        context_factory=contexts,
+    )
 
 
 def kinds(result: LockResult) -> dict[str, str]:
@@ -395,7 +402,9 @@ def test_source_precedence(fake_pbs: FakePBS, project: Path, contexts: Contexts)
     (project / "python.lock").unlink()
     write_project(project)
     env = {"PYLOCK_SOURCE": f"catalog:{project / 'pbs.json'}"}
-    result = lock_project(project, LockOptions(), environ=env, context_factory=contexts)
+    result = lock_project(
+        project, LockOptions(), settings=Settings.resolve(environ=env), context_factory=contexts
+    )
     assert pins(result.lock) == {LINUX: ("3.12.8", "20250115")}
 
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pbs_server import FakePBS, synthetic_body
+from pylock.base.settings import Settings
 from pylock.commands.mirror import MirrorOptions, fill_mirror
 from pylock.errors import InputError
 from pylock.install.receipt import META_DIR, RECEIPT_NAME, Receipt, read_receipt, receipt_json
 from pylock.lock import lockfile
-from pylock.net.http import HttpPolicy
 from pylock.lock.drift import matrix_drift, pair_requests
+from pylock.net.http import HttpPolicy
 from pylock.project.manifest import Request, load
 from test_locking import FLAVORS, LINUX, MAC, Contexts, asset_name, publish, run
 
@@ -277,14 +279,17 @@ def test_mirror_fills_every_requests_archives_once(
     quick = HttpPolicy(retries=1, backoff=0.0, timeout=10.0)
     out_dir = tmp_path / "mirror"
     releases.download_log.clear()
-    result = fill_mirror(project, MirrorOptions(out_dir), http=quick)
+    settings = Settings.resolve(environ=os.environ, http=quick)
+    result = fill_mirror(project, MirrorOptions(out_dir), settings=settings)
     names = {asset_name(v, NEW, k) for v in ("3.13.1", "3.12.8") for k in (LINUX, MAC)}
     assert {a.path.name for a in result.archives} == names and len(result.archives) == 4
     assert result.downloaded == 4 and len(releases.download_log) == 4
     assert sorted(p.name for p in (out_dir / NEW).iterdir()) == sorted([*names, "SHA256SUMS"])
 
     # --platform picks that platform's archive of every request
-    only = fill_mirror(project, MirrorOptions(tmp_path / "linux", platforms=(LINUX,)), http=quick)
+    only = fill_mirror(
+        project, MirrorOptions(tmp_path / "linux", platforms=(LINUX,)), settings=settings
+    )
     assert {a.path.name for a in only.archives} == {
         asset_name(v, NEW, LINUX) for v in ("3.13.1", "3.12.8")
     }

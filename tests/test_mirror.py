@@ -20,6 +20,7 @@ from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
 from clirun import console_script, pylock
 from pbs_server import FakePBS, synthetic_body
+from pylock.base.settings import Settings
 from pylock.commands.mirror import MirrorOptions, fill_mirror
 from pylock.errors import InputError
 from pylock.lock import lockfile
@@ -36,6 +37,12 @@ OTHERS = tuple(
 )
 GITHUB_DOWNLOADS = "https://github.com/astral-sh/python-build-standalone/releases/download"
 POLICY = HttpPolicy(retries=1, backoff=0.0, timeout=10.0)
+
+
+def quick(mirror: str | None = None) -> Settings:
+    """This test's Settings (the isolated environment), downloading from ``mirror`` (as
+    ``--mirror``) under a policy that does not wait to retry."""
+    return Settings.resolve(environ=os.environ, mirror=mirror, http=POLICY)
 
 
 def name_for(key: str) -> str:
@@ -147,11 +154,7 @@ def test_the_filled_mirror_serves_pylock_lock_and_sync(
     fake_pbs: FakePBS, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "mirror"
-    result = fill_mirror(
-        project,
-        MirrorOptions(out_dir, mirror=fake_pbs.download_base),
-        http=POLICY,
-    )
+    result = fill_mirror(project, MirrorOptions(out_dir), settings=quick(fake_pbs.download_base))
     assert result.downloaded == 1 + len(OTHERS)
     locked = lockfile.read(project / "python.lock")
 
@@ -211,8 +214,8 @@ def test_a_damaged_copy_is_replaced_and_a_dead_runs_temp_file_removed(
     fake_pbs: FakePBS, project: Path, bodies: dict[str, bytes], tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "mirror"
-    options = MirrorOptions(out_dir, mirror=fake_pbs.download_base, jobs=2)
-    fill_mirror(project, options, http=POLICY)
+    options = MirrorOptions(out_dir, jobs=2)
+    fill_mirror(project, options, settings=quick(fake_pbs.download_base))
     damaged = out_dir / BUILD / name_for(HOST.key)
     damaged.write_bytes(b"half an archive")
     stale = out_dir / BUILD / ".pylock-mirror-0123456789ab.part"
@@ -222,7 +225,7 @@ def test_a_damaged_copy_is_replaced_and_a_dead_runs_temp_file_removed(
     fresh = out_dir / BUILD / ".pylock-mirror-ba9876543210.part"  # a live run's: kept
     fresh.write_bytes(b"being written")
 
-    result = fill_mirror(project, options, http=POLICY)
+    result = fill_mirror(project, options, settings=quick(fake_pbs.download_base))
     assert {a.platform: a.action for a in result.archives}[HOST.key] == "copied"
     assert damaged.read_bytes() == bodies[HOST.key]
     assert not stale.exists() and fresh.exists()
@@ -234,7 +237,7 @@ def test_sums_of_other_builds_and_assets_are_kept(
     out_dir = tmp_path / "mirror"
     (out_dir / BUILD).mkdir(parents=True)
     (out_dir / BUILD / "SHA256SUMS").write_text(f"{'0' * 64}  another-lock's-asset.tar.gz\n")
-    fill_mirror(project, MirrorOptions(out_dir, mirror=fake_pbs.download_base), http=POLICY)
+    fill_mirror(project, MirrorOptions(out_dir), settings=quick(fake_pbs.download_base))
     sums = parse_sha256sums((out_dir / BUILD / "SHA256SUMS").read_text("utf-8"))
     assert sums["another-lock's-asset.tar.gz"] == "0" * 64
     assert len(sums) == 2 + len(OTHERS)
@@ -242,11 +245,15 @@ def test_sums_of_other_builds_and_assets_are_kept(
 
 def test_offline_without_the_cache_and_bad_jobs(project: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError):
-        fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=0))
+        fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=0), settings=quick())
     from pylock.errors import ExternalError
 
     with pytest.raises(ExternalError) as info:
-        fill_mirror(project, MirrorOptions(tmp_path / "m", offline=True))
+        fill_mirror(
+            project,
+            MirrorOptions(tmp_path / "m"),
+            settings=Settings.resolve(environ=os.environ, offline=True),
+        )
     assert "offline" in info.value.message
 
 
@@ -475,8 +482,8 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
         )
         from pylock.lock.locker import LockOptions, lock_project
 
-        lock_project(project, LockOptions())
-        result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), http=POLICY)
+        lock_project(project, LockOptions(), settings=quick())
+        result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), settings=quick())
     finally:
         server.shutdown()
         server.server_close()
@@ -534,9 +541,8 @@ def test_a_failure_stops_the_run_without_starting_the_queued_downloads(
 
     with pytest.raises(ExternalError) as info:
         fill_mirror(
-            project, MirrorOptions(tmp_path / "m", mirror=fake_pbs.download_base, jobs=1),
-            http=POLICY,
-        )  # fmt: skip
+            project, MirrorOptions(tmp_path / "m", jobs=1), settings=quick(fake_pbs.download_base)
+        )
     assert "404" in info.value.message
     # One worker, lock order (by platform key): the first 404 (linux-aarch64-gnu) ends the run;
     # a run that went on would ask for every one of them. (The worker may have started the next
@@ -556,7 +562,9 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
 
     out_dir = tmp_path / "mirror"
     environ = {**os.environ, "PYLOCK_MIRROR": fake_pbs.download_base}
-    result = fill_mirror(project, MirrorOptions(out_dir), environ=environ, http=POLICY)
+    result = fill_mirror(
+        project, MirrorOptions(out_dir), settings=Settings.resolve(environ=environ, http=POLICY)
+    )
     assert result.downloaded == len(bodies)
     assert len(fake_pbs.download_log) == len(bodies)
     own = Settings.resolve(environ={**os.environ, "PYLOCK_MIRROR": str(out_dir)})

@@ -14,9 +14,7 @@ import pytest
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
 from pylock.base import hostinfo, locations
-from pylock.cli import launcher
-from pylock.fast import argv
-from pylock.fast import noop
+from pylock.fast import argv, noop
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()
@@ -35,7 +33,7 @@ def synced(
 
 
 def test_a_synced_project_is_a_noop_without_reading_toml(synced: Path) -> None:
-    report = noop.check(str(synced))
+    report = noop.check(str(synced), environ=os.environ)
     assert report is not None
     assert report.startswith(
         f"cpython {REAL} ({BUILD}, install_only_stripped) is already installed at "
@@ -43,11 +41,15 @@ def test_a_synced_project_is_a_noop_without_reading_toml(synced: Path) -> None:
 
 
 def test_the_memo_answers_only_for_its_own_key(synced: Path, tmp_path: Path) -> None:
-    assert noop.check(str(synced)) is not None
-    assert noop.check(str(synced), frozen=True) is None  # not yet run with --frozen
-    assert noop.check(str(synced), platform="windows-x86_64-none") is None
-    assert noop.check(str(synced), into=str(tmp_path / "nowhere")) is None
-    assert noop.check(str(synced), python=MINOR) is None  # --python picks another memo
+    assert noop.check(str(synced), environ=os.environ) is not None
+    assert (
+        noop.check(str(synced), environ=os.environ, frozen=True) is None
+    )  # not yet run with --frozen
+    assert noop.check(str(synced), environ=os.environ, platform="windows-x86_64-none") is None
+    assert noop.check(str(synced), environ=os.environ, into=str(tmp_path / "nowhere")) is None
+    assert (
+        noop.check(str(synced), environ=os.environ, python=MINOR) is None
+    )  # --python picks another memo
     moved = {**os.environ, "PYLOCK_PYTHON_DIR": str(tmp_path / "other-root")}
     assert noop.check(str(synced), environ=moved) is None
 
@@ -56,8 +58,12 @@ def test_a_python_selection_gets_a_memo_of_its_own(
     synced: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert pylock(capsys, "-p", str(synced), "sync", "--python", MINOR)[0] == 0
-    assert noop.check(str(synced), python=MINOR) == noop.check(str(synced))
-    assert noop.check(str(synced), python=REAL) is None  # the same interpreter, another key
+    assert noop.check(str(synced), environ=os.environ, python=MINOR) == noop.check(
+        str(synced), environ=os.environ
+    )
+    assert (
+        noop.check(str(synced), environ=os.environ, python=REAL) is None
+    )  # the same interpreter, another key
 
 
 def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
@@ -75,13 +81,13 @@ def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
         good.replace(b"\n", b"x", 2),
     ):
         memo.write_bytes(broken)
-        assert noop.check(str(synced)) is None
+        assert noop.check(str(synced), environ=os.environ) is None
     memo.write_bytes(good)
-    assert noop.check(str(synced)) is not None
+    assert noop.check(str(synced), environ=os.environ) is not None
     memo.unlink()
-    assert noop.check(str(synced)) is None
+    assert noop.check(str(synced), environ=os.environ) is None
     assert pylock(capsys, "-p", str(synced), "sync")[0] == 0  # the full path writes it again
-    assert noop.check(str(synced)) is not None
+    assert noop.check(str(synced), environ=os.environ) is not None
 
 
 def test_locations_follow_xdg_as_platformdirs_does(
@@ -100,8 +106,10 @@ def test_locations_follow_xdg_as_platformdirs_does(
             else:
                 monkeypatch.setenv(name, value)
         data = Path(platformdirs.user_data_dir("pylock", appauthor=False))
-        assert locations.python_dir() == data / "python"
-        assert locations.cache_dir() == Path(platformdirs.user_cache_dir("pylock", appauthor=False))
+        assert locations.python_dir(os.environ) == data / "python"
+        assert locations.cache_dir(os.environ) == Path(
+            platformdirs.user_cache_dir("pylock", appauthor=False)
+        )
 
 
 def test_host_key_is_a_known_platform_matching_the_stdlib() -> None:

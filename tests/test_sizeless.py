@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
 from clirun import pylock
 from pbs_server import FakePBS
+from pylock.base.settings import Settings
 from pylock.check.checks import CheckOptions, run_checks
 from pylock.errors import VerificationError
 from pylock.fetch.cache import ArchiveCache
@@ -103,8 +105,8 @@ def test_check_remote_without_a_size(
     )
     report = run_checks(
         tmp_path,
-        CheckOptions(remote=True, http_policy=POLICY),
-        environ={"PYLOCK_PYTHON_DIR": str(tmp_path / "py")},
+        CheckOptions(remote=True),
+        settings=Settings.resolve(environ={"PYLOCK_PYTHON_DIR": str(tmp_path / "py")}, http=POLICY),
     )
     remote = report.get("remote")
     assert remote.status == status, remote
@@ -154,7 +156,9 @@ def test_catalog_lock_then_sync_then_no_op(
 
     from pylock.fast import noop
 
-    assert noop.check(str(tmp_path)) is not None  # the fast path proves it installed
+    assert (
+        noop.check(str(tmp_path), environ=os.environ) is not None
+    )  # the fast path proves it installed
     code, out, _ = pylock(capsys, "-p", str(tmp_path), "sync")
     assert code == 0 and "already installed" in out
     assert len(fake_pbs.download_log) == 1

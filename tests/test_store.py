@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from archives import build_pbs_archive, make_target
+from pylock.base.settings import Settings
 from pylock.commands.prune import PruneResult, prune
 from pylock.errors import InputError
 from pylock.install.installer import install
@@ -58,8 +59,9 @@ def test_path_for_is_the_root_or_exactly_into(tmp_path: Path) -> None:
     assert store.path_for(target, tmp_path / "opt") == tmp_path / "opt"
 
 
-def test_from_environ_uses_pylock_python_dir(tmp_path: Path) -> None:
-    assert Store.from_environ({"PYLOCK_PYTHON_DIR": str(tmp_path)}).root == tmp_path
+def test_the_settings_store_is_pylock_python_dir(tmp_path: Path) -> None:
+    settings = Settings.resolve(environ={"PYLOCK_PYTHON_DIR": str(tmp_path)})
+    assert Store(settings.python_dir).root == tmp_path
 
 
 def test_a_moved_url_is_the_same_build_but_other_bytes_are_not() -> None:
@@ -191,7 +193,11 @@ def test_prune_waits_for_an_install_in_progress(tmp_path: Path) -> None:
     results: list[PruneResult] = []
     with hold(dest) as slot, slot.temp_dir() as temp:
         (temp / "new").write_text("being built")
-        worker = threading.Thread(target=lambda: results.append(prune([project], environ=environ)))
+        worker = threading.Thread(
+            target=lambda: results.append(
+                prune([project], settings=Settings.resolve(environ=environ))
+            )
+        )
         worker.start()
         worker.join(0.5)
         assert worker.is_alive()  # waiting for the lock

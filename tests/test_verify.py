@@ -6,9 +6,8 @@ import hashlib
 
 import pytest
 
-from pylock.errors import InputError
 from pylock.fetch.integrity import Oversize, Pace, Stalled, Verifier
-from pylock.net.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, HttpPolicy, policy_from
+from pylock.net.http import HttpPolicy
 
 BODY = b"x" * 1000
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -87,18 +86,3 @@ def test_pace_deadline() -> None:
     clock.now += 0.2
     with pytest.raises(Stalled, match="did not finish within 5 seconds"):
         pace.check(20, 10)
-
-
-def test_policy_defaults_env_and_flags() -> None:
-    default = policy_from({})
-    assert (default.timeout, default.deadline) == (DEFAULT_TIMEOUT, DEFAULT_DEADLINE)
-    env = {"PYLOCK_HTTP_TIMEOUT": "5", "PYLOCK_HTTP_DEADLINE": "0"}
-    assert (policy_from(env).timeout, policy_from(env).deadline) == (5.0, None)
-    flagged = policy_from(env, timeout=2.0, deadline=60.0, offline=True)
-    assert (flagged.timeout, flagged.deadline, flagged.offline) == (2.0, 60.0, True)
-
-
-@pytest.mark.parametrize("raw", ["soon", "-1", "0", "nan", "inf"])
-def test_bad_timeout_is_refused_as_bad_input(raw: str) -> None:
-    with pytest.raises(InputError, match="PYLOCK_HTTP_TIMEOUT is"):
-        policy_from({"PYLOCK_HTTP_TIMEOUT": raw})

@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 _XDG = not (sys.platform == "darwin" or sys.platform == "win32" or os.name == "nt")
 
 
-def cache_path(environ: Mapping[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
+def cache_path(env: Mapping[str, str]) -> str:
     if value := env.get("PYLOCK_CACHE_DIR"):
         return os.path.expanduser(value)
     if _XDG:
@@ -33,8 +32,7 @@ def cache_path(environ: Mapping[str, str] | None = None) -> str:
     return platformdirs.user_cache_dir("pylock", appauthor=False)
 
 
-def python_path(environ: Mapping[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
+def python_path(env: Mapping[str, str]) -> str:
     if value := env.get("PYLOCK_PYTHON_DIR"):
         return os.path.expanduser(value)
     if _XDG:
@@ -44,13 +42,13 @@ def python_path(environ: Mapping[str, str] | None = None) -> str:
     return os.path.join(platformdirs.user_data_dir("pylock", appauthor=False), "python")
 
 
-def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+def cache_dir(environ: Mapping[str, str]) -> Path:
     from pathlib import Path
 
     return Path(cache_path(environ))
 
 
-def python_dir(environ: Mapping[str, str] | None = None) -> Path:
+def python_dir(environ: Mapping[str, str]) -> Path:
     from pathlib import Path
 
     return Path(python_path(environ))

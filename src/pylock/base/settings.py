@@ -1,46 +1,77 @@
 """One settings object per command, resolved once from the flags and the environment.
 
-Every knob a command reads from outside its own inputs is decided here, once, so no module reads
-``PYLOCK_*`` variables on its own and two modules cannot disagree about them:
+Every knob a command reads from outside its own inputs is decided here, once, by
+``Settings.resolve``, which the CLI layer calls with ``os.environ`` and the command's flags; the
+library below it reads no environment variable and takes the result as a parameter, so two
+modules cannot disagree about a setting, and a Python caller or a test injects one whole:
 
-- ``offline``: ``--offline``, else ``PYLOCK_OFFLINE`` (1/true/yes/on);
+- ``offline``: ``--offline``, else ``PYLOCK_OFFLINE`` (1/true/yes/on; 0/false/no/off or empty
+  is off; anything else is an error);
 - ``mirror``: ``--mirror``, else ``PYLOCK_MIRROR``, else the manifest's ``mirror``
   (``mirror_for``: a relative directory there is relative to the project);
 - ``source``: ``--source``, else the manifest's ``source``, else ``PYLOCK_SOURCE``, else
   ``github`` (``source_for``; the variable is a default, as docs/cli.md says, so a project that
   names its source keeps it on every machine);
-- directories: ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` (locations.py has the defaults),
-  and the install store on the latter;
+- directories: ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` (locations.py has the defaults);
+- the HTTP policy (timeouts, retries, back-off, CA bundle): ``--http-timeout``/
+  ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
+  ``SSL_CERT_DIR``, with ``offline`` applied. Tests inject a policy without back-off;
+- install ceilings: ``PYLOCK_MAX_INSTALL_BYTES`` and ``PYLOCK_MAX_INSTALL_MEMBERS``;
 - tokens: the environment is carried whole (``environ``), and sources/ applies the gh CLI's rules
   for which variable goes to which host;
-- the HTTP policy (timeouts, retries, back-off): ``http_policy()``, with ``offline`` applied;
-  ``--http-timeout``/``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``
-  (``http.policy_from`` owns those variables and their defaults). Tests inject a policy without
-  back-off instead of sleeping;
 - output: ``color`` (``--color``; ``auto`` becomes ``never`` when ``NO_COLOR`` is set to
-  anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``), which the
-  console layer applies.
+  anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``).
 
-Light to import (the no-op paths build one): http.py and the store load only when asked for.
+Every value is validated on every run, even one the command will not need (a bad
+``PYLOCK_HTTP_TIMEOUT`` is an error on a run that finds its archive cached), and the message
+quotes the value and where it came from. Standard library only: the launcher builds one.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pylock.base import locations
-
-if TYPE_CHECKING:
-    from pylock.install.store import Store
-    from pylock.net.http import HttpPolicy
-    from pylock.project.manifest import Manifest
+from pylock.errors import InputError
 
 DEFAULT_SOURCE = "github"
+DEFAULT_RETRIES = 3
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MIN_SPEED = 1024
+DEFAULT_DEADLINE = 1800.0
+TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
+DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
+MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
+MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    """Knobs for one program run; tests shorten the backoff and timeouts to keep the suite fast.
+
+    ``timeout`` is the stall rule, as ``UV_HTTP_TIMEOUT`` and pip's ``--timeout`` are: a read
+    that waits longer fails, and so does a body averaging under ``min_speed`` bytes/s over any
+    ``timeout`` seconds (a trickle never trips a read timeout). A stalled body is not retried,
+    so a stall costs at most ``timeout`` seconds. ``deadline`` bounds a whole transfer (None:
+    no bound). ``ca_file``/``ca_dir`` are ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (None: certifi's).
+    """
+
+    offline: bool = False
+    retries: int = DEFAULT_RETRIES
+    backoff: float = 0.5  # seconds before the first retry; doubles each time
+    timeout: float = DEFAULT_TIMEOUT
+    min_speed: int = DEFAULT_MIN_SPEED
+    deadline: float | None = DEFAULT_DEADLINE
+    ca_file: str | None = None
+    ca_dir: str | None = None
+
+    @property
+    def stall_timeout(self) -> float:
+        return self.timeout
 
 
 def color_choice(choice: str, environ: Mapping[str, str]) -> str:
@@ -50,8 +81,95 @@ def color_choice(choice: str, environ: Mapping[str, str]) -> str:
 
 
 def env_flag(environ: Mapping[str, str], name: str) -> bool:
-    """A boolean environment variable: 1, true, yes or on (any case) is set."""
-    return environ.get(name, "").strip().lower() in _TRUE
+    """A boolean environment variable: 1, true, yes or on (any case) is set; 0, false, no, off
+    or empty is not; anything else is an InputError quoting it (``maybe`` is not silently off)."""
+    raw = environ.get(name, "")
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InputError(
+        f"{name} is {raw!r}, which is neither on nor off.",
+        hint=f"Set {name} to 1 or 0 (true/false, yes/no and on/off work too), or unset it.",
+    )
+
+
+def http_policy(
+    environ: Mapping[str, str],
+    *,
+    offline: bool = False,
+    timeout: float | None = None,
+    deadline: float | None = None,
+) -> HttpPolicy:
+    """The policy of one command: a flag beats its environment variable, which beats the default.
+
+    A deadline of 0 means none. A value that is not a positive number is an InputError naming
+    where it came from; the environment's values are checked even when a flag overrides them.
+    """
+    env_timeout = _seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
+    env_deadline = _seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
+    if timeout is None:
+        timeout = env_timeout
+    elif not timeout > 0 or timeout == float("inf"):
+        raise bad_seconds("--http-timeout", str(timeout), zero_ok=False)
+    if deadline is None:
+        deadline = env_deadline
+    elif not deadline >= 0 or deadline == float("inf"):
+        raise bad_seconds("--http-deadline", str(deadline), zero_ok=True)
+    return HttpPolicy(
+        offline=offline,
+        timeout=timeout,
+        deadline=deadline or None,
+        ca_file=environ.get("SSL_CERT_FILE") or None,
+        ca_dir=environ.get("SSL_CERT_DIR") or None,
+    )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value > 0 or (zero_ok and value == 0)) or value != value or value == float("inf"):
+        raise bad_seconds(name, raw, zero_ok=zero_ok)
+    return value
+
+
+def bad_seconds(where: str, raw: str, *, zero_ok: bool) -> InputError:
+    """A timeout that is not a number of seconds, or not a positive one, quoted as given."""
+    try:
+        number: float | None = float(raw)
+    except ValueError:
+        number = None
+    if number is None or number != number:
+        why = "which is not a number of seconds"
+    elif number == float("inf"):
+        why = "which is not a finite number of seconds"
+    elif zero_ok:
+        why = "which is negative"
+    else:
+        why = "which is not a positive number of seconds"
+    none = " (0 means none)" if zero_ok else ""
+    return InputError(
+        f"{where} is {raw!r}, {why}.",
+        hint=f"Set {where} to a positive number of seconds, e.g. 30{none}.",
+    )
+
+
+def _count(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if raw == "":
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        raise InputError(
+            f"{name} is {raw!r}, which is not a positive whole number.",
+            hint=f"Set {name} to a positive number, or unset it for the default.",
+        )
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -61,69 +179,62 @@ class Settings:
     source: str | None  # --source; the manifest's and PYLOCK_SOURCE come in through source_for
     cache_dir: Path
     python_dir: Path
-    environ: Mapping[str, str] = field(repr=False)
-    http: HttpPolicy | None = None  # an injected policy (tests); None: the defaults
-    http_timeout: float | None = None  # --http-timeout (None: PYLOCK_HTTP_TIMEOUT or default)
-    http_deadline: float | None = None  # --http-deadline (None: PYLOCK_HTTP_DEADLINE or default)
+    http: HttpPolicy  # offline already applied
+    environ: Mapping[str, str] = field(repr=False)  # tokens (sources/) and child processes
     color: str = "auto"  # --color: auto | always | never (NO_COLOR already applied to auto)
     progress: bool = True  # False: --no-progress
+    max_install_bytes: int | None = None  # PYLOCK_MAX_INSTALL_BYTES (None: by archive size)
+    max_install_members: int | None = None  # PYLOCK_MAX_INSTALL_MEMBERS
+    env_source: str | None = None  # PYLOCK_SOURCE
 
     @classmethod
     def resolve(
         cls,
         *,
+        environ: Mapping[str, str],
         offline: bool = False,
         mirror: str | None = None,
         source: str | None = None,
-        environ: Mapping[str, str] | None = None,
         http: HttpPolicy | None = None,
         http_timeout: float | None = None,
         http_deadline: float | None = None,
         color: str = "auto",
         progress: bool = True,
     ) -> Settings:
-        """Flags (the arguments) over the environment; call once per command."""
-        env = os.environ if environ is None else environ
+        """Flags (the arguments) over ``environ``; the CLI calls it once per command with
+        ``os.environ``, tests and Python callers with a mapping of their own. ``http`` injects a
+        whole policy (tests: no back-off), to which ``offline`` is still applied."""
+        offline = env_flag(environ, "PYLOCK_OFFLINE") or offline
+        policy = http_policy(environ, offline=offline, timeout=http_timeout, deadline=http_deadline)
+        if http is not None:
+            policy = replace(http, offline=True) if offline else http
         return cls(
-            offline=offline or env_flag(env, "PYLOCK_OFFLINE"),
-            mirror=mirror or env.get("PYLOCK_MIRROR") or None,
+            offline=offline,
+            mirror=mirror or environ.get("PYLOCK_MIRROR") or None,
             source=source or None,
-            cache_dir=locations.cache_dir(env),
-            python_dir=locations.python_dir(env),
-            environ=env,
-            http=http,
-            http_timeout=http_timeout,
-            http_deadline=http_deadline,
-            color=color_choice(color, env),
+            cache_dir=locations.cache_dir(environ),
+            python_dir=locations.python_dir(environ),
+            http=policy,
+            environ=environ,
+            color=color_choice(color, environ),
             progress=progress,
+            max_install_bytes=_count(environ, MAX_BYTES_ENV),
+            max_install_members=_count(environ, MAX_MEMBERS_ENV),
+            env_source=environ.get("PYLOCK_SOURCE", "").strip() or None,
         )
 
-    def http_policy(self) -> HttpPolicy:
-        """The policy for this command's requests: the injected one or the defaults, offline
-        when the settings are."""
-        from pylock.net.http import policy_from
-
-        if self.http is None:
-            return policy_from(
-                self.environ,
-                offline=self.offline,
-                timeout=self.http_timeout,
-                deadline=self.http_deadline,
-            )
-        return replace(self.http, offline=True) if self.offline else self.http
-
-    def mirror_for(self, manifest: Manifest | None) -> str | None:
+    def mirror_for(self, spelled: str | None, project_dir: Path) -> str | None:
         """Where downloads come from: --mirror, else PYLOCK_MIRROR, else the manifest's mirror
-        (a relative directory there is relative to the project, wherever pylock runs)."""
+        ``spelled`` (a relative directory there is relative to the project, wherever pylock
+        runs)."""
         if self.mirror:
             return self.mirror
-        if manifest is None or not manifest.mirror:
+        if not spelled:
             return None
-        spelled = manifest.mirror
         if len(spelled.split(":", 1)[0]) > 1 and "://" in spelled:
             return spelled  # a URL
         path = Path(spelled).expanduser()
-        return str(path if path.is_absolute() else manifest.path.parent / path)
+        return str(path if path.is_absolute() else project_dir / path)
 
     def source_for(self, manifest_source: str | None, manifest_path: Path) -> tuple[str, str]:
         """The source to read and where it was named (for error messages)."""
@@ -131,11 +242,6 @@ class Settings:
             return self.source, "--source"
         if manifest_source:
             return manifest_source, f"{manifest_path} [tool.pylock].source"
-        if value := self.environ.get("PYLOCK_SOURCE", "").strip():
-            return value, "PYLOCK_SOURCE"
+        if self.env_source:
+            return self.env_source, "PYLOCK_SOURCE"
         return DEFAULT_SOURCE, "the default source"
-
-    def store(self) -> Store:
-        from pylock.install.store import Store
-
-        return Store(self.python_dir)

@@ -27,8 +27,6 @@ remote check runs.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,30 +69,16 @@ class CheckOptions:
     python: str | None = None  # --python: which request of a matrix lock; default: the first
     every: bool = False  # --all: every request of a matrix lock (missing ones skip or fail)
     into: Path | None = None  # an explicit install dir (as `pylock sync --into`)
-    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
-    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): --remote cannot run
-    http_policy: HttpPolicy | None = None  # retries/backoff for --remote (tests shorten them)
-    http_timeout: float | None = None  # --http-timeout (settings.py: beats PYLOCK_HTTP_TIMEOUT)
-    http_deadline: float | None = None  # --http-deadline (settings.py: beats PYLOCK_HTTP_DEADLINE)
     venv: Path | None = None  # --venv: this venv must exist; default: .venv, checked if present
 
 
-def run_checks(
-    project_dir: Path, options: CheckOptions, *, environ: Mapping[str, str] = os.environ
-) -> CheckReport:
+def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) -> CheckReport:
     """Run every check on ``project_dir`` (holding pyproject.toml and python.lock).
 
     Never raises for anything a user can cause: unreadable files, bad options and network errors
-    all become results, so the report is always complete.
+    all become results, so the report is always complete. ``settings`` gives the install store,
+    and for ``--remote`` the mirror, offline and HTTP policy.
     """
-    settings = Settings.resolve(
-        offline=options.offline,
-        mirror=options.mirror,
-        environ=environ,
-        http=options.http_policy,
-        http_timeout=options.http_timeout,
-        http_deadline=options.http_deadline,
-    )
     lock_path = project_dir / lockfile.LOCK_FILENAME
     valid, lock, skip_reason = _check_lock_valid(lock_path)
     results = [valid]
@@ -116,7 +100,7 @@ def run_checks(
         results.append(_skip("tree", "no interpreter selected"))
         views, chosen = [], 0
     installs: list[tuple[CheckResult, Path | None, receipt.Receipt | None]] = [
-        _check_installed(view, options, settings.store()) for view in views
+        _check_installed(view, options, Store(settings.python_dir)) for view in views
     ]
     # The venv is made from one interpreter: the one --python names (default: the first).
     installed, install_dir, found = installs[chosen] if installs else (unselected, None, None)
@@ -142,7 +126,13 @@ def run_checks(
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
-        results.append(_check_remote(lock, settings.mirror_for(manifest_obj), settings))
+        results.append(
+            _check_remote(
+                lock,
+                settings.mirror_for(manifest_obj.mirror if manifest_obj else None, project_dir),
+                settings,
+            )
+        )
     results.append(_check_venv(project_dir, options, installed, install_dir, found))
     return CheckReport(tuple(results))
 
@@ -475,7 +465,7 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
     from pylock.fetch.download import source_url
     from pylock.net.http import make_client
 
-    policy = settings.http_policy()
+    policy = settings.http
     with (
         make_client(policy) as client,
         ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,

@@ -42,14 +42,49 @@ app = typer.Typer(
 
 class State:
     """Global options, kept on the click context (no module-level state): the project, how much
-    to print, and the command's one ``Settings`` (--offline, --color, --no-progress with the
-    environment applied)."""
+    to print, and the global flags each command resolves, with its own flags, into its one
+    ``Settings`` (``settings``)."""
 
-    def __init__(self, project: Path, verbose: bool, quiet: bool, settings: Settings) -> None:
+    def __init__(
+        self, project: Path, verbose: bool, quiet: bool, offline: bool, color: str, progress: bool
+    ) -> None:
         self.project = project
         self.verbose = verbose
         self.quiet = quiet
-        self.settings = settings
+        self.offline = offline
+        self.color = color  # as given; ``NO_COLOR`` applies in ``color_choice``
+        self.progress = progress
+
+    @property
+    def color_choice(self) -> str:
+        """``--color`` with ``NO_COLOR`` applied, for messages printed before or without
+        Settings (the same rule ``Settings.color`` is resolved with)."""
+        from pylock.base.settings import color_choice
+
+        return color_choice(self.color, os.environ)
+
+    def settings(
+        self,
+        *,
+        mirror: str | None = None,
+        source: str | None = None,
+        http_timeout: float | None = None,
+        http_deadline: float | None = None,
+    ) -> Settings:
+        """The command's one Settings: the global and the command's flags over ``os.environ``,
+        resolved (and every value validated) once, here, for the library to take whole."""
+        from pylock.base.settings import Settings
+
+        return Settings.resolve(
+            environ=os.environ,
+            offline=self.offline,
+            color=self.color,
+            progress=self.progress,
+            mirror=mirror,
+            source=source,
+            http_timeout=http_timeout,
+            http_deadline=http_deadline,
+        )
 
 
 def _state(ctx: typer.Context) -> State:
@@ -123,10 +158,7 @@ def _main(
         ),
     ] = False,
 ) -> None:
-    from pylock.base.settings import Settings
-
-    settings = Settings.resolve(offline=offline, color=color, progress=not no_progress)
-    ctx.obj = State(project, verbose, quiet, settings)
+    ctx.obj = State(project, verbose, quiet, offline, color, not no_progress)
 
 
 HttpTimeoutOption = Annotated[
@@ -224,13 +256,13 @@ def _warn_if_stale(state: State) -> None:
     try:
         problems = staleness(state.project)
     except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
-        warn(f"cannot tell whether python.lock is current: {error}", color=state.settings.color)
+        warn(f"cannot tell whether python.lock is current: {error}", color=state.color_choice)
         return
     if problems:
         warn(
             f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
             "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
-            color=state.settings.color,
+            color=state.color_choice,
         )
 
 
@@ -351,17 +383,16 @@ def lock(
             flavor=flavor,
             build=build,
             exclude_newer=exclude_newer,
-            source=source,
             upgrade=upgrade,
             dry_run=dry_run,
-            offline=state.settings.offline,
         ),
+        settings=state.settings(source=source),
     )
     if result.replaced is not None:
         verb = "would replace" if dry_run else "replaced"
         warn(
             f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
-            color=state.settings.color,
+            color=state.color_choice,
         )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
@@ -462,28 +493,11 @@ def sync(
     from pylock.cli.console import run_sync
     from pylock.commands.sync import SyncOptions
 
-    settings = state.settings
     options = SyncOptions(
-        platform=platform,
-        python=python,
-        into=into,
-        frozen=frozen,
-        reinstall=reinstall,
-        offline=settings.offline,
-        mirror=mirror,
-        http_timeout=http_timeout,
-        http_deadline=http_deadline,
+        platform=platform, python=python, into=into, frozen=frozen, reinstall=reinstall
     )
-    raise typer.Exit(
-        run_sync(
-            state.project,
-            options,
-            quiet=state.quiet,
-            progress=settings.progress,
-            color=settings.color,
-            every=every,
-        )
-    )
+    settings = state.settings(mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline)
+    raise typer.Exit(run_sync(state.project, options, settings, quiet=state.quiet, every=every))
 
 
 def _installed_interpreter(
@@ -495,7 +509,7 @@ def _installed_interpreter(
     from pylock.errors import VerificationError
 
     found = find_installation(
-        state.project, platform=platform, python=python, into=into, environ=state.settings.environ
+        state.project, platform=platform, python=python, into=into, settings=state.settings()
     )
     if not found.installed or found.interpreter is None:
         again = f" --python {python}" if python is not None else ""
@@ -566,7 +580,9 @@ def show(
         )
     lock_ = read_lock(state.project)
     rows = []
-    store = state.settings.store()
+    from pylock.install.store import Store
+
+    store = Store(state.settings().python_dir)
     targets = lock_.targets if python is None else select_request(lock_, python).targets
     matrix = lock_.is_matrix
     for target in targets:
@@ -651,13 +667,10 @@ def check(
         python=python,
         every=every,
         into=into,
-        mirror=mirror,
-        http_timeout=http_timeout,
-        http_deadline=http_deadline,
-        offline=state.settings.offline,
         venv=venv,
     )
-    raise typer.Exit(run_check(state.project, options, output_format, quiet=state.quiet))
+    settings = state.settings(mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline)
+    raise typer.Exit(run_check(state.project, options, settings, output_format, quiet=state.quiet))
 
 
 @app.command()
@@ -684,7 +697,7 @@ def demo(
 
     root = directory or Path(tempfile.mkdtemp(prefix="pylock-demo-"))
     try:
-        code = run_demo(root.absolute(), lambda line: _say(state, line))
+        code = run_demo(root.absolute(), lambda line: _say(state, line), environ=os.environ)
     finally:
         if directory is None:
             shutil.rmtree(root, ignore_errors=True)
@@ -737,7 +750,7 @@ def export_uv(
     state = _state(ctx)
     from pylock.commands.export import STDOUT, export_uv
 
-    result = export_uv(state.project, output, mirror=mirror, python=python)
+    result = export_uv(state.project, output, settings=state.settings(mirror=mirror), python=python)
     if output == STDOUT:
         typer.echo(result.text(), nl=False)
         typer.echo(
@@ -783,21 +796,22 @@ def venv(
     from pylock.commands.sync import SyncOptions
     from pylock.commands.venv import make_venv
 
-    options = SyncOptions(
-        platform=platform,
-        python=python,
-        frozen=frozen,
-        offline=state.settings.offline,
-        mirror=mirror,
-    )
+    options = SyncOptions(platform=platform, python=python, frozen=frozen)
+    settings = state.settings(mirror=mirror)
     progress = DownloadProgress(
         "Downloading the locked interpreter",
-        quiet=state.quiet or not state.settings.progress,
-        color=state.settings.color,
+        quiet=state.quiet or not settings.progress,
+        color=settings.color,
     )
     try:
         result = make_venv(
-            state.project, path, options, clear=clear, seed=seed, on_progress=progress
+            state.project,
+            path,
+            options,
+            clear=clear,
+            seed=seed,
+            settings=settings,
+            on_progress=progress,
         )
     finally:
         progress.close()
@@ -853,10 +867,9 @@ def list_(
         ListOptions(
             request=request,
             platforms=tuple(platform or ()),
-            source=source,
             all_builds=all_builds,
-            offline=state.settings.offline,
         ),
+        settings=state.settings(source=source),
     )
     if output_format == "json":
         import json
@@ -901,7 +914,7 @@ def prune(
     state = _state(ctx)
     from pylock.commands.prune import prune as run_prune
 
-    result = run_prune(keep or [state.project], dry_run=dry_run)
+    result = run_prune(keep or [state.project], dry_run=dry_run, settings=state.settings())
     verb = "Would remove" if dry_run else "Removed"
     for removal in result.removals:
         _say(
@@ -989,7 +1002,9 @@ def mirror(
     state = _state(ctx)
     from pylock.commands.mirror import MirrorOptions, fill_mirror
 
-    settings = state.settings
+    settings = state.settings(
+        mirror=mirror_from, http_timeout=http_timeout, http_deadline=http_deadline
+    )
     progress = _MirrorProgress(quiet=state.quiet or not settings.progress, color=settings.color)
     try:
         result = fill_mirror(
@@ -997,13 +1012,9 @@ def mirror(
             MirrorOptions(
                 directory=directory,
                 platforms=tuple(platform or ()),
-                mirror=mirror_from,
-                offline=settings.offline,
                 jobs=jobs,
-                http_timeout=http_timeout,
-                http_deadline=http_deadline,
             ),
-            environ=settings.environ,
+            settings=settings,
             on_progress=progress.progress,
             on_done=progress.done,
         )

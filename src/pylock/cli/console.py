@@ -9,27 +9,24 @@ prints.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from pylock.base.settings import color_choice
 from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, PylockError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
+    from pylock.base.settings import Settings
     from pylock.check.checks import CheckOptions
     from pylock.commands.sync import SyncOptions
 
 
 def use_color(choice: str, stream: TextIO) -> bool:
-    """``--color``: ``always``, ``never``, or ``auto`` = a terminal, unless ``NO_COLOR`` is set
-    to anything non-empty (https://no-color.org), which only an explicit ``always`` overrides
-    (settings.color_choice, the rule ``Settings.color`` is resolved with)."""
-    choice = color_choice(choice, os.environ)
+    """``--color`` as resolved (``Settings.color``: ``NO_COLOR`` already applied to ``auto`` by
+    ``color_choice``, once): ``always``, ``never``, or ``auto`` = a terminal."""
     if choice == "always":
         return True
     if choice == "never":
@@ -132,28 +129,29 @@ class DownloadProgress:
 def run_sync(
     project: Path,
     options: SyncOptions,
+    settings: Settings,
     *,
     quiet: bool,
-    progress: bool = True,
-    color: str = "auto",
     every: bool = False,
 ) -> int:
     """``pylock sync``: install, or confirm, the locked interpreter (``every``: each one of a
     matrix lock); print one line about each.
 
-    ``quiet`` silences the lines and the progress; ``progress=False`` (``--no-progress``) only
-    the progress."""
+    ``quiet`` silences the lines and the progress; ``--no-progress`` (``settings.progress``)
+    only the progress."""
     from pylock.commands.sync import sync_all, sync_project
     from pylock.fast.noop import already_installed
 
     bar = DownloadProgress(
-        "Downloading the locked interpreter", quiet=quiet or not progress, color=color
+        "Downloading the locked interpreter",
+        quiet=quiet or not settings.progress,
+        color=settings.color,
     )
     try:
         if every:
-            results = sync_all(project, options, on_progress=bar)
+            results = sync_all(project, options, settings=settings, on_progress=bar)
         else:
-            results = (sync_project(project, options, on_progress=bar),)
+            results = (sync_project(project, options, settings=settings, on_progress=bar),)
     finally:
         bar.close()
     if quiet:
@@ -177,7 +175,12 @@ OUTPUT_FORMATS = ("text", "json")
 
 
 def run_check(
-    project: Path, options: CheckOptions, output_format: str, *, quiet: bool = False
+    project: Path,
+    options: CheckOptions,
+    settings: Settings,
+    output_format: str,
+    *,
+    quiet: bool = False,
 ) -> int:
     """``pylock check``: one line per check (or one JSON document); the report's exit code.
 
@@ -190,7 +193,7 @@ def run_check(
         raise InputError(
             f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
         )
-    report = run_checks(project, options)
+    report = run_checks(project, options, settings=settings)
     if output_format == "json":
         import json
 

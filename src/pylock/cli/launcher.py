@@ -12,6 +12,7 @@ tables below equal to the typer commands' options.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from pylock.fast.argv import parse, seconds
@@ -32,15 +33,26 @@ def _text(options: dict[str, str | bool], name: str) -> str | None:
 
 
 def _settings(options: dict[str, str | bool]) -> Settings:
-    """The command's one Settings: --offline, --color and --no-progress over the environment,
-    as cli.py resolves them for the typer commands."""
+    """The command's one Settings: its flags over the environment, as the typer app resolves
+    them (``State.settings``)."""
     from pylock.base.settings import Settings
 
     return Settings.resolve(
+        environ=os.environ,
         offline=bool(options["offline"]),
         color=str(options["color"]),
         progress=not options["no_progress"],
+        mirror=_text(options, "mirror"),
+        http_timeout=_number(options, "http-timeout"),
+        http_deadline=_number(options, "http-deadline"),
     )
+
+
+def _color(options: dict[str, str | bool]) -> str:
+    """``--color`` with ``NO_COLOR`` applied, for an error raised before Settings exist."""
+    from pylock.base.settings import color_choice
+
+    return color_choice(str(options["color"]), os.environ)
 
 
 def _sync(options: dict[str, str | bool]) -> int:
@@ -56,6 +68,7 @@ def _sync(options: dict[str, str | bool]) -> int:
                 into=_text(options, "into"),
                 platform=_text(options, "platform"),
                 python=_text(options, "python"),
+                environ=os.environ,
             )
         )
     except Exception:  # never a traceback from a shortcut: the full path decides and explains
@@ -70,30 +83,24 @@ def _sync(options: dict[str, str | bool]) -> int:
     from pylock.cli.console import guarded, run_sync
     from pylock.commands.sync import SyncOptions
 
-    settings = _settings(options)
     into = _text(options, "into")
     sync_options = SyncOptions(
         platform=_text(options, "platform"),
         python=_text(options, "python"),
         into=Path(into) if into else None,
         frozen=bool(options.get("frozen")),
-        offline=settings.offline,
-        mirror=_text(options, "mirror"),
-        http_timeout=_number(options, "http-timeout"),
-        http_deadline=_number(options, "http-deadline"),
     )
     project = Path(str(options["project"]))
     return guarded(
         lambda: run_sync(
             project,
             sync_options,
+            _settings(options),
             quiet=bool(options["quiet"]),
-            progress=settings.progress,
-            color=settings.color,
             every=bool(options.get("all")),
         ),
         verbose=bool(options["verbose"]),
-        color=settings.color,
+        color=_color(options),
     )
 
 
@@ -103,7 +110,6 @@ def _check(options: dict[str, str | bool]) -> int:
     from pylock.check.checks import CheckOptions
     from pylock.cli.console import guarded, run_check
 
-    settings = _settings(options)
     into = _text(options, "into")
     venv = _text(options, "venv")
     check_options = CheckOptions(
@@ -114,18 +120,20 @@ def _check(options: dict[str, str | bool]) -> int:
         python=_text(options, "python"),
         every=bool(options.get("all")),
         into=Path(into) if into else None,
-        mirror=_text(options, "mirror"),
-        http_timeout=_number(options, "http-timeout"),
-        http_deadline=_number(options, "http-deadline"),
-        offline=settings.offline,
         venv=Path(venv) if venv else None,
     )
     project = Path(str(options["project"]))
     output_format = _text(options, "format") or "text"
     return guarded(
-        lambda: run_check(project, check_options, output_format, quiet=bool(options["quiet"])),
+        lambda: run_check(
+            project,
+            check_options,
+            _settings(options),
+            output_format,
+            quiet=bool(options["quiet"]),
+        ),
         verbose=bool(options["verbose"]),
-        color=settings.color,
+        color=_color(options),
     )
 
 

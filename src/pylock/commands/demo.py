@@ -15,7 +15,6 @@ Only the CLI prints: each line goes through the ``echo`` callback it passes in.
 
 from __future__ import annotations
 
-import os
 import platform
 import shlex
 import subprocess
@@ -85,7 +84,7 @@ def build_mirror(layout: DemoLayout) -> str:
 
 
 def run_demo(
-    root: Path, echo: Callable[[str], None], *, environ: Mapping[str, str] = os.environ
+    root: Path, echo: Callable[[str], None], *, environ: Mapping[str, str]
 ) -> int:
     """Run the demo in ``root`` (which must be empty or absent); the first failing command's
     exit code, else 0."""

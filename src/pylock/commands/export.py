@@ -12,13 +12,13 @@ does not name.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import Version
 
 from pylock.base.fsutil import atomic_write_bytes
+from pylock.base.settings import Settings
 from pylock.errors import InputError
 from pylock.fetch.download import source_url
 from pylock.lock import lockfile
@@ -115,23 +115,20 @@ def export_uv(
     project_dir: Path,
     output: str | None = None,
     *,
-    mirror: str | None = None,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
     python: str | None = None,
 ) -> UvExport:
     """Write the downloads JSON for ``project_dir``'s lock to ``output`` (default
     ``python-downloads.json`` beside python.lock; ``-`` for none: the caller prints it).
 
-    ``mirror`` is the ``--mirror`` option; ``PYLOCK_MIRROR`` and the manifest's ``mirror`` apply
-    as for ``pylock sync`` (``Settings.mirror_for``), so uv downloads from wherever pylock would.
+    The mirror is chosen as for ``pylock sync`` (``Settings.mirror_for``: ``--mirror``,
+    ``PYLOCK_MIRROR``, the manifest's ``mirror``), so uv downloads from wherever pylock would.
     ``python`` (``--python``) keeps only that request's targets of a matrix lock; without it
     every request's are exported, and the build uv is pinned to is the first request's.
     """
-    from pylock.base.settings import Settings
     from pylock.commands.sync import manifest_if_any
     from pylock.lock.selection import read_lock, select_request
 
-    settings = Settings.resolve(mirror=mirror, environ=environ)
     lock = read_lock(project_dir)
     if python is not None:
         lock = select_request(lock, python)
@@ -141,7 +138,9 @@ def export_uv(
             hint="Run `pylock lock` first.",
         )
     manifest = manifest_if_any(project_dir / PYPROJECT)
-    document = uv_document(lock, settings.mirror_for(manifest))
+    document = uv_document(
+        lock, settings.mirror_for(manifest.mirror if manifest else None, project_dir)
+    )
     builds = tuple(sorted({t.build for t in lock.targets}))
     path = None
     if output != STDOUT:

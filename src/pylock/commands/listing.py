@@ -9,7 +9,7 @@ so ``--offline`` answers from the HTTP cache as lock does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from pylock.project.platforms import Platform, host_platform, parse_platform
 from pylock.sources.artifacts import Artifact, asset_rank
 
 if TYPE_CHECKING:
+    from pylock.base.settings import Settings
     from pylock.project.manifest import PythonRequest
 
 
@@ -27,9 +28,7 @@ if TYPE_CHECKING:
 class ListOptions:
     request: str | None = None  # a version request (as in [tool.pylock].python); None: all
     platforms: tuple[str, ...] = ()  # keys or triples; default: the manifest's, else this host
-    source: str | None = None  # --source (settings.py: beats the manifest's and PYLOCK_SOURCE)
     all_builds: bool = False
-    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
 
 
 @dataclass(frozen=True)
@@ -64,29 +63,25 @@ def list_offers(
     project_dir: Path,
     options: ListOptions,
     *,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
 ) -> list[Offer]:
     """Every archive the source offers for the platforms asked for, newest version first.
 
     The source is chosen as for ``pylock lock`` (``Settings.source_for``: ``--source``, the
     manifest's, ``PYLOCK_SOURCE``, GitHub) and read under the same HTTP policy
-    (``Settings.http_policy``: ``--offline`` or ``PYLOCK_OFFLINE`` answers from the cache)."""
-    from pylock.base.settings import Settings
+    (``settings.http``: ``--offline`` or ``PYLOCK_OFFLINE`` answers from the cache)."""
     from pylock.commands.sync import manifest_if_any
     from pylock.lock.locker import default_context
     from pylock.project.manifest import PYPROJECT, parse_python_request
     from pylock.sources.source import open_source
 
-    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
     pyproject = project_dir / PYPROJECT
     manifest = manifest_if_any(pyproject)
     python = parse_python_request(options.request, where="REQUEST") if options.request else None
     platforms = _platforms(options.platforms, manifest.platforms if manifest else None)
     lock = _read_lock_if_any(project_dir)
     spec, where = settings.source_for(manifest.source if manifest else None, pyproject)
-    context = default_context(
-        settings.http_policy(), base_dir=project_dir, environ=settings.environ
-    )
+    context = default_context(settings, base_dir=project_dir)
     try:
         source = open_source(spec, context, where=where)
         releases = source.releases(platforms=frozenset(platforms))

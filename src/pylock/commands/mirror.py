@@ -20,7 +20,7 @@ import os
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,11 +59,7 @@ MirrorProgress = Callable[[str, int, int | None], None]
 class MirrorOptions:
     directory: Path
     platforms: tuple[str, ...] = ()  # keys or triples; empty: every locked target
-    mirror: str | None = None  # --mirror: download from here (settings.py: beats PYLOCK_MIRROR)
-    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE): only the archive cache
     jobs: int = DEFAULT_JOBS  # downloads at once
-    http_timeout: float | None = None  # --http-timeout; settings.py: beats PYLOCK_HTTP_TIMEOUT
-    http_deadline: float | None = None  # --http-deadline; settings.py: beats PYLOCK_HTTP_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -118,7 +114,7 @@ def _download_mirror(settings: Settings, project_dir: Path, directory: Path) -> 
 
         pyproject = project_dir / PYPROJECT
         manifest = load(pyproject) if pyproject.is_file() else None
-    mirror = settings.mirror_for(manifest)
+    mirror = settings.mirror_for(manifest.mirror if manifest else None, project_dir)
     if mirror is None or "://" in mirror:
         return mirror
     with contextlib.suppress(OSError):
@@ -215,27 +211,18 @@ def fill_mirror(
     project_dir: Path,
     options: MirrorOptions,
     *,
-    environ: Mapping[str, str] | None = None,
-    http: HttpPolicy | None = None,
+    settings: Settings,
     on_progress: MirrorProgress | None = None,
     on_done: Callable[[MirroredArchive], None] | None = None,
 ) -> MirrorResult:
     """Fill ``options.directory`` with the lock's archives; see the module docstring.
 
-    ``environ`` and ``http`` are resolved with the options into one ``Settings``, as
-    ``syncing.sync_project`` does (tests pass a policy without back-off as ``http``).
+    ``settings`` say where downloads come from (``--mirror`` in them, else the manifest's),
+    whether the network may be used, and the HTTP policy.
     ``on_done`` is called (from a worker thread) as each archive is in place.
     """
     from pylock.fetch.download import fetch_archive
 
-    settings = Settings.resolve(
-        offline=options.offline,
-        mirror=options.mirror,
-        environ=environ,
-        http=http,
-        http_timeout=options.http_timeout,
-        http_deadline=options.http_deadline,
-    )
     if options.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {options.jobs}.")
     lock_path = project_dir / lockfile.LOCK_FILENAME
@@ -243,7 +230,7 @@ def fill_mirror(
     targets = _selected(lock, options.platforms, lock_path)
     directory = options.directory
     mirror = _download_mirror(settings, project_dir, directory)
-    policy = settings.http_policy()
+    policy = settings.http
 
     by_build: dict[str, list[Target]] = {}
     for target in targets:

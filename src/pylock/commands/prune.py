@@ -23,7 +23,7 @@ import contextlib
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -69,15 +69,14 @@ def prune(
     projects: Sequence[Path],
     *,
     dry_run: bool = False,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
 ) -> PruneResult:
     """Remove what no lock of ``projects`` references (see the module docstring)."""
-    settings = Settings.resolve(environ=environ)
     locks = [_read_kept(project) for project in projects]
     names = {store.install_dir_name(t) for lock in locks for t in lock.targets}
     digests = {t.sha256.lower() for lock in locks for t in lock.targets}
 
-    root = settings.store().root
+    root = settings.python_dir
     removals: list[Removal] = []
     foreign: list[Path] = []
     kept_installs = 0

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pylock.base.settings import Settings
 from pylock.errors import InputError, VerificationError
-from pylock.install.store import Installation
+from pylock.install.store import Installation, Store
 from pylock.lock import lockfile
 from pylock.lock.drift import matrix_drift
 from pylock.lock.lockfile import Lock, Target
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from pylock.fetch.cache import ArchiveCache
     from pylock.fetch.download import ProgressCallback
     from pylock.install.installer import InstallOutcome
-    from pylock.net.http import HttpPolicy
     from pylock.project.manifest import Manifest
 
 
@@ -41,10 +40,6 @@ class SyncOptions:
     into: Path | None = None  # install exactly here instead of the per-build data dir
     frozen: bool = False  # install what the lock says even if the manifest moved on
     reinstall: bool = False
-    offline: bool = False  # --offline (settings.py adds PYLOCK_OFFLINE)
-    mirror: str | None = None  # --mirror (settings.py: beats PYLOCK_MIRROR and the manifest)
-    http_timeout: float | None = None  # --http-timeout; settings.py: beats PYLOCK_HTTP_TIMEOUT
-    http_deadline: float | None = None  # --http-deadline; settings.py: beats PYLOCK_HTTP_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -59,10 +54,10 @@ def find_installation(
     platform: str | None = None,
     python: str | None = None,
     into: Path | None = None,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
 ) -> Installation:
     target = choose_target(read_lock(project_dir), platform, python)
-    return Settings.resolve(environ=environ).store().find(target, into)
+    return Store(settings.python_dir).find(target, into)
 
 
 def manifest_if_any(pyproject: Path) -> Manifest | None:
@@ -115,21 +110,11 @@ def sync_project(
     project_dir: Path,
     options: SyncOptions,
     *,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
     on_progress: ProgressCallback | None = None,
-    http: HttpPolicy | None = None,
 ) -> SyncResult:
-    """Install (or confirm) the locked interpreter. ``environ`` and ``http`` are resolved with
-    the options into one ``Settings`` (tests pass a policy without back-off as ``http``)."""
-    env = os.environ if environ is None else environ
-    settings = Settings.resolve(
-        offline=options.offline,
-        mirror=options.mirror,
-        environ=env,
-        http=http,
-        http_timeout=options.http_timeout,
-        http_deadline=options.http_deadline,
-    )
+    """Install (or confirm) the locked interpreter, as ``settings`` say (offline, mirror, HTTP
+    policy, directories, install ceilings)."""
     lock_path = project_dir / lockfile.LOCK_FILENAME
     lock_raw = lockfile.read_bytes(lock_path)
     lock = lockfile.from_bytes(lock_raw, lock_path)
@@ -138,12 +123,12 @@ def sync_project(
     if manifest is not None:
         _ensure_current(manifest, lock)
     target = choose_target(lock, options.platform, options.python)
-    existing = settings.store().find(target, options.into)
+    existing = Store(settings.python_dir).find(target, options.into)
     path = existing.path
 
     def accepted(result: SyncResult) -> SyncResult:
         if manifest is None or manifest_raw is not None:  # the bytes checked are known
-            _remember(project_dir, options, env, lock_raw, manifest_raw, result)
+            _remember(project_dir, options, settings.environ, lock_raw, manifest_raw, result)
         return result
 
     if existing.installed and not options.reinstall:
@@ -156,7 +141,11 @@ def sync_project(
     from pylock.install.installer import install
 
     cache = ArchiveCache(settings.cache_dir)
-    limits = Limits.for_archive(target.size, env)
+    limits = Limits.for_archive(
+        target.size,
+        max_bytes=settings.max_install_bytes,
+        max_members=settings.max_install_members,
+    )
     archive = cache.lookup(target.sha256, target.size)
     try:
         if archive is not None:
@@ -176,9 +165,8 @@ def sync_all(
     project_dir: Path,
     options: SyncOptions,
     *,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
     on_progress: ProgressCallback | None = None,
-    http: HttpPolicy | None = None,
 ) -> tuple[SyncResult, ...]:
     """``pylock sync --all``: every request of the lock, in order, each as ``--python`` would
     sync it (side by side: each build has its own install directory)."""
@@ -192,9 +180,8 @@ def sync_all(
         sync_project(
             project_dir,
             replace(options, python=python),
-            environ=environ,
+            settings=settings,
             on_progress=on_progress,
-            http=http,
         )
         for python in lock.manifest.pythons
     )
@@ -255,14 +242,14 @@ def _download_and_install(
 
     if manifest is None:
         manifest = manifest_if_any(pyproject)  # --frozen: read only for its mirror
-    policy = settings.http_policy()
+    policy = settings.http
     with make_client(policy) as client:
         download = Download(
             target,
             cache,
             client,
             policy,
-            mirror=settings.mirror_for(manifest),
+            mirror=settings.mirror_for(manifest.mirror if manifest else None, pyproject.parent),
             on_progress=on_progress,
             ceiling=limits.max_bytes,
         )

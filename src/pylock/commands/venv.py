@@ -28,6 +28,7 @@ from pylock.check.pyvenv import DEFAULT_VENV, INCOMPLETE, PYVENV_CFG, mismatch, 
 from pylock.errors import ExternalError, InputError, VerificationError
 
 if TYPE_CHECKING:
+    from pylock.base.settings import Settings
     from pylock.commands.sync import SyncOptions
     from pylock.fetch.download import ProgressCallback
 
@@ -54,7 +55,7 @@ def make_venv(
     *,
     clear: bool = False,
     seed: bool = False,
-    environ: Mapping[str, str] | None = None,
+    settings: Settings,
     on_progress: ProgressCallback | None = None,
 ) -> VenvResult:
     """A venv at ``path`` (default ``.venv`` in the project) on the locked interpreter.
@@ -71,7 +72,7 @@ def make_venv(
     if (dest / INCOMPLETE).is_file() and not dest.is_symlink():
         shutil.rmtree(dest, ignore_errors=True)  # a venv a killed run was making
     _refuse_non_venv(dest)  # before syncing: a refusal should cost nothing
-    synced = sync_project(project_dir, sync_options, environ=environ, on_progress=on_progress)
+    synced = sync_project(project_dir, sync_options, settings=settings, on_progress=on_progress)
     installation = synced.installation
     interpreter = installation.interpreter
     assert interpreter is not None  # sync_project returns an installed Installation
@@ -98,7 +99,7 @@ def make_venv(
         dest.rmdir()  # an empty directory stands in for nothing
     try:
         _start(dest)
-        _run_venv(interpreter, dest, seed=seed)
+        _run_venv(interpreter, dest, seed=seed, environ=settings.environ)
         (dest / INCOMPLETE).unlink()
         made = read_pyvenv_cfg(dest)
         why = "it has no pyvenv.cfg" if made is None else mismatch(made, home, target.version)
@@ -183,11 +184,11 @@ def _move_aside(dest: Path) -> Path:
     return aside
 
 
-def _run_venv(interpreter: Path, dest: Path, *, seed: bool) -> None:
+def _run_venv(interpreter: Path, dest: Path, *, seed: bool, environ: Mapping[str, str]) -> None:
     import subprocess
 
     argv = [str(interpreter), "-m", "venv", *([] if seed else ["--without-pip"]), str(dest)]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
+    env = {k: v for k, v in environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
     try:
         done = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     except OSError as exc:

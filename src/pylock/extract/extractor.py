@@ -13,12 +13,13 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pylock.base.layout import BUILD_NAME, META_DIR
-from pylock.errors import ExternalError, InputError, VerificationError
+from pylock.base.settings import MAX_BYTES_ENV, MAX_MEMBERS_ENV
+from pylock.errors import ExternalError, VerificationError
 from pylock.extract import tarstream
 from pylock.extract.record import PYCACHE, SYMLINK_MODE, RecordEntry
 from pylock.extract.tarstream import Member
@@ -39,8 +40,6 @@ MAX_COMPONENT = 255
 SHOWN_NAME = 80
 """Characters of a member name an error message shows."""
 
-MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
-MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
 SIZE_FACTOR = 32
 """Default byte ceiling: this many times the archive's size. PBS archives inflate 3-6x."""
 MIN_MAX_BYTES = 256 * 1024 * 1024
@@ -65,30 +64,19 @@ class Limits:
     describe: str
 
     @classmethod
-    def for_archive(cls, size: int | None, environ: Mapping[str, str] | None = None) -> Limits:
-        """Defaults from the archive's size; ``PYLOCK_MAX_INSTALL_BYTES`` and
-        ``PYLOCK_MAX_INSTALL_MEMBERS`` override them."""
-        env = environ or {}
-        if (raw := env.get(MAX_BYTES_ENV, "").strip()) != "":
-            max_bytes, describe = _count_setting(MAX_BYTES_ENV, raw), f"{raw} bytes"
+    def for_archive(
+        cls, size: int | None, *, max_bytes: int | None = None, max_members: int | None = None
+    ) -> Limits:
+        """Defaults from the archive's size; ``max_bytes``/``max_members`` (Settings:
+        ``PYLOCK_MAX_INSTALL_BYTES``/``PYLOCK_MAX_INSTALL_MEMBERS``) override them."""
+        if max_bytes is not None:
+            describe = f"{max_bytes} bytes"
         elif size is None:
             max_bytes, describe = NO_SIZE_MAX_BYTES, f"{NO_SIZE_MAX_BYTES} bytes"
         else:
             max_bytes = max(SIZE_FACTOR * size, MIN_MAX_BYTES)
             describe = f"{SIZE_FACTOR} times the archive's size, at least {MIN_MAX_BYTES} bytes"
-        max_members = DEFAULT_MAX_MEMBERS
-        if (raw := env.get(MAX_MEMBERS_ENV, "").strip()) != "":
-            max_members = _count_setting(MAX_MEMBERS_ENV, raw)
-        return cls(max_bytes, max_members, describe)
-
-
-def _count_setting(name: str, raw: str) -> int:
-    if not raw.isdigit() or int(raw) == 0:
-        raise InputError(
-            f"{name} is {raw!r}, which is not a positive whole number.",
-            hint=f"Set {name} to a positive number, or unset it for the default.",
-        )
-    return int(raw)
+        return cls(max_bytes, max_members or DEFAULT_MAX_MEMBERS, describe)
 
 
 def refused(asset: str, why: str) -> VerificationError:

@@ -124,12 +124,13 @@ def check(
     into: str | None = None,
     platform: str | None = None,
     python: str | None = None,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
 ) -> str | None:
     """The no-op report when the full path already accepted exactly these inputs, else None."""
-    env = os.environ if environ is None else environ
-    key = memo_key(project, frozen=frozen, into=into, platform=platform, environ=env, python=python)
-    raw = _read(memo_path(key, env))
+    key = memo_key(
+        project, frozen=frozen, into=into, platform=platform, environ=environ, python=python
+    )
+    raw = _read(memo_path(key, environ))
     memo = None if raw is None else _unpack(raw)
     if memo is None or len(memo) != _FIELDS or memo[: len(key)] != key:
         return None

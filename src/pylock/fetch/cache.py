@@ -30,13 +30,9 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class ArchiveCache:
-    """The archive store under ``root`` (``locations.cache_dir()`` when not given)."""
+    """The archive store under ``root`` (``Settings.cache_dir``)."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        if root is None:
-            from pylock.base import locations
-
-            root = locations.cache_dir()
+    def __init__(self, root: Path) -> None:
         self.root = root
         self.store_dir = root / "archives" / "sha256"
 

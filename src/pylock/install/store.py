@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pylock.base import layout, locations
+from pylock.base import layout
 from pylock.errors import ExternalError, InputError
 from pylock.install.receipt import Receipt, read_receipt
 from pylock.lock.lockfile import Target
@@ -101,10 +101,6 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({self.root!r})"
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Store:
-        return cls(locations.python_dir(environ))
 
     def path_for(self, target: Target, into: Path | None = None) -> Path:
         """Where ``target`` is installed: exactly ``into`` when given, else its own dir."""

@@ -18,8 +18,7 @@ refreshed the next time a target changes, so no run rewrites a lock just to rest
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -37,7 +36,6 @@ from pylock.project.manifest import load as load_manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
 
 if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resolved
-    from pylock.net.http import HttpPolicy
     from pylock.sources.artifacts import Artifact
     from pylock.sources.source import Source, SourceContext
 
@@ -51,10 +49,8 @@ class LockOptions:
     flavor: str | None = None
     build: str | None = None
     exclude_newer: str | None = None  # --exclude-newer: an ISO date or YYYYMMDD
-    source: str | None = None
     upgrade: bool = False
     dry_run: bool = False
-    offline: bool = False
 
 
 ChangeKind = Literal["added", "removed", "upgraded", "unchanged"]
@@ -86,24 +82,21 @@ class ContextFactory(Protocol):
     """Makes the HTTP client and cache for a run; called at most once, and only when a source
     must actually be read (tests count the calls and shorten retry backoff through it)."""
 
-    def __call__(
-        self, policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
-    ) -> SourceContext: ...
+    def __call__(self, settings: Settings, *, base_dir: Path) -> SourceContext: ...
 
 
-def default_context(
-    policy: HttpPolicy, *, base_dir: Path, environ: Mapping[str, str]
-) -> SourceContext:
-    """One client for the run and the HTTP cache under ``PYLOCK_CACHE_DIR``."""
-    from pylock.base.locations import cache_dir
+def default_context(settings: Settings, *, base_dir: Path) -> SourceContext:
+    """One client for the run, under the settings' HTTP policy, and the HTTP cache in the
+    settings' cache directory."""
     from pylock.net.http import HttpCache, make_client
     from pylock.sources.source import SourceContext
 
     return SourceContext(
-        client=make_client(policy),
-        cache=HttpCache(cache_dir(environ)),
-        policy=policy,
+        client=make_client(settings.http),
+        cache=HttpCache(settings.cache_dir),
+        policy=settings.http,
         base_dir=base_dir,
+        environ=settings.environ,
     )
 
 
@@ -130,11 +123,7 @@ class _Session:
     @property
     def context(self) -> SourceContext:
         if self._context is None:
-            self._context = self._factory(
-                self._settings.http_policy(),
-                base_dir=self._base_dir,
-                environ=self._settings.environ,
-            )
+            self._context = self._factory(self._settings, base_dir=self._base_dir)
         return self._context
 
     @property
@@ -154,7 +143,7 @@ def lock_project(
     project_dir: Path,
     options: LockOptions,
     *,
-    environ: Mapping[str, str] = os.environ,
+    settings: Settings,
     context_factory: ContextFactory = default_context,
 ) -> LockResult:
     """Resolve ``project_dir``'s manifest into ``python.lock`` with as little change as possible.
@@ -197,7 +186,6 @@ def lock_project(
         )
         return LockResult(old, changes, written=False)
 
-    settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
     spec, where = settings.source_for(manifest.source, pyproject)
     session = _Session(spec, where, context_factory, settings=settings, base_dir=project_dir)
     views: list[Lock] = []

@@ -23,98 +23,26 @@ import httpx
 
 from pylock import __version__
 from pylock.base.fsutil import CHUNK_SIZE, atomic_write_bytes, mark_alive, remove_dead_temps
-from pylock.errors import ExternalError, InputError, PylockError
+from pylock.base.settings import HttpPolicy as HttpPolicy
+from pylock.errors import ExternalError, PylockError
 
 if TYPE_CHECKING:
     import ssl
 
 USER_AGENT = f"pylock/{__version__}"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-DEFAULT_RETRIES = 3
-
-
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MIN_SPEED = 1024
-DEFAULT_DEADLINE = 1800.0
-TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
-DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    """Knobs for one program run; tests shorten the backoff and timeouts to keep the suite fast.
-
-    ``timeout`` is the stall rule, as ``UV_HTTP_TIMEOUT`` and pip's ``--timeout`` are: a read
-    that waits longer fails, and so does a body averaging under ``min_speed`` bytes/s over any
-    ``timeout`` seconds (a trickle never trips a read timeout). A stalled body is not retried,
-    so a stall costs at most ``timeout`` seconds. ``deadline`` bounds a whole transfer (None:
-    no bound).
-    """
-
-    offline: bool = False
-    retries: int = DEFAULT_RETRIES
-    backoff: float = 0.5  # seconds before the first retry; doubles each time
-    timeout: float = DEFAULT_TIMEOUT
-    min_speed: int = DEFAULT_MIN_SPEED
-    deadline: float | None = DEFAULT_DEADLINE
-
-    @property
-    def stall_timeout(self) -> float:
-        return self.timeout
-
-
-def policy_from(
-    environ: Mapping[str, str],
-    *,
-    offline: bool = False,
-    timeout: float | None = None,
-    deadline: float | None = None,
-) -> HttpPolicy:
-    """The policy of one command: a flag beats its environment variable, which beats the default.
-
-    A deadline of 0 means none. A value that is not a positive number is an InputError naming
-    where it came from.
-    """
-    if timeout is None:
-        timeout = _seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
-    elif timeout <= 0:
-        raise _bad_seconds("--http-timeout", str(timeout))
-    if deadline is None:
-        deadline = _seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
-    elif deadline < 0:
-        raise _bad_seconds("--http-deadline", str(deadline))
-    return HttpPolicy(offline=offline, timeout=timeout, deadline=deadline or None)
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 or (zero_ok and value == 0)) or value != value or value == float("inf"):
-        raise _bad_seconds(name, raw)
-    return value
-
-
-def _bad_seconds(where: str, raw: str) -> InputError:
-    return InputError(
-        f"{where} is {raw!r}, which is not a number of seconds.",
-        hint=f"Set {where} to a positive number of seconds, e.g. 30.",
-    )
 
 
 def make_client(policy: HttpPolicy | None = None) -> httpx.Client:
-    """An httpx client that follows redirects and honours proxy/CA environment variables."""
+    """An httpx client that follows redirects, honours the proxy variables (httpx reads them) and
+    the policy's CA bundle (``SSL_CERT_FILE``/``SSL_CERT_DIR``, resolved into Settings)."""
     policy = policy or HttpPolicy()
     return httpx.Client(
         follow_redirects=True,
         timeout=httpx.Timeout(policy.timeout, connect=min(policy.timeout, 10.0)),
         headers={"User-Agent": USER_AGENT},
         trust_env=True,
-        verify=_tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
+        verify=_tls_context(policy.ca_file, policy.ca_dir),
     )
 
 

@@ -9,10 +9,9 @@ answer is certain; a pinned build asks the source for that one release only.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -59,6 +58,7 @@ class SourceContext:
     cache: HttpCache | None
     policy: HttpPolicy
     base_dir: Path  # relative catalog/mirror paths are read relative to the project
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # tokens (Settings)
 
 
 _FORMS = (
@@ -86,12 +86,12 @@ GITHUB_TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 ENTERPRISE_TOKEN_VARIABLES = ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 
 
-def github_token(api_url: str, environ: Mapping[str, str] | None = None) -> str | None:
+def github_token(api_url: str, environ: Mapping[str, str]) -> str | None:
     """The token for the API at ``api_url``, by the gh CLI's rules: ``GITHUB_TOKEN``/``GH_TOKEN``
     only for api.github.com, ``GH_ENTERPRISE_TOKEN``/``GITHUB_ENTERPRISE_TOKEN`` for any other
     host. A ``source`` is read from a committed pyproject.toml, so a CI job's GitHub token must
     never go to whatever host a manifest happens to name."""
-    env = os.environ if environ is None else environ
+    env = environ
     host = (urlsplit(api_url).hostname or "").lower()
     names = GITHUB_TOKEN_VARIABLES if host == GITHUB_API_HOST else ENTERPRISE_TOKEN_VARIABLES
     for name in names:
@@ -119,7 +119,9 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
     if not value:
         raise _bad_spec(spec, where, "it is empty")
     if value == "github":
-        return GitHubSource(DEFAULT_GITHUB_API, context, token=github_token(DEFAULT_GITHUB_API))
+        return GitHubSource(
+            DEFAULT_GITHUB_API, context, token=github_token(DEFAULT_GITHUB_API, context.environ)
+        )
     if value == "index":
         return IndexSource(DEFAULT_INDEX_URL, context)
     kind, colon, rest = value.partition(":")
@@ -141,7 +143,7 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
             raise _bad_spec(
                 spec, where, "github: must be followed by an http(s) API URL", suggestion
             )
-        return GitHubSource(rest, context, token=github_token(rest))
+        return GitHubSource(rest, context, token=github_token(rest, context.environ))
     prefix = _PREFIX.match(value)
     is_drive = re.match(r"[A-Za-z]:[\\/]", value) is not None  # C:\pbs on Windows
     if prefix and not is_drive and not value.lower().startswith(_BARE_SCHEMES):
