@@ -75,7 +75,7 @@ def list_offers(
     from pylock.commands.sync import manifest_if_any
     from pylock.lock.locker import default_context
     from pylock.project.manifest import PYPROJECT, parse_python_request
-    from pylock.sources.source import open_source
+    from pylock.sources.spec import open_source
 
     settings = Settings.resolve(offline=options.offline, source=options.source, environ=environ)
     pyproject = project_dir / PYPROJECT

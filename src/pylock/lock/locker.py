@@ -140,7 +140,7 @@ class _Session:
     @property
     def source(self) -> Source:
         if self._source is None:
-            from pylock.sources.source import open_source
+            from pylock.sources.spec import open_source
 
             self._source = open_source(self._spec, self.context, where=self._where)
         return self._source
