@@ -14,9 +14,7 @@ import pytest
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
 from pylock.base import hostinfo, locations
-from pylock.cli import launcher
-from pylock.fast import argv
-from pylock.fast import noop
+from pylock.fast import argv, noop
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()
@@ -137,7 +135,7 @@ GLOBALS = argv.GLOBAL_DEFAULTS
         ),
         (["sync", "--reinstall"], None),
         (["sync", "--help"], None),
-        # Global options go before or after the command, as typer (through cli.main) takes them.
+        # Global options go before or after the command, as typer (through cli.app.main) takes them.
         (["sync", "-q", "--offline"], ("sync", {**GLOBALS, "quiet": True, "offline": True})),
         (
             ["check", "--color=never", "--no-progress", "-p", "x"],

@@ -21,7 +21,8 @@ Every knob a command reads from outside its own inputs is decided here, once, so
   anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``), which the
   console layer applies.
 
-Light to import (the no-op paths build one): http.py and the store load only when asked for.
+Light to import (the no-op paths build one): net/http.py and the store load only when asked
+for.
 """
 
 from __future__ import annotations

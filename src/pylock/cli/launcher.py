@@ -33,7 +33,7 @@ def _text(options: dict[str, str | bool], name: str) -> str | None:
 
 def _settings(options: dict[str, str | bool]) -> Settings:
     """The command's one Settings: --offline, --color and --no-progress over the environment,
-    as cli.py resolves them for the typer commands."""
+    as app.py resolves them for the typer commands."""
     from pylock.base.settings import Settings
 
     return Settings.resolve(

@@ -223,7 +223,7 @@ def fill_mirror(
     """Fill ``options.directory`` with the lock's archives; see the module docstring.
 
     ``environ`` and ``http`` are resolved with the options into one ``Settings``, as
-    ``syncing.sync_project`` does (tests pass a policy without back-off as ``http``).
+    ``sync.sync_project`` does (tests pass a policy without back-off as ``http``).
     ``on_done`` is called (from a worker thread) as each archive is in place.
     """
     from pylock.fetch.download import fetch_archive
