@@ -6,8 +6,8 @@ Run from the repository root with the project's venv (see benchmarks/README.md):
     .venv/bin/python benchmarks/bench_sync.py --quick    # 2 rounds, fewer no-op repeats
 
 Everything happens on this machine: a PBS-shaped install_only archive is built from the running
-interpreter's own prefix (pylock.commands.standin, checked by pbs_archive.py) and served on 127.0.0.1
-(loopback.py). Each round runs every tool once, in a rotating order so no tool always goes
+interpreter's own prefix (pylock.commands.standin, checked by pbs_archive.py) and served on
+127.0.0.1 (loopback.py). Each round runs every tool once, in a rotating order so no tool always goes
 first: a *cold* install (empty cache, empty install directory, a fresh download) and then *no-op*
 runs of the same command (the build is already installed). The shell floor is the least work
 anyone can do to install the archive safely: download, hash, extract. Results are printed as a

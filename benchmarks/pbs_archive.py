@@ -1,5 +1,5 @@
-"""Check a stand-in PBS ``install_only`` archive (built by ``pylock.commands.standin`` from the CPython
-that runs the benchmark) by extracting it and running the interpreter from there.
+"""Check a stand-in PBS ``install_only`` archive (built by ``pylock.commands.standin`` from the
+CPython that runs the benchmark) by extracting it and running the interpreter from there.
 
 The builder lives in the package because ``pylock demo`` uses it too; what stays here is the
 benchmark's own proof that the archive is sound: the extracted interpreter runs, reports the

@@ -818,7 +818,8 @@ def test_pylock_offline_in_the_environment_refuses_remote(
 
 @pytest.fixture
 def installed_project(project: Path, environ: dict[str, str], tmp_path: Path) -> tuple[Path, Path]:
-    """A project locking one synthetic archive for linux-x86_64-gnu, installed by install.py."""
+    """A project locking one synthetic archive for linux-x86_64-gnu, installed by
+    install/installer.py."""
     archive = tmp_path / "archive.tar.gz"
     data = archives.build_pbs_archive(archive, version="3.12.8", flavor="install_only")
     target = archives.make_target(data, platform="linux-x86_64-gnu", flavor="install_only")

@@ -229,7 +229,7 @@ def test_global_options_reach_the_commands_settings(
     where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--offline, --color and --no-progress, before or after the command, are what the
-    command's Settings holds (cli.py resolves them once, in the app's callback)."""
+    command's Settings holds (cli/app.py resolves them once, in the app's callback)."""
     seen: list[Settings] = []
 
     @app.command("settings-probe", hidden=True)

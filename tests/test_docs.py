@@ -15,6 +15,7 @@ from clirun import pylock
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+SRC = ROOT / "src"
 Spelling = dict[frozenset[str], str | None]  # option names -> metavar (None for a flag)
 
 
@@ -144,6 +145,41 @@ def test_every_cited_doc_and_section_exists() -> None:
     for doc in [ROOT / "README.md", *DOCS.glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", doc.read_text("utf-8")):
             assert (doc.parent / target).exists(), f"{doc.relative_to(ROOT)} links {target}"
+
+
+def _cited_module_problem(dotted: str) -> str | None:
+    """Why ``pylock.a.b.name`` names nothing in src/, else None. Walks the packages on disk (the
+    ``__init__.py`` files hold only docstrings, so a package's next part must be a module), then
+    wants the first part after a module to be defined or imported in it."""
+    here = SRC / "pylock"
+    parts = dotted.split(".")[1:]
+    for index, part in enumerate(parts):
+        if (here / part).is_dir():
+            here = here / part
+            continue
+        if (here / f"{part}.py").is_file():
+            rest = parts[index + 1 :]
+            text = (here / f"{part}.py").read_text("utf-8")
+            if rest and not re.search(rf"\b{re.escape(rest[0])}\b", text):
+                return f"{rest[0]} is not in {(here / part).relative_to(ROOT)}.py"
+            return None
+        if here == SRC / "pylock" and part == "__version__":
+            return None
+        return f"no module or package {part} in {here.relative_to(ROOT)}"
+    return None
+
+
+def test_every_cited_source_file_and_module_exists() -> None:
+    """A move of a module leaves no doc, docstring or comment naming its old place."""
+    paths = re.compile(r"\bsrc/pylock/[\w/]*\w\.py\b")
+    dotted = re.compile(r"(?<![\w.-])pylock(?:\.[A-Za-z_]\w*)+")
+    for path in _texts():
+        text = path.read_text("utf-8", errors="replace")
+        for cited in paths.findall(text):
+            assert (ROOT / cited).is_file(), f"{path.relative_to(ROOT)} cites {cited}"
+        for name in dotted.findall(text):
+            problem = _cited_module_problem(name)
+            assert problem is None, f"{path.relative_to(ROOT)} cites {name}: {problem}"
 
 
 # --- docs/check.md's JSON example is a real report -------------------------------------------

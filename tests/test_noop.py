@@ -145,7 +145,7 @@ GLOBALS = argv.GLOBAL_DEFAULTS
         ),
         (["sync", "--reinstall"], None),
         (["sync", "--help"], None),
-        # Global options go before or after the command, as typer (through cli.main) takes them.
+        # Global options go before or after the command, as typer (through cli.app.main) takes them.
         (["sync", "-q", "--offline"], ("sync", {**GLOBALS, "quiet": True, "offline": True})),
         (
             ["check", "--color=never", "--no-progress", "-p", "x"],

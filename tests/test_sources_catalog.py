@@ -12,7 +12,8 @@ from pbs_server import SAMPLE_METADATA_FILE, FakePBS
 from pylock.errors import ExternalError, InputError
 from pylock.project.platforms import parse_platform
 from pylock.sources.catalog import CatalogSource
-from pylock.sources.source import SourceContext, open_source
+from pylock.sources.source import SourceContext
+from pylock.sources.spec import open_source
 
 
 def sample() -> dict[str, Any]:

@@ -13,7 +13,8 @@ from pylock.errors import ExternalError, RateLimitError
 from pylock.net.http import HttpPolicy, make_client
 from pylock.project.platforms import parse_platform
 from pylock.sources.github import PER_PAGE, GitHubSource, next_link
-from pylock.sources.source import Release, SourceContext, github_token, open_source
+from pylock.sources.source import Release, SourceContext
+from pylock.sources.spec import github_token, open_source
 
 LINUX = "cpython-3.12.8+{tag}-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
 MACOS = "cpython-3.12.8+{tag}-aarch64-apple-darwin-install_only_stripped.tar.gz"

@@ -18,7 +18,8 @@ from pylock.project.manifest import Request, parse_python_request
 from pylock.project.platforms import parse_platform
 from pylock.sources.artifacts import parse_asset_url
 from pylock.sources.index import DEFAULT_INDEX_URL, IndexSource, index_platform, index_variant
-from pylock.sources.source import Release, SourceContext, open_source
+from pylock.sources.source import Release, SourceContext
+from pylock.sources.spec import open_source
 
 EXCERPT = SAMPLE_METADATA / "versions-excerpt.ndjson"
 

@@ -16,7 +16,8 @@ from pbs_server import FakePBS, synthetic_body
 from pylock.errors import ExternalError, InputError
 from pylock.project.platforms import parse_platform
 from pylock.sources.mirror import MirrorSource, builds_in_listing
-from pylock.sources.source import Release, SourceContext, open_source
+from pylock.sources.source import Release, SourceContext
+from pylock.sources.spec import open_source
 
 LINUX = "cpython-3.12.8+{tag}-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
 MACOS = "cpython-3.12.8+{tag}-aarch64-apple-darwin-install_only_stripped.tar.gz"

@@ -11,7 +11,8 @@ from pylock.sources.catalog import CatalogSource
 from pylock.sources.github import GitHubSource
 from pylock.sources.index import IndexSource
 from pylock.sources.mirror import MirrorSource
-from pylock.sources.source import DEFAULT_GITHUB_API, SourceContext, open_source
+from pylock.sources.source import SourceContext
+from pylock.sources.spec import DEFAULT_GITHUB_API, open_source
 
 
 def test_github_default(source_context: SourceContext) -> None:

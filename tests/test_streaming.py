@@ -1,4 +1,4 @@
-"""Install while downloading (``download.Download`` through ``install.install``), on a real
+"""Install while downloading (``download.Download`` through ``installer.install``), on a real
 loopback server: the bytes stream once into the temp tree and the cache, and nothing is placed
 or cached unless the whole stream matched the lock."""
 

@@ -1,1 +1,15 @@
-"""base."""
+"""The primitives every stage stands on: writing files atomically, reading TOML, this host's
+platform key, where pylock keeps things, the names inside an install, and the settings of one
+command. They are the bottom layer so that the no-op ``pylock sync`` and ``pylock check`` can use
+them without importing anything heavy.
+
+- ``fsutil``: atomic replacement of a file, hashing a file, temp files a dead process left.
+- ``tomlread``: TOML read with the standard library (``tomli`` on 3.10), with where it broke.
+- ``hostinfo``: this machine's platform key from the cheapest standard-library sources.
+- ``locations``: the cache and install directories (``PYLOCK_CACHE_DIR``, ``PYLOCK_PYTHON_DIR``).
+- ``layout``: names inside and around an install that installer, checker and fast path share.
+- ``settings``: one ``Settings`` per command, resolved once from the flags and the environment.
+
+May import: the standard library, ``pylock.errors`` and ``pylock.formats``; no other pylock
+package and no third-party package (import-linter checks both).
+"""

@@ -1,6 +1,6 @@
 """This machine's platform key, from the standard library's cheapest sources.
 
-Kept apart from platforms.py (which builds the full key/triple tables) because the no-op
+Kept apart from project/platforms.py (which builds the full key/triple tables) because the no-op
 ``pylock sync`` needs the answer in microseconds and without importing ``platform``,
 ``dataclasses`` or ``difflib``.
 """

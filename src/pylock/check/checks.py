@@ -9,7 +9,7 @@ checks run in a fixed order and the later ones need the lock the first one read:
 ``lock-valid``
     ``python.lock`` parses and follows docs/lockfile.md (``lockfile.validate``; every problem).
 ``lock-current``
-    the lock still satisfies ``[tool.pylock]`` (``manifest.drift``; no network).
+    the lock still satisfies ``[tool.pylock]`` (``drift.drift``, lock/drift.py; no network).
 ``installed``
     the receipt of this host's install (or ``--platform``, ``--into``) names the locked archive.
 ``tree`` (``deep``)
@@ -21,8 +21,8 @@ checks run in a fixed order and the later ones need the lock the first one read:
     install and states the locked version (``pylock.commands.venv``).
 
 This module is on the fast path of a CI job, so it imports only the stdlib and the light pylock
-modules at the top; httpx comes in through ``pylock.net.http``/``pylock.fetch.download`` only when the
-remote check runs.
+modules at the top; httpx comes in through ``pylock.net.http``/``pylock.fetch.download`` only
+when the remote check runs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The report of ``pylock check``: one verdict per check, the exit code they add up to, and the
 two renderings (text lines for people, the JSON document of docs/check-report.schema.json).
 
-Kept apart from the checks themselves (check.py): what a check found is decided there, how a
+Kept apart from the checks themselves (checks.py): what a check found is decided there, how a
 report is judged and shown is decided here, once, for every check.
 """
 

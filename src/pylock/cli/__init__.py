@@ -1,1 +1,10 @@
-"""cli."""
+"""The shell: the ``pylock`` console script. It parses the command line, resolves one
+``Settings`` per command, calls the library and renders what it returns; it and the launcher's
+one line are the only code that prints, and the only code that imports typer and rich.
+
+- ``launcher``: the console script: the no-op sync and plain ``sync``/``check`` without typer.
+- ``console``: error paragraphs, progress, and ``run_sync``/``run_check``, all without typer.
+- ``app``: the typer app: every command and option, importing the library lazily per command.
+
+May import: every stage (commands and below), ``pylock.errors`` and ``pylock.formats``.
+"""

@@ -2,7 +2,7 @@
 ``sync`` and ``check`` commands themselves.
 
 ``pylock sync`` and ``pylock check`` run on every CI job and container start, so the console
-script runs them without importing typer at all (launcher.py); the typer commands in cli.py call
+script runs them without importing typer at all (launcher.py); the typer commands in app.py call
 the same ``run_sync`` and ``run_check``. With the rest of the CLI this is the only code that
 prints.
 """

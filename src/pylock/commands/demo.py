@@ -1,14 +1,14 @@
 """``pylock demo``: the whole job (init -> lock -> sync -> run -> check) offline, in one directory.
 
 A first run should show what pylock is for, not a no-op. Without network there is no real PBS
-release to lock, so the demo builds a stand-in (pylock.commands.standin: an ``install_only`` archive made
-from the running CPython, under the made-up build tag 20990101), lays it out as a local mirror
-(``{mirror}/{build}/{asset}`` plus ``SHA256SUMS``, what ``--source mirror:PATH`` reads), and then
-runs the real ``pylock`` commands on a fresh project, each in a child process, with
-``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` inside the demo directory. The lock's URL is a
-``file://`` URL into that mirror, so nothing is read from the network, and nothing is written
-outside that directory. (``PYLOCK_OFFLINE=1`` would forbid fetching that URL too: offline
-means "from the cache only", whatever the URL.)
+release to lock, so the demo builds a stand-in (pylock.commands.standin: an ``install_only``
+archive made from the running CPython, under the made-up build tag 20990101), lays it out as a
+local mirror (``{mirror}/{build}/{asset}`` plus ``SHA256SUMS``, what ``--source mirror:PATH``
+reads), and then runs the real ``pylock`` commands on a fresh project, each in a child process,
+with ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` inside the demo directory. The lock's URL is
+a ``file://`` URL into that mirror, so nothing is read from the network, and nothing is written
+outside that directory. (``PYLOCK_OFFLINE=1`` would forbid fetching that URL too: offline means
+"from the cache only", whatever the URL.)
 
 Only the CLI prints: each line goes through the ``echo`` callback it passes in.
 """
@@ -83,9 +83,7 @@ def build_mirror(layout: DemoLayout) -> str:
     return archive.name
 
 
-def run_demo(
-    root: Path, echo: Callable[[str], None], *, environ: Mapping[str, str]
-) -> int:
+def run_demo(root: Path, echo: Callable[[str], None], *, environ: Mapping[str, str]) -> int:
     """Run the demo in ``root`` (which must be empty or absent); the first failing command's
     exit code, else 0."""
     if root.exists() and any(root.iterdir()):

@@ -73,7 +73,7 @@ def list_offers(
     from pylock.commands.sync import manifest_if_any
     from pylock.lock.locker import default_context
     from pylock.project.manifest import PYPROJECT, parse_python_request
-    from pylock.sources.source import open_source
+    from pylock.sources.spec import open_source
 
     pyproject = project_dir / PYPROJECT
     manifest = manifest_if_any(pyproject)

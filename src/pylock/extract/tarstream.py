@@ -1,4 +1,4 @@
-"""Read a compressed tar archive in one forward pass, fast: the engine under ``pylock.install.installer``.
+"""Read a compressed tar archive in one forward pass, fast: the engine under extractor.py.
 
 Why not ``tarfile``: in stream mode it reads through ``GzipFile`` in 10 KiB records, a dozen
 Python calls per record, and spends as long on that bookkeeping as zlib spends inflating. Here

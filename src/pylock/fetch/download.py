@@ -2,8 +2,8 @@
 
 The lock pins bytes (size + sha256), not a place, so the same checks apply wherever the bytes
 come from: the lock's URL, a mirror laid out as ``{mirror}/{build}/{asset}``, a ``file://`` URL
-or a mirror directory. The bytes pass through once: counted and hashed (``verify.Verifier``),
-written to a temp file in the cache, and handed to the caller's consumer (``install`` extracts
+or a mirror directory. The bytes pass through once: counted and hashed (``integrity.Verifier``),
+written to a temp file in the cache, and handed to the caller's consumer (``installer`` extracts
 them into a private temp dir as they arrive). Only at the end of the stream are size and sha256
 known; only a match enters the cache (renamed from its temp file) and only a match lets the
 caller go on to place an install. Anything else deletes the temp file, and the caller its temp
@@ -124,7 +124,7 @@ def fetch_archive(
 
 @dataclass(frozen=True)
 class Download:
-    """A locked archive to be extracted while it downloads (``install.install`` takes one).
+    """A locked archive to be extracted while it downloads (``installer.install`` takes one).
 
     ``ceiling`` bounds the bytes accepted when the lock has no size for the target.
     """

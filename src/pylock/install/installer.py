@@ -1,4 +1,4 @@
-"""Install a PBS archive: extraction (extract.py), then the checks and the receipt.
+"""Install a PBS archive: extraction (extract/extractor.py), then the checks and the receipt.
 
 The archive is a stored file whose sha256 was checked, or a download whose size and sha256 are
 only known once its stream ends (``download.Download``): either way extraction vets every

@@ -4,7 +4,7 @@ An archive can pass every safety check of extraction and still not be the interp
 names. Before an install is placed, its tree must hold the interpreter where the PBS layout puts
 it (``bin/python3.12``, ``python.exe``), a ``patchlevel.h`` that says the locked version, and,
 when the interpreter can run on this host, the interpreter itself must report that version.
-Kept apart from extraction (install.py) and placement (store.py): each has one job.
+Kept apart from extraction (extract/extractor.py) and placement (store.py): each has one job.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The install receipt and the installed-tree digest.
 
-INTERFACE (fixed; install.py writes these, check.py and the no-op sync read them).
+INTERFACE (fixed; installer.py writes these, check/checks.py and the no-op sync read them).
 
-Kept apart from install.py so that ``pylock check`` and a no-op ``pylock sync`` import only this
+Kept apart from installer.py so that ``pylock check`` and a no-op ``pylock sync`` import only this
 and the stdlib: reading one small JSON file is the whole fast path.
 
 Layout inside an install directory:
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pylock.base.fsutil import atomic_write_bytes, hash_stream
-from pylock.base.layout import BUILD_NAME as BUILD_NAME  # re-exported: install.py and check.py
+from pylock.base.layout import BUILD_NAME as BUILD_NAME  # re-exported for installer.py
 from pylock.base.layout import META_DIR as META_DIR
 from pylock.base.layout import RECEIPT_NAME as RECEIPT_NAME
 from pylock.base.layout import RECEIPT_VERSION as RECEIPT_VERSION

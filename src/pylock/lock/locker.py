@@ -129,7 +129,7 @@ class _Session:
     @property
     def source(self) -> Source:
         if self._source is None:
-            from pylock.sources.source import open_source
+            from pylock.sources.spec import open_source
 
             self._source = open_source(self._spec, self.context, where=self._where)
         return self._source
@@ -149,7 +149,7 @@ def lock_project(
     """Resolve ``project_dir``'s manifest into ``python.lock`` with as little change as possible.
 
     A matrix (several python requests) is locked one request at a time, each exactly as a lone
-    request would be, against the targets it had (``manifest.pair_requests``); so editing one
+    request would be, against the targets it had (``drift.pair_requests``); so editing one
     request re-resolves only its targets and leaves every other byte of the lock alone.
 
     Errors leave ``python.lock`` untouched: it is only ever replaced atomically at the very end.

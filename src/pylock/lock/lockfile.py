@@ -145,7 +145,7 @@ _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "exclude-newer")
 _TARGET_KEYS = ARCHIVE_FIELDS
 # Keys a target may leave out: a catalog states no sizes (docs/lockfile.md, "size").
 _OPTIONAL_TARGET_KEYS = ("size",)
-# `pylock lock --upgrade` is the command that can replace an unreadable lock (locking._read_old).
+# `pylock lock --upgrade` is the command that can replace an unreadable lock (locker._read_old).
 _REGENERATE = (
     "Replace it with `pylock lock --upgrade`, which resolves a new lock from pyproject.toml."
 )

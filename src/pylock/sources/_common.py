@@ -1,7 +1,7 @@
 """Plumbing shared by the sources: fetching small documents, reading SHA256SUMS, locations.
 
 Kept apart from ``pylock.sources`` so the source modules can import it without importing each
-other (``open_source`` imports them lazily).
+other.
 """
 
 from __future__ import annotations

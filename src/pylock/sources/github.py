@@ -10,7 +10,7 @@ the release's ``SHA256SUMS``, else the per-asset ``.sha256`` sidecar (2022-02 â€
 are fetched only for assets on the platforms asked for. Assets with no checksum are left out.
 
 The token (``GITHUB_TOKEN``/``GH_TOKEN`` for api.github.com, ``GH_ENTERPRISE_TOKEN`` for any
-other host: see ``sources.github_token``) goes only to the API: same scheme, host and port as
+other host: see ``sources.spec.github_token``) goes only to the API: same scheme, host and port as
 the API URL and under its API root. Checksum files are downloads, which never carry it, even on
 GitHub Enterprise where downloads and API share a host.
 """
