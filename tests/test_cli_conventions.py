@@ -17,8 +17,9 @@ from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import __version__
 from pylock.base.settings import Settings
-from pylock.cli.app import app, hoist_global_options
-from pylock.cli.console import use_color
+from pylock.cli.app import app, command_options
+from pylock.cli.render import use_color
+from pylock.fast.argv import hoist_global_options
 from pylock.project.platforms import host_platform
 
 HOST = host_platform()
@@ -67,7 +68,7 @@ def test_short_help(args: list[str], capsys: pytest.CaptureFixture[str]) -> None
     ],
 )
 def test_global_options_move_before_the_command(args: list[str], hoisted: list[str]) -> None:
-    assert hoist_global_options(args) == hoisted
+    assert hoist_global_options(args, command_options()) == hoisted
 
 
 def test_quiet_after_the_command_silences_success_everywhere(

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import os
 import sys
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pylock import __version__
-from pylock.cli.console import guarded, warn
-from pylock.fast.argv import COLOR_CHOICES, GLOBAL_FLAGS, GLOBAL_VALUES, global_options
+from pylock.base.settings import color_choice
+from pylock.cli.console import guarded, parse_format, warn
+from pylock.cli.render import describe_change, megabytes
+from pylock.fast.argv import COLOR_CHOICES, global_options, hoist_global_options
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
     from pylock.base.settings import Settings
-    from pylock.commands.mirror import MirroredArchive
-    from pylock.lock.locker import Change
 
 app = typer.Typer(
     add_completion=False,
@@ -181,69 +178,22 @@ HttpDeadlineOption = Annotated[
 ]
 
 
-def hoist_global_options(args: list[str]) -> list[str]:
-    """``args`` with every global option moved before the command, so that typer, which knows
-    them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
-    every command, including ones added later. Nothing after ``--`` moves, nor anything from
-    ``run``'s CMD on (``pylock run python -V`` keeps its ``-V``)."""
-    position = _command_position(args)
-    if position is None:
-        return list(args)
-    head, command, rest = list(args[:position]), args[position], args[position + 1 :]
-    takes_value = _value_options(command)
-    moved: list[str] = []
-    kept: list[str] = []
-    tokens = iter(rest)
-    for token in tokens:
-        name = token.partition("=")[0]
-        if token == "--" or (command == "run" and not token.startswith("-")):
-            kept.append(token)
-            kept.extend(tokens)
-            break
-        if token in GLOBAL_FLAGS:
-            moved.append(token)
-        elif name in GLOBAL_VALUES:
-            moved.append(token)
-            if "=" not in token:
-                moved.extend(islice(tokens, 1))
-        else:
-            kept.append(token)
-            if token in takes_value:
-                kept.extend(islice(tokens, 1))
-    return [*head, *moved, command, *kept]
-
-
-def _command_position(args: list[str]) -> int | None:
-    """Where the command is in ``args``: the first known command name that is not the value of
-    a global option (``pylock -p lock sync``: a project directory called ``lock``)."""
-    commands = _command_names()
-    skip = False
-    for index, token in enumerate(args):
-        if skip:
-            skip = False
-        elif token in GLOBAL_VALUES:
-            skip = True
-        elif token in commands:
-            return index
-    return None
-
-
-def _command_names() -> set[str]:
-    """Every command and command group name, spelled as typer spells them (``a_b`` -> ``a-b``)."""
-    names = {
-        info.name or info.callback.__name__.lower().replace("_", "-")
-        for info in app.registered_commands
-        if info.callback is not None
-    }
-    return names | {info.name for info in app.registered_groups if info.name}
-
-
-def _value_options(command: str) -> set[str]:
-    """The options of ``command`` that take a value (so that value is never taken for one)."""
+def command_options() -> dict[str, set[str]]:
+    """Every command and command group name (as typer spells them, ``a_b`` -> ``a-b``), with
+    its options that take a value: the table ``fast.argv.hoist_global_options`` moves global
+    options around."""
     group = typer.main.get_command(app)
-    found = group.get_command(typer.Context(group), command)  # type: ignore[attr-defined]
-    params = getattr(found, "params", [])
-    return {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+    table: dict[str, set[str]] = {}
+    for info in app.registered_commands:
+        if info.callback is not None:
+            name = info.name or info.callback.__name__.lower().replace("_", "-")
+            found = group.get_command(typer.Context(group), name)  # type: ignore[attr-defined]
+            params = getattr(found, "params", [])
+            table[name] = {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+    for group_info in app.registered_groups:
+        if group_info.name:
+            table[group_info.name] = set()
+    return table
 
 
 def _warn_if_stale(state: State) -> None:
@@ -297,23 +247,6 @@ def init(
     written = ", ".join(f'"{key}"' for key in platforms)
     _say(state, f'Wrote [tool.pylock] to {path}: python = "{request}", platforms = [{written}].')
     _say(state, "Next: `pylock lock`.")
-
-
-def _describe_change(change: Change) -> str:
-    def spell(target: object) -> str:
-        version = getattr(target, "version", "?")
-        build = getattr(target, "build", "?")
-        flavor = getattr(target, "flavor", "?")
-        return f"{version} ({build}, {flavor})"
-
-    where = f"{change.request} {change.platform}" if change.request else change.platform
-    if change.kind == "added":
-        return f"  + {where}: {spell(change.new)}"
-    if change.kind == "removed":
-        return f"  - {where}: {spell(change.old)}"
-    if change.kind == "upgraded":
-        return f"  ~ {where}: {spell(change.old)} -> {spell(change.new)}"
-    return f"    {where}: {spell(change.new)}"
 
 
 @app.command()
@@ -401,7 +334,7 @@ def lock(
     verb = "Would update" if dry_run else "Updated"
     _say(state, f"{verb} python.lock:")
     for change in changed:
-        _say(state, _describe_change(change))
+        _say(state, describe_change(change))
     if result.releases:
         builds = sorted({note.build for note in result.releases}, reverse=True)
         _say(state, f"The matrix spans {len(builds)} PBS releases ({', '.join(builds)}):")
@@ -570,14 +503,9 @@ def show(
     """List every locked target (or those of one --python request) and where (and whether)
     it is installed."""
     state = _state(ctx)
-    from pylock.cli.console import OUTPUT_FORMATS
-    from pylock.errors import InputError
     from pylock.lock.selection import read_lock, select_request
 
-    if output_format not in OUTPUT_FORMATS:
-        raise InputError(
-            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
-        )
+    parse_format(output_format)
     lock_ = read_lock(state.project)
     rows = []
     from pylock.install.store import Store
@@ -792,17 +720,14 @@ def venv(
 ) -> None:
     """Make a virtual environment on the locked interpreter, syncing it first if needed."""
     state = _state(ctx)
-    from pylock.cli.console import DownloadProgress
+    from pylock.cli.console import DOWNLOADING
+    from pylock.cli.progress import TransferProgress
     from pylock.commands.sync import SyncOptions
     from pylock.commands.venv import make_venv
 
     options = SyncOptions(platform=platform, python=python, frozen=frozen)
     settings = state.settings(mirror=mirror)
-    progress = DownloadProgress(
-        "Downloading the locked interpreter",
-        quiet=state.quiet or not settings.progress,
-        color=settings.color,
-    )
+    progress = TransferProgress(quiet=state.quiet or not settings.progress, color=settings.color)
     try:
         result = make_venv(
             state.project,
@@ -811,7 +736,7 @@ def venv(
             clear=clear,
             seed=seed,
             settings=settings,
-            on_progress=progress,
+            on_progress=progress.callback(DOWNLOADING),
         )
     finally:
         progress.close()
@@ -854,14 +779,9 @@ def list_(
 ) -> None:
     """List what the source offers, newest first, with the locked target marked."""
     state = _state(ctx)
-    from pylock.cli.console import OUTPUT_FORMATS
     from pylock.commands.listing import ListOptions, list_offers
-    from pylock.errors import InputError
 
-    if output_format not in OUTPUT_FORMATS:
-        raise InputError(
-            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
-        )
+    parse_format(output_format)
     offers = list_offers(
         state.project,
         ListOptions(
@@ -890,10 +810,6 @@ def list_(
         _say(state, "(* marks the build python.lock pins.)")
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
-
-
 @app.command()
 def prune(
     ctx: typer.Context,
@@ -919,57 +835,13 @@ def prune(
     for removal in result.removals:
         _say(
             state,
-            f"{verb} {removal.kind} {removal.path} ({_megabytes(removal.size)}; {removal.why})",
+            f"{verb} {removal.kind} {removal.path} ({megabytes(removal.size)}; {removal.why})",
         )
     for path in result.foreign:
         _say(state, f"Left alone {path}: not a pylock install.")
     kept = f"kept {result.kept_installs} installs and {result.kept_archives} archives"
-    freed = _megabytes(result.freed)
+    freed = megabytes(result.freed)
     _say(state, f"{'Would free' if dry_run else 'Freed'} {freed}; {kept}.")
-
-
-class _MirrorProgress:
-    """One rich bar per download on a terminal (several run at once); on a pipe or CI log, a
-    plain line as each archive is in place. Called from the download threads. ``quiet`` (-q, or
-    --no-progress) silences both."""
-
-    def __init__(self, *, quiet: bool, color: str) -> None:
-        import threading
-
-        self.quiet = quiet
-        self.color = color
-        self.terminal = sys.stderr.isatty()
-        self._lock = threading.Lock()
-        self._bar: Progress | None = None
-        self._tasks: dict[str, TaskID] = {}
-
-    def progress(self, name: str, done: int, total: int | None) -> None:
-        if self.quiet or not self.terminal:
-            return
-        with self._lock:
-            if self._bar is None:
-                from rich.console import Console
-                from rich.progress import Progress
-
-                from pylock.cli.console import use_color
-
-                colored = use_color(self.color, sys.stderr)
-                console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
-                self._bar = Progress(console=console, transient=True)
-                self._bar.start()
-            if name not in self._tasks:
-                self._tasks[name] = self._bar.add_task(name, total=total)
-            self._bar.update(self._tasks[name], completed=done, total=total)
-
-    def done(self, archive: MirroredArchive) -> None:
-        if self.quiet or self.terminal:
-            return
-        with self._lock:
-            print(f"  {archive.action:<10} {archive.path}", file=sys.stderr)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 @app.command()
@@ -1000,12 +872,15 @@ def mirror(
 ) -> None:
     """Fill DIR with every locked archive, verified, laid out as a mirror for pylock, uv, mise."""
     state = _state(ctx)
+    from pylock.cli.progress import TransferProgress
     from pylock.commands.mirror import MirrorOptions, fill_mirror
 
     settings = state.settings(
         mirror=mirror_from, http_timeout=http_timeout, http_deadline=http_deadline
     )
-    progress = _MirrorProgress(quiet=state.quiet or not settings.progress, color=settings.color)
+    progress = TransferProgress(
+        quiet=state.quiet or not settings.progress, color=settings.color, start_lines=False
+    )
     try:
         result = fill_mirror(
             state.project,
@@ -1015,8 +890,8 @@ def mirror(
                 jobs=jobs,
             ),
             settings=settings,
-            on_progress=progress.progress,
-            on_done=progress.done,
+            on_progress=progress.update,
+            on_done=lambda archive: progress.finished(f"  {archive.action:<10} {archive.path}"),
         )
     finally:
         progress.close()
@@ -1039,8 +914,8 @@ def main(argv: list[str] | None = None) -> None:
     seen = global_options(args)
     sys.exit(
         guarded(
-            lambda: app(args=hoist_global_options(args), prog_name="pylock"),
+            lambda: app(args=hoist_global_options(args, command_options()), prog_name="pylock"),
             verbose=bool(seen["verbose"]),
-            color=str(seen["color"]),
+            color=color_choice(str(seen["color"]), os.environ),
         )
     )

@@ -12,31 +12,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, PylockError
+from pylock.cli.render import label
+from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, InputError, PylockError
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
     from pylock.base.settings import Settings
     from pylock.check.checks import CheckOptions
     from pylock.commands.sync import SyncOptions
-
-
-def use_color(choice: str, stream: TextIO) -> bool:
-    """``--color`` as resolved (``Settings.color``: ``NO_COLOR`` already applied to ``auto`` by
-    ``color_choice``, once): ``always``, ``never``, or ``auto`` = a terminal."""
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    return stream.isatty()
-
-
-def _label(word: str, code: str, color: str) -> str:
-    """``error:``/``warning:``, coloured (ANSI ``code``) when ``--color`` says so for stderr."""
-    return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
 
 
 def report_error(error: PylockError, *, verbose: bool, color: str = "auto") -> int:
@@ -45,13 +29,19 @@ def report_error(error: PylockError, *, verbose: bool, color: str = "auto") -> i
         import traceback
 
         traceback.print_exception(error, file=sys.stderr)
-    print(f"{_label('error', '1;31', color)} {error}", file=sys.stderr)
+    error_line(str(error), color=color)
     return error.exit_code
+
+
+def error_line(message: str, *, color: str = "auto") -> None:
+    """``error: message`` on stderr, the label coloured as ``--color`` says: every error path
+    (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here."""
+    print(f"{label('error', '1;31', color)} {message}", file=sys.stderr)
 
 
 def warn(message: str, *, color: str = "auto") -> None:
     """A warning paragraph on stderr; it never changes the exit code, and -q does not hide it."""
-    print(f"{_label('warning', '1;33', color)} {message}", file=sys.stderr)
+    print(f"{label('warning', '1;33', color)} {message}", file=sys.stderr)
 
 
 def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto") -> int:
@@ -68,62 +58,21 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
     except OSError as error:
         if verbose:
             raise
-        print(
-            f"error: {error}. Check the path, free disk space and permissions, then try again.",
-            file=sys.stderr,
+        error_line(
+            f"{error}. Check the path, free disk space and permissions, then try again.",
+            color=color,
         )
         return EXIT_EXTERNAL
     except Exception as error:
         if verbose:
             raise
-        print(
-            f"error: pylock hit an internal error ({error.__class__.__name__}: {error}). "
+        error_line(
+            f"pylock hit an internal error ({error.__class__.__name__}: {error}). "
             "This is a bug: please report it with the output of the same command run with "
             "--verbose.",
-            file=sys.stderr,
+            color=color,
         )
         return EXIT_BUG
-
-
-class DownloadProgress:
-    """A rich progress bar on a terminal; on a pipe or CI log, one plain line when a download
-    (or a retry of it) starts, since a bar redrawn into a log file is noise. rich is imported
-    only when there is a download and a terminal to draw it on."""
-
-    def __init__(self, label: str, *, quiet: bool, color: str = "auto") -> None:
-        self.label = label
-        self.quiet = quiet
-        self.color = color
-        self.terminal = sys.stderr.isatty()
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-        self._attempts = 0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if self.quiet:
-            return
-        if not self.terminal:
-            if done == 0:  # every attempt (a retry too) starts at zero
-                self._attempts += 1
-                size = f" ({total / 1e6:.1f} MB)" if total else ""
-                again = " again" if self._attempts > 1 else ""
-                print(f"{self.label}{again}{size}...", file=sys.stderr)
-            return
-        if self._bar is None:
-            from rich.console import Console
-            from rich.progress import Progress
-
-            colored = use_color(self.color, sys.stderr)
-            console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
-            self._bar = Progress(console=console, transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(self.label, total=total)
-        assert self._task is not None
-        self._bar.update(self._task, completed=done, total=total)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def run_sync(
@@ -139,21 +88,19 @@ def run_sync(
 
     ``quiet`` silences the lines and the progress; ``--no-progress`` (``settings.progress``)
     only the progress."""
+    from pylock.cli.progress import TransferProgress
     from pylock.commands.sync import sync_all, sync_project
     from pylock.fast.noop import already_installed
 
-    bar = DownloadProgress(
-        "Downloading the locked interpreter",
-        quiet=quiet or not settings.progress,
-        color=settings.color,
-    )
+    progress = TransferProgress(quiet=quiet or not settings.progress, color=settings.color)
+    bar = progress.callback(DOWNLOADING)
     try:
         if every:
             results = sync_all(project, options, settings=settings, on_progress=bar)
         else:
             results = (sync_project(project, options, settings=settings, on_progress=bar),)
     finally:
-        bar.close()
+        progress.close()
     if quiet:
         return 0
     for result in results:
@@ -172,6 +119,15 @@ def run_sync(
 
 
 OUTPUT_FORMATS = ("text", "json")
+DOWNLOADING = "Downloading the locked interpreter"
+
+
+def parse_format(value: str) -> str:
+    """``--format``, checked the one way ``check``, ``show`` and ``list`` (and the launcher's
+    ``check``) all check it: an unknown one is bad input (exit 2)."""
+    if value not in OUTPUT_FORMATS:
+        raise InputError(f"Unknown --format {value!r}.", hint="Use --format text or --format json.")
+    return value
 
 
 def run_check(
@@ -187,12 +143,8 @@ def run_check(
     ``quiet`` prints the text report only when a check did not pass; JSON, being asked for,
     is always printed."""
     from pylock.check.checks import run_checks
-    from pylock.errors import InputError
 
-    if output_format not in OUTPUT_FORMATS:
-        raise InputError(
-            f"Unknown --format {output_format!r}.", hint="Use --format text or --format json."
-        )
+    output_format = parse_format(output_format)
     report = run_checks(project, options, settings=settings)
     if output_format == "json":
         import json

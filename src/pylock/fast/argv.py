@@ -8,6 +8,9 @@ holds the tables equal to the app's options.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from itertools import islice
+
 GLOBAL_FLAGS = {
     "-q": "quiet",
     "--quiet": "quiet",
@@ -99,3 +102,51 @@ def global_options(args: list[str]) -> dict[str, str | bool]:
         elif name in GLOBAL_VALUES:
             options[GLOBAL_VALUES[name]] = inline if has_value else next(tokens, "")
     return options
+
+
+def hoist_global_options(args: list[str], commands: Mapping[str, Collection[str]]) -> list[str]:
+    """``args`` with every global option moved before the command, so that typer, which knows
+    them only there, also takes them after it (``pylock sync -q``), as uv does. One place for
+    every command, including ones added later: ``commands`` maps each command name to its
+    options that take a value (so that value is never taken for a global option). Nothing after
+    ``--`` moves, nor anything from ``run``'s CMD on (``pylock run python -V`` keeps its
+    ``-V``)."""
+    position = _command_position(args, commands)
+    if position is None:
+        return list(args)
+    head, command, rest = list(args[:position]), args[position], args[position + 1 :]
+    takes_value = commands[command]
+    moved: list[str] = []
+    kept: list[str] = []
+    tokens = iter(rest)
+    for token in tokens:
+        name = token.partition("=")[0]
+        if token == "--" or (command == "run" and not token.startswith("-")):
+            kept.append(token)
+            kept.extend(tokens)
+            break
+        if token in GLOBAL_FLAGS:
+            moved.append(token)
+        elif name in GLOBAL_VALUES:
+            moved.append(token)
+            if "=" not in token:
+                moved.extend(islice(tokens, 1))
+        else:
+            kept.append(token)
+            if token in takes_value:
+                kept.extend(islice(tokens, 1))
+    return [*head, *moved, command, *kept]
+
+
+def _command_position(args: list[str], commands: Collection[str]) -> int | None:
+    """Where the command is in ``args``: the first known command name that is not the value of
+    a global option (``pylock -p lock sync``: a project directory called ``lock``)."""
+    skip = False
+    for index, token in enumerate(args):
+        if skip:
+            skip = False
+        elif token in GLOBAL_VALUES:
+            skip = True
+        elif token in commands:
+            return index
+    return None
