@@ -21,7 +21,7 @@ import typer
 from pylock import __version__
 from pylock.base.settings import color_choice
 from pylock.cli.console import guarded, parse_format, warn
-from pylock.cli.render import describe_change, megabytes
+from pylock.cli.render import describe_change, megabytes, offers_text
 from pylock.fast.argv import COLOR_CHOICES, global_options, hoist_global_options
 
 if TYPE_CHECKING:
@@ -503,44 +503,18 @@ def show(
     """List every locked target (or those of one --python request) and where (and whether)
     it is installed."""
     state = _state(ctx)
-    from pylock.lock.selection import read_lock, select_request
+    from pylock.cli.render import show_rows, show_text
+    from pylock.commands.show import show_installations
 
     parse_format(output_format)
-    lock_ = read_lock(state.project)
-    rows = []
-    from pylock.install.store import Store
-
-    store = Store(state.settings().python_dir)
-    targets = lock_.targets if python is None else select_request(lock_, python).targets
-    matrix = lock_.is_matrix
-    for target in targets:
-        found = store.find(target)
-        installed, path = found.installed, found.path
-        rows.append(
-            {
-                **({"request": target.request or lock_.manifest.python} if matrix else {}),
-                "platform": target.platform,
-                "version": target.version,
-                "build": target.build,
-                "flavor": target.flavor,
-                "variant": target.variant,
-                "sha256": target.sha256,
-                "installed": installed,
-                "path": str(path) if installed else None,
-            }
-        )
+    shown = show_installations(state.project, settings=state.settings(), python=python)
+    rows = show_rows(shown)
     if output_format == "json":
         import json
 
         typer.echo(json.dumps({"targets": rows}, indent=2))
         return
-    for row in rows:
-        where = row["path"] if row["installed"] else "not installed"
-        request = f"{row['request']!s:<10} " if matrix else ""
-        typer.echo(
-            f"{request}{row['platform']:<24} {row['version']:<10} {row['build']}  "
-            f"{row['flavor']:<22} {str(row['sha256'])[:12]}  {where}"
-        )
+    typer.echo(show_text(rows, matrix=shown.matrix), nl=False)
 
 
 @app.command()
@@ -799,13 +773,7 @@ def list_(
     if not offers:
         _say(state, "The source offers nothing that matches.")
         return
-    for offer in offers:
-        mark = "*" if offer.locked else " "
-        size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
-        typer.echo(
-            f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
-            f"{offer.variant:<18} {offer.flavor:<22} {size}"
-        )
+    typer.echo(offers_text(offers), nl=False)
     if any(offer.locked for offer in offers):
         _say(state, "(* marks the build python.lock pins.)")
 

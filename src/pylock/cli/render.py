@@ -11,6 +11,8 @@ import sys
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from pylock.commands.listing import Offer
+    from pylock.commands.show import Shown
     from pylock.lock.locker import Change
 
 
@@ -48,3 +50,51 @@ def describe_change(change: Change) -> str:
 
 def megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
+
+
+def show_rows(shown: Shown) -> list[dict[str, object]]:
+    """``pylock show --format json``'s rows, which the text table is drawn from too."""
+    rows: list[dict[str, object]] = []
+    for found in shown.installations:
+        target = found.target
+        request = {"request": target.request or shown.lock.manifest.python} if shown.matrix else {}
+        rows.append(
+            {
+                **request,
+                "platform": target.platform,
+                "version": target.version,
+                "build": target.build,
+                "flavor": target.flavor,
+                "variant": target.variant,
+                "sha256": target.sha256,
+                "installed": found.installed,
+                "path": str(found.path) if found.installed else None,
+            }
+        )
+    return rows
+
+
+def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
+    """``pylock show``'s table: a line per target."""
+    lines = []
+    for row in rows:
+        where = row["path"] if row["installed"] else "not installed"
+        request = f"{row['request']!s:<10} " if matrix else ""
+        lines.append(
+            f"{request}{row['platform']!s:<24} {row['version']!s:<10} {row['build']}  "
+            f"{row['flavor']!s:<22} {str(row['sha256'])[:12]}  {where}\n"
+        )
+    return "".join(lines)
+
+
+def offers_text(offers: list[Offer]) -> str:
+    """``pylock list``'s table: a line per archive, the locked one marked ``*``."""
+    lines = []
+    for offer in offers:
+        mark = "*" if offer.locked else " "
+        size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
+        lines.append(
+            f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
+            f"{offer.variant:<18} {offer.flavor:<22} {size}\n"
+        )
+    return "".join(lines)

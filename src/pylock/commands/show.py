@@ -1,0 +1,35 @@
+"""``pylock show``: every locked target (or one ``--python`` request's) and its install here.
+
+The rule for "installed" is the store's (install/store.py), the same one sync, which and check
+ask; this only walks the lock's targets through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pylock.base.settings import Settings
+from pylock.install.store import Installation, Store
+from pylock.lock.lockfile import Lock
+from pylock.lock.selection import read_lock, select_request
+
+
+@dataclass(frozen=True)
+class Shown:
+    lock: Lock  # the whole lock, for the request a matrix target belongs to
+    installations: tuple[Installation, ...]  # one per shown target, in lock order
+
+    @property
+    def matrix(self) -> bool:
+        return self.lock.is_matrix
+
+
+def show_installations(
+    project_dir: Path, *, settings: Settings, python: str | None = None
+) -> Shown:
+    """The lock's targets (only ``python``'s request when given) and where each is installed."""
+    lock = read_lock(project_dir)
+    targets = lock.targets if python is None else select_request(lock, python).targets
+    store = Store(settings.python_dir)
+    return Shown(lock, tuple(store.find(target) for target in targets))
