@@ -3,8 +3,11 @@
 one line are the only code that prints, and the only code that imports typer and rich.
 
 - ``launcher``: the console script: the no-op sync and plain ``sync``/``check`` without typer.
-- ``console``: error paragraphs, progress, and ``run_sync``/``run_check``, all without typer.
-- ``app``: the typer app: every command and option, importing the library lazily per command.
+- ``console``: error paragraphs and ``run_sync``/``run_check``, all without typer.
+- ``app``: the typer app: every command and option; each body parses, calls the library
+  (imported lazily per command) and renders.
+- ``render``: colour, labels, and the text of tables, changes and summaries.
+- ``progress``: the one download progress (bars on a terminal, lines on a pipe).
 
 May import: every stage (commands and below), ``pylock.errors`` and ``pylock.formats``.
 """
