@@ -3,7 +3,8 @@
 that return values (or report through a callback the CLI passes). They never print themselves:
 the CLI renders what they return.
 
-- ``sync``: ``pylock sync``, ``which``, ``run`` and ``show``: lock -> installed tree.
+- ``sync``: ``pylock sync``, ``which`` and ``run``: lock -> installed tree.
+- ``show``: ``pylock show``: the locked targets and their installs.
 - ``mirror``: ``pylock mirror DIR``: every locked archive, verified, laid out as a mirror.
 - ``listing``: ``pylock list``: what a source offers, the locked target marked.
 - ``export``: ``pylock export uv``: the lock as a downloads JSON uv installs from.
