@@ -3,6 +3,7 @@ example in docs/check.md is a real report, and no doc or docstring cites a file 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -11,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+import pylock as pylock_package
+from archives import asset_name, build_pbs_archive
 from clirun import pylock
+from pylock.project.platforms import host_platform
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -150,7 +154,9 @@ def test_every_cited_doc_and_section_exists() -> None:
 def _cited_module_problem(dotted: str) -> str | None:
     """Why ``pylock.a.b.name`` names nothing in src/, else None. Walks the packages on disk (the
     ``__init__.py`` files hold only docstrings, so a package's next part must be a module), then
-    wants the first part after a module to be defined or imported in it."""
+    wants the first part after a module to be defined or imported in it; after ``pylock.``
+    itself, a public name (``pylock.__all__``, docs/api.md) or one its ``__init__.py`` defines
+    is one too."""
     here = SRC / "pylock"
     parts = dotted.split(".")[1:]
     for index, part in enumerate(parts):
@@ -163,7 +169,7 @@ def _cited_module_problem(dotted: str) -> str | None:
             if rest and not re.search(rf"\b{re.escape(rest[0])}\b", text):
                 return f"{rest[0]} is not in {(here / part).relative_to(ROOT)}.py"
             return None
-        if here == SRC / "pylock" and part == "__version__":
+        if here == SRC / "pylock" and part in {*pylock_package.__all__, *vars(pylock_package)}:
             return None
         return f"no module or package {part} in {here.relative_to(ROOT)}"
     return None
@@ -213,3 +219,67 @@ def test_check_md_json_example_is_a_real_report(
     if os.environ.get("UPDATE_DOCS") == "1":
         check_md.write_text(text[:start] + report + text[end:], "utf-8")
     assert json.loads(text[start:end]) == json.loads(report)
+
+
+# --- docs/api.md's example is the code a caller runs -------------------------------------------
+
+
+def _fenced(text: str, language: str) -> str:
+    blocks = re.findall(rf"^```{language}\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 1, f"docs/api.md holds {len(blocks)} {language} blocks, not one"
+    return str(blocks[0])
+
+
+def _pointed(code: str, name: str, path: Path) -> str:
+    """The example with its one ``name = Path(...)`` line pointed at ``path``."""
+    code, count = re.subn(
+        rf"^{name} = Path\(.*$", f"{name} = Path({str(path)!r})", code, flags=re.M
+    )
+    assert count == 1, f"docs/api.md's example should set {name} once"
+    return code
+
+
+def test_api_md_example_runs(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """docs/api.md's Python block, run as written on a project holding its pyproject.toml,
+    with only its ``project`` and ``mirror`` lines pointed at that project and at a local
+    mirror of one stand-in release for this host (``{mirror}/{build}/{asset}`` + SHA256SUMS);
+    then again (nothing changes), then against an empty mirror (the CLI's exit code, 2)."""
+    text = (DOCS / "api.md").read_text("utf-8")
+    project = tmp_path / "my-project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(_fenced(text, "toml"), "utf-8")
+    host, build = host_platform(), "20260101"
+    mirror = tmp_path / "pbs-mirror"
+    (mirror / build).mkdir(parents=True)
+    sums = ""
+    for flavor in ("install_only", "install_only_stripped"):
+        name = asset_name(version="3.12.8", build=build, triple=host.triple, flavor=flavor)
+        body = build_pbs_archive(mirror / build / name, version="3.12.8", flavor=flavor)
+        sums += f"{hashlib.sha256(body).hexdigest()}  {name}\n"
+    (mirror / build / "SHA256SUMS").write_text(sums, "utf-8")
+    example = _pointed(_pointed(_fenced(text, "python"), "project", project), "mirror", mirror)
+    compiled = compile(example, str(DOCS / "api.md"), "exec")
+
+    first: dict[str, object] = {"__name__": "__main__"}
+    exec(compiled, first)
+    out = capfd.readouterr().out
+    assert f"added: {host.key} -> 3.12.8 ({build}, " in out
+    assert f"installed: {os.environ['PYLOCK_PYTHON_DIR']}" in out
+    assert "Python 3.12.8\n" in out  # the installed interpreter, run
+    assert out.endswith("pylock check: all checks passed.\n")
+    assert first["python"] == first["synced"].installation.interpreter  # type: ignore[attr-defined]
+
+    second: dict[str, object] = {"__name__": "__main__"}
+    exec(compiled, second)
+    capfd.readouterr()
+    assert not second["locked"].written  # type: ignore[attr-defined]
+    assert {c.kind for c in second["locked"].changes} == {"unchanged"}  # type: ignore[attr-defined]
+    assert second["synced"].action == "unchanged"  # type: ignore[attr-defined]
+
+    empty = tmp_path / "empty-mirror"
+    (project / "python.lock").unlink()
+    with pytest.raises(SystemExit) as exited:
+        exec(compile(_pointed(example, "mirror", empty), "api.md", "exec"), {})
+    assert exited.value.code == 2
+    err = capfd.readouterr().err
+    assert err.startswith(f"error: Source mirror:{empty}: there is no mirror directory"), err
