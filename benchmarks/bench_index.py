@@ -19,10 +19,10 @@ import threading
 import time
 from pathlib import Path
 
-from pylock.lock.resolver import resolve
 from pylock.net.http import HttpCache, HttpPolicy, make_client
 from pylock.project.manifest import Request, parse_python_request
 from pylock.project.platforms import parse_platform
+from pylock.resolution.resolver import resolve
 from pylock.sources.index import IndexSource
 from pylock.sources.source import SourceContext
 

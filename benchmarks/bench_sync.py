@@ -106,7 +106,7 @@ def host_platform_key_and_triple() -> tuple[str, str]:
 
 def write_lock_text(archive: Archive, url: str, platform_key: str) -> str:
     """python.lock for the archive, written by pylock's own serializer."""
-    from pylock.lock.lockfile import Lock, LockedManifest, Target, dumps
+    from pylock.resolution.lockfile import Lock, LockedManifest, Target, dumps
 
     target = Target(
         platform=platform_key,

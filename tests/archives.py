@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from pylock.lock.lockfile import Target
 from pylock.project.platforms import host_platform, parse_platform
+from pylock.resolution.lockfile import Target
 
 MTIME = 1734600000  # 2024-12-19, the date of PBS release 20241219
 BUILD = "20241219"

@@ -32,7 +32,8 @@ def run_in_new_interpreter(
     (``pylock.cli.launcher.main``) when ``script``, else through ``pylock.cli.app.main``.
 
     Returns the exit code, what the command printed (stdout lines), and which of the modules in
-    ``watch`` (top-level names, or dotted ones such as ``pylock.lock.lockfile``) ended up imported.
+    ``watch`` (top-level names, or dotted ones such as ``pylock.resolution.lockfile``) ended up
+    imported.
     """
     entry = (
         f"sys.argv = ['pylock', *{list(args)!r}]\n"

@@ -171,8 +171,8 @@ def synced_template(
 ) -> SyncedTemplate:
     from archives import asset_name, build_pbs_archive, delegating_interpreter
     from pylock.commands.sync import SyncOptions, sync_project
-    from pylock.lock.locker import LockOptions, lock_project
     from pylock.project.platforms import host_platform
+    from pylock.resolution.locker import LockOptions, lock_project
 
     host = host_platform()
     build = "20260101"

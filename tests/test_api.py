@@ -77,10 +77,10 @@ def test_a_name_loads_its_own_module_only() -> None:
 
 
 def test_lock_and_check_are_the_functions_whatever_was_imported_first() -> None:
-    """``pylock.lock`` and ``pylock.check`` are also stage packages; importing those first (as
-    the CLI does) must not turn the public names into modules."""
+    """Importing the stage packages first (as the CLI does) leaves the public names the
+    functions: no subpackage is bound over them."""
     probe = (
-        "import pylock.lock.locker, pylock.check.checks, pylock.commands.sync\n"
+        "import pylock.resolution.locker, pylock.checking.checks, pylock.commands.sync\n"
         "import pylock\n"
         "from pylock import check, lock\n"
         "print(pylock.lock is lock, pylock.check is check, lock.__module__, check.__module__)\n"

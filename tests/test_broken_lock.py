@@ -9,7 +9,7 @@ import pytest
 
 from clirun import pylock
 from pbs_server import FakePBS
-from pylock.lock import lockfile
+from pylock.resolution import lockfile
 
 BROKEN = {
     "empty": "",

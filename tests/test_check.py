@@ -17,15 +17,15 @@ from pytest_httpserver import HTTPServer
 
 import archives
 from pylock.base.settings import Settings
-from pylock.check.checks import CHECK_NAMES, CheckOptions, run_checks
-from pylock.check.report import CheckReport
+from pylock.checking.checks import CHECK_NAMES, CheckOptions, run_checks
+from pylock.checking.report import CheckReport
 from pylock.install import installer as install
 from pylock.install import receipt
 from pylock.install.store import install_dir_name
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, LockedManifest, Target
 from pylock.net.http import HttpPolicy
 from pylock.project.platforms import host_platform
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, LockedManifest, Target
 
 GITHUB = "https://github.com/astral-sh/python-build-standalone/releases/download"
 TRIPLES = {
@@ -466,7 +466,7 @@ def test_lock_that_is_not_toml_is_unreadable(project: Path, environ: dict[str, s
 def test_check_imports_no_heavy_modules() -> None:
     """`pylock check` must start fast: no httpx, tomlkit or rich behind the offline checks."""
     code = (
-        "import sys, pylock.check.checks\n"
+        "import sys, pylock.checking.checks\n"
         "heavy = [m for m in ('httpx', 'tomlkit', 'rich') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )

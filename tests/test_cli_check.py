@@ -17,8 +17,8 @@ import pytest
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from conftest import SyncedTemplate
 from pbs_server import FakePBS
-from pylock.lock import lockfile
 from pylock.project.platforms import host_platform
+from pylock.resolution import lockfile
 from test_check import SCHEMA, validate_schema
 
 HOST = host_platform()

@@ -18,8 +18,8 @@ from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock.base.settings import Settings
 from pylock.errors import ExternalError
-from pylock.lock import lockfile
-from pylock.lock.locker import LockOptions, default_context, lock_project
+from pylock.resolution import lockfile
+from pylock.resolution.locker import LockOptions, default_context, lock_project
 from pylock.sources.source import SourceContext
 
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")

@@ -18,8 +18,8 @@ import pytest
 from archives import asset_name, build_pbs_archive
 from clirun import console_script
 from pbs_server import FakePBS
-from pylock.lock import lockfile
 from pylock.project.platforms import host_platform
+from pylock.resolution import lockfile
 from real_interpreter import BUILD, MINOR, VERSION
 from test_check import SCHEMA, validate_schema
 

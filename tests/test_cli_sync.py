@@ -29,8 +29,8 @@ from archives import asset_name as pbs_asset_name
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from conftest import SyncedTemplate
 from pbs_server import FakePBS
-from pylock.lock import lockfile
 from pylock.project.platforms import host_platform
+from pylock.resolution import lockfile
 
 HOST = host_platform()
 # The archive's interpreter delegates to the Python running the tests, so it must claim that

@@ -11,7 +11,7 @@ import pytest
 
 from clirun import console_script, pylock
 from pylock.commands.demo import DemoLayout, steps
-from pylock.lock import lockfile
+from pylock.resolution import lockfile
 
 pytestmark = pytest.mark.slow  # builds a ~25 MB archive from this interpreter
 

@@ -26,8 +26,8 @@ from pylock.base.settings import Settings
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.fetch.cache import ArchiveCache
 from pylock.fetch.download import fetch_archive, source_url
-from pylock.lock.lockfile import Target
 from pylock.net.http import HttpPolicy, make_client
+from pylock.resolution.lockfile import Target
 
 POLICY = HttpPolicy(backoff=0.01, retries=2, timeout=10.0)
 ASSET = "cpython-3.12.8+20241219-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"

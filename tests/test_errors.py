@@ -15,8 +15,8 @@ from pylock.base import tomlread
 from pylock.cli.console import guarded
 from pylock.errors import EXIT_BUG, EXIT_INPUT
 from pylock.install.receipt import read_receipt
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, LockedManifest
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, LockedManifest
 
 DEEP = 3000
 DEEP_ARRAY = "[" * DEEP + "]" * DEEP

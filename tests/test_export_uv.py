@@ -24,8 +24,8 @@ from pylock.commands.export import (
     uv_key,
 )
 from pylock.errors import InputError
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, LockedManifest, Target
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, LockedManifest, Target
 from pylock.sources.artifacts import artifact_from_url
 from real_interpreter import BUILD, MINOR, VERSION, lock_real, publish_real
 

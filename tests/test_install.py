@@ -53,8 +53,8 @@ from pylock.install.receipt import (
     scan_tree,
 )
 from pylock.install.store import Store, lock_path
-from pylock.lock.lockfile import Target
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
+from pylock.resolution.lockfile import Target
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the synthetic interpreters are /bin/sh scripts"
@@ -644,7 +644,7 @@ CHILD = """
 import json, sys
 from pathlib import Path
 from pylock.install.installer import install
-from pylock.lock.lockfile import Target
+from pylock.resolution.lockfile import Target
 import filelock, pyzstd  # what install imports lazily: be ready to race at once
 archive, dest, target = Path(sys.argv[1]), Path(sys.argv[2]), Target(**json.loads(sys.argv[3]))
 print("ready", flush=True)

@@ -12,7 +12,7 @@ import pytest
 from archives import asset_name
 from clirun import console_script, pylock
 from pbs_server import FakePBS, synthetic_body
-from pylock.lock import lockfile
+from pylock.resolution import lockfile
 
 LINUX = "linux-x86_64-gnu"
 MAC = "macos-aarch64-none"

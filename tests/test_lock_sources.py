@@ -12,8 +12,8 @@ from clirun import pylock
 from index_data import catalog, fake_entries, ndjson
 from pbs_server import SAMPLE_METADATA_FILE, FakePBS
 from pylock.errors import InputError
-from pylock.lock import lockfile
 from pylock.project.manifest import Manifest, Request, load, parse_exclude_newer
+from pylock.resolution import lockfile
 from test_check import SCHEMA, validate_schema
 
 GITHUB_DOWNLOADS = "https://github.com/astral-sh/python-build-standalone/releases/download"

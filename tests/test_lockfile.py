@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from pylock.errors import ExternalError, InputError
-from pylock.lock.lockfile import (
+from pylock.project.platforms import parse_platform
+from pylock.resolution.lockfile import (
     ARCHIVE_FIELDS,
     HEADER,
     LOCK_VERSION,
@@ -26,7 +27,6 @@ from pylock.lock.lockfile import (
     validate,
     write,
 )
-from pylock.project.platforms import parse_platform
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -238,7 +238,7 @@ def test_reading_never_imports_tomlkit(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from pylock.lock import lockfile\n"
+        "from pylock.resolution import lockfile\n"
         "from pylock.project import manifest\n"
         f"lockfile.read(Path({str(path)!r}))\n"
         "assert 'tomlkit' not in sys.modules, 'tomlkit was imported'\n"

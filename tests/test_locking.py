@@ -18,9 +18,9 @@ import pytest
 from pbs_server import FakePBS, sha256_hex, synthetic_body
 from pylock.base.settings import Settings
 from pylock.errors import InputError, ResolutionError
-from pylock.lock import lockfile
-from pylock.lock.locker import LockOptions, LockResult, default_context, lock_project
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform, parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.locker import LockOptions, LockResult, default_context, lock_project
 from pylock.sources.source import SourceContext
 
 LINUX = "linux-x86_64-gnu"

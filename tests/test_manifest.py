@@ -10,8 +10,6 @@ import pytest
 from packaging.version import Version
 
 from pylock.errors import InputError
-from pylock.lock.drift import Drift, drift, locked_manifest
-from pylock.lock.lockfile import Lock, LockedManifest, Target
 from pylock.project.manifest import (
     FLAVORS,
     Manifest,
@@ -20,6 +18,8 @@ from pylock.project.manifest import (
     parse_python_request,
 )
 from pylock.project.platforms import Platform, parse_platform
+from pylock.resolution.drift import Drift, drift, locked_manifest
+from pylock.resolution.lockfile import Lock, LockedManifest, Target
 
 LINUX = parse_platform("linux-x86_64-gnu")
 MAC = parse_platform("macos-aarch64-none")

@@ -23,9 +23,9 @@ from pbs_server import FakePBS, synthetic_body
 from pylock.base.settings import Settings
 from pylock.commands.mirror import MirrorOptions, fill_mirror
 from pylock.errors import InputError
-from pylock.lock import lockfile
 from pylock.net.http import HttpPolicy
 from pylock.project.platforms import host_platform, parse_platform
+from pylock.resolution import lockfile
 from pylock.sources._common import parse_sha256sums
 
 HOST = host_platform()
@@ -480,7 +480,7 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
             'source = "catalog:catalog.json"\n',
             "utf-8",
         )
-        from pylock.lock.locker import LockOptions, lock_project
+        from pylock.resolution.locker import LockOptions, lock_project
 
         lock_project(project, LockOptions(), settings=quick())
         result = fill_mirror(project, MirrorOptions(tmp_path / "m", jobs=2), settings=quick())

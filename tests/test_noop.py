@@ -184,7 +184,14 @@ def test_launcher_option_tables_match_the_typer_commands() -> None:
 
 def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
     heavy = ["typer", "httpx", "tomlkit", "rich", "packaging", "platformdirs", "dataclasses"]
-    heavy += ["tomllib", "json", "re", "pathlib", "pylock.lock.lockfile", "pylock.project.manifest"]
+    heavy += [
+        "tomllib",
+        "json",
+        "re",
+        "pathlib",
+        "pylock.resolution.lockfile",
+        "pylock.project.manifest",
+    ]
     heavy += ["pylock.install.receipt", "typing"]
     code, printed, imported = run_in_new_interpreter(
         "-p", str(synced), "sync", watch=heavy, script=True

@@ -14,7 +14,7 @@ from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock.fetch.cache import ArchiveCache
 from pylock.install.store import install_dir_name
-from pylock.lock import lockfile
+from pylock.resolution import lockfile
 from test_cli_sync import BUILD, NEWER, REAL, publish
 
 HOST_MINOR = ".".join(REAL.split(".")[:2])

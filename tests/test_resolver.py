@@ -12,9 +12,9 @@ import pytest
 from packaging.version import Version
 
 from pylock.errors import ResolutionError
-from pylock.lock.resolver import Resolution, resolve
 from pylock.project.manifest import Request, parse_python_request
 from pylock.project.platforms import parse_platform
+from pylock.resolution.resolver import Resolution, resolve
 from pylock.sources.artifacts import Artifact, AssetName, artifact_from_url
 from pylock.sources.source import Release
 

@@ -20,14 +20,14 @@ from archives import build_pbs_archive, delegating_interpreter
 from clirun import pylock
 from pbs_server import FakePBS
 from pylock.base.settings import Settings
-from pylock.check.checks import CheckOptions, run_checks
+from pylock.checking.checks import CheckOptions, run_checks
 from pylock.errors import VerificationError
 from pylock.fetch.cache import ArchiveCache
 from pylock.fetch.download import fetch_archive
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, LockedManifest, Target
 from pylock.net.http import HttpPolicy, make_client
 from pylock.project.platforms import host_platform
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, LockedManifest, Target
 
 POLICY = HttpPolicy(retries=1, backoff=0.0, timeout=10.0)
 DATA = b"an archive whose size no catalog states\n" * 1000

@@ -12,10 +12,10 @@ import pytest
 from index_data import catalog, fake_entries, ndjson, sample_entries
 from pbs_server import SAMPLE_METADATA, SAMPLE_METADATA_FILE, FakePBS
 from pylock.errors import ExternalError, InputError, ResolutionError
-from pylock.lock.resolver import resolve
 from pylock.net.http import HttpPolicy
 from pylock.project.manifest import Request, parse_python_request
 from pylock.project.platforms import parse_platform
+from pylock.resolution.resolver import resolve
 from pylock.sources.artifacts import parse_asset_url
 from pylock.sources.index import DEFAULT_INDEX_URL, IndexSource, index_platform, index_variant
 from pylock.sources.source import Release, SourceContext

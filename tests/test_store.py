@@ -28,8 +28,8 @@ from pylock.install.store import (
     lock_path,
     same_build,
 )
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, LockedManifest, Target
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, LockedManifest, Target
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the synthetic interpreters are /bin/sh scripts"

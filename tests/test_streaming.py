@@ -15,8 +15,8 @@ from pylock.errors import ExternalError, VerificationError
 from pylock.fetch.cache import ArchiveCache
 from pylock.fetch.download import Download
 from pylock.install.installer import install
-from pylock.lock.lockfile import Target
 from pylock.net.http import HttpPolicy, make_client
+from pylock.resolution.lockfile import Target
 from test_download import Loopback, close_early, reset, serve
 
 POLICY = HttpPolicy(backoff=0.0, retries=2, timeout=5.0)

@@ -4,18 +4,14 @@ The Python API (docs/api.md) is ``pylock.lock``, ``sync``, ``which`` and ``check
 and the types they take, return and raise, listed in ``__all__``. Each name is loaded on first
 use (PEP 562 ``__getattr__``) from the module that owns it, because the console script imports
 this package on every run, including the no-op ``pylock sync`` of every CI job: ``import pylock``
-must cost nothing, so this module imports only ``sys`` (already loaded). ``__init__.pyi`` gives
-type checkers the same names statically.
+must cost nothing, so this module imports nothing at all. ``__init__.pyi`` gives type checkers
+the same names statically.
 
-Two public names are also the names of stage packages (``pylock.lock``, ``pylock.check``). Python
-binds a subpackage to its parent's attribute when it is first imported, which would make
-``pylock.lock`` a module or a function depending on what happened to be imported before; this
-package's module type declines that binding for the public names, so ``pylock.lock`` is always
-the function. The subpackages are still imported by their full names
-(``from pylock.lock.locker import lock_project``), as all of pylock does.
+No stage package is named like a public function (the lock stage is ``pylock.resolution``, the
+gate ``pylock.checking``): Python binds a subpackage to its parent's attribute when it is first
+imported, so a package ``pylock.lock`` would turn the function into a module, depending on what
+happened to be imported before.
 """
-
-import sys
 
 __version__ = "0.1.0"
 
@@ -29,15 +25,15 @@ _PUBLIC = {
     "Settings": "pylock.base.settings",
     "HttpPolicy": "pylock.base.settings",
     # what they return
-    "LockResult": "pylock.lock.locker",
-    "Change": "pylock.lock.locker",
-    "ReleaseNote": "pylock.lock.locker",
-    "Lock": "pylock.lock.lockfile",
-    "Target": "pylock.lock.lockfile",
+    "LockResult": "pylock.resolution.locker",
+    "Change": "pylock.resolution.locker",
+    "ReleaseNote": "pylock.resolution.locker",
+    "Lock": "pylock.resolution.lockfile",
+    "Target": "pylock.resolution.lockfile",
     "SyncResult": "pylock.commands.sync",
     "Installation": "pylock.install.store",
-    "CheckReport": "pylock.check.report",
-    "CheckResult": "pylock.check.report",
+    "CheckReport": "pylock.checking.report",
+    "CheckResult": "pylock.checking.report",
     # what they raise, and the exit codes the CLI turns each error into
     "PylockError": "pylock.errors",
     "InputError": "pylock.errors",
@@ -70,15 +66,3 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-class _Package(type(sys)):  # type: ignore[misc]  # types.ModuleType, without importing types
-    """The module type of this package: a public name is never replaced by a submodule."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _PUBLIC and isinstance(value, type(sys)):
-            return  # the import system binding pylock.lock or pylock.check (see above)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -6,8 +6,8 @@ from pylock.api import sync as sync
 from pylock.api import which as which
 from pylock.base.settings import HttpPolicy as HttpPolicy
 from pylock.base.settings import Settings as Settings
-from pylock.check.report import CheckReport as CheckReport
-from pylock.check.report import CheckResult as CheckResult
+from pylock.checking.report import CheckReport as CheckReport
+from pylock.checking.report import CheckResult as CheckResult
 from pylock.commands.sync import SyncResult as SyncResult
 from pylock.errors import EXIT_BUG as EXIT_BUG
 from pylock.errors import EXIT_EXTERNAL as EXIT_EXTERNAL
@@ -21,11 +21,11 @@ from pylock.errors import RateLimitError as RateLimitError
 from pylock.errors import ResolutionError as ResolutionError
 from pylock.errors import VerificationError as VerificationError
 from pylock.install.store import Installation as Installation
-from pylock.lock.locker import Change as Change
-from pylock.lock.locker import LockResult as LockResult
-from pylock.lock.locker import ReleaseNote as ReleaseNote
-from pylock.lock.lockfile import Lock as Lock
-from pylock.lock.lockfile import Target as Target
+from pylock.resolution.locker import Change as Change
+from pylock.resolution.locker import LockResult as LockResult
+from pylock.resolution.locker import ReleaseNote as ReleaseNote
+from pylock.resolution.lockfile import Lock as Lock
+from pylock.resolution.lockfile import Target as Target
 
 __version__: str
 __all__: list[str]

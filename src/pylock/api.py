@@ -3,8 +3,8 @@
 Each function is the library call its command makes, behind keyword arguments named like the
 command's options, so a script, a nox session or a build backend can pin its interpreter
 without parsing pylock's output. Nothing is decided here: the rules stay in the stage that owns
-them (``pylock.lock.locker.lock_project``, ``pylock.commands.sync.sync_project``,
-``pylock.check.checks.run_checks``), and the results are theirs, frozen dataclasses.
+them (``pylock.resolution.locker.lock_project``, ``pylock.commands.sync.sync_project``,
+``pylock.checking.checks.run_checks``), and the results are theirs, frozen dataclasses.
 
 A Python caller is a top-level caller, as the CLI is: ``settings=None`` resolves the settings
 from ``os.environ`` exactly as a command does without flags (``Settings.resolve``); pass a
@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pylock.base.settings import Settings
-from pylock.check.checks import CheckOptions, run_checks
-from pylock.check.report import CheckReport
+from pylock.checking.checks import CheckOptions, run_checks
+from pylock.checking.report import CheckReport
 from pylock.commands.sync import SyncOptions, SyncResult, find_installation, sync_project
 from pylock.errors import VerificationError
-from pylock.lock.locker import LockOptions, LockResult, lock_project
+from pylock.resolution.locker import LockOptions, LockResult, lock_project
 
 __all__ = ["check", "lock", "sync", "which"]
 

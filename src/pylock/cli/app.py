@@ -306,7 +306,7 @@ def lock(
 ) -> None:
     """Resolve the manifest against the PBS catalog and write python.lock."""
     state = _state(ctx)
-    from pylock.lock.locker import LockOptions, lock_project
+    from pylock.resolution.locker import LockOptions, lock_project
 
     result = lock_project(
         state.project,
@@ -558,7 +558,7 @@ def check(
 ) -> None:
     """Verify that python.lock is sound, current, and what is installed is what it locks."""
     state = _state(ctx)
-    from pylock.check.checks import CheckOptions
+    from pylock.checking.checks import CheckOptions
     from pylock.cli.console import run_check
 
     options = CheckOptions(

@@ -19,7 +19,7 @@ from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, InputError,
 
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
-    from pylock.check.checks import CheckOptions
+    from pylock.checking.checks import CheckOptions
     from pylock.commands.sync import SyncOptions
 
 
@@ -142,7 +142,7 @@ def run_check(
 
     ``quiet`` prints the text report only when a check did not pass; JSON, being asked for,
     is always printed."""
-    from pylock.check.checks import run_checks
+    from pylock.checking.checks import run_checks
 
     output_format = parse_format(output_format)
     report = run_checks(project, options, settings=settings)

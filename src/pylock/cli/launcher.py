@@ -107,7 +107,7 @@ def _sync(options: dict[str, str | bool]) -> int:
 def _check(options: dict[str, str | bool]) -> int:
     from pathlib import Path
 
-    from pylock.check.checks import CheckOptions
+    from pylock.checking.checks import CheckOptions
     from pylock.cli.console import guarded, run_check
 
     into = _text(options, "into")

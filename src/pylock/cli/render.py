@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from pylock.commands.listing import Offer
     from pylock.commands.show import Shown
-    from pylock.lock.locker import Change
+    from pylock.resolution.locker import Change
 
 
 def use_color(choice: str, stream: TextIO) -> bool:

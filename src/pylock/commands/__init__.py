@@ -14,6 +14,6 @@ the CLI renders what they return.
 - ``demo``: ``pylock demo``: init, lock, sync, run and check offline against a stand-in.
 - ``standin``: a PBS-shaped ``install_only`` archive of the running CPython.
 
-May import: ``pylock.check`` and every stage below it, ``pylock.errors`` and
+May import: ``pylock.checking`` and every stage below it, ``pylock.errors`` and
 ``pylock.formats``; never ``pylock.cli``, typer or rich.
 """

@@ -21,10 +21,10 @@ from pylock.base.fsutil import atomic_write_bytes
 from pylock.base.settings import Settings
 from pylock.errors import InputError
 from pylock.fetch.download import source_url
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, Target
 from pylock.project.manifest import PYPROJECT
 from pylock.project.platforms import host_platform, parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, Target
 
 DEFAULT_FILENAME = "python-downloads.json"
 STDOUT = "-"
@@ -127,7 +127,7 @@ def export_uv(
     every request's are exported, and the build uv is pinned to is the first request's.
     """
     from pylock.commands.sync import manifest_if_any
-    from pylock.lock.selection import read_lock, select_request
+    from pylock.resolution.selection import read_lock, select_request
 
     lock = read_lock(project_dir)
     if python is not None:

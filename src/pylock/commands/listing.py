@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock
 from pylock.project.platforms import Platform, host_platform, parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock
 from pylock.sources.artifacts import Artifact, asset_rank
 
 if TYPE_CHECKING:
@@ -71,8 +71,8 @@ def list_offers(
     manifest's, ``PYLOCK_SOURCE``, GitHub) and read under the same HTTP policy
     (``settings.http``: ``--offline`` or ``PYLOCK_OFFLINE`` answers from the cache)."""
     from pylock.commands.sync import manifest_if_any
-    from pylock.lock.locker import default_context
     from pylock.project.manifest import PYPROJECT, parse_python_request
+    from pylock.resolution.locker import default_context
     from pylock.sources.spec import open_source
 
     pyproject = project_dir / PYPROJECT

@@ -35,9 +35,9 @@ from pylock.base.fsutil import (
 )
 from pylock.base.settings import Settings
 from pylock.errors import ExternalError, InputError
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Target
 from pylock.project.platforms import parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Target
 
 if TYPE_CHECKING:
     import httpx

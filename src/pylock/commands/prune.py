@@ -33,8 +33,8 @@ from pylock.errors import ExternalError, InputError, PylockError
 from pylock.fetch.cache import TEMP_PREFIX, TEMP_SUFFIX, ArchiveCache
 from pylock.formats import SHA256_HEX
 from pylock.install import store
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock
 
 Kind = Literal["install", "archive", "leftover"]
 STALE_DOWNLOAD_SECONDS = 3600

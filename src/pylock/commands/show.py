@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pylock.base.settings import Settings
 from pylock.install.store import Installation, Store
-from pylock.lock.lockfile import Lock
-from pylock.lock.selection import read_lock, select_request
+from pylock.resolution.lockfile import Lock
+from pylock.resolution.selection import read_lock, select_request
 
 
 @dataclass(frozen=True)

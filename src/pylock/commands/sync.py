@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Literal
 from pylock.base.settings import Settings
 from pylock.errors import InputError, VerificationError
 from pylock.install.store import Installation, Store
-from pylock.lock import lockfile
-from pylock.lock.drift import matrix_drift
-from pylock.lock.lockfile import Lock, Target
-from pylock.lock.selection import choose_target, read_lock
+from pylock.resolution import lockfile
+from pylock.resolution.drift import matrix_drift
+from pylock.resolution.lockfile import Lock, Target
+from pylock.resolution.selection import choose_target, read_lock
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Limits

@@ -11,7 +11,7 @@ Python makes it), syncing first when the interpreter is not installed. It never 
 directory that is not a venv, and a venv it replaces (``--clear``) is moved aside first and put
 back if the new one cannot be made, so a failed run leaves the old venv.
 
-The facts about an existing venv (``pyvenv.cfg``) are check/pyvenv.py's, shared with the
+The facts about an existing venv (``pyvenv.cfg``) are checking/pyvenv.py's, shared with the
 ``venv`` check.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pylock.check.pyvenv import DEFAULT_VENV, INCOMPLETE, PYVENV_CFG, mismatch, read_pyvenv_cfg
+from pylock.checking.pyvenv import DEFAULT_VENV, INCOMPLETE, PYVENV_CFG, mismatch, read_pyvenv_cfg
 from pylock.errors import ExternalError, InputError, VerificationError
 
 if TYPE_CHECKING:

@@ -6,6 +6,6 @@ recorded as it goes (docs/security.md).
 - ``extractor``: safe, bounded extraction into a new directory; one bad member refuses it all.
 - ``record``: one RECORD row (path, mode, sha256 or link target) as extraction writes it.
 
-May import: ``pylock.lock`` and the stages below it (sources, net, project, fast, base),
+May import: ``pylock.resolution`` and the stages below it (sources, net, project, fast, base),
 ``pylock.errors`` and ``pylock.formats``; never a stage above it.
 """

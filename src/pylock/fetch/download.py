@@ -47,8 +47,8 @@ from pylock.fetch.integrity import (
     contradicting_length,
     status_text,
 )
-from pylock.lock.lockfile import Target
 from pylock.net.http import HttpPolicy, open_stream
+from pylock.resolution.lockfile import Target
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Extractor

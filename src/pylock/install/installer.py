@@ -35,8 +35,8 @@ from pylock.install.receipt import (
     record_digest,
     write_receipt,
 )
-from pylock.lock.lockfile import Target
 from pylock.project.platforms import host_platform, parse_platform
+from pylock.resolution.lockfile import Target
 
 
 @dataclass(frozen=True)

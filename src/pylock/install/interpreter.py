@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pylock.errors import InputError
 from pylock.extract.extractor import refused
-from pylock.lock.lockfile import Target
+from pylock.resolution.lockfile import Target
 
 INTERPRETER_TIMEOUT = 60.0
 """Seconds the interpreter gets to print its version; a cold start on a slow disk is well under."""

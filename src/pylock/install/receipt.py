@@ -1,6 +1,6 @@
 """The install receipt and the installed-tree digest.
 
-INTERFACE (fixed; installer.py writes these, check/checks.py and the no-op sync read them).
+INTERFACE (fixed; installer.py writes these, checking/checks.py and the no-op sync read them).
 
 Kept apart from installer.py so that ``pylock check`` and a no-op ``pylock sync`` import only this
 and the stdlib: reading one small JSON file is the whole fast path.
@@ -47,7 +47,7 @@ from pylock.extract.record import PYCACHE as PYCACHE
 from pylock.extract.record import SYMLINK_MODE as SYMLINK_MODE
 from pylock.extract.record import RecordEntry as RecordEntry
 from pylock.formats import SHA256_HEX
-from pylock.lock.lockfile import ARCHIVE_FIELDS, Target
+from pylock.resolution.lockfile import ARCHIVE_FIELDS, Target
 
 _MODE = re.compile(r"[0-7]{3,4}")
 

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from pylock.base import layout
 from pylock.errors import ExternalError, InputError
 from pylock.install.receipt import Receipt, read_receipt
-from pylock.lock.lockfile import Target
+from pylock.resolution.lockfile import Target
 
 IDENTITY_FIELDS = ("sha256", "platform", "version", "build", "flavor", "variant")
 """What makes two lock entries the same install: the same bytes (sha256) for the same target.

@@ -2,10 +2,10 @@
 
 INTERFACE (fixed; other modules depend on it).
 
-Whether a lock still satisfies a Request is lock/drift.py's: it reads both, and this module must
-not know the lock's shape. ``pylock lock`` (keep pins, touch no network), ``pylock sync`` and
-``pylock check`` (lock-current) all call that one test, so they agree exactly on what "current"
-means.
+Whether a lock still satisfies a Request is resolution/drift.py's: it reads both, and this
+module must not know the lock's shape. ``pylock lock`` (keep pins, touch no network),
+``pylock sync`` and ``pylock check`` (lock-current) all call that one test, so they agree
+exactly on what "current" means.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ FLAVORS: tuple[str, ...] = (
 
 _MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer")
 
-# What lock/drift.py's drift() recommends. `pylock lock` re-resolves exactly the inputs a lock
+# What resolution/drift.py's drift() recommends. `pylock lock` re-resolves exactly the inputs a lock
 # no longer satisfies and keeps every other pin (docs/resolution.md), so it is always enough to
 # make the lock current;
 # `--upgrade` is only for moving pins that still satisfy the manifest, a bigger diff than needed.

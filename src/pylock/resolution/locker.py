@@ -27,13 +27,13 @@ from packaging.version import Version
 
 from pylock.base.settings import Settings
 from pylock.errors import InputError, ResolutionError
-from pylock.lock import lockfile
-from pylock.lock.drift import drift, locked_manifest, pair_requests
-from pylock.lock.lockfile import LOCK_FILENAME, Lock, Target
-from pylock.lock.resolver import resolve
 from pylock.project.manifest import PYPROJECT, Manifest, Request
 from pylock.project.manifest import load as load_manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.drift import drift, locked_manifest, pair_requests
+from pylock.resolution.lockfile import LOCK_FILENAME, Lock, Target
+from pylock.resolution.resolver import resolve
 
 if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resolved
     from pylock.sources.artifacts import Artifact

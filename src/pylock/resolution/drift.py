@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
-from pylock.lock.lockfile import Lock, LockedManifest
 from pylock.project.manifest import FIX_COMMAND, Request, is_debug_flavor
 from pylock.project.platforms import Platform
+from pylock.resolution.lockfile import Lock, LockedManifest
 
 
 def locked_manifest(

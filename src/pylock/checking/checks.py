@@ -9,7 +9,7 @@ checks run in a fixed order and the later ones need the lock the first one read:
 ``lock-valid``
     ``python.lock`` parses and follows docs/lockfile.md (``lockfile.validate``; every problem).
 ``lock-current``
-    the lock still satisfies ``[tool.pylock]`` (``drift.drift``, lock/drift.py; no network).
+    the lock still satisfies ``[tool.pylock]`` (``drift.drift``, resolution/drift.py; no network).
 ``installed``
     the receipt of this host's install (or ``--platform``, ``--into``) names the locked archive.
 ``tree`` (``deep``)
@@ -34,15 +34,15 @@ from typing import TYPE_CHECKING
 from pylock.base import tomlread
 from pylock.base.fsutil import file_url_path
 from pylock.base.settings import Settings
-from pylock.check.report import CheckReport, CheckResult, Status
+from pylock.checking.report import CheckReport, CheckResult, Status
 from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
 from pylock.install import receipt
 from pylock.install.store import Store, differences
-from pylock.lock import lockfile
-from pylock.lock.drift import matrix_drift
-from pylock.lock.lockfile import Lock, Target
 from pylock.project import manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.drift import matrix_drift
+from pylock.resolution.lockfile import Lock, Target
 
 if TYPE_CHECKING:
     import httpx
@@ -144,7 +144,7 @@ def _skip(name: str, why: str) -> CheckResult:
 def _selected(lock: Lock, options: CheckOptions) -> tuple[list[Lock], int]:
     """The single-request views the installed checks look at (``--all``: every request, else
     the one ``--python`` names, default the first) and which of them ``--python`` names."""
-    from pylock.lock.selection import select_request
+    from pylock.resolution.selection import select_request
 
     named = select_request(lock, options.python)
     if options.every:
@@ -599,7 +599,7 @@ def _check_venv(
     found: receipt.Receipt | None,
 ) -> CheckResult:
     """Is the venv (``--venv``, else ``.venv`` when present) made from the locked interpreter?"""
-    from pylock.check import pyvenv as venv
+    from pylock.checking import pyvenv as venv
 
     name = "venv"
     path = options.venv if options.venv is not None else project_dir / venv.DEFAULT_VENV

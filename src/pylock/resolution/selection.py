@@ -11,9 +11,9 @@ import contextlib
 from pathlib import Path
 
 from pylock.errors import InputError
-from pylock.lock import lockfile
-from pylock.lock.lockfile import Lock, Target
 from pylock.project.platforms import host_platform, parse_platform
+from pylock.resolution import lockfile
+from pylock.resolution.lockfile import Lock, Target
 
 
 def read_lock(project_dir: Path) -> Lock:
