@@ -25,8 +25,7 @@ from pathlib import Path
 from pylock.base.settings import Settings
 from pylock.checking.checks import CheckOptions, run_checks
 from pylock.checking.report import CheckReport
-from pylock.commands.sync import SyncOptions, SyncResult, find_installation, sync_project
-from pylock.errors import VerificationError
+from pylock.commands.sync import SyncOptions, SyncResult, installed_interpreter, sync_project
 from pylock.resolution.locker import LockOptions, LockResult, lock_project
 
 __all__ = ["check", "lock", "sync", "which"]
@@ -113,24 +112,13 @@ def which(
     Like the command it does not refuse a stale lock (use ``check`` to see whether the lock is
     current); unlike the command it prints no warning.
     """
-    project = Path(project_dir)
-    found = find_installation(
-        project,
+    return installed_interpreter(
+        Path(project_dir),
         platform=platform,
         python=python,
         into=None if into is None else Path(into),
         settings=_settings(settings),
     )
-    if not found.installed or found.interpreter is None:
-        # The same words as `pylock which` (cli/app.py, _installed_interpreter); a test in
-        # tests/test_api.py holds the two equal.
-        again = f" --python {python}" if python is not None else ""
-        raise VerificationError(
-            f"The locked interpreter ({found.target.version}, build {found.target.build}) "
-            f"is not installed at {found.path}.",
-            hint=f"Run `pylock sync{again}` first.",
-        )
-    return found.interpreter
 
 
 def check(

@@ -438,21 +438,13 @@ def _installed_interpreter(
 ) -> Path:
     """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first;
     warns (without failing) when the lock is stale."""
-    from pylock.commands.sync import find_installation
-    from pylock.errors import VerificationError
+    from pylock.commands.sync import installed_interpreter
 
-    found = find_installation(
+    interpreter = installed_interpreter(
         state.project, platform=platform, python=python, into=into, settings=state.settings()
     )
-    if not found.installed or found.interpreter is None:
-        again = f" --python {python}" if python is not None else ""
-        raise VerificationError(
-            f"The locked interpreter ({found.target.version}, build {found.target.build}) "
-            f"is not installed at {found.path}.",
-            hint=f"Run `pylock sync{again}` first.",
-        )
     _warn_if_stale(state)
-    return found.interpreter
+    return interpreter
 
 
 @app.command()

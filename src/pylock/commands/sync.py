@@ -48,16 +48,28 @@ class SyncResult:
     action: SyncAction
 
 
-def find_installation(
+def installed_interpreter(
     project_dir: Path,
     *,
     platform: str | None = None,
     python: str | None = None,
     into: Path | None = None,
     settings: Settings,
-) -> Installation:
+) -> Path:
+    """``pylock which`` (and ``run``): the locked interpreter installed for ``platform`` and
+    ``python``, by the store's one rule for "installed", or a VerificationError (exit 1) that
+    says which sync installs it. A stale lock is not refused: it must not lock anyone out of
+    their interpreter (the CLI warns)."""
     target = choose_target(read_lock(project_dir), platform, python)
-    return Store(settings.python_dir).find(target, into)
+    found = Store(settings.python_dir).find(target, into)
+    if not found.installed or found.interpreter is None:
+        again = f" --python {python}" if python is not None else ""
+        raise VerificationError(
+            f"The locked interpreter ({target.version}, build {target.build}) "
+            f"is not installed at {found.path}.",
+            hint=f"Run `pylock sync{again}` first.",
+        )
+    return found.interpreter
 
 
 def manifest_if_any(pyproject: Path) -> Manifest | None:
