@@ -39,7 +39,7 @@ from pylock.base.settings import Settings
 from pylock.check.report import CheckReport, CheckResult, Status
 from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
 from pylock.install import receipt
-from pylock.install.store import Store, differences
+from pylock.install.store import Store, differences, is_installed
 from pylock.lock import lockfile
 from pylock.lock.drift import matrix_drift
 from pylock.lock.lockfile import Lock, Target
@@ -328,8 +328,7 @@ def _check_installed(
         )
         return CheckResult(name, "fail", summary, details, data, EXIT_FAILED), install_dir, found
 
-    interpreter = install_dir / found.interpreter
-    if not interpreter.exists():
+    if not is_installed(install_dir, found, target):  # the same build: its interpreter is gone
         summary = (
             f"the receipt at {install_dir} names the locked build, but its interpreter "
             f"{found.interpreter} is missing; run `{_reinstall_command(options.into)}`."

@@ -227,6 +227,7 @@ def _remember(
         pyproject=manifest_raw,
         install_dir=os.fspath(installation.path),
         receipt=receipt_json(installation.receipt).encode("utf-8"),
+        interpreter=installation.receipt.interpreter,
         report=noop.already_installed(
             target.implementation,
             target.version,
