@@ -136,4 +136,8 @@ def test_a_local_source_file_that_is_not_there_is_bad_input(
     with pytest.raises(InputError) as raised:
         list(source.releases(build=None, platforms=None))
     assert raised.value.exit_code == 2
-    assert f"there is no {what} at {path}" in str(raised.value)
+    said = "is a directory, not a file" if make == "directory" else "not found"
+    assert raised.value.message == f"Source {scheme}:{path}: {path} {said}."
+    assert "the right file (relative paths are read from the project directory)" in str(
+        raised.value.hint
+    )

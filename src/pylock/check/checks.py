@@ -199,11 +199,18 @@ def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
     name = "lock-valid"
     data: dict[str, object] = {"path": str(path), "problems": []}
     try:
-        document = tomlread.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomlread.TOMLDecodeError):
-        # Let the reader phrase it (missing file, not UTF-8, TOML syntax at line N), so that
-        # `pylock check` and `pylock sync` say the same thing about the same broken lock.
-        summary, code = _read_error(path)
+        raw = lockfile.read_bytes(path)
+        document = tomlread.loads(raw.decode("utf-8"))
+    except PylockError as exc:  # missing, a directory, unreadable: as every command says it
+        return (
+            CheckResult(name, "error", str(exc), (), data, exc.exit_code),
+            None,
+            "lock unreadable",
+        )
+    except (UnicodeDecodeError, tomlread.TOMLDecodeError):
+        # Let the reader phrase it (not UTF-8, TOML syntax at line N), so that `pylock check`
+        # and `pylock sync` say the same thing about the same broken lock.
+        summary, code = _read_error(raw, path)
         return CheckResult(name, "error", summary, (), data, code), None, "lock unreadable"
 
     lock, problems = lockfile.validate(document)
@@ -228,12 +235,12 @@ def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
     return CheckResult(name, "pass", summary, (), data), lock, ""
 
 
-def _read_error(path: Path) -> tuple[str, int]:
+def _read_error(raw: bytes, path: Path) -> tuple[str, int]:
     try:
-        lockfile.read(path)
+        lockfile.from_bytes(raw, path)
     except PylockError as exc:
-        return str(exc), exc.exit_code  # 2 for a missing or malformed file, 3 for a disk error
-    return f"cannot read {path}.", EXIT_INPUT  # pragma: no cover - it became readable meanwhile
+        return str(exc), exc.exit_code  # 2: not UTF-8, or not TOML
+    return f"cannot read {path}.", EXIT_INPUT  # pragma: no cover - from_bytes raised above
 
 
 # lock-current -------------------------------------------------------------------------------

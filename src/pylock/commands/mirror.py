@@ -114,10 +114,9 @@ def _download_mirror(settings: Settings, project_dir: Path, directory: Path) -> 
     never DIR itself."""
     manifest = None
     if not settings.mirror:
-        from pylock.project.manifest import PYPROJECT, load
+        from pylock.project.manifest import PYPROJECT, load_if_any
 
-        pyproject = project_dir / PYPROJECT
-        manifest = load(pyproject) if pyproject.is_file() else None
+        manifest = load_if_any(project_dir / PYPROJECT)[0]
     mirror = settings.mirror_for(manifest)
     if mirror is None or "://" in mirror:
         return mirror

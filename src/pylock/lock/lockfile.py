@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pylock.base import tomlread
-from pylock.base.fsutil import atomic_write_bytes
-from pylock.errors import ExternalError, InputError
+from pylock.base.fsutil import atomic_write_bytes, read_input, read_input_if_any
+from pylock.errors import InputError
 from pylock.formats import BUILD_TAG, SHA256_HEX, is_iso_date
 from pylock.project.platforms import KNOWN_PLATFORMS, from_triple
 from pylock.sources.artifacts import VARIANTS, parse_asset_url
@@ -483,19 +483,31 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
     raise InputError(f"{where} is not a valid lock file ({count}):\n{listed}\n", hint=_REGENERATE)
 
 
+_CREATE = "create it with `pylock lock`"
+"""What to do about a lock that is not there (``fsutil.read_input`` builds the hint)."""
+
+
 def read(path: Path) -> Lock:
     """Read ``path``; missing file -> InputError telling to run ``pylock lock``."""
     return from_bytes(read_bytes(path), path)
 
 
+def read_if_any(path: Path) -> Lock | None:
+    """The lock at ``path``, or None when there is none (``lock`` and ``list`` work without
+    one); a path that is there but is no readable file is an error, as for ``read``."""
+    raw = read_bytes_if_any(path)
+    return None if raw is None else from_bytes(raw, path)
+
+
 def read_bytes(path: Path) -> bytes:
-    """The bytes of the lock at ``path``; missing file -> InputError, else ExternalError."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path} not found.", hint="Create it with `pylock lock`.") from None
-    except OSError as error:
-        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    """The bytes of the lock at ``path``: missing, a directory or unreadable -> InputError
+    (exit 2) naming it (``fsutil.read_input``, the rule for every input file)."""
+    return read_input(path, fix=_CREATE)
+
+
+def read_bytes_if_any(path: Path) -> bytes | None:
+    """``read_bytes``, or None when nothing at all is at ``path``."""
+    return read_input_if_any(path, fix=_CREATE)
 
 
 def from_bytes(raw: bytes, path: Path) -> Lock:

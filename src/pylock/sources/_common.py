@@ -6,7 +6,8 @@ other (``open_source`` imports them lazily).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -122,15 +123,20 @@ def locate(value: str, base_dir: Path) -> Location:
     return Location(path=path if path.is_absolute() else base_dir / path)
 
 
-def unreadable(description: str, path: Path, what: str, exc: OSError) -> InputError | ExternalError:
-    """Why a source's local file (``what``: "catalog file", "index file") cannot be read: a
-    path that names nothing is bad input (exit 2), anything else the disk's trouble (exit 3)."""
-    if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
-        return InputError(
-            f"Source {description}: there is no {what} at {path}.",
-            hint="Check the path; relative paths are read from the project directory.",
-        )
-    return ExternalError(
-        f"Source {description}: cannot read {path}: {exc.strerror or exc}.",
-        hint="Check the file's permissions.",
-    )
+@contextmanager
+def reading_local(description: str) -> Iterator[None]:
+    """Read a source's local file inside this block, with ``fsutil.open_input`` or
+    ``read_input``: the rule for every input file (missing, a directory or unreadable: exit 2,
+    saying what to do; the disk failing: exit 3). Its errors come out naming the source too."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(f"Source {description}: {exc.message}", hint=exc.hint) from None
+    except ExternalError as exc:
+        raise ExternalError(f"Source {description}: {exc.message}", hint=exc.hint) from None
+
+
+LOCAL_FIX = (
+    "point the source at the right file (relative paths are read from the project directory)"
+)
+"""What to do about a catalog or index file that cannot be read (``fsutil.open_input``)."""

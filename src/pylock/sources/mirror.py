@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
 
+from pylock.base.fsutil import read_input_if_any
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
 from pylock.project.platforms import Platform
@@ -24,6 +25,7 @@ from pylock.sources._common import (
     fetch_sha256sums,
     locate,
     parse_sha256sums,
+    reading_local,
     status_error,
     wanted,
 )
@@ -114,16 +116,14 @@ class MirrorSource:
     def _dir_release(
         self, directory: Path, tag: str, platforms: frozenset[Platform] | None
     ) -> Release | None:
-        try:
-            text = (directory / "SHA256SUMS").read_text("utf-8", errors="replace")
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise ExternalError(
-                f"Source {self.description}: cannot read {directory / 'SHA256SUMS'}: "
-                f"{exc.strerror or exc}.",
-                hint="Check the file's permissions.",
-            ) from exc
+        sums = directory / "SHA256SUMS"
+        with reading_local(self.description):
+            raw = read_input_if_any(
+                sums, fix=f"fill the mirror with `pylock mirror {directory.parent}`"
+            )
+        if raw is None:
+            return None  # not (yet) a release of this mirror
+        text = raw.decode("utf-8", errors="replace")
         artifacts: list[Artifact] = []
         for name, sha256 in parse_sha256sums(text).items():
             asset = parse_asset_name(name, build=tag)
