@@ -34,10 +34,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylock.base import tomlread
-from pylock.base.fsutil import file_url_path
 from pylock.base.settings import Settings
 from pylock.check.report import CheckReport, CheckResult, Status
-from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
+from pylock.errors import (
+    EXIT_EXTERNAL,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_OK,
+    PylockError,
+    VerificationError,
+)
 from pylock.install import receipt
 from pylock.install.store import Store, differences, is_installed
 from pylock.lock import lockfile
@@ -49,7 +55,6 @@ from pylock.project.platforms import Platform, host_platform, parse_platform
 if TYPE_CHECKING:
     import httpx
 
-    from pylock.fetch.integrity import Verifier
     from pylock.net.http import HttpPolicy
 
 CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "venv")
@@ -57,7 +62,6 @@ MAX_LISTED = 20
 """How many differing paths the tree check prints before summing up the rest."""
 
 _REMOTE_WORKERS = 4
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -492,7 +496,7 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
                 url = source_url(target, mirror)
             except (PylockError, ValueError) as exc:
                 return _RemoteOutcome(target.platform, target.url, "error", str(exc))
-            return _verify_remote(client, policy, target, url)
+            return _verify_remote(client, policy, target, url, mirror)
 
         outcomes = list(pool.map(verify, lock.targets))
 
@@ -519,89 +523,24 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
 
 
 def _verify_remote(
-    client: httpx.Client, policy: HttpPolicy, target: Target, url: str
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str, mirror: str | None
 ) -> _RemoteOutcome:
-    """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
-    from urllib.parse import urlsplit
-
-    from pylock.fetch.integrity import Oversize, Verifier
-
-    verifier = Verifier(target.sha256, target.size)
-    path = file_url_path(url)
-    if path is not None:
-        try:
-            with path.open("rb") as stream:
-                verifier.feed_all(iter(lambda: stream.read(_CHUNK), b""))
-        except Oversize as exc:
-            return _oversize(target, url, exc.done)
-        except OSError as exc:
-            message = f"cannot read {path}: {exc.strerror or exc}"
-            return _RemoteOutcome(target.platform, url, "error", message)
-        return _compare(target, url, verifier)
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        message = f"cannot fetch {url}: only https, http and file URLs are supported"
-        return _RemoteOutcome(target.platform, url, "error", message)
-    return _stream_remote(client, policy, target, url, verifier)
-
-
-def _stream_remote(
-    client: httpx.Client, policy: HttpPolicy, target: Target, url: str, verifier: Verifier
-) -> _RemoteOutcome:
-    import httpx
-
-    from pylock.fetch.integrity import (
-        CutShort,
-        Oversize,
-        Stalled,
-        contradicting_length,
-        receive,
-        status_text,
-    )
-    from pylock.net.http import open_stream
+    """One target, streamed through the download pipeline itself (``download.verify_archive``:
+    the status, length, ceiling, pace, size and sha256 rules of a sync, nothing cached or
+    extracted), so what a sync would refuse is refused here in the same words."""
+    from pylock.fetch.download import ArchiveMismatch, verify_archive
 
     platform = target.platform
     try:
-        with open_stream(
-            client, url, policy=policy, headers={"Accept-Encoding": "identity"}
-        ) as response:
-            status = status_text(response)
-            if status is not None:
-                return _RemoteOutcome(platform, url, "error", f"{url} answered HTTP {status}")
-            declared = contradicting_length(response, target.size)
-            if declared is not None:
-                message = f"the server announces {declared} bytes, python.lock says {target.size}"
-                return _RemoteOutcome(platform, url, "fail", message, size=declared)
-            receive(response, verifier, policy, url)
-    except Oversize as exc:
-        return _oversize(target, url, exc.done)
-    except PylockError as exc:
+        verdict = verify_archive(target, client=client, policy=policy, mirror=mirror)
+    except ArchiveMismatch as exc:  # other bytes: a verdict on the lock
+        return _RemoteOutcome(platform, url, "fail", exc.message, exc.size, exc.sha256)
+    except VerificationError as exc:
+        return _RemoteOutcome(platform, url, "fail", exc.message)
+    except PylockError as exc:  # unreachable, an HTTP error, too slow, an unusable URL
         return _RemoteOutcome(platform, url, "error", exc.message)
-    except (CutShort, Stalled) as exc:
-        message = f"the transfer from {url} failed: {exc}"
-        return _RemoteOutcome(platform, url, "error", message)
-    except httpx.HTTPError as exc:
-        message = f"the transfer from {url} failed: {exc.__class__.__name__}: {exc}"
-        return _RemoteOutcome(platform, url, "error", message)
-    return _compare(target, url, verifier)
-
-
-def _oversize(target: Target, url: str, done: int) -> _RemoteOutcome:
-    message = f"more than {target.size} bytes served, python.lock says {target.size}"
-    return _RemoteOutcome(target.platform, url, "fail", message, size=done)
-
-
-def _compare(target: Target, url: str, verifier: Verifier) -> _RemoteOutcome:
-    platform = target.platform
-    verdict = verifier.verdict()
-    size, digest = verdict.size, verdict.sha256
-    if verdict.problem == "size":
-        message = f"{size} bytes served, python.lock says {target.size}"
-        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
-    if verdict.problem == "sha256":
-        message = f"sha256 {digest} served, python.lock says {target.sha256}"
-        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
-    message = f"{size} bytes, sha256 {digest[:12]}… as locked"
-    return _RemoteOutcome(platform, url, "pass", message, size=size, sha256=digest)
+    message = f"{verdict.size} bytes, sha256 {verdict.sha256[:12]}… as locked"
+    return _RemoteOutcome(platform, url, "pass", message, verdict.size, verdict.sha256)
 
 
 # venv ---------------------------------------------------------------------------------------
