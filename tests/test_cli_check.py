@@ -166,6 +166,7 @@ def test_a_receipt_from_another_build_fails_installed(
     receipt_path = root / ".pylock" / "receipt.json"
     receipt = json.loads(receipt_path.read_text())
     receipt["target"]["build"] = "20250101"
+    receipt["target"]["url"] = receipt["target"]["url"].replace(BUILD, "20250101")
     receipt["target"]["sha256"] = "0" * 64
     receipt_path.write_text(json.dumps(receipt))
     code, out, _ = pylock(capsys, "-p", str(synced), "check", "--installed", "--into", str(root))

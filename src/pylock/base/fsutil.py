@@ -233,17 +233,33 @@ def _held(path: Path) -> bool:
     return False
 
 
+_SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-.")
+
+
+def url_scheme(value: str) -> str | None:
+    """The scheme of ``value``, lowercased, when it is a URL; None when it is a path. The one
+    answer to "is this a URL?" for every place pylock takes a URL or a path (a mirror, a
+    source, a locked archive): a URL starts with a scheme of two or more characters and a colon
+    (``https:``, ``file:``, ``s3:``); a one-letter one is a Windows drive (``C:\\pbs``).
+    Stdlib string methods only: no ``re`` or ``urllib`` to import for the answer."""
+    scheme, colon, _ = value.partition(":")
+    lowered = scheme.lower()
+    if not colon or len(lowered) < 2 or not ("a" <= lowered[0] <= "z"):
+        return None
+    return lowered if set(lowered) <= _SCHEME_CHARACTERS else None
+
+
 def file_url_path(url: str) -> Path | None:
     """The local file a ``file:`` URL (on this host) or a bare path names; None for anything
     else (http, https, another scheme, a ``file://`` URL naming another host), which the caller
     fetches or refuses. One spelling rule for every place pylock accepts a local archive."""
+    scheme = url_scheme(url)
+    if scheme is None:
+        return Path(url)
+    if scheme != "file":
+        return None
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
     parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        return Path(url2pathname(parts.path)) if parts.netloc in ("", "localhost") else None
-    if len(scheme) <= 1:  # no scheme, or a Windows drive letter
-        return Path(url)
-    return None
+    return Path(url2pathname(parts.path)) if parts.netloc in ("", "localhost") else None

@@ -32,12 +32,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
-from urllib.parse import quote, urlsplit
-from urllib.request import url2pathname
 
 import httpx
 
-from pylock.base.fsutil import CHUNK_SIZE
+from pylock.base.fsutil import CHUNK_SIZE, file_url_path, url_scheme
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.extract import tarstream
 from pylock.fetch.cache import ArchiveCache
@@ -54,6 +52,7 @@ from pylock.fetch.integrity import (
 )
 from pylock.lock.lockfile import Target
 from pylock.net.http import HttpPolicy, open_stream
+from pylock.sources.mirror import mirror_path
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Extractor
@@ -75,30 +74,24 @@ Read = Callable[[int], bytes]
 
 
 def source_url(target: Target, mirror: str | Path | None = None) -> str:
-    """Where ``target`` is fetched from: the lock's URL, or its place in ``mirror``.
-
-    A mirror URL gets ``{mirror}/{build}/{asset}`` with the asset name percent-encoded (``+`` as
-    ``%2B``, as GitHub spells it); a mirror directory becomes the ``file://`` URL of that file.
-    """
+    """Where ``target`` is fetched from: the lock's URL, or its place in ``mirror``
+    (``sources.mirror.mirror_path``: ``{mirror}/{build}/{asset}``, the asset name
+    percent-encoded in a URL); a mirror directory gives the ``file://`` URL of that file."""
     if mirror is None:
         return target.url
     base = str(mirror)
-    if len(urlsplit(base).scheme) > 1:  # a one-letter "scheme" is a Windows drive
-        build = quote(target.build, safe="")
-        return f"{base.rstrip('/')}/{build}/{quote(target.asset_name, safe='')}"
-    return (Path(base).expanduser().absolute() / target.build / target.asset_name).as_uri()
+    if url_scheme(base) is not None:
+        return mirror_path(base, target.build, target.asset_name)
+    directory = Path(base).expanduser().absolute()
+    return mirror_path(directory, target.build, target.asset_name).as_uri()
 
 
 def _local_path(url: str) -> Path | None:
-    """The file a ``file://`` URL (or bare path) names; None for http(s); InputError otherwise."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        return None
-    if scheme == "file" and parts.netloc in ("", "localhost"):
-        return Path(url2pathname(parts.path))
-    if len(scheme) <= 1:
-        return Path(url)
+    """The file a ``file:`` URL (or bare path) names (``fsutil.file_url_path``, the one rule);
+    None for http(s), fetched; an InputError for anything else."""
+    local = file_url_path(url)
+    if local is not None or url_scheme(url) in ("http", "https"):
+        return local
     raise InputError(
         f"Cannot download from {url}: only https, http and local file URLs are supported.",
         hint="Fix the URL in python.lock or the mirror setting (PYLOCK_MIRROR, [tool.pylock] "

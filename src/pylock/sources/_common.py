@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from pylock.base.fsutil import file_url_path
+from pylock.base.fsutil import file_url_path, url_scheme
 from pylock.errors import ExternalError, InputError
 from pylock.formats import SHA256_HEX
 from pylock.net.http import Document, fetch_document
@@ -106,20 +106,24 @@ class Location:
 
 def locate(value: str, base_dir: Path) -> Location:
     """An http(s) URL stays a URL; ``file:`` URLs and paths become paths, relative ones read
-    relative to the project (``base_dir``), so a manifest means the same from any cwd."""
-    lowered = value.lower()
-    if lowered.startswith(("http://", "https://")):
+    relative to the project (``base_dir``), so a manifest means the same from any cwd. A URL
+    and a path are told apart, and a file: URL read, by the one rule for each
+    (``fsutil.url_scheme``, ``fsutil.file_url_path``); any other URL is refused."""
+    scheme = url_scheme(value)
+    if scheme in ("http", "https"):
         return Location(url=value)
-    if lowered.startswith("file:"):
-        local = file_url_path(value)  # the one rule for file: URLs (fsutil)
-        if local is None:
-            raise InputError(
-                f"Cannot read {value}: a file: URL must name this machine.",
-                hint="Write file:///absolute/path (or file://localhost/...), or a plain path.",
-            )
-        path = local
-    else:
-        path = Path(value).expanduser()
+    local = file_url_path(value)
+    if local is None and scheme == "file":
+        raise InputError(
+            f"Cannot read {value}: a file: URL must name this machine.",
+            hint="Write file:///absolute/path (or file://localhost/...), or a plain path.",
+        )
+    if local is None:
+        raise InputError(
+            f"Cannot read {value}: {scheme}: URLs are not supported.",
+            hint="Use an https:// (or loopback http://) URL, a file: URL or a path.",
+        )
+    path = local if scheme else local.expanduser()
     return Location(path=path if path.is_absolute() else base_dir / path)
 
 
