@@ -15,7 +15,6 @@ import pytest
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
 from pylock.base import hostinfo, locations
-from pylock.cli import launcher
 from pylock.fast import argv, noop
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
@@ -209,6 +208,8 @@ def script_sync(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
 ) -> tuple[int, str, str]:
     """``pylock ARGS`` through the console script's entry point (the no-op memo first)."""
+    from pylock.cli import launcher
+
     monkeypatch.setattr(sys, "argv", ["pylock", *args])
     with pytest.raises(SystemExit) as exited:
         launcher.main()
@@ -231,7 +232,7 @@ def test_an_install_whose_interpreter_is_gone_is_not_installed(
     install_dir = interpreter.parent.parent
     interpreter.unlink()
 
-    assert noop.check(project) is None  # the memo of the last sync does not hide it
+    assert noop.check(project, environ=os.environ) is None  # the last sync's memo must not hide it
     which = pylock(capsys, "-p", project, "which")
     assert which[0] == 1 and "is not installed at" in which[2], which
     assert pylock(capsys, "-p", project, "run", "python", "-c", "pass") == which
@@ -249,7 +250,7 @@ def test_an_install_whose_interpreter_is_gone_is_not_installed(
     code, out, _ = pylock(capsys, "-p", project, "sync")
     assert code == 0 and out.startswith("Installed "), out
     assert interpreter.is_file()
-    assert noop.check(project) is not None  # and the memo answers again
+    assert noop.check(project, environ=os.environ) is not None  # and the memo answers again
 
     # A missing interpreter reads exactly as a missing install.
     interpreter.unlink()
