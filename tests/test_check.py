@@ -741,7 +741,8 @@ def test_a_receipt_with_another_url_for_the_same_bytes_passes(
     """A lock re-pointed at a mirror keeps its sha256: the install is still the locked one."""
     into = tmp_path / "opt-python"
     locked = make_target("linux-x86_64-gnu")
-    fake_install(into, dataclasses.replace(locked, url="https://mirror.example/a.tar.gz"))
+    moved = f"https://mirror.example/pbs/{locked.build}/{locked.asset_name.replace('+', '%2B')}"
+    fake_install(into, dataclasses.replace(locked, url=moved))
     installed = check(project, environ, platform="linux-x86_64-gnu", into=into).get("installed")
     assert installed.status == "pass", installed
 

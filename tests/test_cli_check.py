@@ -8,6 +8,7 @@ with the documented exit code and a message naming what drifted and how to fix i
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -165,6 +166,7 @@ def test_a_receipt_from_another_build_fails_installed(
     receipt_path = root / ".pylock" / "receipt.json"
     receipt = json.loads(receipt_path.read_text())
     receipt["target"]["build"] = "20250101"
+    receipt["target"]["url"] = receipt["target"]["url"].replace(BUILD, "20250101")
     receipt["target"]["sha256"] = "0" * 64
     receipt_path.write_text(json.dumps(receipt))
     code, out, _ = pylock(capsys, "-p", str(synced), "check", "--installed", "--into", str(root))
@@ -359,3 +361,47 @@ def test_remote_against_a_stalling_mirror_is_an_error_in_bounded_time(
     assert statuses(out)["remote"] == "error"
     assert "stalled" in out and f"{len(archive) // 2} bytes received" in out
     assert elapsed < 5
+
+
+@pytest.mark.parametrize(
+    ("serve", "code"),
+    [
+        (lambda body: bytes(reversed(body)), 1),  # the same size, other bytes
+        (lambda body: body + b"trailing", 1),  # a Content-Length that is not the locked size
+        (None, 3),  # gone: 404
+    ],
+    ids=["other-bytes", "other-size", "404"],
+)
+def test_check_remote_and_sync_say_the_same_about_the_same_answer(
+    fake_pbs: FakePBS,
+    synced_template: SyncedTemplate,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    serve: object,
+    code: int,
+) -> None:
+    """One fetch pipeline: `check --remote` streams the archive through the checks `sync`
+    downloads it through, so the same answer of the server is refused in the same words."""
+    synced_template.publish(fake_pbs)
+    project = synced_template.locked(tmp_path)  # nothing installed, nothing cached
+    (target,) = lockfile.read(project / "python.lock").targets
+    files = fake_pbs.releases[BUILD].files
+    if callable(serve):
+        files[target.asset_name] = serve(files[target.asset_name])
+    else:
+        del files[target.asset_name]
+
+    archives = Path(os.environ["PYLOCK_CACHE_DIR"]) / "archives"
+
+    def kept() -> list[Path]:
+        return [p for p in archives.rglob("*") if p.is_file()]
+
+    checked, out, _ = pylock(capsys, "-p", str(project), "check", "--remote", "--format", "json")
+    (row,) = next(c for c in json.loads(out)["checks"] if c["name"] == "remote")["data"]["targets"]
+    assert kept() == []  # check --remote never writes into the cache
+    synced_code, _, err = pylock(capsys, "-p", str(project), "sync")
+
+    assert checked == synced_code == code
+    assert target.asset_name in row["message"] and target.url in row["message"]
+    assert f"\nerror: {row['message']} " in f"\n{err}", err
+    assert kept() == []  # nor does a refused sync

@@ -83,6 +83,14 @@ def _target_field(key: str, value: object) -> Edit:
     return lambda p: p.edit_receipt_target(key, value)
 
 
+def _moved_to_a_mirror(receipt: dict[str, object]) -> None:
+    """The receipt of an install made from a mirror's copy: ``{mirror}/{build}/{asset}``."""
+    target = receipt["target"]
+    assert isinstance(target, dict)
+    build, asset = str(target["url"]).rsplit("/", 2)[1:]
+    target["url"] = f"https://mirror.example/pbs/{build}/{asset}"
+
+
 def _lock(old: str, new: str) -> Edit:
     return lambda p: p.sub_lock(old, new)
 
@@ -119,7 +127,7 @@ CASES: dict[str, Edit] = {
     "receipt: other build": _target_field("build", "20250101"),
     "receipt: other flavor": _target_field("flavor", "install_only"),
     "receipt: other variant": _target_field("variant", "freethreaded"),
-    "receipt: other url (same bytes)": _target_field("url", "https://mirror.example/a.tar.gz"),
+    "receipt: other url (same bytes)": lambda p: p.edit_receipt(_moved_to_a_mirror),
     "receipt: size a string": _target_field("size", "847"),
     "receipt: other sha256": _target_field("sha256", "0" * 64),
     "receipt: deep nesting": lambda p: p.receipt.write_text("[" * 100_000 + "]" * 100_000),

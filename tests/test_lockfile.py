@@ -621,3 +621,16 @@ def test_matrix_problems(edit: Any, said: str) -> None:
 def test_a_single_lock_target_may_not_name_a_request() -> None:
     where = _problems_after({"request": "3.12"})
     assert "target[0] (linux-x86_64-gnu).request" in where
+
+
+def test_a_file_url_naming_another_machine_cannot_be_locked() -> None:
+    """The one file-URL rule (``fsutil.file_url_path``): a ``file:`` URL names this machine
+    (no host, or localhost) or nothing pylock can read, so a lock may not hold it."""
+    data = _document()
+    data["target"][0]["url"] = f"file://build-host/srv/mirror/20241219/{_NAME}"
+    lock, problems = validate(data)
+    assert lock is None
+    assert [p.where for p in problems] == ["target[0] (linux-x86_64-gnu).url"]
+    assert "must name this machine" in problems[0].message
+    data["target"][0]["url"] = f"file://localhost/srv/mirror/20241219/{_NAME}"
+    assert validate(data)[1] == []

@@ -19,6 +19,7 @@ import pytest
 from archives import asset_name as pbs_asset_name
 from archives import build_pbs_archive, delegating_interpreter
 from clirun import console_script, pylock
+from conftest import SyncedTemplate
 from pbs_server import FakePBS, synthetic_body
 from pylock.base.settings import Settings
 from pylock.commands.mirror import MirrorOptions, fill_mirror
@@ -27,6 +28,7 @@ from pylock.net.http import HttpPolicy
 from pylock.project.platforms import host_platform, parse_platform
 from pylock.resolution import lockfile
 from pylock.sources._common import parse_sha256sums
+from pylock.sources.source import SourceContext
 
 HOST = host_platform()
 VERSION = ".".join(str(part) for part in sys.version_info[:3])
@@ -571,3 +573,62 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
     assert _download_mirror(own, project, out_dir) is None
     flag = Settings.resolve(mirror="https://m.example", environ=os.environ)
     assert _download_mirror(flag, project, out_dir) == "https://m.example"
+
+
+@pytest.mark.parametrize("spelling", ["file-url", "file-colon-path"])
+def test_dir_itself_as_a_file_url_is_not_where_it_is_filled_from(
+    fake_pbs: FakePBS,
+    synced_template: SyncedTemplate,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    spelling: str,
+) -> None:
+    """ "Is this a URL?" and "which file does a file: URL name?" have one answer each: DIR
+    spelled as a file: URL is still DIR, so its archives come from the lock's URLs (here the
+    loopback fake GitHub), not from DIR itself, where they are not yet."""
+    synced_template.publish(fake_pbs)
+    project = synced_template.locked(tmp_path / "project")
+    out_dir = tmp_path / "out"
+    mirror = out_dir.as_uri() if spelling == "file-url" else f"file:{out_dir}"
+    code, out, err = pylock(capsys, "-p", str(project), "mirror", str(out_dir), "--mirror", mirror)
+    assert code == 0, err
+    assert "1 downloaded" in out
+    assert len(fake_pbs.download_log) == 1
+
+
+def test_one_spelling_of_the_mirror_layout(
+    fake_pbs: FakePBS,
+    synced_template: SyncedTemplate,
+    source_context: SourceContext,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``{base}/{build}/{asset}`` is spelled by ``sources.mirror.mirror_path`` alone: what
+    `pylock mirror` writes is where `--mirror` downloads from, what `export uv` points uv at
+    and what the `mirror:` source reads, for a directory and for a URL."""
+    from pylock.fetch.download import source_url
+    from pylock.sources.mirror import SUMS_NAME, MirrorSource, mirror_path
+
+    synced_template.publish(fake_pbs)
+    project = synced_template.locked(tmp_path / "project")
+    (target,) = lockfile.read(project / "python.lock").targets
+    out_dir = tmp_path / "out"
+    assert pylock(capsys, "-p", str(project), "mirror", str(out_dir))[0] == 0
+
+    archive = mirror_path(out_dir, target.build, target.asset_name)
+    assert archive == out_dir / target.build / target.asset_name and archive.is_file()
+    assert mirror_path(out_dir, target.build, SUMS_NAME).is_file()
+    assert source_url(target, str(out_dir)) == archive.as_uri()
+    (release,) = MirrorSource(str(out_dir), source_context).releases()
+    assert [a.url for a in release.artifacts] == [archive.resolve().as_uri()]
+
+    base = fake_pbs.download_base
+    url = mirror_path(base, target.build, target.asset_name)
+    assert url == f"{base}/{target.build}/{target.asset_name.replace('+', '%2B')}"
+    assert source_url(target, base) == url
+    code, printed, _ = pylock(
+        capsys, "-p", str(project), "export", "uv", "-o", "-", "--mirror", base
+    )
+    assert code == 0 and [e["url"] for e in json.loads(printed).values()] == [url]
+    (release,) = MirrorSource(base, source_context).releases(build=target.build)
+    assert [a.url for a in release.artifacts] == [url]

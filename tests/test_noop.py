@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,58 @@ def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
     )
     assert stale.returncode == 1
     assert "pylock lock" in stale.stderr
+
+
+def script_sync(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str, str]:
+    """``pylock ARGS`` through the console script's entry point (the no-op memo first)."""
+    from pylock.cli import launcher
+
+    monkeypatch.setattr(sys, "argv", ["pylock", *args])
+    with pytest.raises(SystemExit) as exited:
+        launcher.main()
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+def test_an_install_whose_interpreter_is_gone_is_not_installed(
+    synced: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Installed" means the receipt and the interpreter file it names: every command asks the
+    store, and the memo replays that verdict only while the interpreter is still there."""
+    import json
+
+    project = str(synced)
+    code, out, _ = pylock(capsys, "-p", project, "which")
+    assert code == 0
+    interpreter = Path(out.strip())
+    install_dir = interpreter.parent.parent
+    interpreter.unlink()
+
+    assert noop.check(project, environ=os.environ) is None  # the last sync's memo must not hide it
+    which = pylock(capsys, "-p", project, "which")
+    assert which[0] == 1 and "is not installed at" in which[2], which
+    assert pylock(capsys, "-p", project, "run", "python", "-c", "pass") == which
+    (row,) = json.loads(pylock(capsys, "-p", project, "show", "--format", "json")[1])["targets"]
+    assert (row["installed"], row["path"]) == (False, None)
+    assert pylock(capsys, "-p", project, "check", "--installed")[0] == 1
+
+    # The console script's sync (memo first) repairs it, from the archive cache.
+    code, out, _ = script_sync(capsys, monkeypatch, "-p", project, "sync")
+    assert code == 0 and out.startswith("Installed "), out
+    assert interpreter.is_file()
+    assert pylock(capsys, "-p", project, "which")[:2] == (0, f"{interpreter}\n")
+    # So does the typer command's.
+    interpreter.unlink()
+    code, out, _ = pylock(capsys, "-p", project, "sync")
+    assert code == 0 and out.startswith("Installed "), out
+    assert interpreter.is_file()
+    assert noop.check(project, environ=os.environ) is not None  # and the memo answers again
+
+    # A missing interpreter reads exactly as a missing install.
+    interpreter.unlink()
+    gone = pylock(capsys, "-p", project, "which")
+    shutil.rmtree(install_dir)
+    assert pylock(capsys, "-p", project, "which") == gone == which

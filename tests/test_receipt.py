@@ -214,3 +214,41 @@ def test_scan_tree_flags_special_files(tmp_path: Path) -> None:
 def test_record_digest_is_sha256_of_the_text() -> None:
     text = format_record([RecordEntry("a", 0o644, "c" * 64)])
     assert record_digest(text) == hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("platform", "mars-x86_64-none"),
+        ("triple", "x86_64-unknown-mars"),
+        ("implementation", "pypy"),
+        ("build", "2025"),
+        ("variant", "fast"),
+        ("sha256", "AB" * 32),
+        ("size", 0),
+        ("url", "http://example.com/cpython.tar.gz"),
+        ("version", "3.99.1"),
+        ("flavor", "pgo+lto-full"),
+        ("color", "blue"),
+    ],
+)
+def test_a_receipt_target_is_decoded_by_the_lock_s_own_rules(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    """The receipt holds the lock's entry verbatim, so it is read by the lock's decoder: an
+    entry python.lock would refuse is no receipt (the install is redone), never half-trusted."""
+    from pylock.resolution import lockfile
+
+    document = _broken(f"target.{field}", value)
+    target = document["target"]
+    assert isinstance(target, dict)
+    lock_document = {
+        "lock-version": 1,
+        "created-by": "pylock",
+        "manifest": {"python": "3.15", "platforms": []},
+        "target": [{k: v for k, v in target.items() if v is not None}],
+    }
+    assert lockfile.validate(lock_document)[1] != []  # the lock refuses it ...
+    (tmp_path / META_DIR).mkdir()
+    (tmp_path / META_DIR / RECEIPT_NAME).write_text(json.dumps(document))
+    assert read_receipt(tmp_path) is None  # ... and so does the receipt

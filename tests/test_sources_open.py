@@ -137,4 +137,28 @@ def test_a_local_source_file_that_is_not_there_is_bad_input(
     with pytest.raises(InputError) as raised:
         list(source.releases(build=None, platforms=None))
     assert raised.value.exit_code == 2
-    assert f"there is no {what} at {path}" in str(raised.value)
+    said = "is a directory, not a file" if make == "directory" else "not found"
+    assert raised.value.message == f"Source {scheme}:{path}: {path} {said}."
+    assert "the right file (relative paths are read from the project directory)" in str(
+        raised.value.hint
+    )
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "catalog:ftp://example.com/c.json",
+        "index:s3://bucket/v.ndjson",
+        "mirror:ftp://example.com/pbs",
+    ],
+)
+def test_a_url_pylock_cannot_read_is_refused_as_a_url(
+    source_context: SourceContext, tmp_path: Path, spec: str
+) -> None:
+    """ "Is this a URL?" has one answer (``fsutil.url_scheme``): ftp://… is a URL of a scheme
+    pylock does not read, refused as one, not a relative path under the project."""
+    with pytest.raises(InputError) as info:
+        list(open_source(spec, source_context).releases())
+    scheme = spec.split(":")[1]
+    assert info.value.exit_code == 2
+    assert f"{scheme}: URLs" in info.value.message and str(tmp_path) not in info.value.message

@@ -1,5 +1,5 @@
-"""Atomic file replacement, the one way pylock writes a file someone may be reading, and the
-one way it hashes a file it reads back.
+"""Atomic file replacement, the one way pylock writes a file someone may be reading; the one
+way it reads a file the user gave it (``open_input``); the one way it hashes a file it reads back.
 
 python.lock, receipts and cache metadata are all read by other processes (a CI job, a second
 sync, an editor); each is replaced by writing a temp file beside it and renaming it over, so a
@@ -9,11 +9,12 @@ reader sees the old bytes or the new ones and never half of either, even after a
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 from typing import BinaryIO
 
-from pylock.errors import ExternalError
+from pylock.errors import ExternalError, InputError, PylockError
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes read per call when hashing or copying: large enough that hashlib (which releases the GIL
@@ -28,6 +29,92 @@ def hash_stream(stream: BinaryIO) -> str:
     while chunk := stream.read(CHUNK_SIZE):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+# -- reading what the user gave ------------------------------------------------------------------
+
+_NOT_A_READABLE_FILE = frozenset(
+    {
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EACCES,
+        errno.EPERM,
+        errno.ELOOP,
+        errno.ENAMETOOLONG,
+    }
+)
+"""Errors that mean the path names no readable file: the user's to fix (exit 2). Any other
+error reading an input (EIO, EMFILE, ...) is the machine's (exit 3)."""
+
+
+def open_input(path: Path, *, fix: str) -> BinaryIO:
+    """Open an input file the user gave (python.lock, pyproject.toml, a source's local file):
+    the one rule for all of them. A path that is missing, a directory, a dangling symlink, a
+    symlink loop or unreadable to this user -> InputError (exit 2) naming it and saying what to
+    do; ``fix`` is that, as a clause ("create it with `pylock lock`"). Anything else -> an
+    ExternalError (exit 3): the disk failed, not the input."""
+    try:
+        return path.open("rb")
+    except OSError as error:
+        raise unreadable_input(path, error, fix=fix) from None
+
+
+def read_input(path: Path, *, fix: str) -> bytes:
+    """All of an input file (see ``open_input``, whose rule a failed read follows too)."""
+    with open_input(path, fix=fix) as stream:
+        try:
+            return stream.read()
+        except OSError as error:
+            raise unreadable_input(path, error, fix=fix) from None
+
+
+def read_input_if_any(path: Path, *, fix: str) -> bytes | None:
+    """An optional input file: None when nothing at all is at ``path`` (not even a symlink),
+    else exactly ``read_input``. A pyproject.toml beside a lock that travels alone is absent;
+    one that is a directory or cannot be read is an error, never silently "no manifest"."""
+    if not os.path.lexists(path):
+        return None
+    return read_input(path, fix=fix)
+
+
+def unreadable_input(path: Path, error: OSError, *, fix: str) -> PylockError:
+    """The error for input ``path`` that failed with ``error`` (see ``open_input``)."""
+    code = error.errno
+    if code not in _NOT_A_READABLE_FILE:
+        return ExternalError(
+            f"Cannot read {path}: {error.strerror or error}.",
+            hint="The file is there but the system failed to read it; check the disk, then "
+            "try again.",
+        )
+    fix_sentence = fix[:1].upper() + fix[1:] + "."
+    if code == errno.EISDIR or (code != errno.ENOENT and path.is_dir()):
+        return InputError(
+            f"{path} is a directory, not a file.", hint=f"Move the directory aside, then {fix}."
+        )
+    if code == errno.ENOENT and path.is_symlink():
+        with contextlib.suppress(OSError):
+            return InputError(
+                f"{path} is a symbolic link to {path.readlink()}, which does not exist.",
+                hint=f"Point the link at an existing file, or remove it and {fix}.",
+            )
+    if code in (errno.ENOENT, errno.ENOTDIR):
+        reason = "" if code == errno.ENOENT else f" ({error.strerror})"
+        return InputError(f"{path} not found{reason}.", hint=fix_sentence)
+    if code == errno.ELOOP:
+        return InputError(
+            f"Cannot read {path}: {error.strerror} (the link leads back to itself).",
+            hint=f"Point the link at an existing file, or remove it and {fix}.",
+        )
+    if code in (errno.EACCES, errno.EPERM):
+        return InputError(
+            f"Cannot read {path}: {error.strerror}.",
+            hint="Make it readable by this user (check its permissions and its directories').",
+        )
+    return InputError(f"Cannot read {path}: {error.strerror or error}.", hint=fix_sentence)
+
+
+# -- writing --------------------------------------------------------------------------------------
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> bool:
@@ -146,17 +233,33 @@ def _held(path: Path) -> bool:
     return False
 
 
+_SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-.")
+
+
+def url_scheme(value: str) -> str | None:
+    """The scheme of ``value``, lowercased, when it is a URL; None when it is a path. The one
+    answer to "is this a URL?" for every place pylock takes a URL or a path (a mirror, a
+    source, a locked archive): a URL starts with a scheme of two or more characters and a colon
+    (``https:``, ``file:``, ``s3:``); a one-letter one is a Windows drive (``C:\\pbs``).
+    Stdlib string methods only: no ``re`` or ``urllib`` to import for the answer."""
+    scheme, colon, _ = value.partition(":")
+    lowered = scheme.lower()
+    if not colon or len(lowered) < 2 or not ("a" <= lowered[0] <= "z"):
+        return None
+    return lowered if set(lowered) <= _SCHEME_CHARACTERS else None
+
+
 def file_url_path(url: str) -> Path | None:
     """The local file a ``file:`` URL (on this host) or a bare path names; None for anything
     else (http, https, another scheme, a ``file://`` URL naming another host), which the caller
     fetches or refuses. One spelling rule for every place pylock accepts a local archive."""
+    scheme = url_scheme(url)
+    if scheme is None:
+        return Path(url)
+    if scheme != "file":
+        return None
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
     parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "file":
-        return Path(url2pathname(parts.path)) if parts.netloc in ("", "localhost") else None
-    if len(scheme) <= 1:  # no scheme, or a Windows drive letter
-        return Path(url)
-    return None
+    return Path(url2pathname(parts.path)) if parts.netloc in ("", "localhost") else None

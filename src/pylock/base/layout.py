@@ -3,6 +3,9 @@ must agree on. Standard library only: the no-op ``pylock sync`` imports this and
 
 from __future__ import annotations
 
+import os
+import stat
+
 META_DIR = ".pylock"
 RECEIPT_NAME = "receipt.json"
 RECORD_NAME = "RECORD"
@@ -16,3 +19,13 @@ def install_dir_name(
     """``cpython-3.12.8+20241219-linux-x86_64-gnu-<first 12 hex of sha256>``: one directory per
     exact build, so a new lock entry installs beside the old one instead of over it."""
     return f"{implementation}-{version}+{build}-{platform}-{sha256[:12]}"
+
+
+def has_interpreter(install_dir: str | os.PathLike[str], interpreter: str) -> bool:
+    """Whether the interpreter a receipt names (``interpreter``, relative to ``install_dir``) is
+    a file there. Half of what "installed" means (``store.is_installed``; a receipt alone does
+    not run anything), asked with one ``stat`` so the no-op sync can afford it too."""
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(install_dir, interpreter)).st_mode)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return False

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pylock.base import locations
+from pylock.base.fsutil import url_scheme
 from pylock.errors import InputError
 
 DEFAULT_SOURCE = "github"
@@ -231,7 +232,7 @@ class Settings:
             return self.mirror
         if not spelled:
             return None
-        if len(spelled.split(":", 1)[0]) > 1 and "://" in spelled:
+        if url_scheme(spelled) is not None:
             return spelled  # a URL
         path = Path(spelled).expanduser()
         return str(path if path.is_absolute() else project_dir / path)

@@ -32,12 +32,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylock.base import tomlread
-from pylock.base.fsutil import file_url_path
 from pylock.base.settings import Settings
 from pylock.checking.report import CheckReport, CheckResult, Status
-from pylock.errors import EXIT_EXTERNAL, EXIT_FAILED, EXIT_INPUT, EXIT_OK, PylockError
+from pylock.errors import (
+    EXIT_EXTERNAL,
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_OK,
+    PylockError,
+    VerificationError,
+)
 from pylock.install import receipt
-from pylock.install.store import Store, differences
+from pylock.install.store import Store, differences, is_installed
 from pylock.project import manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
 from pylock.resolution import lockfile
@@ -47,7 +53,6 @@ from pylock.resolution.lockfile import Lock, Target
 if TYPE_CHECKING:
     import httpx
 
-    from pylock.fetch.integrity import Verifier
     from pylock.net.http import HttpPolicy
 
 CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "venv")
@@ -55,7 +60,6 @@ MAX_LISTED = 20
 """How many differing paths the tree check prints before summing up the rest."""
 
 _REMOTE_WORKERS = 4
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -189,11 +193,18 @@ def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
     name = "lock-valid"
     data: dict[str, object] = {"path": str(path), "problems": []}
     try:
-        document = tomlread.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomlread.TOMLDecodeError):
-        # Let the reader phrase it (missing file, not UTF-8, TOML syntax at line N), so that
-        # `pylock check` and `pylock sync` say the same thing about the same broken lock.
-        summary, code = _read_error(path)
+        raw = lockfile.read_bytes(path)
+        document = tomlread.loads(raw.decode("utf-8"))
+    except PylockError as exc:  # missing, a directory, unreadable: as every command says it
+        return (
+            CheckResult(name, "error", str(exc), (), data, exc.exit_code),
+            None,
+            "lock unreadable",
+        )
+    except (UnicodeDecodeError, tomlread.TOMLDecodeError):
+        # Let the reader phrase it (not UTF-8, TOML syntax at line N), so that `pylock check`
+        # and `pylock sync` say the same thing about the same broken lock.
+        summary, code = _read_error(raw, path)
         return CheckResult(name, "error", summary, (), data, code), None, "lock unreadable"
 
     lock, problems = lockfile.validate(document)
@@ -218,12 +229,12 @@ def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
     return CheckResult(name, "pass", summary, (), data), lock, ""
 
 
-def _read_error(path: Path) -> tuple[str, int]:
+def _read_error(raw: bytes, path: Path) -> tuple[str, int]:
     try:
-        lockfile.read(path)
+        lockfile.from_bytes(raw, path)
     except PylockError as exc:
-        return str(exc), exc.exit_code  # 2 for a missing or malformed file, 3 for a disk error
-    return f"cannot read {path}.", EXIT_INPUT  # pragma: no cover - it became readable meanwhile
+        return str(exc), exc.exit_code  # 2: not UTF-8, or not TOML
+    return f"cannot read {path}.", EXIT_INPUT  # pragma: no cover - from_bytes raised above
 
 
 # lock-current -------------------------------------------------------------------------------
@@ -318,8 +329,7 @@ def _check_installed(
         )
         return CheckResult(name, "fail", summary, details, data, EXIT_FAILED), install_dir, found
 
-    interpreter = install_dir / found.interpreter
-    if not interpreter.exists():
+    if not is_installed(install_dir, found, target):  # the same build: its interpreter is gone
         summary = (
             f"the receipt at {install_dir} names the locked build, but its interpreter "
             f"{found.interpreter} is missing; run `{_reinstall_command(options.into)}`."
@@ -476,7 +486,7 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
                 url = source_url(target, mirror)
             except (PylockError, ValueError) as exc:
                 return _RemoteOutcome(target.platform, target.url, "error", str(exc))
-            return _verify_remote(client, policy, target, url)
+            return _verify_remote(client, policy, target, url, mirror)
 
         outcomes = list(pool.map(verify, lock.targets))
 
@@ -503,89 +513,24 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
 
 
 def _verify_remote(
-    client: httpx.Client, policy: HttpPolicy, target: Target, url: str
+    client: httpx.Client, policy: HttpPolicy, target: Target, url: str, mirror: str | None
 ) -> _RemoteOutcome:
-    """One target: local files are read, http(s) is streamed; bytes are hashed and dropped."""
-    from urllib.parse import urlsplit
-
-    from pylock.fetch.integrity import Oversize, Verifier
-
-    verifier = Verifier(target.sha256, target.size)
-    path = file_url_path(url)
-    if path is not None:
-        try:
-            with path.open("rb") as stream:
-                verifier.feed_all(iter(lambda: stream.read(_CHUNK), b""))
-        except Oversize as exc:
-            return _oversize(target, url, exc.done)
-        except OSError as exc:
-            message = f"cannot read {path}: {exc.strerror or exc}"
-            return _RemoteOutcome(target.platform, url, "error", message)
-        return _compare(target, url, verifier)
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        message = f"cannot fetch {url}: only https, http and file URLs are supported"
-        return _RemoteOutcome(target.platform, url, "error", message)
-    return _stream_remote(client, policy, target, url, verifier)
-
-
-def _stream_remote(
-    client: httpx.Client, policy: HttpPolicy, target: Target, url: str, verifier: Verifier
-) -> _RemoteOutcome:
-    import httpx
-
-    from pylock.fetch.integrity import (
-        CutShort,
-        Oversize,
-        Stalled,
-        contradicting_length,
-        receive,
-        status_text,
-    )
-    from pylock.net.http import open_stream
+    """One target, streamed through the download pipeline itself (``download.verify_archive``:
+    the status, length, ceiling, pace, size and sha256 rules of a sync, nothing cached or
+    extracted), so what a sync would refuse is refused here in the same words."""
+    from pylock.fetch.download import ArchiveMismatch, verify_archive
 
     platform = target.platform
     try:
-        with open_stream(
-            client, url, policy=policy, headers={"Accept-Encoding": "identity"}
-        ) as response:
-            status = status_text(response)
-            if status is not None:
-                return _RemoteOutcome(platform, url, "error", f"{url} answered HTTP {status}")
-            declared = contradicting_length(response, target.size)
-            if declared is not None:
-                message = f"the server announces {declared} bytes, python.lock says {target.size}"
-                return _RemoteOutcome(platform, url, "fail", message, size=declared)
-            receive(response, verifier, policy, url)
-    except Oversize as exc:
-        return _oversize(target, url, exc.done)
-    except PylockError as exc:
+        verdict = verify_archive(target, client=client, policy=policy, mirror=mirror)
+    except ArchiveMismatch as exc:  # other bytes: a verdict on the lock
+        return _RemoteOutcome(platform, url, "fail", exc.message, exc.size, exc.sha256)
+    except VerificationError as exc:
+        return _RemoteOutcome(platform, url, "fail", exc.message)
+    except PylockError as exc:  # unreachable, an HTTP error, too slow, an unusable URL
         return _RemoteOutcome(platform, url, "error", exc.message)
-    except (CutShort, Stalled) as exc:
-        message = f"the transfer from {url} failed: {exc}"
-        return _RemoteOutcome(platform, url, "error", message)
-    except httpx.HTTPError as exc:
-        message = f"the transfer from {url} failed: {exc.__class__.__name__}: {exc}"
-        return _RemoteOutcome(platform, url, "error", message)
-    return _compare(target, url, verifier)
-
-
-def _oversize(target: Target, url: str, done: int) -> _RemoteOutcome:
-    message = f"more than {target.size} bytes served, python.lock says {target.size}"
-    return _RemoteOutcome(target.platform, url, "fail", message, size=done)
-
-
-def _compare(target: Target, url: str, verifier: Verifier) -> _RemoteOutcome:
-    platform = target.platform
-    verdict = verifier.verdict()
-    size, digest = verdict.size, verdict.sha256
-    if verdict.problem == "size":
-        message = f"{size} bytes served, python.lock says {target.size}"
-        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
-    if verdict.problem == "sha256":
-        message = f"sha256 {digest} served, python.lock says {target.sha256}"
-        return _RemoteOutcome(platform, url, "fail", message, size=size, sha256=digest)
-    message = f"{size} bytes, sha256 {digest[:12]}… as locked"
-    return _RemoteOutcome(platform, url, "pass", message, size=size, sha256=digest)
+    message = f"{verdict.size} bytes, sha256 {verdict.sha256[:12]}… as locked"
+    return _RemoteOutcome(platform, url, "pass", message, verdict.size, verdict.sha256)
 
 
 # venv ---------------------------------------------------------------------------------------

@@ -76,10 +76,13 @@ def child_environment(layout: DemoLayout, base: Mapping[str, str]) -> dict[str, 
 
 def build_mirror(layout: DemoLayout) -> str:
     """Build the stand-in archive into ``{mirror}/20990101/`` with its SHA256SUMS; its name."""
-    build_dir = layout.mirror / BUILD_TAG
+    from pylock.sources.mirror import SUMS_NAME, mirror_path
+
+    build_dir = mirror_path(layout.mirror, BUILD_TAG)
     archive = build_archive(build_dir, host_platform().triple, rebuild=True, compresslevel=1)
     (build_dir / f"{archive.name}.json").unlink()  # the builder's reuse stamp is not a release file
-    atomic_write_bytes(build_dir / "SHA256SUMS", f"{archive.sha256}  {archive.name}\n".encode())
+    sums = mirror_path(layout.mirror, BUILD_TAG, SUMS_NAME)
+    atomic_write_bytes(sums, f"{archive.sha256}  {archive.name}\n".encode())
     return archive.name
 
 

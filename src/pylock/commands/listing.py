@@ -109,8 +109,7 @@ def _platforms(
 
 
 def _read_lock_if_any(project_dir: Path) -> Lock | None:
-    path = project_dir / lockfile.LOCK_FILENAME
-    return lockfile.read(path) if path.exists() else None
+    return lockfile.read_if_any(project_dir / lockfile.LOCK_FILENAME)
 
 
 def _offers(artifacts: list[Artifact], lock: Lock | None, *, all_builds: bool) -> list[Offer]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from pylock.base.fsutil import (
     CHUNK_SIZE,
     atomic_write_bytes,
+    file_url_path,
     hash_stream,
     mark_alive,
     remove_dead_temps,
@@ -38,6 +39,7 @@ from pylock.errors import ExternalError, InputError
 from pylock.project.platforms import parse_platform
 from pylock.resolution import lockfile
 from pylock.resolution.lockfile import Target
+from pylock.sources.mirror import SUMS_NAME, mirror_path
 
 if TYPE_CHECKING:
     import httpx
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
     from pylock.fetch.cache import ArchiveCache
     from pylock.net.http import HttpPolicy
 
-SUMS_NAME = "SHA256SUMS"
 DEFAULT_JOBS = 4
 _TEMP_PREFIX = ".pylock-mirror-"
 _TEMP_SUFFIX = ".part"
@@ -110,15 +111,15 @@ def _download_mirror(settings: Settings, project_dir: Path, directory: Path) -> 
     never DIR itself."""
     manifest = None
     if not settings.mirror:
-        from pylock.project.manifest import PYPROJECT, load
+        from pylock.project.manifest import PYPROJECT, load_if_any
 
-        pyproject = project_dir / PYPROJECT
-        manifest = load(pyproject) if pyproject.is_file() else None
+        manifest = load_if_any(project_dir / PYPROJECT)[0]
     mirror = settings.mirror_for(manifest.mirror if manifest else None, project_dir)
-    if mirror is None or "://" in mirror:
+    local = None if mirror is None else file_url_path(mirror)  # a directory, or a file: URL
+    if local is None:
         return mirror
     with contextlib.suppress(OSError):
-        if Path(mirror).expanduser().resolve() == directory.resolve():
+        if local.expanduser().resolve() == directory.resolve():
             return None  # filling the mirror pylock reads from: fetch from the lock's URLs
     return mirror
 
@@ -163,12 +164,12 @@ def _place(source: Path, dest: Path) -> None:
             temp.unlink(missing_ok=True)
 
 
-def _write_sums(build_dir: Path, targets: list[Target]) -> Path:
+def _write_sums(directory: Path, build: str, targets: list[Target]) -> Path:
     """Merge these archives' checksums into the build's SHA256SUMS (other lines are kept: one
     mirror may serve several locks), sorted, written atomically; unchanged bytes stay put."""
     from pylock.sources._common import parse_sha256sums
 
-    path = build_dir / SUMS_NAME
+    path = mirror_path(directory, build, SUMS_NAME)
     try:
         existing = parse_sha256sums(path.read_text("utf-8", errors="replace"))
     except FileNotFoundError:
@@ -236,19 +237,20 @@ def fill_mirror(
     for target in targets:
         by_build.setdefault(target.build, []).append(target)
     for build in by_build:
+        build_dir = mirror_path(directory, build)
         try:
-            (directory / build).mkdir(parents=True, exist_ok=True)
+            build_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ExternalError(
-                f"Cannot create {directory / build}: {exc.strerror or exc}.",
+                f"Cannot create {build_dir}: {exc.strerror or exc}.",
                 hint="Check that the mirror directory's parent exists and is writable.",
             ) from exc
-        remove_dead_temps(directory / build, _TEMP_PREFIX, _TEMP_SUFFIX)
+        remove_dead_temps(build_dir, _TEMP_PREFIX, _TEMP_SUFFIX)
 
     fetcher = _Fetcher(policy, settings.cache_dir)
 
     def one(target: Target) -> MirroredArchive:
-        dest = directory / target.build / target.asset_name
+        dest = mirror_path(directory, target.build, target.asset_name)
         if _intact(dest, target):
             done = MirroredArchive(target.platform, dest, "present")
         else:
@@ -279,7 +281,7 @@ def fill_mirror(
     finally:
         pool.shutdown(wait=True)
         fetcher.close()
-    sums = tuple(_write_sums(directory / build, group) for build, group in by_build.items())
+    sums = tuple(_write_sums(directory, build, group) for build, group in by_build.items())
     return MirrorResult(archives=archives, sums=sums)
 
 

@@ -80,15 +80,9 @@ def manifest_if_any(pyproject: Path) -> Manifest | None:
 
 def _read_manifest(pyproject: Path) -> tuple[Manifest | None, bytes | None]:
     """The manifest and the exact bytes it was read from (None, None: there is none)."""
-    if not pyproject.exists():
-        return None, None
-    from pylock.project import manifest as manifest_mod
+    from pylock.project.manifest import load_if_any
 
-    try:
-        raw = pyproject.read_bytes()
-    except OSError:
-        return manifest_mod.load(pyproject), None  # load says what is wrong with the file
-    return manifest_mod.load(pyproject, raw=raw), raw
+    return load_if_any(pyproject)
 
 
 def _drift_summary(manifest: Manifest, lock: Lock) -> str | None:
@@ -226,6 +220,7 @@ def _remember(
         pyproject=manifest_raw,
         install_dir=os.fspath(installation.path),
         receipt=receipt_json(installation.receipt).encode("utf-8"),
+        interpreter=installation.receipt.interpreter,
         report=noop.already_installed(
             target.implementation,
             target.version,

@@ -12,12 +12,15 @@ accepted* in a small memo in the cache dir (``remember``):
   root;
 - the exact text of python.lock it validated, of pyproject.toml it checked the lock against
   (or that there was none; not consulted with ``--frozen``), and of the receipt it accepted;
+- the interpreter that receipt names, the other half of "installed" (``store.is_installed``);
 - the report line.
 
 ``check`` answers "already installed" only when the memo for the same key holds exactly the
-bytes now on disk. The full path's verdict is a function of the key and those bytes, so it would
-reach the same one again: the fast path cannot disagree with it, whatever is wrong with an input
-(a changed byte anywhere sends the command down the full path, which reports it). The memo is
+bytes now on disk and the interpreter is still a file (``layout.has_interpreter``, the store's
+own test: one ``stat``; a deleted interpreter is no install, and the full path reinstalls it).
+The full path's verdict is a function of the key, those bytes and that file, so it would reach
+the same one again: the fast path cannot disagree with it, whatever is wrong with an input (a
+changed byte anywhere sends the command down the full path, which reports it). The memo is
 trusted as the install directory is: whoever can rewrite it could rewrite the interpreter too,
 and ``pylock check`` never reads it. Deleting the cache only costs one full-path run. Standard
 library only: ``os`` and ``zlib`` (not even ``json``, whose ``re`` would cost more than the rest
@@ -38,8 +41,8 @@ if TYPE_CHECKING:
 MEMO_DIR = "sync-memo"
 """The memos' directory inside the cache dir."""
 
-_MAGIC = b"pylock sync memo 1\n"
-_FIELDS = 12  # the 7 of the key, then install dir, lock, pyproject, receipt, report
+_MAGIC = b"pylock sync memo 2\n"
+_FIELDS = 13  # the 7 of the key, then install dir, lock, pyproject, receipt, interpreter, report
 
 
 def already_installed(implementation: str, version: str, build: str, flavor: str, path: str) -> str:
@@ -134,11 +137,16 @@ def check(
     memo = None if raw is None else _unpack(raw)
     if memo is None or len(memo) != _FIELDS or memo[: len(key)] != key:
         return None
-    install_dir, lock, pyproject, receipt, report = memo[len(key) :]
+    install_dir, lock, pyproject, receipt, interpreter, report = memo[len(key) :]
     if install_dir is None or lock is None or receipt is None or report is None:
         return None
-    receipt_file = os.path.join(os.fsdecode(install_dir), layout.META_DIR, layout.RECEIPT_NAME)
+    if interpreter is None:
+        return None
+    directory = os.fsdecode(install_dir)
+    receipt_file = os.path.join(directory, layout.META_DIR, layout.RECEIPT_NAME)
     if _read(receipt_file) != receipt:
+        return None
+    if not layout.has_interpreter(directory, os.fsdecode(interpreter)):
         return None
     if _read(os.path.join(project, "python.lock")) != lock:
         return None
@@ -161,6 +169,7 @@ def remember(
     pyproject: bytes | None,
     install_dir: str,
     receipt: bytes,
+    interpreter: str,
     report: str,
 ) -> None:
     """Record what the full path just accepted (see the module docstring); best effort: a memo
@@ -173,7 +182,14 @@ def remember(
     key = memo_key(
         project, frozen=frozen, into=into, platform=platform, environ=environ, python=python
     )
-    values = [_text(os.path.abspath(install_dir)), lock, pyproject, receipt, _text(report)]
+    values = [
+        _text(os.path.abspath(install_dir)),
+        lock,
+        pyproject,
+        receipt,
+        _text(interpreter),
+        _text(report),
+    ]
     path = Path(memo_path(key, environ))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

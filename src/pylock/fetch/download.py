@@ -9,8 +9,12 @@ known; only a match enters the cache (renamed from its temp file) and only a mat
 caller go on to place an install. Anything else deletes the temp file, and the caller its temp
 tree: nothing cached, nothing installed.
 
+``pylock check --remote`` streams through the same pipeline (``verify_archive``) with nothing
+kept: no cache file, no extraction; so it refuses exactly what a sync refuses, in its words.
+
 Two kinds of failure are kept apart because they need different fixes: bytes that do not match
-the lock are a VerificationError (exit 1: someone is serving a different file), while a server
+the lock are an ArchiveMismatch, a VerificationError (exit 1: someone is serving a different
+file), while a server
 that is unreachable, missing the file, too slow or cutting the transfer short is an ExternalError
 (exit 3: try again, or fix the mirror). Interrupted transfers are restarted a bounded number of
 times, the consumer with them. When the consumer refuses the archive, the rest of the stream is
@@ -28,12 +32,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
-from urllib.parse import quote, urlsplit
-from urllib.request import url2pathname
 
 import httpx
 
-from pylock.base.fsutil import CHUNK_SIZE
+from pylock.base.fsutil import CHUNK_SIZE, file_url_path, url_scheme
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.extract import tarstream
 from pylock.fetch.cache import ArchiveCache
@@ -42,6 +44,7 @@ from pylock.fetch.integrity import (
     Oversize,
     ProgressCallback,
     Stalled,
+    Verdict,
     Verifier,
     chunks,
     contradicting_length,
@@ -49,12 +52,21 @@ from pylock.fetch.integrity import (
 )
 from pylock.net.http import HttpPolicy, open_stream
 from pylock.resolution.lockfile import Target
+from pylock.sources.mirror import mirror_path
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Extractor
     from pylock.extract.record import RecordEntry
 
-__all__ = ["Download", "ProgressCallback", "fetch_archive", "source_url", "stream_archive"]
+__all__ = [
+    "ArchiveMismatch",
+    "Download",
+    "ProgressCallback",
+    "fetch_archive",
+    "source_url",
+    "stream_archive",
+    "verify_archive",
+]
 
 T = TypeVar("T")
 Read = Callable[[int], bytes]
@@ -62,30 +74,24 @@ Read = Callable[[int], bytes]
 
 
 def source_url(target: Target, mirror: str | Path | None = None) -> str:
-    """Where ``target`` is fetched from: the lock's URL, or its place in ``mirror``.
-
-    A mirror URL gets ``{mirror}/{build}/{asset}`` with the asset name percent-encoded (``+`` as
-    ``%2B``, as GitHub spells it); a mirror directory becomes the ``file://`` URL of that file.
-    """
+    """Where ``target`` is fetched from: the lock's URL, or its place in ``mirror``
+    (``sources.mirror.mirror_path``: ``{mirror}/{build}/{asset}``, the asset name
+    percent-encoded in a URL); a mirror directory gives the ``file://`` URL of that file."""
     if mirror is None:
         return target.url
     base = str(mirror)
-    if len(urlsplit(base).scheme) > 1:  # a one-letter "scheme" is a Windows drive
-        build = quote(target.build, safe="")
-        return f"{base.rstrip('/')}/{build}/{quote(target.asset_name, safe='')}"
-    return (Path(base).expanduser().absolute() / target.build / target.asset_name).as_uri()
+    if url_scheme(base) is not None:
+        return mirror_path(base, target.build, target.asset_name)
+    directory = Path(base).expanduser().absolute()
+    return mirror_path(directory, target.build, target.asset_name).as_uri()
 
 
 def _local_path(url: str) -> Path | None:
-    """The file a ``file://`` URL (or bare path) names; None for http(s); InputError otherwise."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("http", "https"):
-        return None
-    if scheme == "file" and parts.netloc in ("", "localhost"):
-        return Path(url2pathname(parts.path))
-    if len(scheme) <= 1:
-        return Path(url)
+    """The file a ``file:`` URL (or bare path) names (``fsutil.file_url_path``, the one rule);
+    None for http(s), fetched; an InputError for anything else."""
+    local = file_url_path(url)
+    if local is not None or url_scheme(url) in ("http", "https"):
+        return local
     raise InputError(
         f"Cannot download from {url}: only https, http and local file URLs are supported.",
         hint="Fix the URL in python.lock or the mirror setting (PYLOCK_MIRROR, [tool.pylock] "
@@ -168,7 +174,7 @@ def stream_archive(
     ``consume(read)`` gets the bytes as they arrive (on whatever thread calls ``read``); what
     it returns is returned with the store path, once size and sha256 matched and the archive
     is in the store. A transfer cut short is restarted (``consume`` is called again); a
-    mismatch raises VerificationError, with the temp file gone.
+    mismatch raises ArchiveMismatch, with the temp file gone.
     """
     url = source_url(target, mirror)
     if policy.offline:
@@ -178,6 +184,47 @@ def stream_archive(
             hint="Run `pylock sync` once without --offline (and without PYLOCK_OFFLINE=1) "
             "to download it into the cache.",
         )
+    result, _, stored = _transfer(
+        target, url, consume, cache, client, policy, mirror, on_progress, ceiling
+    )
+    assert stored is not None  # a cache was given
+    return result, stored
+
+
+def verify_archive(
+    target: Target,
+    *,
+    client: httpx.Client,
+    policy: HttpPolicy,
+    mirror: str | Path | None = None,
+) -> Verdict:
+    """``pylock check --remote``: stream ``target``'s archive (from ``mirror`` when given)
+    through exactly the checks a sync downloads it through, keeping nothing (no cache file, no
+    extraction). Returns the verdict when the bytes are the locked ones; raises what a sync
+    raises for the same answer: ArchiveMismatch (other bytes), ExternalError (unreachable, an
+    HTTP error status, too slow, cut short too often), InputError (an unusable URL)."""
+    url = source_url(target, mirror)
+    _, verifier, _ = _transfer(
+        target, url, lambda read: None, None, client, policy, mirror, None, None
+    )
+    return verifier.verdict()
+
+
+def _transfer(
+    target: Target,
+    url: str,
+    consume: Callable[[Read], T],
+    cache: ArchiveCache | None,
+    client: httpx.Client,
+    policy: HttpPolicy,
+    mirror: str | Path | None,
+    on_progress: ProgressCallback | None,
+    ceiling: int | None,
+) -> tuple[T, Verifier, Path | None]:
+    """The one pipeline: each attempt opens the archive (``_open_local``/``_open_remote``:
+    status and declared length), streams it through a fresh verifier (ceiling, completeness,
+    pace) into ``consume`` and, with a ``cache``, a temp file there; at the end size and sha256
+    must match (ArchiveMismatch otherwise), and only then does the temp file enter the cache."""
     local = _local_path(url)
     attempts = 1 if local is not None else policy.retries + 1
     delay = policy.backoff
@@ -186,22 +233,26 @@ def stream_archive(
         if attempt:
             time.sleep(delay)
             delay *= 2
-        with cache.temp_file() as (temp, stream):
+        with contextlib.ExitStack() as scope:
+            temp, stream = (
+                scope.enter_context(cache.temp_file()) if cache is not None else (None, None)
+            )
             verifier = Verifier(
                 target.sha256, target.size, ceiling=ceiling, on_progress=on_progress
             )
+            sink = _drop if stream is None else _writer(stream)
             try:
                 if local is not None:
                     opened = _open_local(target, local, url, mirror, verifier)
                 else:
                     opened = _open_remote(target, url, client, policy, mirror, verifier)
                 with opened as body:
-                    result = _consume(body, _writer(stream), consume, verifier, target, url)
+                    result = _consume(body, sink, consume, verifier, target, url)
             except CutShort as exc:
                 last = str(exc)
                 continue
             except Oversize as exc:
-                raise _size_mismatch(target, url, f"at least {exc.done}") from None
+                raise _size_mismatch(target, url, f"at least {exc.done}", exc.done) from None
             except Stalled as exc:
                 raise ExternalError(
                     f"Could not download {target.asset_name}: {exc}.",
@@ -214,12 +265,20 @@ def stream_archive(
                     f"{exc.__class__.__name__}: {exc}.",
                     hint="Check the URL and your network, then try again.",
                 ) from exc
-            return result, _verify_and_store(verifier, stream, temp, cache, target, url)
+            if cache is None or stream is None or temp is None:
+                if verifier.verdict().problem != "ok":
+                    raise _mismatch(verifier, target, url)
+                return result, verifier, None
+            return result, verifier, _verify_and_store(verifier, stream, temp, cache, target, url)
     raise ExternalError(
         f"Downloading {target.asset_name} from {url} was interrupted {attempts} times "
         f"(last time: {last}).",
         hint="Check your network connection or proxy (HTTPS_PROXY) and try again.",
     )
+
+
+def _drop(chunk: bytes) -> None:
+    """The sink of a transfer that keeps nothing (``verify_archive``)."""
 
 
 class _Reader:
@@ -296,7 +355,7 @@ def _open_remote(
         _check_status(response, target, url, mirror)
         declared = contradicting_length(response, target.size)
         if declared is not None:
-            raise _size_mismatch(target, url, str(declared))
+            raise _size_mismatch(target, url, str(declared), declared)
         yield chunks(response, verifier, policy, url)
 
 
@@ -317,7 +376,7 @@ def _open_local(
     with source:
         info = os.fstat(source.fileno())
         if stat.S_ISREG(info.st_mode) and target.size is not None and info.st_size != target.size:
-            raise _size_mismatch(target, url, str(info.st_size))
+            raise _size_mismatch(target, url, str(info.st_size), info.st_size)
 
         def body() -> Iterator[bytes]:
             verifier.start()
@@ -366,15 +425,29 @@ def _verify_and_store(
     return cache.commit(temp, target.sha256, verifier.done)
 
 
-def _mismatch(verifier: Verifier, target: Target, url: str) -> VerificationError:
+class ArchiveMismatch(VerificationError):
+    """The bytes served are not the locked ones (exit 1). ``size`` is how many were seen (or
+    announced, or a lower bound when reading stopped at the ceiling), ``sha256`` their digest
+    when the whole body was read: ``check --remote`` reports both."""
+
+    def __init__(
+        self, message: str, *, hint: str, size: int | None = None, sha256: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.size = size
+        self.sha256 = sha256
+
+
+def _mismatch(verifier: Verifier, target: Target, url: str) -> ArchiveMismatch:
     verdict = verifier.verdict()
     if verdict.problem == "size":
-        return _size_mismatch(target, url, str(verdict.size))
-    return VerificationError(
+        return _size_mismatch(target, url, str(verdict.size), verdict.size, verdict.sha256)
+    return ArchiveMismatch(
         f"The archive {target.asset_name} from {url} does not match python.lock: "
-        f"expected sha256 {target.sha256.lower()}, got {verdict.sha256}. The bytes were "
-        "discarded and nothing was installed.",
+        f"expected sha256 {target.sha256.lower()}, got {verdict.sha256}. {_DISCARDED}",
         hint=_MISMATCH_HINT,
+        size=verdict.size,
+        sha256=verdict.sha256,
     )
 
 
@@ -414,20 +487,26 @@ _MISMATCH_HINT = (
 )
 
 
-def _size_mismatch(target: Target, url: str, actual: str) -> VerificationError:
+_DISCARDED = "The bytes were discarded: nothing was cached or installed."
+
+
+def _size_mismatch(
+    target: Target, url: str, actual: str, size: int, sha256: str | None = None
+) -> ArchiveMismatch:
     if target.size is None:  # no locked size: the ceiling was crossed
-        return VerificationError(
+        return ArchiveMismatch(
             f"The archive {target.asset_name} from {url} is larger than any archive pylock "
-            f"accepts without a locked size ({actual} bytes). The bytes were discarded and "
-            "nothing was installed.",
+            f"accepts without a locked size ({actual} bytes). {_DISCARDED}",
             hint="If the archive really is that large, raise PYLOCK_MAX_INSTALL_BYTES; "
             "otherwise check the source.",
+            size=size,
         )
-    return VerificationError(
+    return ArchiveMismatch(
         f"The archive {target.asset_name} from {url} does not match python.lock: expected "
-        f"{target.size} bytes, got {actual} bytes. The bytes were discarded and nothing was "
-        "installed.",
+        f"{target.size} bytes, got {actual} bytes. {_DISCARDED}",
         hint=_MISMATCH_HINT,
+        size=size,
+        sha256=sha256,
     )
 
 

@@ -1,7 +1,8 @@
 """The one stream verifier: what every transfer of a locked archive is held to as it arrives.
 
 ``pylock sync`` (which keeps the bytes) and ``pylock check --remote`` (which drops them) both
-ask the same questions of a response and its body, so both ask them here: is the status 200,
+stream through download.py's one pipeline, which asks here of a response and its body: is the
+status 200,
 does a declared length contradict the lock, does the body stay under its byte ceiling, is it
 complete, how fast is it coming, and, at the end, do its size and sha256 match the lock.
 
@@ -173,19 +174,6 @@ class Pace:
                     done,
                 )
             self.window_start, self.window_bytes = now, 0
-
-
-def receive(
-    response: httpx.Response,
-    verifier: Verifier,
-    policy: HttpPolicy,
-    url: str,
-    *,
-    clock: Callable[[], float] = time.monotonic,
-) -> None:
-    """Stream the whole body of a 200 ``response`` through ``verifier``; see ``chunks``."""
-    for _ in chunks(response, verifier, policy, url, clock=clock):
-        pass
 
 
 def chunks(

@@ -71,7 +71,7 @@ def install(
     ``target``), or a download verified as it is extracted (nothing placed before it matched).
 
     Returns the receipt of the install now at ``dest``: the existing one when ``dest`` already
-    holds this build (``store.same_build``; nothing is touched), else a new one.
+    holds this build (``store.is_installed``; nothing is touched), else a new one.
     ``run_interpreter`` None means "run it when the target is this host's platform".
     ``reinstall`` replaces even a matching install (``sync --reinstall``, e.g. after
     ``check --deep`` found it changed).
@@ -82,7 +82,11 @@ def install(
     """
     with store.hold(dest) as slot:
         existing = slot.current()
-        if existing is not None and store.same_build(existing.target, target) and not reinstall:
+        if (
+            existing is not None
+            and not reinstall
+            and store.is_installed(slot.dest, existing, target)
+        ):
             return InstallOutcome(existing, installed=False)
         if limits is None:
             limits = Limits.for_archive(target.size)

@@ -47,7 +47,7 @@ from pylock.extract.record import PYCACHE as PYCACHE
 from pylock.extract.record import SYMLINK_MODE as SYMLINK_MODE
 from pylock.extract.record import RecordEntry as RecordEntry
 from pylock.formats import SHA256_HEX
-from pylock.resolution.lockfile import ARCHIVE_FIELDS, Target
+from pylock.resolution.lockfile import ARCHIVE_FIELDS, Target, decode_target
 
 _MODE = re.compile(r"[0-7]{3,4}")
 
@@ -77,20 +77,11 @@ def read_receipt(install_dir: Path) -> Receipt | None:
 def _receipt_from_json(data: object) -> Receipt | None:
     if not isinstance(data, dict) or data.get("receipt_version") != RECEIPT_VERSION:
         return None
-    raw_target = data.get("target")
-    if not isinstance(raw_target, dict):
+    # The lock's entry, verbatim: read by the lock's own decoder, so a receipt holds exactly
+    # what python.lock may hold (an entry the lock would refuse is no receipt at all).
+    target, problems = decode_target(data.get("target"), "receipt target")
+    if target is None or problems:
         return None
-    values: dict[str, object] = {}
-    for name in ARCHIVE_FIELDS:
-        value = raw_target.get(name)
-        wanted_int = name == "size"
-        if wanted_int and value is None and name not in raw_target:
-            pass  # a lock without a size (a catalog states none) has no size in its receipt
-        elif wanted_int and (not isinstance(value, int) or isinstance(value, bool)):
-            return None
-        if not wanted_int and not isinstance(value, str):
-            return None
-        values[name] = value
     strings = {}
     for key in ("pylock_version", "installed_at", "tree_digest", "interpreter"):
         value = data.get(key)
@@ -100,7 +91,7 @@ def _receipt_from_json(data: object) -> Receipt | None:
     if not SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
         return None
     return Receipt(
-        target=Target(**values),  # type: ignore[arg-type]  # each field type-checked above
+        target=target,
         pylock_version=strings["pylock_version"],
         installed_at=strings["installed_at"],
         tree_digest=strings["tree_digest"],

@@ -6,9 +6,11 @@ the install root (``PYLOCK_PYTHON_DIR`` or the per-user data dir) and answers, f
 
 - **where** a target goes: ``<root>/cpython-3.12.8+20241219-linux-x86_64-gnu-<sha256[:12]>``,
   or exactly ``--into DIR`` when the user names one;
-- **is it installed**: the receipt there (read and fully validated by receipt.py) names the
-  same bytes for the same target (``same_build``). A lock re-pointed at a mirror keeps its
-  sha256, so a moved URL is not a reinstall;
+- **is it installed** (``is_installed``, the one rule): the receipt there (read and fully
+  validated by receipt.py) names the same bytes for the same target (``same_build``), and the
+  interpreter it names is a file there (``layout.has_interpreter``; the no-op memo asks the
+  same). A lock re-pointed at a mirror keeps its sha256, so a moved URL is not a reinstall; an
+  install whose interpreter was deleted is not installed, so ``sync`` repairs it;
 - **placing** a new install: ``hold(dest)`` takes the destination's file lock, finishes what a
   killed process left beside it (temp dirs deleted, an install renamed aside restored or
   deleted), refuses to replace anything pylock did not create, hands out a temp dir beside the
@@ -55,6 +57,17 @@ def differences(installed: Target, locked: Target) -> list[tuple[str, str, str]]
     ]
 
 
+def is_installed(path: Path, receipt: Receipt | None, target: Target) -> bool:
+    """Whether the install at ``path`` (holding ``receipt``, None: no valid one) is an install of
+    ``target``: the same build, and its interpreter still there. Every command asks this (sync,
+    its memo through ``layout.has_interpreter``, the installer, which, run, show, check)."""
+    return (
+        receipt is not None
+        and same_build(receipt.target, target)
+        and layout.has_interpreter(path, receipt.interpreter)
+    )
+
+
 def install_dir_name(target: Target) -> str:
     """``cpython-3.12.8+20241219-linux-x86_64-gnu-<first 12 hex of sha256>``."""
     return layout.install_dir_name(
@@ -77,8 +90,8 @@ class Installation:
 
     @property
     def installed(self) -> bool:
-        """The receipt names the same build as the lock (see ``same_build``)."""
-        return self.receipt is not None and same_build(self.receipt.target, self.target)
+        """An install of the locked build, interpreter included (see ``is_installed``)."""
+        return is_installed(self.path, self.receipt, self.target)
 
     @property
     def interpreter(self) -> Path | None:
@@ -149,7 +162,7 @@ class Slot:
     The usual use::
 
         with store.hold(dest) as slot:
-            if slot.current() is the wanted build: return it
+            if is_installed(slot.dest, slot.current(), wanted): return it
             with slot.temp_dir() as temp:   # removed again if the block raises
                 ...build the install in temp...
                 slot.place(temp)

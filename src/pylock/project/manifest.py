@@ -21,7 +21,8 @@ from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from pylock.base import tomlread
-from pylock.errors import ExternalError, InputError
+from pylock.base.fsutil import read_input, read_input_if_any
+from pylock.errors import InputError
 from pylock.formats import BUILD_TAG, is_iso_date
 from pylock.project.platforms import Platform, parse_platform
 
@@ -219,18 +220,21 @@ class Manifest:
         return () if self.python is None else (self.python, *self.more_pythons)
 
 
+_CREATE = "run `pylock init` to create one with a [tool.pylock] table"
+"""What to do about a pyproject.toml that is not there (``fsutil.read_input`` builds the hint)."""
+
+
 def read_toml(path: Path, *, hint: str, raw: bytes | None = None) -> dict[str, object]:
     """Parse a TOML file (or ``raw``, the bytes already read from it); a syntax error ->
     InputError with the file, the line and ``hint`` (which is about fixing syntax, so bytes
-    that are not UTF-8 get a hint of their own)."""
+    that are not UTF-8 get a hint of their own). A path that names no readable file ->
+    InputError (exit 2) naming it (``fsutil.read_input``, the rule for every input file)."""
     try:
-        text = (path.read_bytes() if raw is None else raw).decode("utf-8")
+        text = (read_input(path, fix=_CREATE) if raw is None else raw).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(
             f"{path} is not UTF-8 text: {error}.", hint=f"Save {path.name} as UTF-8."
         ) from None
-    except OSError as error:
-        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
     try:
         document = tomlread.loads(text)
     except tomlread.TOMLDecodeError as error:
@@ -253,14 +257,17 @@ def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     return value.strip()
 
 
+def load_if_any(path: Path) -> tuple[Manifest | None, bytes | None]:
+    """The manifest and the exact bytes it was read from, or (None, None) when nothing at all
+    is at ``path``: sync, which, export, list and mirror work from the lock alone (copied into
+    a Docker build, say). One that is there but cannot be read is an error, as for ``load``."""
+    raw = read_input_if_any(path, fix=_CREATE)
+    return (None, None) if raw is None else (load(path, raw=raw), raw)
+
+
 def load(path: Path, *, raw: bytes | None = None) -> Manifest:
     """Read ``pyproject.toml`` (or parse ``raw``, the bytes already read from ``path``) with the
     stdlib TOML reader; every bad key -> InputError (2)."""
-    if raw is None and not path.is_file():
-        raise InputError(
-            f"{path} not found.",
-            hint="Run `pylock init` to create one with a [tool.pylock] table.",
-        )
     document = read_toml(path, hint="Fix the TOML syntax at that line.", raw=raw)
     tool = document.get("tool", {})
     if not isinstance(tool, dict):

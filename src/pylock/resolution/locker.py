@@ -310,10 +310,11 @@ def _read_old(lock_path: Path, *, upgrade: bool) -> tuple[Lock | None, str | Non
     error points here, so without ``--upgrade`` the error names the two ways out, and with it
     the lock is resolved afresh from the manifest (the caller says what it replaced).
     """
-    if not lock_path.exists():
+    raw = lockfile.read_bytes_if_any(lock_path)  # a directory or unreadable: not replaceable
+    if raw is None:
         return None, None
     try:
-        return lockfile.read(lock_path), None
+        return lockfile.from_bytes(raw, lock_path), None
     except InputError as error:
         if upgrade:
             return None, error.message.strip()

@@ -16,8 +16,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pylock.base import tomlread
-from pylock.base.fsutil import atomic_write_bytes
-from pylock.errors import ExternalError, InputError
+from pylock.base.fsutil import (
+    atomic_write_bytes,
+    file_url_path,
+    read_input,
+    read_input_if_any,
+    url_scheme,
+)
+from pylock.errors import InputError
 from pylock.formats import BUILD_TAG, SHA256_HEX, is_iso_date
 from pylock.project.platforms import KNOWN_PLATFORMS, from_triple
 from pylock.sources.artifacts import VARIANTS, parse_asset_url
@@ -167,18 +173,20 @@ def url_problem(url: str) -> str | None:
     Plain http to a real host would let anyone on the path swap the bytes before the sha256 check
     refuses them, failing every sync; loopback http is how tests and local mirrors serve files.
     """
+    scheme = url_scheme(url)
     try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
+        host = urlsplit(url).hostname or ""
     except ValueError:
         return f"{url!r} is not a valid URL"
-    if parts.scheme == "https" and host:
+    if scheme == "https" and host:
         return None
-    if parts.scheme == "file":
+    if scheme == "file":
+        if file_url_path(url) is None:  # the one file-URL rule: no host, or localhost
+            return f"{url!r} names another machine; a file: URL must name this machine"
         return None
-    if parts.scheme == "http" and _is_loopback(host):
+    if scheme == "http" and _is_loopback(host):
         return None
-    if parts.scheme == "http":
+    if scheme == "http":
         return f"{url!r} uses plain http to a non-loopback host; https is required"
     return f"{url!r} must be an https:// or file: URL"
 
@@ -245,15 +253,21 @@ def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest
     )
 
 
-def _check_target(index: int, data: object, problems: list[LockProblem]) -> Target | None:
+def decode_target(data: object, where: str = "target") -> tuple[Target | None, list[LockProblem]]:
+    """A lock entry (a [[target]] table, or the install receipt's verbatim copy of one) -> a
+    Target, or None and a problem for each broken field (``where`` names it in each). The one
+    decoder of a lock entry: python.lock and receipt.json are read by the same rules."""
+    problems: list[LockProblem] = []
+    return _check_target(where, data, problems), problems
+
+
+def _check_target(where: str, data: object, problems: list[LockProblem]) -> Target | None:
     """One [[target]] table -> a Target, or None after adding a problem for each broken field."""
     if not isinstance(data, dict):
-        problems.append(
-            LockProblem(f"target[{index}]", f"must be a table, not {tomlread.type_name(data)}")
-        )
+        problems.append(LockProblem(where, f"must be a table, not {tomlread.type_name(data)}"))
         return None
     platform_value = data.get("platform")
-    label = f"target[{index}]"
+    label = where
     if isinstance(platform_value, str):
         label += f" ({platform_value})"
     before = len(problems)
@@ -264,28 +278,40 @@ def _check_target(index: int, data: object, problems: list[LockProblem]) -> Targ
     for key in data:
         if key not in _TARGET_KEYS and key != "request":
             problem(key, "unknown key")
-    values: dict[str, object] = {}
     request = data.get("request")
-    if request is not None:
-        if isinstance(request, str):
-            values["request"] = request
-        else:
-            problem("request", f"must be a string, not {tomlread.type_name(request)}")
+    if request is not None and not isinstance(request, str):
+        problem("request", f"must be a string, not {tomlread.type_name(request)}")
+    strings: dict[str, str] = {}
+    size: int | None = None
     for key in _TARGET_KEYS:
         value = data.get(key)
-        wanted: type = int if key == "size" else str
-        if value is None and key in _OPTIONAL_TARGET_KEYS:
-            values[key] = None
-        elif value is None:
-            problem(key, "missing")
-        elif not isinstance(value, wanted) or isinstance(value, bool):
-            article = "an integer" if wanted is int else "a string"
-            problem(key, f"must be {article}, not {tomlread.type_name(value)}")
+        if value is None:
+            if key not in _OPTIONAL_TARGET_KEYS:
+                problem(key, "missing")
+        elif key == "size":
+            if isinstance(value, int) and not isinstance(value, bool):
+                size = value
+            else:
+                problem(key, f"must be an integer, not {tomlread.type_name(value)}")
+        elif isinstance(value, str):
+            strings[key] = value
         else:
-            values[key] = value
+            problem(key, f"must be a string, not {tomlread.type_name(value)}")
     if len(problems) > before:
         return None
-    target = Target(**values)  # type: ignore[arg-type]  # every key checked and typed above
+    target = Target(
+        platform=strings["platform"],
+        triple=strings["triple"],
+        implementation=strings["implementation"],
+        version=strings["version"],
+        build=strings["build"],
+        flavor=strings["flavor"],
+        variant=strings["variant"],
+        url=strings["url"],
+        size=size,
+        sha256=strings["sha256"],
+        request=request if isinstance(request, str) else None,
+    )
 
     platform = _BY_KEY.get(target.platform)
     if platform is None:
@@ -411,7 +437,7 @@ def validate(data: object) -> tuple[Lock | None, list[LockProblem]]:
         raw_targets = []
     first_index: dict[tuple[object, str], int] = {}
     for index, raw in enumerate(raw_targets):
-        target = _check_target(index, raw, problems)
+        target = _check_target(f"target[{index}]", raw, problems)
         if isinstance(raw, dict) and isinstance(raw.get("platform"), str):
             key = raw["platform"]
             if (raw.get("request"), key) in first_index:
@@ -483,19 +509,31 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
     raise InputError(f"{where} is not a valid lock file ({count}):\n{listed}\n", hint=_REGENERATE)
 
 
+_CREATE = "create it with `pylock lock`"
+"""What to do about a lock that is not there (``fsutil.read_input`` builds the hint)."""
+
+
 def read(path: Path) -> Lock:
     """Read ``path``; missing file -> InputError telling to run ``pylock lock``."""
     return from_bytes(read_bytes(path), path)
 
 
+def read_if_any(path: Path) -> Lock | None:
+    """The lock at ``path``, or None when there is none (``lock`` and ``list`` work without
+    one); a path that is there but is no readable file is an error, as for ``read``."""
+    raw = read_bytes_if_any(path)
+    return None if raw is None else from_bytes(raw, path)
+
+
 def read_bytes(path: Path) -> bytes:
-    """The bytes of the lock at ``path``; missing file -> InputError, else ExternalError."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path} not found.", hint="Create it with `pylock lock`.") from None
-    except OSError as error:
-        raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
+    """The bytes of the lock at ``path``: missing, a directory or unreadable -> InputError
+    (exit 2) naming it (``fsutil.read_input``, the rule for every input file)."""
+    return read_input(path, fix=_CREATE)
+
+
+def read_bytes_if_any(path: Path) -> bytes | None:
+    """``read_bytes``, or None when nothing at all is at ``path``."""
+    return read_input_if_any(path, fix=_CREATE)
 
 
 def from_bytes(raw: bytes, path: Path) -> Lock:

@@ -6,14 +6,15 @@ other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
 
-from pylock.base.fsutil import file_url_path
+from pylock.base.fsutil import file_url_path, url_scheme
 from pylock.errors import ExternalError, InputError
 from pylock.formats import SHA256_HEX
 from pylock.net.http import Document, fetch_document
@@ -105,32 +106,41 @@ class Location:
 
 def locate(value: str, base_dir: Path) -> Location:
     """An http(s) URL stays a URL; ``file:`` URLs and paths become paths, relative ones read
-    relative to the project (``base_dir``), so a manifest means the same from any cwd."""
-    lowered = value.lower()
-    if lowered.startswith(("http://", "https://")):
+    relative to the project (``base_dir``), so a manifest means the same from any cwd. A URL
+    and a path are told apart, and a file: URL read, by the one rule for each
+    (``fsutil.url_scheme``, ``fsutil.file_url_path``); any other URL is refused."""
+    scheme = url_scheme(value)
+    if scheme in ("http", "https"):
         return Location(url=value)
-    if lowered.startswith("file:"):
-        local = file_url_path(value)  # the one rule for file: URLs (fsutil)
-        if local is None:
-            raise InputError(
-                f"Cannot read {value}: a file: URL must name this machine.",
-                hint="Write file:///absolute/path (or file://localhost/...), or a plain path.",
-            )
-        path = local
-    else:
-        path = Path(value).expanduser()
+    local = file_url_path(value)
+    if local is None and scheme == "file":
+        raise InputError(
+            f"Cannot read {value}: a file: URL must name this machine.",
+            hint="Write file:///absolute/path (or file://localhost/...), or a plain path.",
+        )
+    if local is None:
+        raise InputError(
+            f"Cannot read {value}: {scheme}: URLs are not supported.",
+            hint="Use an https:// (or loopback http://) URL, a file: URL or a path.",
+        )
+    path = local if scheme else local.expanduser()
     return Location(path=path if path.is_absolute() else base_dir / path)
 
 
-def unreadable(description: str, path: Path, what: str, exc: OSError) -> InputError | ExternalError:
-    """Why a source's local file (``what``: "catalog file", "index file") cannot be read: a
-    path that names nothing is bad input (exit 2), anything else the disk's trouble (exit 3)."""
-    if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
-        return InputError(
-            f"Source {description}: there is no {what} at {path}.",
-            hint="Check the path; relative paths are read from the project directory.",
-        )
-    return ExternalError(
-        f"Source {description}: cannot read {path}: {exc.strerror or exc}.",
-        hint="Check the file's permissions.",
-    )
+@contextmanager
+def reading_local(description: str) -> Iterator[None]:
+    """Read a source's local file inside this block, with ``fsutil.open_input`` or
+    ``read_input``: the rule for every input file (missing, a directory or unreadable: exit 2,
+    saying what to do; the disk failing: exit 3). Its errors come out naming the source too."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(f"Source {description}: {exc.message}", hint=exc.hint) from None
+    except ExternalError as exc:
+        raise ExternalError(f"Source {description}: {exc.message}", hint=exc.hint) from None
+
+
+LOCAL_FIX = (
+    "point the source at the right file (relative paths are read from the project directory)"
+)
+"""What to do about a catalog or index file that cannot be read (``fsutil.open_input``)."""

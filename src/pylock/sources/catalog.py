@@ -15,10 +15,19 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from pylock.base.fsutil import read_input
 from pylock.errors import InputError
 from pylock.formats import BUILD_TAG
 from pylock.project.platforms import Platform
-from pylock.sources._common import Location, fetch, locate, status_error, unreadable, wanted
+from pylock.sources._common import (
+    LOCAL_FIX,
+    Location,
+    fetch,
+    locate,
+    reading_local,
+    status_error,
+    wanted,
+)
 from pylock.sources.artifacts import Artifact, artifact_from_url, parse_asset_name
 from pylock.sources.source import Release, SourceContext
 
@@ -56,10 +65,8 @@ class CatalogSource:
             return doc.body
         path = self.location.path
         assert path is not None
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise unreadable(self.description, path, "catalog file", exc) from exc
+        with reading_local(self.description):
+            return read_input(path, fix=LOCAL_FIX)
 
     def _bad(self, what: str) -> InputError:
         return InputError(

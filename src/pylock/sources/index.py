@@ -24,11 +24,12 @@ import json
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
+from pylock.base.fsutil import open_input
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
 from pylock.net.http import stream_document
 from pylock.project.platforms import Platform, from_triple
-from pylock.sources._common import Location, locate, unreadable, wanted
+from pylock.sources._common import LOCAL_FIX, Location, locate, reading_local, wanted
 from pylock.sources.artifacts import Artifact, AssetName, artifact_from_url
 from pylock.sources.source import Release, SourceContext
 
@@ -144,11 +145,16 @@ class IndexSource:
             raise ExternalError(f"Source {self.description}: {exc.message}", hint=exc.hint) from exc
 
     def _read_file(self, path: Path) -> Generator[bytes, None, None]:
-        try:
-            with path.open("rb") as stream:
+        with reading_local(self.description):
+            stream = open_input(path, fix=LOCAL_FIX)
+        with stream:
+            try:
                 yield from stream
-        except OSError as exc:
-            raise unreadable(self.description, path, "index file", exc) from exc
+            except OSError as exc:  # opened, then the read failed: the disk
+                raise ExternalError(
+                    f"Source {self.description}: cannot read {path}: {exc.strerror or exc}.",
+                    hint="Check the disk, then try again.",
+                ) from exc
 
     # --- parsing -------------------------------------------------------------------------
 

@@ -14,8 +14,10 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import overload
 from urllib.parse import quote, urljoin, urlsplit
 
+from pylock.base.fsutil import read_input_if_any
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
 from pylock.project.platforms import Platform
@@ -24,6 +26,7 @@ from pylock.sources._common import (
     fetch_sha256sums,
     locate,
     parse_sha256sums,
+    reading_local,
     status_error,
     wanted,
 )
@@ -31,6 +34,26 @@ from pylock.sources.artifacts import Artifact, parse_asset_name
 from pylock.sources.source import Release, SourceContext
 
 _CHILD_BUILD = re.compile(r"(\d{8})/?")
+SUMS_NAME = "SHA256SUMS"
+"""Each build's checksum file, beside its archives: ``mirror_path(base, build, SUMS_NAME)``."""
+
+
+@overload
+def mirror_path(base: Path, build: str, name: str | None = None) -> Path: ...
+@overload
+def mirror_path(base: str, build: str, name: str | None = None) -> str: ...
+def mirror_path(base: Path | str, build: str, name: str | None = None) -> Path | str:
+    """``{base}/{build}/{name}`` (``{base}/{build}`` without a name): the one spelling of the
+    mirror layout, GitHub's release downloads, that ``pylock mirror`` writes and the
+    ``mirror:`` source, ``--mirror`` and ``export uv`` read. ``base`` is a directory (a Path)
+    or a URL (a str; ``build`` and ``name`` percent-encoded, ``+`` as ``%2B`` as GitHub spells
+    it)."""
+    if isinstance(base, Path):
+        return base / build if name is None else base / build / name
+    parts = [base.rstrip("/"), quote(build, safe="")]
+    if name is not None:
+        parts.append(quote(name, safe=""))
+    return "/".join(parts)
 
 
 class _Links(HTMLParser):
@@ -96,7 +119,7 @@ class MirrorSource:
                 hint="Check the path; relative paths are read from the project directory.",
             )
         if build is not None:
-            builds = [build] if (base / build).is_dir() else []
+            builds = [build] if mirror_path(base, build).is_dir() else []
         else:
             try:
                 names = [p.name for p in base.iterdir() if p.is_dir()]
@@ -107,29 +130,25 @@ class MirrorSource:
                 ) from exc
             builds = sorted((n for n in names if BUILD_TAG.fullmatch(n)), reverse=True)
         for tag in builds:
-            release = self._dir_release(base / tag, tag, platforms)
+            release = self._dir_release(base, tag, platforms)
             if release is not None:
                 yield release
 
     def _dir_release(
-        self, directory: Path, tag: str, platforms: frozenset[Platform] | None
+        self, base: Path, tag: str, platforms: frozenset[Platform] | None
     ) -> Release | None:
-        try:
-            text = (directory / "SHA256SUMS").read_text("utf-8", errors="replace")
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise ExternalError(
-                f"Source {self.description}: cannot read {directory / 'SHA256SUMS'}: "
-                f"{exc.strerror or exc}.",
-                hint="Check the file's permissions.",
-            ) from exc
+        sums = mirror_path(base, tag, SUMS_NAME)
+        with reading_local(self.description):
+            raw = read_input_if_any(sums, fix=f"fill the mirror with `pylock mirror {base}`")
+        if raw is None:
+            return None  # not (yet) a release of this mirror
+        text = raw.decode("utf-8", errors="replace")
         artifacts: list[Artifact] = []
         for name, sha256 in parse_sha256sums(text).items():
             asset = parse_asset_name(name, build=tag)
             if asset is None or not wanted(asset.platform, platforms):
                 continue
-            path = directory / name
+            path = mirror_path(base, tag, name)
             try:
                 size = path.stat().st_size
             except OSError:
@@ -145,7 +164,7 @@ class MirrorSource:
         builds = [build] if build is not None else self._listed_builds(base)
         for tag in builds:
             sums = fetch_sha256sums(
-                self._context, f"{base}/{quote(tag, safe='')}/SHA256SUMS", source=self.description
+                self._context, mirror_path(base, tag, SUMS_NAME), source=self.description
             )
             if sums is None:
                 continue
@@ -153,8 +172,7 @@ class MirrorSource:
             for name, sha256 in sums.items():
                 asset = parse_asset_name(name, build=tag)
                 if asset is not None and wanted(asset.platform, platforms):
-                    url = f"{base}/{quote(tag, safe='')}/{quote(name, safe='')}"
-                    artifacts.append(Artifact(asset, url, sha256, None))
+                    artifacts.append(Artifact(asset, mirror_path(base, tag, name), sha256, None))
             yield Release(tag, tuple(artifacts))
 
     def _listed_builds(self, base: str) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from pylock.base.fsutil import url_scheme
 from pylock.errors import InputError
 from pylock.sources.catalog import CatalogSource
 from pylock.sources.github import GitHubSource
@@ -29,8 +30,7 @@ _FORMS = (
     "mirror:<URL or path> (laid out as {base}/{build}/{asset} with a SHA256SUMS per build)",
     "a bare URL or path (a catalog when it ends in .json, an index in .ndjson, else a mirror)",
 )
-_BARE_SCHEMES = ("http://", "https://", "file:")
-_PREFIX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_BARE_SCHEMES = ("http", "https", "file")
 
 
 def _bad_spec(spec: str, where: str, why: str, suggestion: str = "") -> InputError:
@@ -90,8 +90,7 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
             return IndexSource(rest, context)
         if kind == "mirror":
             return MirrorSource(rest, context)
-        parts = urlsplit(rest)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        if url_scheme(rest) not in ("http", "https") or not urlsplit(rest).hostname:
             suggestion = ""
             if re.fullmatch(r"[\w.-]+/[\w.-]+", rest):
                 suggestion = f"Did you mean github:https://api.github.com/repos/{rest}? "
@@ -99,12 +98,10 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
                 spec, where, "github: must be followed by an http(s) API URL", suggestion
             )
         return GitHubSource(rest, context, token=github_token(rest, context.environ))
-    prefix = _PREFIX.match(value)
-    is_drive = re.match(r"[A-Za-z]:[\\/]", value) is not None  # C:\pbs on Windows
-    if prefix and not is_drive and not value.lower().startswith(_BARE_SCHEMES):
-        raise _bad_spec(spec, where, f"unknown prefix {prefix.group(1)!r}")
-    is_url = value.lower().startswith(_BARE_SCHEMES)
-    bare_path = (urlsplit(value).path if is_url else value).lower()
+    scheme = url_scheme(value)  # the one "is this a URL?" (C:\pbs is a path)
+    if scheme is not None and scheme not in _BARE_SCHEMES:
+        raise _bad_spec(spec, where, f"unknown prefix {scheme!r}")
+    bare_path = (urlsplit(value).path if scheme else value).lower()
     if bare_path.endswith(".json"):
         return CatalogSource(value, context)
     if bare_path.endswith(".ndjson"):
