@@ -33,6 +33,7 @@ from pylock.base.fsutil import (
     hash_stream,
     mark_alive,
     remove_dead_temps,
+    seal,
 )
 from pylock.base.settings import Settings
 from pylock.errors import ExternalError, InputError
@@ -153,7 +154,8 @@ def _place(source: Path, dest: Path) -> None:
             mark_alive(fd)
             with os.fdopen(fd, "wb") as writing:
                 shutil.copyfileobj(reading, writing, CHUNK_SIZE)
-        temp.replace(dest)
+                seal(writing)
+                temp.replace(dest)  # still locked: never an unlocked temp file with bytes in it
     except OSError as exc:
         raise ExternalError(
             f"Cannot write {dest}: {exc.strerror or exc}.",

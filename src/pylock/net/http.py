@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, BinaryIO
 import httpx
 
 from pylock import __version__
-from pylock.base.fsutil import CHUNK_SIZE, atomic_write_bytes, mark_alive, remove_dead_temps
+from pylock.base.fsutil import (
+    CHUNK_SIZE,
+    atomic_write_bytes,
+    mark_alive,
+    remove_dead_temps,
+    seal,
+)
 from pylock.base.settings import HttpPolicy as HttpPolicy
 from pylock.errors import ExternalError, PylockError
 
@@ -308,10 +314,13 @@ class _Tee:
             with contextlib.suppress(PylockError):
                 for _ in rest:
                     pass
-        if self.sink is not None:
-            with contextlib.suppress(OSError):
-                self.sink.close()
-        if self.complete and self.temp is not None and self.cache is not None:
+        if self.complete and None not in (self.sink, self.temp, self.cache):
+            assert self.sink is not None and self.temp is not None and self.cache is not None
+            try:
+                seal(self.sink)  # flushed, and still locked until renamed (fsutil.dead_temps)
+            except OSError:
+                self.discard()
+                return
             kept = {k: v for k in _KEPT_HEADERS if (v := self.response.headers.get(k)) is not None}
             self.cache.store_file(self.url, self.temp, kept)
         self.discard()
