@@ -126,13 +126,12 @@ def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) 
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
-        results.append(
-            _check_remote(
-                lock,
-                settings.mirror_for(manifest_obj.mirror if manifest_obj else None, project_dir),
-                settings,
-            )
+        remote = settings.remote(
+            mirror=manifest_obj.mirror if manifest_obj else None,
+            source=manifest_obj.source if manifest_obj else None,
+            manifest_path=pyproject,
         )
+        results.append(_check_remote(lock, remote.mirror, settings.offline, remote.http))
     results.append(_check_venv(project_dir, options, installed, install_dir, found))
     return CheckReport(tuple(results))
 
@@ -447,11 +446,12 @@ class _RemoteOutcome:
         }
 
 
-def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckResult:
-    """Stream every target's archive and compare size and sha256; nothing is stored."""
+def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPolicy) -> CheckResult:
+    """Stream every target's archive and compare size and sha256; nothing is stored. ``mirror``
+    is in its display form and ``policy`` carries the credentials (``Settings.remote``)."""
     name = "remote"
     data: dict[str, object] = {"mirror": mirror, "targets": []}
-    if settings.offline:
+    if offline:
         summary = (
             "--remote needs the network, but offline mode is on; drop --offline "
             "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
@@ -465,7 +465,6 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
     from pylock.fetch.download import source_url
     from pylock.net.http import make_client
 
-    policy = settings.http
     with (
         make_client(policy) as client,
         ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,
@@ -541,7 +540,7 @@ def _stream_remote(
         receive,
         status_text,
     )
-    from pylock.net.http import open_stream
+    from pylock.net.http import attempt, open_stream, refusal
 
     platform = target.platform
     try:
@@ -549,6 +548,10 @@ def _stream_remote(
             client, url, policy=policy, headers={"Accept-Encoding": "identity"}
         ) as response:
             status = status_text(response)
+            if status is not None and response.status_code in (401, 403):
+                happened, hint = refusal(url, response.status_code, attempt(response))
+                message = f"{url} answered HTTP {status}: {happened}. {hint}"
+                return _RemoteOutcome(platform, url, "error", message)
             if status is not None:
                 return _RemoteOutcome(platform, url, "error", f"{url} answered HTTP {status}")
             declared = contradicting_length(response, target.size)

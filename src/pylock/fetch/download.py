@@ -48,7 +48,7 @@ from pylock.fetch.integrity import (
     status_text,
 )
 from pylock.lock.lockfile import Target
-from pylock.net.http import HttpPolicy, open_stream
+from pylock.net.http import HttpPolicy, attempt, open_stream, refusal
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Extractor
@@ -182,8 +182,8 @@ def stream_archive(
     attempts = 1 if local is not None else policy.retries + 1
     delay = policy.backoff
     last = ""
-    for attempt in range(attempts):
-        if attempt:
+    for number in range(attempts):
+        if number:
             time.sleep(delay)
             delay *= 2
         with cache.temp_file() as (temp, stream):
@@ -397,7 +397,11 @@ def _check_status(
             "(PYLOCK_MIRROR), or re-lock with `pylock lock --upgrade`."
         )
     elif code in (401, 403):
-        hint = "The server refused access: check your proxy or credentials for that host."
+        happened, hint = refusal(url, code, attempt(response))
+        raise ExternalError(
+            f"Could not download {target.asset_name}: {url} answered HTTP {status}: {happened}.",
+            hint=hint,
+        )
     elif code >= 500:
         hint = "The server is failing; try again later."
     else:

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pylock.base import tomlread
+from pylock.base.credentials import has_userinfo, redact_url
 from pylock.base.fsutil import atomic_write_bytes
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG, SHA256_HEX, is_iso_date
@@ -162,16 +163,26 @@ def _is_loopback(host: str) -> bool:
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` may not be locked, or None: https anywhere, file:, or http to loopback only.
+    """Why ``url`` may not be locked, or None: https anywhere, file:, or http to loopback only,
+    and never with a user name or password in it.
 
     Plain http to a real host would let anyone on the path swap the bytes before the sha256 check
     refuses them, failing every sync; loopback http is how tests and local mirrors serve files.
+    A lock is committed, so it holds no credential (pylock never writes one: sources hand out
+    URLs without user information); each machine brings its own (docs/sources.md).
     """
+    shown = redact_url(url)
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:
-        return f"{url!r} is not a valid URL"
+        return f"{shown!r} is not a valid URL"
+    if has_userinfo(url):
+        return (
+            f"{shown!r} carries a user name or password; a lock is committed, so it must not "
+            "(remove the `user:password@` part: credentials come from netrc, "
+            "PYLOCK_MIRROR_TOKEN or the mirror setting's URL)"
+        )
     if parts.scheme == "https" and host:
         return None
     if parts.scheme == "file":
@@ -179,8 +190,8 @@ def url_problem(url: str) -> str | None:
     if parts.scheme == "http" and _is_loopback(host):
         return None
     if parts.scheme == "http":
-        return f"{url!r} uses plain http to a non-loopback host; https is required"
-    return f"{url!r} must be an https:// or file: URL"
+        return f"{shown!r} uses plain http to a non-loopback host; https is required"
+    return f"{shown!r} must be an https:// or file: URL"
 
 
 def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest | None:

@@ -199,7 +199,7 @@ class GitHubSource:
                 f"(HTTP {doc.status} from {doc.url}); {resets}.",
                 hint=hint,
             )
-        if doc.status == 401:
+        if doc.status == 401 and self._token is not None and self._sends_token_to(doc.url):
             return ExternalError(
                 f"Source {self.description}: {doc.url} rejected the token (HTTP 401).",
                 hint="Check GITHUB_TOKEN / GH_TOKEN, or unset them for a public repository.",
