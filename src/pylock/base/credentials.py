@@ -52,8 +52,8 @@ Origin = tuple[str, str, int]
 """(scheme, host, port) of a URL, lower-case, with the scheme's default port filled in."""
 
 WAYS = (
-    "a user name and password in the mirror or source URL (https://user:password@host/…, used "
-    "for that run only and never written anywhere), a netrc entry (`machine HOST login USER "
+    "a user name and password in the mirror or source URL (`user:password@` before the host; "
+    "used for that run only and never written anywhere), a netrc entry (`machine HOST login USER "
     f"password PASSWORD` in ~/.netrc, or the file {NETRC_ENV} names), or {TOKEN_ENV} (sent as a "
     "Bearer token to the mirror's and the source's host only)"
 )
@@ -180,7 +180,7 @@ class Given:
     """A user name (and password) taken out of a URL the user gave, kept for its origin only."""
 
     origin: Origin
-    username: str
+    username: str = field(repr=False)  # a lone user name is often a token
     password: str | None = field(repr=False)
     where: str  # the setting it came from, for messages: "--mirror", "PYLOCK_MIRROR", ...
 
@@ -283,16 +283,21 @@ class Credentials:
             return None, "nothing: credentials go to http(s) URLs only"
         host = here[1]
         user, password, where = self._from_url(url, here)
+        chosen: Credential | None = None
         if password is not None:
-            return _basic(user or "", password, f"the user name and password in {where}"), ""
-        if self.token is not None and here in self.token_origins:
-            return Credential(f"Bearer {self.token}", f"{TOKEN_ENV} (as a Bearer token)"), ""
+            chosen = _basic(user or "", password, f"the user name and password in {where}")
+        elif self.token is not None and here in self.token_origins:
+            chosen = Credential(f"Bearer {self.token}", f"{TOKEN_ENV} (as a Bearer token)")
+        if chosen is not None:
+            return chosen, chosen.source
         entry, why_not = self._netrc_entry(host, user)
         if entry is not None:
             login, secret = entry
-            return _basic(login, secret, f"the netrc entry for {host} in {self.netrc_named}"), ""
-        if user is not None:
-            return _basic(user, "", f"the user name in {where}, without a password"), ""
+            chosen = _basic(login, secret, f"the netrc entry for {host} in {self.netrc_named}")
+        elif user is not None:
+            chosen = _basic(user, "", f"the user name in {where}, without a password")
+        if chosen is not None:
+            return chosen, chosen.source
         reasons = ["no user name or password in the URL or the setting it came from"]
         if self.token is None:
             reasons.append(f"{TOKEN_ENV} is not set")
