@@ -22,6 +22,7 @@ import pytest
 
 from clirun import console_script, pylock
 from conftest import REAL, SyncedTemplate
+from pbs_server import FakePBS
 from private_mirror import PrivateMirror, basic, bearer
 from pylock.base.credentials import (
     Credentials,
@@ -489,7 +490,7 @@ def test_401_names_the_host_what_was_sent_and_the_ways_to_give_one(
         _, _, locked = run_cli("lock", "--source", source, code=3)
         _, _, listed = run_cli("list", "--source", source, code=3)
         for err in (locked, listed):
-            assert f"{host} wants a credential (HTTP 401); pylock sent " in err
+            assert f"{host} wants a credential; pylock sent " in err
             if kind is None:
                 assert "pylock sent no credential: no user name or password" in err
                 assert "PYLOCK_MIRROR_TOKEN is not set" in err
@@ -621,3 +622,19 @@ def test_canary_no_secret_in_any_file_or_output(
     assert any(Path(os.environ["PYLOCK_CACHE_DIR"]).rglob("*.json"))  # the HTTP cache's records
     assert leaks([SECRET, WRONG], outputs, [r for r in roots if r.exists()]) == []
     assert leaks([SECRET], [f"x{SECRET}x"], []) != []  # the scan finds what it looks for
+
+
+def test_the_github_source_gets_no_mirror_token_and_a_401_names_its_tokens(
+    fake_pbs: FakePBS,
+    synced_template: SyncedTemplate,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli: Callable[..., tuple[int, str, str]],
+) -> None:
+    synced_template.publish(fake_pbs)
+    monkeypatch.setenv("PYLOCK_MIRROR_TOKEN", SECRET)  # for a mirror: never for a GitHub API
+    run_cli("lock", "--source", fake_pbs.spec)
+    assert fake_pbs.log and all("authorization" not in r.headers for r in fake_pbs.log)
+    fake_pbs.fail_next(1, 401)
+    _, _, err = run_cli("lock", "--upgrade", "--source", fake_pbs.spec, code=3)
+    assert "answered HTTP 401" in err and "pylock sent no credential" in err
+    assert "GITHUB_TOKEN" in err and "GH_ENTERPRISE_TOKEN" in err and SECRET not in err

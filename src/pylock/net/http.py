@@ -115,9 +115,14 @@ def refusal(url: str, status: int, tried: str) -> tuple[str, str]:
     it (``attempt``), and the ways to give it a credential. Every 401/403 message says this."""
     host = _host(url)
     meaning = "wants a credential" if status == 401 else "refused access"
+    give = (
+        f"Give pylock a credential for {host}"
+        if tried.startswith("no credential")
+        else f"Check that credential (is it current, may it read this?), or give {host} another"
+    )
     return (
-        f"{host} {meaning} (HTTP {status}); pylock sent {tried}",
-        f'Give pylock a credential for {host}: {WAYS}. See docs/sources.md, "Credentials".',
+        f"{host} {meaning}; pylock sent {tried}",
+        f'{give}: {WAYS}. See docs/sources.md, "Credentials".',
     )
 
 
