@@ -569,6 +569,11 @@ def test_canary_no_secret_in_any_file_or_output(
         for name, value in kind.setup(server, SECRET, home).items():
             monkeypatch.setenv(name, value)
         source, mirror = kind.source(server, SECRET), kind.mirror(server, SECRET)
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        result = pylock(capsys, "-p", str(fresh), "init", "--python", MINOR)
+        outputs.extend(result[1:])
+        assert result[0] == 0, result
         run("lock", "--source", source)
         run("lock", "--upgrade", "--dry-run", "--source", source)
         run("list", "--source", source)
@@ -613,6 +618,7 @@ def test_canary_no_secret_in_any_file_or_output(
 
     roots = [
         project,
+        tmp_path / "fresh",
         copy,
         tmp_path / "second.json",
         Path(os.environ["PYLOCK_CACHE_DIR"]),

@@ -224,11 +224,17 @@ class Credentials:
             )
         named = environ.get(NETRC_ENV, "").strip()
         if named:
-            path, shown = Path(named).expanduser(), f"{NETRC_ENV} ({named})"
-        else:  # as Python's netrc module and pip find it
-            home = environ.get("HOME")
-            path, shown = (Path(home) if home else Path.home()) / ".netrc", "~/.netrc"
-        return cls(token=token, netrc=str(path), netrc_named=shown)
+            return cls(
+                token=token,
+                netrc=str(Path(named).expanduser()),
+                netrc_named=f"{NETRC_ENV} ({named})",
+            )
+        home = environ.get("HOME")  # as Python's netrc module and pip find it
+        try:
+            path: str | None = str((Path(home) if home else Path.home()) / ".netrc")
+        except RuntimeError:  # no home directory at all: no netrc file
+            path = None
+        return cls(token=token, netrc=path)
 
     def take(self, value: str | None, where: str) -> tuple[Credentials, str | None]:
         """A setting that may be a URL with a user name and password: the credentials with
