@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
 COLD, NOOP = "cold", "no-op"
+BASELINE = "pylock-base"  # --baseline: another checkout's pylock, timed in the same rounds
 TARGETS = {COLD: 0.8, NOOP: 1.3}  # the issue's targets for the pylock/uv ratio of medians
 PACED_TARGETS = {COLD: 1.0, NOOP: 1.3}  # on a paced link the link is the limit
 TRANSFER_TARGET = 1.2  # paced: pylock's cold median over the transfer time of the archive
@@ -124,7 +125,12 @@ def write_lock_text(archive: Archive, url: str, platform_key: str) -> str:
     return dumps(Lock(manifest=manifest, targets=(target,)))
 
 
-def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
+def pylock_tool(
+    archive: Archive, url: str, platform_key: str, src: Path = REPO / "src", name: str = "pylock"
+) -> Tool:
+    """``pylock sync`` through the venv's console script, running the code in ``src`` (this
+    checkout's by default, whatever the venv's editable install points at; ``--baseline``
+    names another checkout's for a before/after comparison in the same run)."""
     project = WORK / "project"
     project.mkdir(parents=True, exist_ok=True)
     (project / "pyproject.toml").write_text(
@@ -138,9 +144,10 @@ def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
         env = base_env()
         env["PYLOCK_CACHE_DIR"] = str(run_dir / "cache")
         env["PYLOCK_PYTHON_DIR"] = str(run_dir / "python")
+        env["PYTHONPATH"] = str(src)
         return Invocation([str(executable), "--project", str(project), "sync"], env, project)
 
-    return Tool("pylock", prepare)
+    return Tool(name, prepare)
 
 
 def uv_tool(archive: Archive, url: str, uv: Path) -> Tool:
@@ -385,14 +392,14 @@ def report(
     transfer: float | None = None,
 ) -> tuple[list[str], dict[str, float | None]]:
     """The table; ``transfer`` is the paced link's time for the archive (None: unthrottled)."""
-    lines = [f"{'tool':<8} {'phase':<7} {'median':>11} {'min':>11} {'n':>3}"]
+    lines = [f"{'tool':<12} {'phase':<7} {'median':>11} {'min':>11} {'n':>3}"]
     for phase in (COLD, NOOP):
         for name in tools:
             values = samples.times.get(name, {}).get(phase)
             if not values:
                 continue
             lines.append(
-                f"{name:<8} {phase:<7} {fmt_seconds(statistics.median(values)):>11} "
+                f"{name:<12} {phase:<7} {fmt_seconds(statistics.median(values)):>11} "
                 f"{fmt_seconds(min(values)):>11} {len(values):>3}"
             )
     ratios: dict[str, float | None] = {}
@@ -406,6 +413,11 @@ def report(
         lines.append(
             f"pylock/uv {phase:<6} median ratio {shown:>5}  (target <= {limit}: {verdict})"
         )
+    for phase in (COLD, NOOP):
+        ours, before = samples.median("pylock", phase), samples.median(BASELINE, phase)
+        if ours is not None and before:
+            ratios[f"baseline-{phase}"] = ours / before
+            lines.append(f"pylock/{BASELINE} {phase:<6} median ratio {ours / before:.2f}")
     floor = samples.median("shell", COLD)
     ours = samples.median("pylock", COLD)
     if transfer and ours:
@@ -486,6 +498,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--uv", type=Path, help="use this uv instead of .work/venv/bin/uv")
     parser.add_argument("--no-pylock", action="store_true", help="time only uv and the shell")
     parser.add_argument(
+        "--baseline", type=Path, metavar="SRC",
+        help="also time the pylock whose package is in SRC (another checkout's src/, e.g. "
+        "`git archive BASE src | tar -x -C /tmp/base`) as pylock-base: before and after",
+    )  # fmt: skip
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also cProfile a cold and a no-op pylock sync and -X importtime the no-op",
@@ -531,6 +548,12 @@ def main(argv: list[str] | None = None) -> int:
                 tools.insert(0, pylock)
             else:
                 print(f"pylock sync is not ready, timing uv and the shell only: {not_ready}")
+            if args.baseline is not None and not_ready is None:
+                base = pylock_tool(archive, url, platform_key, args.baseline.resolve(), BASELINE)
+                base_ready = pylock_ready(base, server, archive, runs / "probe-base")
+                if base_ready is not None:
+                    raise BenchmarkError(f"the baseline pylock is not ready: {base_ready}")
+                tools.insert(1, base)
         names = [tool.name for tool in tools]
         # Warm-up round (not counted): page cache, pyc files, uv's binary.
         shutil.rmtree(runs, ignore_errors=True)

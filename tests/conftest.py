@@ -2,7 +2,8 @@
 
 No test may touch the real home directory, a real token or the network: the autouse fixture
 points the cache and install dirs at temporary directories and removes every variable that
-could leak in (tokens, PYLOCK_* settings, proxies that would route loopback traffic away).
+could leak in (tokens, PYLOCK_* settings, proxies that would route loopback traffic away), and
+points NETRC at a file that does not exist, so no one's ~/.netrc answers for a test.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def isolated_environment(_homes: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.delenv(name)
     home = _homes / str(next(_HOME_NUMBERS))
     home.mkdir()
+    monkeypatch.setenv("NETRC", str(home / "no-netrc"))  # never the developer's ~/.netrc
     monkeypatch.setenv("PYLOCK_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("PYLOCK_PYTHON_DIR", str(home / "python"))
     return home

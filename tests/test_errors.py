@@ -103,5 +103,7 @@ def test_an_unexpected_exception_is_a_bug_with_exit_70(capsys: pytest.CaptureFix
     assert err.startswith("error: pylock hit an internal error (ValueError: an invariant broke)")
     assert "This is a bug" in err and "--verbose" in err
     assert err.count("\n") == 1
-    with pytest.raises(ValueError, match="invariant"):
-        guarded(broken, verbose=True)  # --verbose shows the traceback instead
+    assert guarded(broken, verbose=True) == EXIT_BUG  # --verbose adds the traceback
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "ValueError: an invariant broke\nerror: pylock hit an internal error" in err

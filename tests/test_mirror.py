@@ -566,9 +566,9 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
     assert result.downloaded == len(bodies)
     assert len(fake_pbs.download_log) == len(bodies)
     own = Settings.resolve(environ={**os.environ, "PYLOCK_MIRROR": str(out_dir)})
-    assert _download_mirror(own, project, out_dir) is None
+    assert _download_mirror(own, project, out_dir)[0] is None
     flag = Settings.resolve(mirror="https://m.example", environ=os.environ)
-    assert _download_mirror(flag, project, out_dir) == "https://m.example"
+    assert _download_mirror(flag, project, out_dir)[0] == "https://m.example"
 
 
 @pytest.mark.parametrize("spelling", ["file-url", "file-colon-path"])

@@ -193,12 +193,22 @@ def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
         "pylock.resolution.lockfile",
         "pylock.project.manifest",
     ]
-    heavy += ["pylock.install.receipt", "typing"]
+    heavy += ["pylock.install.receipt", "typing", "netrc", "pylock.base.credentials"]
     code, printed, imported = run_in_new_interpreter(
         "-p", str(synced), "sync", watch=heavy, script=True
     )
     assert (code, imported) == (0, []), printed
     assert "is already installed at" in printed[0]
+
+
+def test_a_sync_that_downloads_nothing_reads_no_netrc(synced: Path) -> None:
+    """The full path (no memo) resolves the credentials' settings but reads netrc only when a
+    request is about to be sent; an installed interpreter needs none."""
+    shutil.rmtree(Path(os.environ["PYLOCK_CACHE_DIR"]) / noop.MEMO_DIR)
+    code, printed, imported = run_in_new_interpreter(
+        "-p", str(synced), "sync", watch=["netrc", "httpx"], script=True
+    )
+    assert (code, imported) == (0, []), printed
 
 
 def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:

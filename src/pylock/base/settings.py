@@ -17,8 +17,15 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
   ``SSL_CERT_DIR``, with ``offline`` applied. Tests inject a policy without back-off;
 - install ceilings: ``PYLOCK_MAX_INSTALL_BYTES`` and ``PYLOCK_MAX_INSTALL_MEMBERS``;
-- tokens: the environment is carried whole (``environ``), and sources/ applies the gh CLI's rules
-  for which variable goes to which host;
+- credentials for private mirrors (``credentials``, credentials.py): ``PYLOCK_MIRROR_TOKEN``, the
+  netrc file's path (``NETRC``, else ``~/.netrc``; not read here) and any user name and password
+  in the ``--mirror``/``PYLOCK_MIRROR``/``--source``/``PYLOCK_SOURCE`` URLs, taken out of them:
+  ``mirror``, ``source`` and ``env_source`` hold the URLs' display forms (``user:****@``), so
+  nothing that quotes a setting can print a secret. The manifest's ``mirror`` and ``source`` are
+  added by ``remote``, which also names the origins the token may go to; the HTTP policy
+  carries the result to the one client that sends it;
+- GitHub tokens: the environment is carried whole (``environ``), and sources/ applies the gh
+  CLI's rules for which variable goes to which host;
 - output: ``color`` (``--color``; ``auto`` becomes ``never`` when ``NO_COLOR`` is set to
   anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``).
 
@@ -34,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pylock.base import locations
+from pylock.base.credentials import Credentials, redact_url, spelled_url
 from pylock.base.fsutil import url_scheme
 from pylock.errors import InputError
 
@@ -69,6 +77,8 @@ class HttpPolicy:
     deadline: float | None = DEFAULT_DEADLINE
     ca_file: str | None = None
     ca_dir: str | None = None
+    # Who may be sent which credential (credentials.py); not a knob, so not compared.
+    credentials: Credentials = field(default=Credentials(), compare=False, repr=False)
 
     @property
     def stall_timeout(self) -> float:
@@ -174,6 +184,18 @@ def _count(environ: Mapping[str, str], name: str) -> int | None:
 
 
 @dataclass(frozen=True)
+class Remote:
+    """Where one project's bytes come from, as ``Settings.remote`` resolves them: the mirror and
+    the source in their display forms (a URL's password shown as ``****``), where the source was
+    named, and the HTTP policy whose credentials cover both."""
+
+    mirror: str | None
+    source: str
+    source_where: str
+    http: HttpPolicy
+
+
+@dataclass(frozen=True)
 class Settings:
     offline: bool
     mirror: str | None  # --mirror or PYLOCK_MIRROR; the manifest's comes in through mirror_for
@@ -187,6 +209,7 @@ class Settings:
     max_install_bytes: int | None = None  # PYLOCK_MAX_INSTALL_BYTES (None: by archive size)
     max_install_members: int | None = None  # PYLOCK_MAX_INSTALL_MEMBERS
     env_source: str | None = None  # PYLOCK_SOURCE
+    credentials: Credentials = field(default=Credentials(), repr=False)  # also in ``http``
 
     @classmethod
     def resolve(
@@ -209,19 +232,52 @@ class Settings:
         policy = http_policy(environ, offline=offline, timeout=http_timeout, deadline=http_deadline)
         if http is not None:
             policy = replace(http, offline=True) if offline else http
+        credentials = Credentials.from_environ(environ)
+        if mirror:
+            credentials, mirror = credentials.take(mirror, "--mirror")
+        else:
+            from_env = environ.get("PYLOCK_MIRROR") or None
+            credentials, mirror = credentials.take(from_env, "PYLOCK_MIRROR")
+        credentials, source = credentials.take_source(source or None, "--source")
+        env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
+        credentials, env_source = credentials.take_source(env_source, "PYLOCK_SOURCE")
+        # --mirror/PYLOCK_MIRROR and --source beat the manifest, so their origins are settled.
+        credentials = credentials.with_endpoints(mirror, source)
         return cls(
             offline=offline,
-            mirror=mirror or environ.get("PYLOCK_MIRROR") or None,
-            source=source or None,
+            mirror=mirror,
+            source=source,
             cache_dir=locations.cache_dir(environ),
             python_dir=locations.python_dir(environ),
-            http=policy,
+            http=replace(policy, credentials=credentials),
             environ=environ,
             color=color_choice(color, environ),
             progress=progress,
             max_install_bytes=_count(environ, MAX_BYTES_ENV),
             max_install_members=_count(environ, MAX_MEMBERS_ENV),
-            env_source=environ.get("PYLOCK_SOURCE", "").strip() or None,
+            env_source=env_source,
+            credentials=credentials,
+        )
+
+    def remote(self, *, mirror: str | None, source: str | None, manifest_path: Path) -> Remote:
+        """The mirror (``mirror_for``) and the source (``source_for``) of the project whose
+        manifest, at ``manifest_path``, names ``mirror`` and ``source`` (None: it names none, or
+        there is no manifest), and the HTTP policy for them: a user name and password in the
+        manifest's URL join the credentials (for that URL's origin), and ``PYLOCK_MIRROR_TOKEN``
+        may go to the mirror's and the source's origins. Every command that reads a source or
+        downloads an archive fetches under ``Remote.http``."""
+        credentials = self.credentials
+        if self.mirror is None:
+            where = f"{manifest_path} [tool.pylock].mirror"
+            credentials, mirror = credentials.take(mirror, where)
+        if self.source is None:
+            where = f"{manifest_path} [tool.pylock].source"
+            credentials, source = credentials.take_source(source, where)
+        chosen_mirror = self.mirror_for(mirror, manifest_path.parent)
+        spec, source_where = self.source_for(source, manifest_path)
+        credentials = credentials.with_endpoints(chosen_mirror, spec)
+        return Remote(
+            chosen_mirror, spec, source_where, replace(self.http, credentials=credentials)
         )
 
     def mirror_for(self, spelled: str | None, project_dir: Path) -> str | None:
@@ -233,15 +289,19 @@ class Settings:
         if not spelled:
             return None
         if url_scheme(spelled) is not None:
-            return spelled  # a URL
+            return redact_url(spelled)  # a URL, shown without its password
         path = Path(spelled).expanduser()
         return str(path if path.is_absolute() else project_dir / path)
 
     def source_for(self, manifest_source: str | None, manifest_path: Path) -> tuple[str, str]:
-        """The source to read and where it was named (for error messages)."""
+        """The source to read (a URL in it in its display form) and where it was named (for
+        error messages)."""
         if self.source:
             return self.source, "--source"
         if manifest_source:
+            spelled = spelled_url(manifest_source)
+            if spelled is not None:
+                manifest_source = spelled[0] + redact_url(spelled[1])
             return manifest_source, f"{manifest_path} [tool.pylock].source"
         if self.env_source:
             return self.env_source, "PYLOCK_SOURCE"

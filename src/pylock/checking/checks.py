@@ -130,13 +130,12 @@ def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) 
     if not options.remote:
         results.append(_skip("remote", "not requested (pass --remote to verify locked URLs)"))
     else:
-        results.append(
-            _check_remote(
-                lock,
-                settings.mirror_for(manifest_obj.mirror if manifest_obj else None, project_dir),
-                settings,
-            )
+        remote = settings.remote(
+            mirror=manifest_obj.mirror if manifest_obj else None,
+            source=manifest_obj.source if manifest_obj else None,
+            manifest_path=pyproject,
         )
+        results.append(_check_remote(lock, remote.mirror, settings.offline, remote.http))
     results.append(_check_venv(project_dir, options, installed, install_dir, found))
     return CheckReport(tuple(results))
 
@@ -457,11 +456,12 @@ class _RemoteOutcome:
         }
 
 
-def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckResult:
-    """Stream every target's archive and compare size and sha256; nothing is stored."""
+def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPolicy) -> CheckResult:
+    """Stream every target's archive and compare size and sha256; nothing is stored. ``mirror``
+    is in its display form and ``policy`` carries the credentials (``Settings.remote``)."""
     name = "remote"
     data: dict[str, object] = {"mirror": mirror, "targets": []}
-    if settings.offline:
+    if offline:
         summary = (
             "--remote needs the network, but offline mode is on; drop --offline "
             "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
@@ -475,7 +475,6 @@ def _check_remote(lock: Lock, mirror: str | None, settings: Settings) -> CheckRe
     from pylock.fetch.download import source_url
     from pylock.net.http import make_client
 
-    policy = settings.http
     with (
         make_client(policy) as client,
         ThreadPoolExecutor(max_workers=min(_REMOTE_WORKERS, len(lock.targets))) as pool,

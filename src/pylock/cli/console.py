@@ -26,28 +26,44 @@ if TYPE_CHECKING:
 def report_error(error: PylockError, *, verbose: bool, color: str = "auto") -> int:
     """One paragraph on stderr (the traceback too with --verbose); returns the exit code."""
     if verbose:
-        import traceback
-
-        traceback.print_exception(error, file=sys.stderr)
+        print_traceback(error)
     error_line(str(error), color=color)
     return error.exit_code
 
 
+def print_traceback(error: BaseException) -> None:
+    """``--verbose``'s traceback on stderr, every URL in it shown without its password
+    (``credentials.redact_text``): an exception from a library may quote the URL it failed on."""
+    import traceback
+
+    from pylock.base.credentials import redact_text
+
+    text = "".join(traceback.format_exception(error))
+    print(redact_text(text), end="", file=sys.stderr)
+
+
 def error_line(message: str, *, color: str = "auto") -> None:
     """``error: message`` on stderr, the label coloured as ``--color`` says: every error path
-    (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here."""
-    print(f"{label('error', '1;31', color)} {message}", file=sys.stderr)
+    (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here, and
+    every URL in the message is shown without its password (``credentials.redact_text``)."""
+    from pylock.base.credentials import redact_text
+
+    print(f"{label('error', '1;31', color)} {redact_text(message)}", file=sys.stderr)
 
 
 def warn(message: str, *, color: str = "auto") -> None:
-    """A warning paragraph on stderr; it never changes the exit code, and -q does not hide it."""
-    print(f"{label('warning', '1;33', color)} {message}", file=sys.stderr)
+    """A warning paragraph on stderr; it never changes the exit code, and -q does not hide it.
+    URLs in it are shown without their password, as in ``error_line``."""
+    from pylock.base.credentials import redact_text
+
+    print(f"{label('warning', '1;33', color)} {redact_text(message)}", file=sys.stderr)
 
 
 def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto") -> int:
     """Run a command; anything the library did not turn into a PylockError still gets one
-    paragraph instead of a traceback unless --verbose asks for it: an OSError is the
-    environment's (exit 3), anything else is a bug (exit 70, never 3: a retry will not help)."""
+    paragraph (after its traceback, with --verbose): an OSError is the environment's (exit 3),
+    anything else is a bug (exit 70, never 3: a retry will not help). The traceback goes through
+    ``print_traceback``, never Python's own printer, so it cannot show a password."""
     try:
         return run() or 0
     except PylockError as error:
@@ -57,7 +73,7 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
         return EXIT_INTERRUPTED
     except OSError as error:
         if verbose:
-            raise
+            print_traceback(error)
         error_line(
             f"{error}. Check the path, free disk space and permissions, then try again.",
             color=color,
@@ -65,7 +81,7 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
         return EXIT_EXTERNAL
     except Exception as error:
         if verbose:
-            raise
+            print_traceback(error)
         error_line(
             f"pylock hit an internal error ({error.__class__.__name__}: {error}). "
             "This is a bug: please report it with the output of the same command run with "

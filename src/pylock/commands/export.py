@@ -17,6 +17,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from pylock.base.credentials import without_userinfo
 from pylock.base.fsutil import atomic_write_bytes
 from pylock.base.settings import Settings
 from pylock.errors import InputError
@@ -95,7 +96,9 @@ def uv_entry(target: Target, url: str) -> dict[str, object]:
 
 def uv_document(lock: Lock, mirror: str | None = None) -> dict[str, dict[str, object]]:
     """Every locked target as uv download metadata, sorted by key (deterministic output)."""
-    entries = {uv_key(t): uv_entry(t, source_url(t, mirror)) for t in lock.targets}
+    entries = {
+        uv_key(t): uv_entry(t, without_userinfo(source_url(t, mirror))) for t in lock.targets
+    }
     return {key: entries[key] for key in sorted(entries)}
 
 
@@ -138,9 +141,12 @@ def export_uv(
             hint="Run `pylock lock` first.",
         )
     manifest = manifest_if_any(project_dir / PYPROJECT)
-    document = uv_document(
-        lock, settings.mirror_for(manifest.mirror if manifest else None, project_dir)
+    remote = settings.remote(
+        mirror=manifest.mirror if manifest else None,
+        source=manifest.source if manifest else None,
+        manifest_path=project_dir / PYPROJECT,
     )
+    document = uv_document(lock, remote.mirror)
     builds = tuple(sorted({t.build for t in lock.targets}))
     path = None
     if output != STDOUT:

@@ -10,7 +10,7 @@ so ``--offline`` answers from the HTTP cache as lock does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,10 +80,14 @@ def list_offers(
     python = parse_python_request(options.request, where="REQUEST") if options.request else None
     platforms = _platforms(options.platforms, manifest.platforms if manifest else None)
     lock = _read_lock_if_any(project_dir)
-    spec, where = settings.source_for(manifest.source if manifest else None, pyproject)
-    context = default_context(settings, base_dir=project_dir)
+    remote = settings.remote(
+        mirror=manifest.mirror if manifest else None,
+        source=manifest.source if manifest else None,
+        manifest_path=pyproject,
+    )
+    context = default_context(replace(settings, http=remote.http), base_dir=project_dir)
     try:
-        source = open_source(spec, context, where=where)
+        source = open_source(remote.source, context, where=remote.source_where)
         releases = source.releases(platforms=frozenset(platforms))
         artifacts = [
             artifact

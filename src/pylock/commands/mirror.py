@@ -107,22 +107,30 @@ def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> 
     return chosen
 
 
-def _download_mirror(settings: Settings, project_dir: Path, directory: Path) -> str | None:
-    """Where downloads come from (--mirror > PYLOCK_MIRROR > manifest, as ``Settings`` decides),
-    never DIR itself."""
-    manifest = None
-    if not settings.mirror:
-        from pylock.project.manifest import PYPROJECT, load_if_any
+def _download_mirror(
+    settings: Settings, project_dir: Path, directory: Path
+) -> tuple[str | None, HttpPolicy]:
+    """Where downloads come from (--mirror > PYLOCK_MIRROR > manifest, as ``Settings.remote``
+    decides), never DIR itself; and the HTTP policy with the credentials for it and for the
+    source the lock's URLs point at."""
+    from pylock.project.manifest import PYPROJECT, load_if_any
 
-        manifest = load_if_any(project_dir / PYPROJECT)[0]
-    mirror = settings.mirror_for(manifest.mirror if manifest else None, project_dir)
+    pyproject = project_dir / PYPROJECT
+    manifest = load_if_any(pyproject)[0]
+    remote = settings.remote(
+        mirror=manifest.mirror if manifest else None,
+        source=manifest.source if manifest else None,
+        manifest_path=pyproject,
+    )
+    mirror = remote.mirror
     local = None if mirror is None else file_url_path(mirror)  # a directory, or a file: URL
     if local is None:
-        return mirror
+        return mirror, remote.http
     with contextlib.suppress(OSError):
         if local.expanduser().resolve() == directory.resolve():
-            return None  # filling the mirror pylock reads from: fetch from the lock's URLs
-    return mirror
+            # filling the mirror pylock reads from: fetch from the lock's URLs
+            return None, remote.http
+    return mirror, remote.http
 
 
 def _intact(path: Path, target: Target) -> bool:
@@ -232,8 +240,7 @@ def fill_mirror(
     lock = lockfile.read(lock_path)
     targets = _selected(lock, options.platforms, lock_path)
     directory = options.directory
-    mirror = _download_mirror(settings, project_dir, directory)
-    policy = settings.http
+    mirror, policy = _download_mirror(settings, project_dir, directory)
 
     by_build: dict[str, list[Target]] = {}
     for target in targets:

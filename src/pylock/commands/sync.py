@@ -248,15 +248,20 @@ def _download_and_install(
     from pylock.net.http import make_client
 
     if manifest is None:
-        manifest = manifest_if_any(pyproject)  # --frozen: read only for its mirror
-    policy = settings.http
+        manifest = manifest_if_any(pyproject)  # --frozen: read only for its mirror and source
+    remote = settings.remote(
+        mirror=manifest.mirror if manifest else None,
+        source=manifest.source if manifest else None,
+        manifest_path=pyproject,
+    )
+    policy = remote.http
     with make_client(policy) as client:
         download = Download(
             target,
             cache,
             client,
             policy,
-            mirror=settings.mirror_for(manifest.mirror if manifest else None, pyproject.parent),
+            mirror=remote.mirror,
             on_progress=on_progress,
             ceiling=limits.max_bytes,
         )

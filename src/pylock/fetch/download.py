@@ -50,7 +50,7 @@ from pylock.fetch.integrity import (
     contradicting_length,
     status_text,
 )
-from pylock.net.http import HttpPolicy, open_stream
+from pylock.net.http import HttpPolicy, attempt, open_stream, refusal
 from pylock.resolution.lockfile import Target
 from pylock.sources.mirror import mirror_path
 
@@ -229,8 +229,8 @@ def _transfer(
     attempts = 1 if local is not None else policy.retries + 1
     delay = policy.backoff
     last = ""
-    for attempt in range(attempts):
-        if attempt:
+    for number in range(attempts):
+        if number:
             time.sleep(delay)
             delay *= 2
         with contextlib.ExitStack() as scope:
@@ -472,7 +472,11 @@ def _check_status(
             "(PYLOCK_MIRROR), or re-lock with `pylock lock --upgrade`."
         )
     elif code in (401, 403):
-        hint = "The server refused access: check your proxy or credentials for that host."
+        happened, hint = refusal(url, code, attempt(response))
+        raise ExternalError(
+            f"Could not download {target.asset_name}: {url} answered HTTP {status}: {happened}.",
+            hint=hint,
+        )
     elif code >= 500:
         hint = "The server is failing; try again later."
     else:

@@ -1,8 +1,17 @@
 """The one HTTP client policy: timeouts, redirects, bounded retries, user agent, auth, cache.
 
 Everything that touches the network goes through here, so the rules that matter for trust live
-in one place: a token is only ever sent to the host it was meant for, retries are bounded, and
-``--offline`` is enforced before any socket is opened.
+in one place: a credential is only ever sent to the origin it was meant for, retries are bounded,
+and ``--offline`` is enforced before any socket is opened.
+
+Credentials (base/credentials.py) are attached here, per request, by origin: ``open_stream``
+asks the policy's ``Credentials`` which one the first request of a fetch may carry (unless the
+caller brings its own ``Authorization``, as the GitHub source does with its token), and follows
+redirects itself so that a hop to another origin (a CDN, a presigned object-store URL) carries
+neither that credential nor the caller's header. A URL's own user information never goes to
+httpx: it is taken off every request URL, so no library can send it or print it. What the
+request carried (or why nothing) is kept on the response (``attempt``) for the 401/403 message
+(``refusal``), which names the host and the ways to give a credential, never a value.
 """
 
 from __future__ import annotations
@@ -22,6 +31,13 @@ from typing import TYPE_CHECKING, BinaryIO
 import httpx
 
 from pylock import __version__
+from pylock.base.credentials import (
+    WAYS,
+    may_follow,
+    origin,
+    redact_url,
+    without_userinfo,
+)
 from pylock.base.fsutil import (
     CHUNK_SIZE,
     atomic_write_bytes,
@@ -37,14 +53,17 @@ if TYPE_CHECKING:
 
 USER_AGENT = f"pylock/{__version__}"
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+MAX_REDIRECTS = 20  # httpx's default
+_ATTEMPT = "pylock-attempt"  # a response's extensions key: what its request carried
 
 
 def make_client(policy: HttpPolicy | None = None) -> httpx.Client:
-    """An httpx client that follows redirects, honours the proxy variables (httpx reads them) and
-    the policy's CA bundle (``SSL_CERT_FILE``/``SSL_CERT_DIR``, resolved into Settings)."""
+    """An httpx client that honours the proxy variables (httpx reads them) and the policy's CA
+    bundle (``SSL_CERT_FILE``/``SSL_CERT_DIR``, resolved into Settings). Redirects are followed
+    by ``open_stream``, which decides each hop's credential; httpx reads no netrc."""
     policy = policy or HttpPolicy()
     return httpx.Client(
-        follow_redirects=True,
+        follow_redirects=False,
         timeout=httpx.Timeout(policy.timeout, connect=min(policy.timeout, 10.0)),
         headers={"User-Agent": USER_AGENT},
         trust_env=True,
@@ -78,7 +97,82 @@ def _refuse_offline(policy: HttpPolicy, what: str) -> None:
 
 
 def _describe(url: str, exc: BaseException) -> str:
-    return f"could not reach {url}: {exc.__class__.__name__}: {exc}"
+    return f"could not reach {redact_url(url)}: {exc.__class__.__name__}: {exc}"
+
+
+def attempt(response: httpx.Response) -> str:
+    """What the request behind ``response`` carried, as ``open_stream`` noted it: "the netrc
+    entry for HOST in ~/.netrc", "no credential: …" (never a value)."""
+    note = response.extensions.get(_ATTEMPT)
+    return note if isinstance(note, str) else "no credential"
+
+
+def _host(url: str) -> str:
+    found = origin(url)
+    if found is None:
+        return redact_url(url)
+    scheme, host, port = found
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port == {"http": 80, "https": 443}[scheme] else f"{shown}:{port}"
+
+
+def refusal(url: str, status: int, tried: str) -> tuple[str, str]:
+    """(what happened, what to do) for a 401 or 403 from ``url``: the host, what pylock sent
+    it (``attempt``), and the ways to give it a credential. Every 401/403 message says this."""
+    host = _host(url)
+    meaning = "wants a credential" if status == 401 else "refused access"
+    give = (
+        f"Give pylock a credential for {host}"
+        if tried.startswith("no credential")
+        else f"Check that credential (is it current, may it read this?), or give {host} another"
+    )
+    return (
+        f"{host} {meaning}; pylock sent {tried}",
+        f'{give}: {WAYS}. See docs/sources.md, "Credentials".',
+    )
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    policy: HttpPolicy,
+) -> httpx.Response:
+    """One request, redirects followed here: the credential goes to the first request's
+    origin only (``credentials.may_follow``), and no hop's URL carries user information.
+    Returns the final response, streaming (the caller closes it)."""
+    hop = without_userinfo(url)
+    start = origin(hop)
+    own = any(name.lower() == "authorization" for name in headers)
+    if own:
+        credential, tried = None, "the token given for this API"
+    else:
+        credential, tried = policy.credentials.for_request(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        follows = may_follow(start, origin(hop))
+        send = {k: v for k, v in headers.items() if follows or k.lower() != "authorization"}
+        if follows and credential is not None:
+            send["Authorization"] = credential.header
+        request = client.build_request(method, hop, headers=send)
+        response = client.send(request, stream=True, follow_redirects=False)
+        response.extensions[_ATTEMPT] = (
+            tried
+            if follows
+            else f"no credential: a redirect from {_host(url)} to {_host(hop)} carries none"
+        )
+        redirect = response.next_request
+        if redirect is None:
+            return response
+        try:
+            response.read()
+        finally:
+            response.close()
+        hop, method = without_userinfo(str(redirect.url)), redirect.method
+    raise ExternalError(
+        f"{redact_url(url)} redirected more than {MAX_REDIRECTS} times.",
+        hint="Check the URL; the server may be redirecting in a loop.",
+    )
 
 
 @contextlib.contextmanager
@@ -97,17 +191,18 @@ def open_stream(
     Errors after the body has started belong to the caller too (it may restart the download).
     """
     policy = policy or HttpPolicy()
-    _refuse_offline(policy, f"Refusing to fetch {url}")
+    _refuse_offline(policy, f"Refusing to fetch {redact_url(url)}")
     delay = policy.backoff
-    for attempt in range(policy.retries + 1):
-        last = attempt == policy.retries
+    for number in range(policy.retries + 1):
+        last = number == policy.retries
         with contextlib.ExitStack() as stack:
             try:
-                response = stack.enter_context(
-                    client.stream(method, url, headers=dict(headers or {}))
-                )
+                response = _send(client, method, url, headers or {}, policy)
+                stack.callback(response.close)
             except httpx.InvalidURL as exc:
-                raise ExternalError(f"Cannot fetch {url!r}: {exc}.", hint="Check the URL.") from exc
+                raise ExternalError(
+                    f"Cannot fetch {redact_url(url)!r}: {exc}.", hint="Check the URL."
+                ) from exc
             except httpx.TransportError as exc:
                 if last:
                     raise ExternalError(
@@ -144,14 +239,16 @@ class HttpCache:
 
     An unchanged catalog costs a 304, not a download. Entries are keyed by URL and stored as a
     body file plus a small JSON with the validators; writes are atomic so a crash never leaves a
-    body that does not match its ETag. Offline, a cached body is served without asking.
+    body that does not match its ETag. Offline, a cached body is served without asking. The key
+    and the record hold the URL without user information (``credentials.without_userinfo``):
+    a cache is a file on disk, and a file keeps no secret.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _paths(self, url: str) -> tuple[Path, Path]:
-        digest = hashlib.sha256(url.encode()).hexdigest()
+        digest = hashlib.sha256(without_userinfo(url).encode()).hexdigest()
         base = self.root / "http" / digest[:2] / digest
         return base.with_suffix(".body"), base.with_suffix(".json")
 
@@ -182,7 +279,7 @@ class HttpCache:
         body_path, meta_path = self._paths(url)
         try:
             temp.replace(body_path)
-            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            meta = json.dumps({"url": without_userinfo(url), "headers": dict(headers)}).encode()
             atomic_write_bytes(meta_path, meta)
         except (OSError, PylockError):
             return  # a cache that cannot be written is only a slower cache
@@ -192,7 +289,7 @@ class HttpCache:
         try:
             body_path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(body_path, body)
-            meta = json.dumps({"url": url, "headers": dict(headers)}).encode()
+            meta = json.dumps({"url": without_userinfo(url), "headers": dict(headers)}).encode()
             atomic_write_bytes(meta_path, meta)
         except (OSError, PylockError):
             return  # a cache that cannot be written is only a slower cache
@@ -210,6 +307,7 @@ class Document:
     body: bytes
     headers: Mapping[str, str]
     from_cache: bool = False
+    tried: str = "no credential"  # what the request carried (``attempt``), for a 401/403
 
 
 def fetch_document(
@@ -226,7 +324,7 @@ def fetch_document(
     if policy.offline:
         if cached is None:
             raise ExternalError(
-                f"{url} is not in the HTTP cache and offline mode is on.",
+                f"{redact_url(url)} is not in the HTTP cache and offline mode is on.",
                 hint="Run once without --offline to fill the cache.",
             )
         return Document(url, 200, cached[0], cached[1], from_cache=True)
@@ -243,7 +341,9 @@ def fetch_document(
     if response.status_code == 200 and cache is not None:
         cache.store(url, response.content, kept)
     all_headers = {k.lower(): v for k, v in response.headers.items()}
-    return Document(url, response.status_code, response.content, all_headers)
+    return Document(
+        url, response.status_code, response.content, all_headers, tried=attempt(response)
+    )
 
 
 @dataclass(frozen=True)
@@ -258,6 +358,7 @@ class StreamedDocument:
     status: int
     chunks: Iterator[bytes]
     from_cache: bool = False
+    tried: str = "no credential"  # what the request carried (``attempt``), for a 401/403
 
 
 _TEMP_PREFIX, _TEMP_SUFFIX = ".tmp-", ".part"
@@ -314,15 +415,15 @@ class _Tee:
             with contextlib.suppress(PylockError):
                 for _ in rest:
                     pass
-        if self.complete and None not in (self.sink, self.temp, self.cache):
-            assert self.sink is not None and self.temp is not None and self.cache is not None
+        sink, temp, cache = self.sink, self.temp, self.cache
+        if self.complete and sink is not None and temp is not None and cache is not None:
             try:
-                seal(self.sink)  # flushed, and still locked until renamed (fsutil.dead_temps)
+                seal(sink)  # flushed, and still locked until renamed (fsutil.dead_temps)
             except OSError:
                 self.discard()
                 return
             kept = {k: v for k in _KEPT_HEADERS if (v := self.response.headers.get(k)) is not None}
-            self.cache.store_file(self.url, self.temp, kept)
+            cache.store_file(self.url, temp, kept)
         self.discard()
 
     def discard(self) -> None:
@@ -357,7 +458,7 @@ def stream_document(
     if policy.offline:
         if cached is None or cache is None:
             raise ExternalError(
-                f"{url} is not in the HTTP cache and offline mode is on.",
+                f"{redact_url(url)} is not in the HTTP cache and offline mode is on.",
                 hint="Run once without --offline to fill the cache.",
             )
         yield StreamedDocument(url, 200, _file_chunks(cache.body_path(url)), from_cache=True)
@@ -374,7 +475,7 @@ def stream_document(
             yield StreamedDocument(url, 200, chunks, from_cache=True)
             return
         if response.status_code != 200:
-            yield StreamedDocument(url, response.status_code, iter(()))
+            yield StreamedDocument(url, response.status_code, iter(()), tried=attempt(response))
             return
         tee = _Tee(response, url, cache)
         chunks = tee.chunks()

@@ -186,8 +186,16 @@ def lock_project(
         )
         return LockResult(old, changes, written=False)
 
-    spec, where = settings.source_for(manifest.source, pyproject)
-    session = _Session(spec, where, context_factory, settings=settings, base_dir=project_dir)
+    remote = settings.remote(
+        mirror=manifest.mirror, source=manifest.source, manifest_path=pyproject
+    )
+    session = _Session(
+        remote.source,
+        remote.source_where,
+        context_factory,
+        settings=replace(settings, http=remote.http),
+        base_dir=project_dir,
+    )
     views: list[Lock] = []
     changes_: list[Change] = []
     try:

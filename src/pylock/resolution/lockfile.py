@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pylock.base import tomlread
+from pylock.base.credentials import has_userinfo, redact_url
 from pylock.base.fsutil import (
     atomic_write_bytes,
     file_url_path,
@@ -168,27 +169,37 @@ def _is_loopback(host: str) -> bool:
 
 
 def url_problem(url: str) -> str | None:
-    """Why ``url`` may not be locked, or None: https anywhere, file:, or http to loopback only.
+    """Why ``url`` may not be locked, or None: https anywhere, file:, or http to loopback only,
+    and never with a user name or password in it.
 
     Plain http to a real host would let anyone on the path swap the bytes before the sha256 check
     refuses them, failing every sync; loopback http is how tests and local mirrors serve files.
+    A lock is committed, so it holds no credential (pylock never writes one: sources hand out
+    URLs without user information); each machine brings its own (docs/sources.md).
     """
     scheme = url_scheme(url)
+    shown = redact_url(url)
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
-        return f"{url!r} is not a valid URL"
+        return f"{shown!r} is not a valid URL"
+    if has_userinfo(url):
+        return (
+            f"{shown!r} carries a user name or password; a lock is committed, so it must not "
+            "(remove the `user:password@` part: credentials come from netrc, "
+            "PYLOCK_MIRROR_TOKEN or the mirror setting's URL)"
+        )
     if scheme == "https" and host:
         return None
     if scheme == "file":
         if file_url_path(url) is None:  # the one file-URL rule: no host, or localhost
-            return f"{url!r} names another machine; a file: URL must name this machine"
+            return f"{shown!r} names another machine; a file: URL must name this machine"
         return None
     if scheme == "http" and _is_loopback(host):
         return None
     if scheme == "http":
-        return f"{url!r} uses plain http to a non-loopback host; https is required"
-    return f"{url!r} must be an https:// or file: URL"
+        return f"{shown!r} uses plain http to a non-loopback host; https is required"
+    return f"{shown!r} must be an https:// or file: URL"
 
 
 def _check_manifest(data: object, problems: list[LockProblem]) -> LockedManifest | None:

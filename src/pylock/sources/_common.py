@@ -14,10 +14,11 @@ from urllib.parse import unquote
 
 import httpx
 
+from pylock.base.credentials import redact_url
 from pylock.base.fsutil import file_url_path, url_scheme
 from pylock.errors import ExternalError, InputError
 from pylock.formats import SHA256_HEX
-from pylock.net.http import Document, fetch_document
+from pylock.net.http import Document, fetch_document, refusal
 from pylock.project.platforms import Platform
 from pylock.sources.source import SourceContext
 
@@ -73,12 +74,19 @@ def fetch(
 
 
 def status_error(source: str, doc: Document, what: str) -> ExternalError:
-    """The error for a status a document should not have (after retries, for 5xx)."""
+    """The error for a status a document should not have (after retries, for 5xx); a 401 or
+    403 says what pylock sent and how to give a credential (``http.refusal``)."""
     reason = httpx.codes.get_reason_phrase(doc.status)
     retried = " (after retries)" if doc.status >= 500 else ""
+    failed = (
+        f"Source {source}: fetching {what} at {redact_url(doc.url)} failed with HTTP "
+        f"{doc.status} {reason}{retried}"
+    )
+    if doc.status in (401, 403):
+        happened, hint = refusal(doc.url, doc.status, doc.tried)
+        return ExternalError(f"{failed}: {happened}.", hint=hint)
     return ExternalError(
-        f"Source {source}: fetching {what} at {doc.url} failed with HTTP {doc.status} "
-        f"{reason}{retried}.",
+        f"{failed}.",
         hint="Check that the source URL is right and the server is up, then try again.",
     )
 
@@ -95,13 +103,15 @@ def fetch_sha256sums(context: SourceContext, url: str, *, source: str) -> dict[s
 
 @dataclass(frozen=True)
 class Location:
-    """Where a catalog or mirror lives: exactly one of ``url`` and ``path`` is set."""
+    """Where a catalog or mirror lives: exactly one of ``url`` and ``path`` is set. A ``url``
+    is as the setting spelled it, in its display form (``Settings`` took any password out);
+    requests take its user information off, and the credential comes from the HTTP policy."""
 
     url: str | None = None
     path: Path | None = None
 
     def __str__(self) -> str:
-        return self.url if self.url is not None else str(self.path)
+        return redact_url(self.url) if self.url is not None else str(self.path)
 
 
 def locate(value: str, base_dir: Path) -> Location:

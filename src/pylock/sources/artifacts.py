@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.version import Version
 
+from pylock.base.credentials import without_userinfo
 from pylock.project.platforms import KNOWN_TRIPLES, Platform, from_triple
 
 INSTALL_ONLY = "install_only"
@@ -59,12 +60,20 @@ class AssetName:
 
 @dataclass(frozen=True)
 class Artifact:
-    """One downloadable interpreter archive a source knows of."""
+    """One downloadable interpreter archive a source knows of.
+
+    Its ``url`` never carries user information: it is what python.lock records and what
+    ``pylock list`` shows, so a mirror URL's ``user:password@`` (or its display form) is taken
+    off here, once, for every source; the credential itself travels in the HTTP policy.
+    """
 
     asset: AssetName
     url: str
     sha256: str | None  # 64 lowercase hex, or None when the source has no checksum
     size: int | None  # bytes, when the source says
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "url", without_userinfo(self.url))
 
     # Convenience accessors so callers rarely reach into .asset
     @property

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from pylock.errors import ExternalError, RateLimitError
-from pylock.net.http import Document
+from pylock.net.http import Document, refusal
 from pylock.project.platforms import Platform
 from pylock.sources._common import (
     fetch,
@@ -199,10 +199,17 @@ class GitHubSource:
                 f"(HTTP {doc.status} from {doc.url}); {resets}.",
                 hint=hint,
             )
-        if doc.status == 401:
+        if doc.status == 401 and self._token is not None and self._sends_token_to(doc.url):
             return ExternalError(
                 f"Source {self.description}: {doc.url} rejected the token (HTTP 401).",
                 hint="Check GITHUB_TOKEN / GH_TOKEN, or unset them for a public repository.",
+            )
+        if doc.status == 401:  # no GitHub token went: say which one would, and what did
+            happened, _ = refusal(doc.url, doc.status, doc.tried)
+            return ExternalError(
+                f"Source {self.description}: {doc.url} answered HTTP 401: {happened}.",
+                hint="Set GITHUB_TOKEN (or GH_TOKEN) for api.github.com, GH_ENTERPRISE_TOKEN for "
+                "another API host, or give the host a netrc entry (docs/sources.md).",
             )
         if doc.status == 404:
             return ExternalError(

@@ -27,9 +27,16 @@ from pathlib import Path
 from pylock.base.fsutil import open_input
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
-from pylock.net.http import stream_document
+from pylock.net.http import Document, stream_document
 from pylock.project.platforms import Platform, from_triple
-from pylock.sources._common import LOCAL_FIX, Location, locate, reading_local, wanted
+from pylock.sources._common import (
+    LOCAL_FIX,
+    Location,
+    locate,
+    reading_local,
+    status_error,
+    wanted,
+)
 from pylock.sources.artifacts import Artifact, AssetName, artifact_from_url
 from pylock.sources.source import Release, SourceContext
 
@@ -132,12 +139,8 @@ class IndexSource:
                 context.client, self.location.url, cache=context.cache, policy=context.policy
             ) as doc:
                 if doc.status != 200:
-                    raise ExternalError(
-                        f"Source {self.description}: fetching the index at {doc.url} failed "
-                        f"with HTTP {doc.status}.",
-                        hint="Check that the source URL is right and the server is up, then "
-                        "try again.",
-                    )
+                    failed = Document(doc.url, doc.status, b"", {}, tried=doc.tried)
+                    raise status_error(self.description, failed, "the index")
                 yield from _lines(doc.chunks)
         except ExternalError as exc:
             if exc.message.startswith(f"Source {self.description}"):

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import overload
 from urllib.parse import quote, urljoin, urlsplit
 
+from pylock.base.credentials import redact_url, without_userinfo
 from pylock.base.fsutil import read_input_if_any
 from pylock.errors import ExternalError, InputError
 from pylock.formats import BUILD_TAG
+from pylock.net.http import refusal
 from pylock.project.platforms import Platform
 from pylock.sources._common import (
     fetch,
@@ -78,10 +80,11 @@ def builds_in_listing(html: str, listing_url: str) -> list[str]:
     parser = _Links()
     parser.feed(html)
     parser.close()
+    listing_url = without_userinfo(listing_url)
     base = urlsplit(listing_url)
     builds: set[str] = set()
     for href in parser.hrefs:
-        target = urlsplit(urljoin(listing_url, href))
+        target = urlsplit(without_userinfo(urljoin(listing_url, href)))
         if (target.scheme, target.netloc) != (base.scheme, base.netloc) or target.query:
             continue
         if not target.path.startswith(base.path):
@@ -179,11 +182,21 @@ class MirrorSource:
         listing = base + "/"
         doc = fetch(self._context, listing, source=self.description)
         if doc.status in (403, 404):
+            pin = (
+                'Pin a build (build = "YYYYMMDD" in [tool.pylock], or --build), or enable '
+                "directory listings on the mirror"
+            )
+            if doc.status == 403:  # listings switched off, or a credential missing or refused
+                happened, give = refusal(listing, doc.status, doc.tried)
+                raise ExternalError(
+                    f"Source {self.description}: {redact_url(listing)} answered HTTP 403, so "
+                    f"the mirror's builds cannot be listed: {happened}.",
+                    hint=f"{pin}. {give}",
+                )
             raise ExternalError(
-                f"Source {self.description}: {listing} answered HTTP {doc.status}, so the "
+                f"Source {self.description}: {redact_url(listing)} answered HTTP 404, so the "
                 "mirror's builds cannot be listed.",
-                hint='Pin a build (build = "YYYYMMDD" in [tool.pylock], or --build), or enable '
-                "directory listings on the mirror.",
+                hint=f"{pin}.",
             )
         if doc.status != 200:
             raise status_error(self.description, doc, "the mirror's directory listing")

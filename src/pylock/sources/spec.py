@@ -64,8 +64,9 @@ def open_source(spec: str, context: SourceContext, *, where: str = "") -> Source
     """A Source from its spelling (docs/sources.md): ``github``, ``github:<api url>``,
     ``catalog:<url or path>``, ``index``, ``index:<url or path>``, ``mirror:<url or path>``; a
     bare value is a catalog when it ends in ``.json``, an index in ``.ndjson``, else a mirror.
-    An unknown spelling -> InputError naming ``where``. Only the github source ever sends a
-    token (see ``github_token``): a catalog, index or mirror is fetched anonymously.
+    An unknown spelling -> InputError naming ``where``. Only the github source sends a GitHub
+    token (see ``github_token``); a private catalog, index or mirror gets the credentials of the
+    HTTP policy instead (base/credentials.py), which the one client attaches by origin.
 
     Opening does no I/O: a source reads nothing until its releases are asked for, so a lock
     that already satisfies the manifest never touches the network.
