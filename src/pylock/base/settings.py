@@ -11,7 +11,8 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   (``mirror_for``: a relative directory there is relative to the project);
 - ``source``: ``--source``, else the manifest's ``source``, else ``PYLOCK_SOURCE``, else
   ``github`` (``source_for``; the variable is a default, as docs/cli.md says, so a project that
-  names its source keeps it on every machine);
+  names its source keeps it on every machine); ``--source`` and ``PYLOCK_SOURCE`` are spelled
+  as docs/sources.md says (``sourcespec.parse_source``) or the run stops;
 - directories: ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` (locations.py has the defaults);
 - the HTTP policy (timeouts, retries, back-off, CA bundle): ``--http-timeout``/
   ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
@@ -43,6 +44,7 @@ from pathlib import Path
 from pylock.base import locations
 from pylock.base.credentials import Credentials, redact_url, spelled_url
 from pylock.base.fsutil import url_scheme
+from pylock.base.sourcespec import parse_source
 from pylock.errors import InputError
 
 DEFAULT_SOURCE = "github"
@@ -238,8 +240,11 @@ class Settings:
         else:
             from_env = environ.get("PYLOCK_MIRROR") or None
             credentials, mirror = credentials.take(from_env, "PYLOCK_MIRROR")
-        credentials, source = credentials.take_source(source or None, "--source")
         env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
+        for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
+            if spelled is not None:  # spelled right, whether or not this command reads it
+                parse_source(spelled, where=where)
+        credentials, source = credentials.take_source(source, "--source")
         credentials, env_source = credentials.take_source(env_source, "PYLOCK_SOURCE")
         # --mirror/PYLOCK_MIRROR and --source beat the manifest, so their origins are settled.
         credentials = credentials.with_endpoints(mirror, source)
@@ -295,14 +300,19 @@ class Settings:
 
     def source_for(self, manifest_source: str | None, manifest_path: Path) -> tuple[str, str]:
         """The source to read (a URL in it in its display form) and where it was named (for
-        error messages)."""
+        error messages), its spelling checked (``sourcespec.parse_source``, with relative paths
+        read from the project directory): every command that names a source checks it, even one
+        that will not read it (a current ``pylock lock``)."""
         if self.source:
-            return self.source, "--source"
-        if manifest_source:
+            spec, where = self.source, "--source"
+        elif manifest_source:
             spelled = spelled_url(manifest_source)
             if spelled is not None:
                 manifest_source = spelled[0] + redact_url(spelled[1])
-            return manifest_source, f"{manifest_path} [tool.pylock].source"
-        if self.env_source:
-            return self.env_source, "PYLOCK_SOURCE"
-        return DEFAULT_SOURCE, "the default source"
+            spec, where = manifest_source, f"{manifest_path} [tool.pylock].source"
+        elif self.env_source:
+            spec, where = self.env_source, "PYLOCK_SOURCE"
+        else:
+            spec, where = DEFAULT_SOURCE, "the default source"
+        parse_source(spec, where=where, base_dir=manifest_path.parent)
+        return spec, where

@@ -158,6 +158,11 @@ def lock_project(
     manifest = load_manifest(pyproject)
     lock_path = project_dir / LOCK_FILENAME
     old, replaced = _read_old(lock_path, upgrade=options.upgrade)
+    # The source is chosen, and its spelling checked, on every run: a current lock reads nothing
+    # from it, but `pylock lock --source githb` is a typo whether or not it would be read.
+    remote = settings.remote(
+        mirror=manifest.mirror, source=manifest.source, manifest_path=pyproject
+    )
     requests = Request.matrix(
         manifest,
         python=options.python,
@@ -186,9 +191,6 @@ def lock_project(
         )
         return LockResult(old, changes, written=False)
 
-    remote = settings.remote(
-        mirror=manifest.mirror, source=manifest.source, manifest_path=pyproject
-    )
     session = _Session(
         remote.source,
         remote.source_where,
