@@ -97,7 +97,7 @@ def test_quiet_check_still_prints_a_failure(
 
 
 def test_which_and_run_warn_on_a_stale_lock(
-    synced: Path, capsys: pytest.CaptureFixture[str]
+    synced: Path, fake_pbs: FakePBS, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, path, err = pylock(capsys, "-p", str(synced), "which")
     assert (code, err) == (0, "")
@@ -106,7 +106,8 @@ def test_which_and_run_warn_on_a_stale_lock(
     code, out, err = pylock(capsys, "-p", str(synced), "which")
     assert (code, out) == (0, path)  # still usable
     assert err.startswith("warning: python.lock is out of date with ")
-    assert ">=3.99" in err and "`pylock lock`" in err
+    assert ">=3.99" in err
+    assert f"`pylock lock --source {fake_pbs.spec}`, then `pylock sync`" in err  # its source
     code, _, err = pylock(capsys, "-p", str(synced), "run", "--", "true")
     assert code == 0
     assert err.startswith("warning: python.lock is out of date")

@@ -114,3 +114,94 @@ def test_pylock_source_is_checked_by_every_command(
     assert code == 2, err
     assert "PYLOCK_SOURCE: 'catalg:./pbs.json' is not a source" in err
     assert "Did you mean `catalog:`?" in err
+
+
+# --- item 3: a lock resolved from a non-default source says so, and every re-lock hint names it
+
+
+def edit_python(proj: Path, python: str) -> None:
+    path = proj / "pyproject.toml"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace('python = "3.12"', f'python = "{python}"'), "utf-8")
+
+
+def test_a_lock_from_a_mirror_records_it_and_every_relock_hint_names_it(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    source = f"mirror:{mirror}"
+    assert run(capsys, proj, "lock", "--source", source)[0] == 0
+    text = (proj / "python.lock").read_text("utf-8")
+    assert "lock-version = 3" in text and f'source = "{source}"' in text
+    assert run(capsys, proj, "sync")[0] == 0
+    relock = f"pylock lock --source {source}"
+    code, _, err = run(capsys, proj, "which", "--platform", "windows-x86_64-none")
+    assert code == 2
+    assert f"`pylock lock --platform windows-x86_64-none --source {source}`" in err
+
+    edit_python(proj, "3.11")  # the manifest moves on: every command now says how to re-lock
+    code, out, _ = run(capsys, proj, "check")
+    assert code == 1 and f"(run `{relock}`)" in out
+    code, _, err = run(capsys, proj, "sync")
+    assert code == 1 and f"Run `{relock}` to update it" in err
+    code, _, err = run(capsys, proj, "which")
+    assert code == 0 and f"Run `{relock}`, then `pylock sync`." in err
+
+    # ... and the advice works as given, with no network at all
+    code, out, err = run(capsys, proj, "--offline", *relock.split()[1:])
+    assert code == 0, err
+    assert "3.11.9" in out
+    assert run(capsys, proj, "--offline", "sync")[0] == 0
+    assert run(capsys, proj, "check", "--installed")[0] == 0
+
+
+def test_a_refused_download_advises_relocking_from_the_recorded_source(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    """Advice written below the lock's reach (the download only knows the target) names the
+    lock's source too."""
+    source = f"mirror:{mirror}"
+    assert run(capsys, proj, "lock", "--source", source)[0] == 0
+    (target,) = lockfile.read(proj / "python.lock").targets
+    (mirror / BUILD / target.asset_name).write_bytes(b"re-uploaded bytes")
+    code, _, err = run(capsys, proj, "sync")
+    assert code == 1, err
+    assert f"re-lock with `pylock lock --upgrade --source {source}`" in err
+
+
+def test_the_projects_own_source_is_not_recorded(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    manifest = proj / "pyproject.toml"
+    manifest.write_text(manifest.read_text("utf-8") + f'source = "mirror:{mirror}"\n', "utf-8")
+    assert run(capsys, proj, "lock")[0] == 0
+    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}", "--upgrade")[0] == 0
+    text = (proj / "python.lock").read_text("utf-8")
+    assert "lock-version = 1" in text and "source =" not in text
+    edit_python(proj, "3.11")
+    assert "(run `pylock lock`)" in run(capsys, proj, "check")[1]
+
+
+def test_a_recorded_source_keeps_no_credential() -> None:
+    from pylock.base.settings import Settings
+
+    settings = Settings.resolve(environ={}, source="mirror:https://ci:s3cret@pbs.example/m")
+    assert settings.source is not None
+    assert lockfile.persisted_source(settings.source) == "mirror:https://pbs.example/m"
+    assert lockfile.persisted_source("catalog:./pbs.json") == "catalog:./pbs.json"
+
+
+# --- item 8: a file: URL needs no network, so --offline allows it ---------------------------
+
+
+def test_offline_sync_and_check_remote_read_a_locked_file_url(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}")[0] == 0
+    (target,) = lockfile.read(proj / "python.lock").targets
+    assert target.url.startswith("file://")
+    code, out, err = run(capsys, proj, "--offline", "sync")  # nothing cached: read from the file
+    assert code == 0, err
+    assert "Installed cpython 3.12.8" in out
+    code, out, _ = run(capsys, proj, "--offline", "check", "--remote")
+    assert code == 0, out
+    assert "pass   remote" in out

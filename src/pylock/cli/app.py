@@ -204,14 +204,15 @@ def _warn_if_stale(state: State) -> None:
     from pylock.errors import PylockError
 
     try:
-        problems = staleness(state.project)
+        stale = staleness(state.project)
     except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
         warn(f"cannot tell whether python.lock is current: {error}", color=state.color_choice)
         return
-    if problems:
+    if stale is not None:
         warn(
-            f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
-            "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
+            f"python.lock is out of date with {state.project / 'pyproject.toml'}: "
+            f"{stale.summary}; this is the interpreter the old lock names. Run `{stale.fix}`, "
+            "then `pylock sync`.",
             color=state.color_choice,
         )
 

@@ -101,7 +101,7 @@ def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> 
             raise InputError(
                 f"{lock_path} has no target for {key} (--platform).",
                 hint=f"Mirror one of the locked platforms ({locked}), or add it with "
-                f"`pylock lock --platform {key}`.",
+                f"`{lockfile.relock_command(lock, '--platform', key)}`.",
             )
         chosen += [t for t in found if t not in chosen]
     return chosen
@@ -281,7 +281,8 @@ def fill_mirror(
 
     pool = ThreadPoolExecutor(max_workers=min(options.jobs, len(targets)))
     try:
-        archives = tuple(pool.map(one, targets))
+        with lockfile.relock_hints(lock):  # a refused archive's advice names its source
+            archives = tuple(pool.map(one, targets))
     except BaseException:
         # A failure (or Ctrl-C) stops the run: queued archives are not started, and those
         # already downloading finish into the cache (never under a final name in DIR unverified).

@@ -177,7 +177,7 @@ def stream_archive(
     mismatch raises ArchiveMismatch, with the temp file gone.
     """
     url = source_url(target, mirror)
-    if policy.offline:
+    if policy.offline and _local_path(url) is None:  # a local file needs no network
         raise ExternalError(
             f"The archive {target.asset_name} (sha256 {target.sha256}) is not in the cache "
             f"{cache.store_dir} and offline mode is on, so it cannot be fetched from {url}.",

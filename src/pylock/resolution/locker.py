@@ -134,6 +134,11 @@ class _Session:
             self._source = open_source(self._spec, self.context, where=self._where)
         return self._source
 
+    @property
+    def opened(self) -> bool:
+        """Whether the source was read at all (a run that only drops targets reads nothing)."""
+        return self._source is not None
+
     def close(self) -> None:
         if self._context is not None:
             self._context.client.close()
@@ -220,14 +225,36 @@ def lock_project(
                 replace(c, request=python) for c in _changes(old.view(python).targets, ())
             )
     new = lockfile.combine(views)
+    if session.opened:  # the targets now come from this run's source: the lock says which
+        recorded = _recorded_source(settings, manifest, pyproject, remote.source)
+    else:  # only targets dropped: they still come from where the old lock's came from
+        recorded = old.manifest.source if old is not None else None
+    new = replace(new, manifest=replace(new.manifest, source=recorded))
     written = False if options.dry_run else lockfile.write(lock_path, new)
     return LockResult(
         new,
         tuple(changes_),
         written=written,
-        releases=_releases(jobs, views),
+        releases=_releases(jobs, views, new),
         replaced=replaced,
     )
+
+
+def _recorded_source(
+    settings: Settings, manifest: Manifest, pyproject: Path, used: str
+) -> str | None:
+    """What a lock resolved from ``used`` records as its source (``LockedManifest.source``):
+    ``--source`` as spelled (without user information), when a plain ``pylock lock`` of the
+    project, reading its manifest and the environment, would read another source; else None.
+    Only ``--source`` is ever recorded: the manifest's source is the project's own, and
+    ``PYLOCK_SOURCE`` is this machine's default, which the next run here uses anyway."""
+    if settings.source is None:
+        return None
+    try:
+        plain: str | None = replace(settings, source=None).source_for(manifest.source, pyproject)[0]
+    except InputError:  # the manifest's own source is misspelled: --source stood in for it
+        plain = None
+    return None if plain == used else lockfile.persisted_source(used)
 
 
 @dataclass(frozen=True)
@@ -289,7 +316,7 @@ class ReleaseNote:
     reason: str
 
 
-def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
+def _releases(jobs: list[_Job], views: list[Lock], new: Lock) -> tuple[ReleaseNote, ...]:
     """When the matrix spans several PBS releases: each request's release and why it is not
     the newest one (a pinned build, a pin kept from the old lock, or the newest that has it)."""
     builds = {t.build for view in views for t in view.targets}
@@ -304,7 +331,8 @@ def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
             elif job.request.build is not None:
                 reason = f"the manifest pins build {job.request.build}"
             elif set(view.targets) <= set(job.old_targets):
-                reason = "kept from python.lock (run `pylock lock --upgrade` to move it)"
+                upgrade = lockfile.relock_command(new, "--upgrade")
+                reason = f"kept from python.lock (run `{upgrade}` to move it)"
             else:
                 reason = (
                     f"the newest release with a {job.request.python.text} build for every platform"
