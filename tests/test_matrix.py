@@ -167,6 +167,9 @@ def test_python_option_replaces_the_whole_list(
         ("3.13", "removed")
     ]
     assert "lock-version = 1" in (project / "python.lock").read_text("utf-8")
+    assert result.pinned is not None and result.pinned.was == ("3.13", "3.12")
+    assert load(project / "pyproject.toml").pythons[0].text == "3.12"  # the manifest agrees
+    assert not load(project / "pyproject.toml").more_pythons
 
 
 def test_pairing_same_text_first_then_in_order() -> None:

@@ -205,3 +205,75 @@ def test_offline_sync_and_check_remote_read_a_locked_file_url(
     code, out, _ = run(capsys, proj, "--offline", "check", "--remote")
     assert code == 0, out
     assert "pass   remote" in out
+
+
+# --- item 2: `lock --python` sets the manifest's request, so no documented sequence loops -----
+
+
+def test_lock_python_sets_the_manifest_and_every_command_agrees(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    manifest = proj / "pyproject.toml"
+    manifest.write_text(manifest.read_text("utf-8") + "# the team's notes stay\n", "utf-8")
+    code, out, err = run(capsys, proj, "lock", "--python", "3.11", "--source", f"mirror:{mirror}")
+    assert code == 0, err
+    assert f'Set [tool.pylock].python = "3.11" in {manifest} (it was "3.12").' in out
+    assert manifest.read_text("utf-8") == (
+        f'[project]\nname = "demo"\n\n[tool.pylock]\npython = "3.11"\n'
+        f'platforms = ["{HOST.key}"]\n# the team\'s notes stay\n'
+    )
+    assert lockfile.read(proj / "python.lock").targets[0].version == "3.11.9"
+    assert run(capsys, proj, "check")[0] == 0  # not "python: 3.11.9 (locked) -> 3.12"
+    code, out, err = run(capsys, proj, "sync")
+    assert code == 0, err
+    assert "Installed cpython 3.11.9" in out
+    code, out, err = run(capsys, proj, "which")
+    assert (code, err) == (0, "")
+    assert "3.11.9" in out
+    assert run(capsys, proj, "lock")[1] == "python.lock is up to date.\n"
+
+
+def test_lock_python_dry_run_and_a_failed_lock_change_nothing(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    before = (proj / "pyproject.toml").read_bytes()
+    args = ("--source", f"mirror:{mirror}")
+    code, out, _ = run(capsys, proj, "lock", "--python", "3.11", "--dry-run", *args)
+    assert code == 0 and 'Would set [tool.pylock].python = "3.11"' in out
+    assert not (proj / "python.lock").exists()
+    assert run(capsys, proj, "lock", "--python", "3.99", *args)[0] == 1  # nothing matches
+    assert (proj / "pyproject.toml").read_bytes() == before
+    assert not (proj / "python.lock").exists()
+
+
+def test_lock_python_replaces_a_matrix_and_says_what_it_was(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    manifest = proj / "pyproject.toml"
+    manifest.write_text(manifest.read_text("utf-8").replace('"3.12"', '["3.12", "3.11"]'), "utf-8")
+    args = ("--source", f"mirror:{mirror}")
+    assert run(capsys, proj, "lock", *args)[0] == 0
+    code, out, _ = run(capsys, proj, "lock", "--python", "3.11", *args)
+    assert code == 0
+    assert 'Set [tool.pylock].python = "3.11" in' in out and '(it was ["3.12", "3.11"])' in out
+    assert 'python = "3.11"\n' in manifest.read_text("utf-8")
+    assert run(capsys, proj, "check")[0] == 0
+
+
+def test_the_stale_lock_sequence_ends(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    """The manifest moves on before anything is installed: `which` advises what works in that
+    state (lock, then sync: a plain sync would refuse the stale lock), and doing it ends well."""
+    source = f"mirror:{mirror}"
+    assert run(capsys, proj, "lock", "--source", source)[0] == 0
+    edit_python(proj, "3.11")
+    code, _, err = run(capsys, proj, "which")
+    assert code == 1
+    assert f"run `pylock lock --source {source}`, then `pylock sync`" in err
+    assert "or `pylock sync --frozen`" in err
+    assert run(capsys, proj, "sync")[0] == 1  # the advice was right not to say only this
+    assert run(capsys, proj, "lock", "--source", source)[0] == 0
+    assert run(capsys, proj, "sync")[0] == 0
+    code, out, err = run(capsys, proj, "which")
+    assert (code, err) == (0, "") and "3.11.9" in out

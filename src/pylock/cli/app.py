@@ -256,7 +256,9 @@ def lock(
     python: Annotated[
         str | None,
         typer.Option(
-            "--python", metavar="REQ", help="Override the manifest's version request for this run."
+            "--python",
+            metavar="REQ",
+            help="Set [tool.pylock].python in pyproject.toml to REQ (saying so), then lock it.",
         ),
     ] = None,
     platform: Annotated[
@@ -327,6 +329,21 @@ def lock(
         warn(
             f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
             color=state.color_choice,
+        )
+    if result.pinned is not None:
+        was = result.pinned.was
+        before = (
+            "it had none"
+            if not was
+            else f'it was "{was[0]}"'
+            if len(was) == 1
+            else "it was [" + ", ".join(f'"{text}"' for text in was) + "]"
+        )
+        verb = "Would set" if dry_run else "Set"
+        _say(
+            state,
+            f'{verb} [tool.pylock].python = "{result.pinned.now}" in '
+            f"{state.project / 'pyproject.toml'} ({before}).",
         )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:

@@ -27,7 +27,8 @@ from packaging.version import Version
 
 from pylock.base.settings import Settings
 from pylock.errors import InputError, ResolutionError
-from pylock.project.manifest import PYPROJECT, Manifest, Request
+from pylock.project.edit import set_python
+from pylock.project.manifest import PYPROJECT, Manifest, Request, parse_python_request
 from pylock.project.manifest import load as load_manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
 from pylock.resolution import lockfile
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resol
 class LockOptions:
     """One run's command-line options (``None``/empty: not given)."""
 
-    python: str | None = None
+    python: str | None = None  # --python: becomes [tool.pylock].python (``PythonPin``)
     platforms: tuple[str, ...] = ()  # --platform, repeatable: adds to the lock's platforms
     flavor: str | None = None
     build: str | None = None
@@ -69,6 +70,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PythonPin:
+    """``--python REQ`` set ``[tool.pylock].python`` to ``now`` (or, on a dry run, would have):
+    the manifest's requests ``was`` (empty: it had none) and the one request it holds now."""
+
+    was: tuple[str, ...]
+    now: str
+
+
+@dataclass(frozen=True)
 class LockResult:
     lock: Lock
     changes: tuple[Change, ...]  # one per (request, platform) in the old or the new lock
@@ -76,6 +86,8 @@ class LockResult:
     releases: tuple[ReleaseNote, ...] = ()  # set only when the lock spans several PBS releases
     # What was wrong with an unreadable python.lock that --upgrade replaced (None: nothing was).
     replaced: str | None = None
+    # --python changed the manifest's request (None: not given, or the manifest's already).
+    pinned: PythonPin | None = None
 
 
 class ContextFactory(Protocol):
@@ -157,10 +169,19 @@ def lock_project(
     request would be, against the targets it had (``drift.pair_requests``); so editing one
     request re-resolves only its targets and leaves every other byte of the lock alone.
 
-    Errors leave ``python.lock`` untouched: it is only ever replaced atomically at the very end.
+    ``--python REQ`` is not a one-run override: the manifest is what ``check``, ``sync`` and
+    ``which`` judge a lock by, so a lock of a request the manifest does not make would be stale
+    the moment it is written. It sets ``[tool.pylock].python`` to REQ (``project.edit``; a test
+    matrix's list is replaced), as ``uv python pin`` writes ``.python-version``, and the result
+    says so (``pinned``). The manifest is written just before the lock: a run killed between the
+    two leaves a lock that is stale against the new request, which ``pylock lock`` mends.
+
+    Errors leave ``python.lock`` and ``pyproject.toml`` untouched: they are only ever replaced
+    atomically at the very end.
     """
     pyproject = project_dir / PYPROJECT
     manifest = load_manifest(pyproject)
+    pinned = _pinned(manifest, options.python)
     lock_path = project_dir / LOCK_FILENAME
     old, replaced = _read_old(lock_path, upgrade=options.upgrade)
     # The source is chosen, and its spelling checked, on every run: a current lock reads nothing
@@ -194,7 +215,9 @@ def lock_project(
                 _changes(job.old_targets, job.old_targets), job.request.python.text, matrix
             )
         )
-        return LockResult(old, changes, written=False)
+        if pinned is not None and not options.dry_run:
+            set_python(pyproject, pinned.now)
+        return LockResult(old, changes, written=False, pinned=pinned)
 
     session = _Session(
         remote.source,
@@ -230,14 +253,29 @@ def lock_project(
     else:  # only targets dropped: they still come from where the old lock's came from
         recorded = old.manifest.source if old is not None else None
     new = replace(new, manifest=replace(new.manifest, source=recorded))
-    written = False if options.dry_run else lockfile.write(lock_path, new)
+    written = False
+    if not options.dry_run:
+        if pinned is not None:
+            set_python(pyproject, pinned.now)  # first: see the docstring
+        written = lockfile.write(lock_path, new)
     return LockResult(
         new,
         tuple(changes_),
         written=written,
         releases=_releases(jobs, views, new),
         replaced=replaced,
+        pinned=pinned,
     )
+
+
+def _pinned(manifest: Manifest, python: str | None) -> PythonPin | None:
+    """What ``--python`` changes in the manifest: None when not given, or when the manifest's
+    request is already exactly that one."""
+    if python is None:
+        return None
+    now = parse_python_request(python, where="--python").text
+    was = tuple(request.text for request in manifest.pythons)
+    return None if was == (now,) else PythonPin(was, now)
 
 
 def _recorded_source(
