@@ -277,3 +277,68 @@ def test_the_stale_lock_sequence_ends(
     assert run(capsys, proj, "sync")[0] == 0
     code, out, err = run(capsys, proj, "which")
     assert (code, err) == (0, "") and "3.11.9" in out
+
+
+# --- item 4: no network: the error names the sources that need none --------------------------
+
+
+def test_lock_with_no_network_names_the_offline_routes(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    code, _, err = run(capsys, proj, "--offline", "lock")  # github, nothing in the HTTP cache
+    assert code == 3, err
+    assert "offline mode is on" in err
+    assert "`pylock lock --source catalog:FILE`" in err and "`--source mirror:DIR`" in err
+    assert "docs/sources.md" in err
+    assert err.count("\n") == 1
+
+
+def test_an_unreachable_source_names_the_offline_routes_and_a_local_one_does_not(
+    proj: Path, mirror: Path
+) -> None:
+    from pylock.base.settings import Settings
+    from pylock.errors import ExternalError
+    from pylock.net.http import HttpPolicy
+    from pylock.resolution.locker import LockOptions, lock_project
+
+    quick = HttpPolicy(retries=0, backoff=0.0, timeout=2.0)
+    closed = "github:http://127.0.0.1:1/repos/astral-sh/python-build-standalone"  # refused
+    settings = Settings.resolve(environ={}, source=closed, http=quick)
+    with pytest.raises(ExternalError) as info:
+        lock_project(proj, LockOptions(), settings=settings)
+    assert "Check your network" in str(info.value)
+    assert "--source catalog:FILE" in str(info.value)
+
+    from pylock.base.sourcespec import naming_offline_routes
+
+    for spec in (f"mirror:{mirror}", "catalog:./pbs.json", "index:file:///srv/v.ndjson"):
+        with pytest.raises(ExternalError) as local, naming_offline_routes(spec, "pylock lock"):
+            raise ExternalError("Cannot read it: Input/output error.", hint="Check the disk.")
+        assert local.value.hint == "Check the disk."  # a local source needs no network anyway
+
+
+# --- item 5: a resolution error never points at a list that is not there ---------------------
+
+
+def test_an_unknown_release_names_how_to_see_the_releases_the_source_has(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    source = f"mirror:{mirror}"
+    code, _, err = run(capsys, proj, "lock", "--build", "20250102", "--source", source)
+    assert code == 1, err
+    assert "Release 20250102 is not known to the source." in err
+    assert "listed above" not in err
+    listing = f"pylock list 3.12 --all-builds --platform {HOST.key} --source {source}"
+    assert f"Pin a release it has (`{listing}` lists them), or drop the build pin" in err
+    code, out, _ = run(capsys, proj, *listing.split()[1:])  # the advice works as given
+    assert code == 0
+    assert BUILD in out and OLDER in out
+
+
+def test_a_flavor_nobody_has_is_not_told_to_match_a_version_listed_above(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    code, _, err = run(capsys, proj, "lock", "--flavor", "pgo-full", "--source", f"mirror:{mirror}")
+    assert code == 1, err
+    assert "No build of that variant and flavor exists" in err
+    assert "listed above" not in err and "lists what the source has" in err

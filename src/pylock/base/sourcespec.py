@@ -12,13 +12,15 @@ Standard library only: Settings are resolved on the full path of every command.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pylock.base.fsutil import url_scheme
-from pylock.errors import InputError
+from pylock.errors import ExternalError, InputError
 
 SourceKind = Literal["github", "catalog", "index", "mirror"]
 KINDS: tuple[SourceKind, ...] = ("github", "catalog", "index", "mirror")
@@ -133,3 +135,27 @@ def _check_github_api(spec: str, rest: str, where: str) -> None:
     if re.fullmatch(r"[\w.-]+/[\w.-]+", rest):
         suggestion = f"Did you mean github:https://api.github.com/repos/{rest}? "
     raise bad_source(spec, where, "github: must be followed by an http(s) API URL", suggestion)
+
+
+def offline_routes(command: str) -> str:
+    """The ways to read a source with no network, as advice for ``command`` (``pylock lock``,
+    ``pylock list``)."""
+    return (
+        f"Without network, `{command} --source catalog:FILE` reads a copy of uv's "
+        "download-metadata.json and `--source mirror:DIR` a directory laid out as `pylock mirror` "
+        "fills one (docs/sources.md)."
+    )
+
+
+@contextlib.contextmanager
+def naming_offline_routes(spec: str, command: str) -> Iterator[None]:
+    """A network failure (or ``--offline``) while reading the network source ``spec`` also names
+    the sources that need no network (``offline_routes``): advice about a proxy alone leaves a
+    user on a plane with nothing to do. The error is otherwise unchanged."""
+    try:
+        yield
+    except ExternalError as error:
+        if parse_source(spec).reads_network:
+            routes = offline_routes(command)
+            error.hint = f"{error.hint} {routes}" if error.hint else routes
+        raise

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from packaging.version import Version
 
 from pylock.base.settings import Settings
+from pylock.base.sourcespec import naming_offline_routes
 from pylock.errors import InputError, ResolutionError
 from pylock.project.edit import set_python
 from pylock.project.manifest import PYPROJECT, Manifest, Request, parse_python_request
@@ -230,7 +231,8 @@ def lock_project(
     changes_: list[Change] = []
     try:
         for job in jobs:
-            targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
+            with naming_offline_routes(remote.source, "pylock lock"):
+                targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
             view = Lock(
                 manifest=locked_manifest(job.request, manifest.platforms),
                 targets=tuple(sorted(targets, key=lambda t: t.platform)),
