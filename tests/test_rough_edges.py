@@ -342,3 +342,64 @@ def test_a_flavor_nobody_has_is_not_told_to_match_a_version_listed_above(
     assert code == 1, err
     assert "No build of that variant and flavor exists" in err
     assert "listed above" not in err and "lists what the source has" in err
+
+
+# --- item 7: every setting is checked on every full run, quoted as given, naming its source --
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--http-timeout", "-5"), "--http-timeout is '-5', which is not a positive number"),
+        (("--http-timeout", "0"), "--http-timeout is '0', which is not a positive number"),
+        (("--http-timeout", "1e400"), "--http-timeout is '1e400', which is not a finite number"),
+        (("--http-timeout", "soon"), "--http-timeout is 'soon', which is not a number of seconds"),
+        (("--http-deadline", "-1"), "--http-deadline is '-1', which is negative"),
+        (
+            ("--mirror", "ftp://pbs.example/m"),
+            "--mirror is 'ftp://pbs.example/m', which is neither",
+        ),
+    ],
+)
+def test_a_bad_option_value_is_quoted_as_typed(
+    capsys: pytest.CaptureFixture[str], proj: Path, args: tuple[str, ...], words: str
+) -> None:
+    code, _, err = run(capsys, proj, "check", *args)
+    assert code == 2, err
+    assert words in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("PYLOCK_HTTP_TIMEOUT", "abc", "PYLOCK_HTTP_TIMEOUT is 'abc', which is not a number"),
+        ("PYLOCK_OFFLINE", "maybe", "PYLOCK_OFFLINE is 'maybe', which is neither on nor off"),
+        ("PYLOCK_MAX_INSTALL_MEMBERS", "0", "PYLOCK_MAX_INSTALL_MEMBERS is '0'"),
+        (
+            "PYLOCK_MIRROR",
+            "s3://ci:secret@bucket/pbs",
+            "PYLOCK_MIRROR is 's3://ci:****@bucket/pbs'",
+        ),
+        ("PYLOCK_SOURCE", "bogus:/x", "PYLOCK_SOURCE: 'bogus:/x' is not a source"),
+    ],
+)
+@pytest.mark.parametrize("command", [("lock",), ("check",), ("sync",), ("which",)])
+def test_a_bad_environment_value_stops_a_run_that_needs_no_download(
+    capsys: pytest.CaptureFixture[str],
+    proj: Path,
+    mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+    variable: str,
+    value: str,
+    words: str,
+) -> None:
+    """The lock is current and the archive cached (sync takes the full path here, typer's):
+    nothing would be fetched, and the bad value is an error all the same."""
+    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}")[0] == 0
+    assert run(capsys, proj, "sync")[0] == 0
+    monkeypatch.setenv(variable, value)
+    code, _, err = run(capsys, proj, *command)
+    assert code == 2, err
+    assert words in err and "secret" not in err

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from pylock.base import locations
 from pylock.base.credentials import Credentials, redact_url, spelled_url
-from pylock.base.fsutil import url_scheme
+from pylock.base.fsutil import file_url_path, url_scheme
 from pylock.base.sourcespec import parse_source
 from pylock.errors import InputError
 
@@ -112,24 +112,24 @@ def http_policy(
     environ: Mapping[str, str],
     *,
     offline: bool = False,
-    timeout: float | None = None,
-    deadline: float | None = None,
+    timeout: float | str | None = None,
+    deadline: float | str | None = None,
 ) -> HttpPolicy:
     """The policy of one command: a flag beats its environment variable, which beats the default.
 
-    A deadline of 0 means none. A value that is not a positive number is an InputError naming
-    where it came from; the environment's values are checked even when a flag overrides them.
+    A flag's value may be given as typed (the CLI passes the text, so a message quotes ``-5``,
+    not ``-5.0``). A deadline of 0 means none. A value that is not a positive number is an
+    InputError naming where it came from; the environment's values are checked even when a flag
+    overrides them.
     """
     env_timeout = _seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
     env_deadline = _seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
-    if timeout is None:
-        timeout = env_timeout
-    elif not timeout > 0 or timeout == float("inf"):
-        raise bad_seconds("--http-timeout", str(timeout), zero_ok=False)
-    if deadline is None:
-        deadline = env_deadline
-    elif not deadline >= 0 or deadline == float("inf"):
-        raise bad_seconds("--http-deadline", str(deadline), zero_ok=True)
+    timeout = env_timeout if timeout is None else _flag_seconds(timeout, "--http-timeout")
+    deadline = (
+        env_deadline
+        if deadline is None
+        else _flag_seconds(deadline, "--http-deadline", zero_ok=True)
+    )
     return HttpPolicy(
         offline=offline,
         timeout=timeout,
@@ -141,14 +141,23 @@ def http_policy(
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False) -> float:
     raw = environ.get(name, "").strip()
-    if not raw:
-        return default
+    return _parse_seconds(raw, name, zero_ok=zero_ok) if raw else default
+
+
+def _flag_seconds(value: float | str, where: str, *, zero_ok: bool = False) -> float:
+    """A flag's seconds: its text as typed (the CLI's), or a number (a Python caller's)."""
+    return _parse_seconds(value if isinstance(value, str) else repr(value), where, zero_ok=zero_ok)
+
+
+def _parse_seconds(raw: str, where: str, *, zero_ok: bool) -> float:
+    """``raw`` as a number of seconds: positive (or 0, when ``zero_ok``) and finite; else the
+    InputError of ``bad_seconds``, quoting ``raw`` as given."""
     try:
-        value = float(raw)
+        value = float(raw.strip())
     except ValueError:
         value = -1.0
     if not (value > 0 or (zero_ok and value == 0)) or value != value or value == float("inf"):
-        raise bad_seconds(name, raw, zero_ok=zero_ok)
+        raise bad_seconds(where, raw, zero_ok=zero_ok)
     return value
 
 
@@ -170,6 +179,25 @@ def bad_seconds(where: str, raw: str, *, zero_ok: bool) -> InputError:
     return InputError(
         f"{where} is {raw!r}, {why}.",
         hint=f"Set {where} to a positive number of seconds, e.g. 30{none}.",
+    )
+
+
+def check_mirror(spelled: str, where: str) -> None:
+    """A mirror (``--mirror``, ``PYLOCK_MIRROR``, the manifest's ``mirror``) is a directory, an
+    http(s) URL or a ``file:`` URL of this machine: what a download can read
+    (``fetch.download``); anything else is bad input naming ``where``, on every run."""
+    scheme = url_scheme(spelled)
+    if scheme is None or scheme in ("http", "https") or file_url_path(spelled) is not None:
+        return
+    why = (
+        "which names another machine (a file: URL must name this one)"
+        if scheme == "file"
+        else "which is neither a directory nor an http(s) or file: URL"
+    )
+    raise InputError(
+        f"{where} is {redact_url(spelled)!r}, {why}.",
+        hint=f"Set {where} to a mirror's https:// URL or a directory laid out as "
+        "{mirror}/{build}/{asset} (docs/mirror.md).",
     )
 
 
@@ -222,8 +250,8 @@ class Settings:
         mirror: str | None = None,
         source: str | None = None,
         http: HttpPolicy | None = None,
-        http_timeout: float | None = None,
-        http_deadline: float | None = None,
+        http_timeout: float | str | None = None,
+        http_deadline: float | str | None = None,
         color: str = "auto",
         progress: bool = True,
     ) -> Settings:
@@ -235,10 +263,13 @@ class Settings:
         if http is not None:
             policy = replace(http, offline=True) if offline else http
         credentials = Credentials.from_environ(environ)
+        from_env = environ.get("PYLOCK_MIRROR") or None
+        for spelled, where in ((mirror, "--mirror"), (from_env, "PYLOCK_MIRROR")):
+            if spelled is not None:  # fetchable, whether or not this command downloads
+                check_mirror(spelled, where)
         if mirror:
             credentials, mirror = credentials.take(mirror, "--mirror")
         else:
-            from_env = environ.get("PYLOCK_MIRROR") or None
             credentials, mirror = credentials.take(from_env, "PYLOCK_MIRROR")
         env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
         for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
@@ -274,6 +305,8 @@ class Settings:
         credentials = self.credentials
         if self.mirror is None:
             where = f"{manifest_path} [tool.pylock].mirror"
+            if mirror is not None:
+                check_mirror(mirror, where)
             credentials, mirror = credentials.take(mirror, where)
         if self.source is None:
             where = f"{manifest_path} [tool.pylock].source"

@@ -65,8 +65,8 @@ class State:
         *,
         mirror: str | None = None,
         source: str | None = None,
-        http_timeout: float | None = None,
-        http_deadline: float | None = None,
+        http_timeout: str | None = None,
+        http_deadline: str | None = None,
     ) -> Settings:
         """The command's one Settings: the global and the command's flags over ``os.environ``,
         resolved (and every value validated) once, here, for the library to take whole."""
@@ -159,7 +159,7 @@ def _main(
 
 
 HttpTimeoutOption = Annotated[
-    float | None,
+    str | None,  # the text as typed: Settings checks it and quotes it (``-5``, not ``-5.0``)
     typer.Option(
         "--http-timeout",
         metavar="SECONDS",
@@ -168,7 +168,7 @@ HttpTimeoutOption = Annotated[
     ),
 ]
 HttpDeadlineOption = Annotated[
-    float | None,
+    str | None,  # the text as typed: Settings checks it and quotes it (``-5``, not ``-5.0``)
     typer.Option(
         "--http-deadline",
         metavar="SECONDS",

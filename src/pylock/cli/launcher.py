@@ -15,16 +15,11 @@ from __future__ import annotations
 import os
 import sys
 
-from pylock.fast.argv import parse, seconds
+from pylock.fast.argv import parse
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
-
-
-def _number(options: dict[str, str | bool], name: str) -> float | None:
-    value = _text(options, name)
-    return None if value is None else seconds(value)
 
 
 def _text(options: dict[str, str | bool], name: str) -> str | None:
@@ -43,8 +38,8 @@ def _settings(options: dict[str, str | bool]) -> Settings:
         color=str(options["color"]),
         progress=not options["no_progress"],
         mirror=_text(options, "mirror"),
-        http_timeout=_number(options, "http-timeout"),
-        http_deadline=_number(options, "http-deadline"),
+        http_timeout=_text(options, "http-timeout"),  # as typed: Settings checks and quotes it
+        http_deadline=_text(options, "http-deadline"),
     )
 
 
