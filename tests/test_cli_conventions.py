@@ -172,6 +172,7 @@ def test_init_echoes_the_keys_it_wrote(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0, err
     assert 'python = "3.12", platforms = ["macos-x86_64-none"]' in out
     assert 'platforms = ["macos-x86_64-none"]' in (tmp_path / "pyproject.toml").read_text()
+    (tmp_path / "other").mkdir()
     code, _, err = pylock(capsys, "-p", str(tmp_path / "other"), "init", "--platform", "nope")
     assert code == 2 and "--platform" in err
 

@@ -403,3 +403,72 @@ def test_a_bad_environment_value_stops_a_run_that_needs_no_download(
     code, _, err = run(capsys, proj, *command)
     assert code == 2, err
     assert words in err and "secret" not in err
+
+
+# --- item 8: the project directory, platform aliases ------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["sync", "check", "lock", "which", "show", "init"])
+def test_a_missing_project_directory_is_named_on_every_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    missing = tmp_path / "nowhere"
+    code, _, err = pylock(capsys, "-p", str(missing), command)
+    assert code == 2, err
+    assert f"The project directory {missing} (-p/--project) does not exist." in err
+    assert "Create it with `pylock lock`" not in err  # the advice that did not work
+    assert err.count("\n") == 1
+
+
+def test_the_console_script_names_a_missing_project_directory_too(tmp_path: Path) -> None:
+    import subprocess
+
+    from clirun import console_script
+
+    for command in ("sync", "check"):  # the launcher's typer-free path
+        done = subprocess.run(
+            [str(console_script()), "-p", str(tmp_path / "nowhere"), command],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "(-p/--project) does not exist" in done.stderr
+
+
+def test_a_pyproject_that_is_a_directory_is_not_called_missing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").mkdir()
+    code, _, err = pylock(capsys, "-p", str(tmp_path), "lock")
+    assert code == 2
+    assert "pyproject.toml is a directory, not a file." in err and "not found" not in err
+
+
+@pytest.mark.parametrize(
+    ("spelled", "key"),
+    [
+        ("linux-amd64", "linux-x86_64-gnu"),
+        ("linux-x86_64", "linux-x86_64-gnu"),
+        ("linux-arm64-musl", "linux-aarch64-musl"),
+        ("macos-arm64", "macos-aarch64-none"),
+        ("darwin-arm64", "macos-aarch64-none"),
+        ("windows-x64", "windows-x86_64-none"),
+    ],
+)
+def test_common_platform_aliases_are_read_as_the_key_they_mean(
+    capsys: pytest.CaptureFixture[str], proj: Path, spelled: str, key: str
+) -> None:
+    (proj / "pyproject.toml").unlink()
+    code, out, err = run(capsys, proj, "init", "--python", "3.12", "--platform", spelled)
+    assert code == 0, err
+    assert f'platforms = ["{key}"]' in out
+    assert f'"{key}"' in (proj / "pyproject.toml").read_text("utf-8")
+
+
+def test_an_unknown_platform_is_suggested_by_meaning(
+    capsys: pytest.CaptureFixture[str], proj: Path
+) -> None:
+    code, _, err = run(capsys, proj, "lock", "--platform", "linux-amd64-glibc")
+    assert code == 2
+    assert "Did you mean 'linux-x86_64-gnu'?" in err

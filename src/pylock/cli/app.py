@@ -45,12 +45,20 @@ class State:
     def __init__(
         self, project: Path, verbose: bool, quiet: bool, offline: bool, color: str, progress: bool
     ) -> None:
-        self.project = project
+        self._project = project
         self.verbose = verbose
         self.quiet = quiet
         self.offline = offline
         self.color = color  # as given; ``NO_COLOR`` applies in ``color_choice``
         self.progress = progress
+
+    @property
+    def project(self) -> Path:
+        """``-p``/``--project``, checked to be a directory (``console.project_directory``) when a
+        command first asks for it: ``demo`` never does."""
+        from pylock.cli.console import project_directory
+
+        return project_directory(self._project)
 
     @property
     def color_choice(self) -> str:
@@ -117,7 +125,6 @@ def _main(
             "-p",
             metavar="DIR",
             help="The project directory (holding pyproject.toml and python.lock).",
-            file_okay=False,
         ),
     ] = Path(),
     verbose: Annotated[

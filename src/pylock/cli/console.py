@@ -91,6 +91,28 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
         return EXIT_BUG
 
 
+def project_directory(path: Path) -> Path:
+    """``-p``/``--project`` (default: the current directory) names an existing directory, or
+    the run stops here with one paragraph about that (exit 2), not about the files a missing
+    directory cannot hold: "python.lock not found, create it with `pylock lock`" would send the
+    user to a command that fails the same way. Every command but ``demo`` takes its project
+    through here (``State.project``, ``run_sync``, ``run_check``)."""
+    if path.is_dir():
+        return path
+    if path.exists() or path.is_symlink():
+        what = "is not a directory" if path.exists() else "is a symbolic link to nothing"
+        raise InputError(
+            f"The project directory {path} (-p/--project) {what}.",
+            hint="Pass -p/--project the directory that holds pyproject.toml and python.lock.",
+        )
+    raise InputError(
+        f"The project directory {path} (-p/--project) does not exist.",
+        hint="Pass -p/--project the directory that holds pyproject.toml and python.lock "
+        "(default: the current directory); for a new project, create the directory first, then "
+        "run `pylock init` in it.",
+    )
+
+
 def run_sync(
     project: Path,
     options: SyncOptions,
@@ -108,6 +130,7 @@ def run_sync(
     from pylock.commands.sync import sync_all, sync_project
     from pylock.fast.noop import already_installed
 
+    project = project_directory(project)
     progress = TransferProgress(quiet=quiet or not settings.progress, color=settings.color)
     bar = progress.callback(DOWNLOADING)
     try:
@@ -161,7 +184,7 @@ def run_check(
     from pylock.checking.checks import run_checks
 
     output_format = parse_format(output_format)
-    report = run_checks(project, options, settings=settings)
+    report = run_checks(project_directory(project), options, settings=settings)
     if output_format == "json":
         import json
 
