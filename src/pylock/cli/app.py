@@ -548,7 +548,9 @@ def sbom(
     ] = None,
     output_format: Annotated[
         str,
-        typer.Option("--format", metavar="cyclonedx-json", help="cyclonedx-json (the default)."),
+        typer.Option(
+            "--format", metavar="FORMAT", help="cyclonedx-json (the default and only one)."
+        ),
     ] = "cyclonedx-json",
 ) -> None:
     """Write a CycloneDX 1.6 SBOM of the locked interpreters and the libraries bundled into
