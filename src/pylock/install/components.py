@@ -123,7 +123,11 @@ def _probe_source() -> str:
     Its first line of output is ``sys.version_info`` as before, flushed, so the version check
     never depends on the rest. Then one tab-separated line per module that imports, and an end
     marker. It runs on every CPython pylock installs, so it is plain old syntax; nothing is
-    imported that the readings do not need (no json, no re: each costs milliseconds).
+    imported that the readings do not need (no json, no re: each costs milliseconds). A
+    library's own version call is made through ``_ctypes`` directly, which is what
+    ``ctypes.CDLL(path).f`` with ``restype = c_char_p`` does, without the ~8 ms of importing the
+    ``ctypes`` package (``dlopen`` of the extension module: ``dlsym`` then searches it and the
+    libraries it links; ``None``, the process, for a built-in module).
     """
     readings = ",\n".join(
         f"    ({p.name!r}, {p.module!r}, {p.optional!r}, "
@@ -137,10 +141,14 @@ sys.stdout.flush()
 def _join(parts):
     return '.'.join(str(part) for part in parts)
 def _sym(m, name):
-    import ctypes
-    function = getattr(ctypes.CDLL(getattr(m, '__file__', None)), name)
-    function.restype = ctypes.c_char_p
-    return function().decode('utf-8', 'replace')
+    import _ctypes
+    class _Text(_ctypes._SimpleCData):
+        _type_ = 'z'
+    class _Function(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL
+        _restype_ = _Text
+    handle = _ctypes.dlopen(getattr(m, '__file__', None))
+    return _Function(_ctypes.dlsym(handle, name))().decode('utf-8', 'replace')
 def _tcl(m):
     tcl = m.create(None, 'pylock', 'Tk', False, False, False, False, None)
     return tcl.call('info', 'patchlevel')
