@@ -14,7 +14,9 @@ versions. This times what that costs, two ways, on this machine, with no network
    the per-round differences.
 2. **The interpreter run alone.** On one installed tree, the old program (the version only) and
    ``PROBE`` (version and components), alternating, many times: the probe's own cost, without
-   the noise of downloading and extracting 1,500 files.
+   the noise of downloading and extracting 1,500 files. Twice: as the stand-in is installed
+   (no bytecode, so what the readings import is compiled from source every time), and with the
+   stdlib's bytecode written, as PBS archives ship it.
 
     .venv/bin/python benchmarks/bench_probe.py                 # 15 rounds
     .venv/bin/python benchmarks/bench_probe.py --rounds 5 --scratch /dev/shm
@@ -99,6 +101,20 @@ def time_run(argv: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+def time_programs(python: Path, pairs: int, name: str) -> dict[str, object]:
+    """The old program and ``PROBE`` run by ``python``, alternating, ``pairs`` times each."""
+    from pylock.install.components import PROBE
+
+    programs = {"before": OLD_PROBE, "after": PROBE}
+    samples: dict[str, list[float]] = {"before": [], "after": []}
+    for index in range(pairs):
+        order = ["before", "after"] if index % 2 == 0 else ["after", "before"]
+        for which in order:
+            argv = [str(python), "-I", "-S", "-B", "-c", programs[which]]
+            samples[which].append(time_run(argv, python.parent.parent))
+    return {**summary(name, samples["before"], samples["after"]), "samples": samples}
+
+
 def summary(name: str, before: list[float], after: list[float]) -> dict[str, float]:
     differences = [a - b for b, a in zip(before, after, strict=True)]
     quartiles = statistics.quantiles(differences, n=4) if len(differences) > 1 else [0.0] * 3
@@ -109,13 +125,16 @@ def summary(name: str, before: list[float], after: list[float]) -> dict[str, flo
         "difference_q1_ms": quartiles[0] * 1e3,
         "difference_q3_ms": quartiles[2] * 1e3,
         "after_slower_in": sum(d > 0 for d in differences) / len(differences),
+        "before_min_ms": min(before) * 1e3,
+        "after_min_ms": min(after) * 1e3,
     }
     print(
         f"{name}: before {result['before_median_ms']:.1f} ms, after "
         f"{result['after_median_ms']:.1f} ms (medians of {len(before)}); after - before per "
         f"pair: median {result['median_difference_ms']:+.1f} ms, quartiles "
         f"{result['difference_q1_ms']:+.1f} / {result['difference_q3_ms']:+.1f} ms; after slower "
-        f"in {result['after_slower_in']:.0%} of pairs"
+        f"in {result['after_slower_in']:.0%} of pairs; minimums {result['before_min_ms']:.1f} / "
+        f"{result['after_min_ms']:.1f} ms"
     )
     return result
 
@@ -164,22 +183,21 @@ def main(argv: list[str] | None = None) -> int:
     from pylock.install.components import PROBE
 
     python = installed_python(runs / "round-0" / "after")
-    cwd = python.parent.parent
-    probe: dict[str, list[float]] = {"before": [], "after": []}
-    programs = {"before": OLD_PROBE, "after": PROBE}
-    for index in range(args.probe_pairs):
-        order = ["before", "after"] if index % 2 == 0 else ["after", "before"]
-        for name in order:
-            argv = [str(python), "-I", "-S", "-B", "-c", programs[name]]
-            probe[name].append(time_run(argv, cwd))
-    alone = summary("interpreter run alone", probe["before"], probe["after"])
+    alone = time_programs(python, args.probe_pairs, "interpreter run alone, no bytecode")
+    # The stand-in archive has no __pycache__ (standin.py leaves it out) and -B writes none, so
+    # above every pure-Python module the readings pull in (collections, functools, numbers) is
+    # compiled from source on each run. PBS archives ship the stdlib's bytecode: write it once
+    # (the same run without -B) and measure again, for the cost a real build pays.
+    subprocess.run([str(python), "-I", "-S", "-c", PROBE], capture_output=True, check=True)
+    compiled = time_programs(python, args.probe_pairs, "interpreter run alone, with bytecode")
     results = {
         "baseline": baseline,
         "archive": archive.to_json(),
         "nproc": os.cpu_count(),
         "load_average": os.getloadavg(),
         "cold_sync": {**cold, "samples": samples},
-        "interpreter_run": {**alone, "samples": probe},
+        "interpreter_run_no_bytecode": alone,
+        "interpreter_run_with_bytecode": compiled,
     }
     (WORK / "probe-results.json").write_text(json.dumps(results, indent=2) + "\n")
     shutil.rmtree(runs, ignore_errors=True)
