@@ -284,6 +284,46 @@ def test_only_the_sbom_command_imports_the_cyclonedx_library(project: Path) -> N
     assert code == 0 and imported == ["cyclonedx", "packageurl"]
 
 
+@needs_posix
+def test_a_full_archive_licences_reach_show_and_the_sbom(
+    fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_components import PYTHON_JSON
+
+    build, flavor = "20260101", "pgo+lto-full"
+    data = build_pbs_archive(
+        version=REAL, flavor=flavor, interpreter=delegating_interpreter(), python_json=PYTHON_JSON
+    )
+    name = asset_name(version=REAL, build=build, triple=HOST.triple, flavor=flavor)
+    fake_pbs.add_release(build, [(name, data)])
+    minor = ".".join(REAL.split(".")[:2])
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.pylock]\npython = "{minor}"\nplatforms = ["{HOST.key}"]\nflavor = "{flavor}"\n',
+        "utf-8",
+    )
+    assert pylock(capsys, "-p", str(tmp_path), "lock", "--source", fake_pbs.spec)[0] == 0
+    assert pylock(capsys, "-p", str(tmp_path), "sync")[0] == 0
+    code, out, err = pylock(capsys, "-p", str(tmp_path), "sbom")
+    assert code == 0, err
+    document = validated(out)
+    subject = document["metadata"]["component"]
+    assert sorted(lic["license"]["id"] for lic in subject["licenses"]) == [
+        "CNRI-Python",
+        "Python-2.0",
+    ]
+    assert props(subject)["pylock:licenses-from"] == "PYTHON.json"
+    found = libraries(document)
+    assert found["openssl"]["licenses"] == [{"license": {"id": "Apache-2.0"}}]
+    assert found["sqlite"]["licenses"] == [{"license": {"name": "Public Domain"}}]
+    assert "licenses" not in found["tcl"]  # _tkinter's list is Tcl's, Tk's and X11's at once
+    code, out, _ = pylock(capsys, "-p", str(tmp_path), "show", "--components", "--format", "json")
+    (row,) = json.loads(out)["targets"]
+    assert row["components"]["licenses"] == ["Python-2.0", "CNRI-Python"]
+    by_name = {c["name"]: c for c in row["components"]["libraries"]}
+    assert by_name["openssl"]["licenses"] == ["Apache-2.0"]
+    assert by_name["tcl"]["licenses"] == []
+
+
 # -- a real CPython ------------------------------------------------------------------------------
 
 

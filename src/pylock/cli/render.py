@@ -91,7 +91,7 @@ def components_row(inventory: Inventory) -> dict[str, object]:
                 "version": c.version,
                 "module": c.module,
                 "reported": c.reported,
-                **({"licenses": list(licenses.for_module(c.module))} if licenses else {}),
+                **({"licenses": list(inventory.library_licenses(c))} if licenses else {}),
             }
             for c in inventory.libraries
         ],

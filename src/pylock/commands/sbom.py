@@ -43,7 +43,7 @@ from pylock.base.fsutil import atomic_write_bytes
 from pylock.base.settings import Settings
 from pylock.commands.show import Inventory, inventories, show_lock
 from pylock.errors import InputError
-from pylock.install.components import Component, Licenses
+from pylock.install.components import Component
 from pylock.lock.lockfile import LOCK_FILENAME, Target
 from pylock.lock.selection import read_lock
 
@@ -218,24 +218,11 @@ def _ref(target: Target) -> str:
 
 
 def _libraries(inventory: Inventory, parent: str) -> list[CdxComponent]:
-    modules = [library.module for library in inventory.libraries]
-    return [
-        _library(library, parent, inventory.licenses, shared=modules.count(library.module) > 1)
-        for library in inventory.libraries
-    ]
+    return [_library(inventory, library, parent) for library in inventory.libraries]
 
 
-def _library(
-    library: Component, parent: str, licenses: Licenses | None, *, shared: bool
-) -> CdxComponent:
-    """One bundled library. Its licences are PYTHON.json's for the extension module that links
-    it, only when that module carries this library alone (``_tkinter`` links Tcl, Tk and X11:
-    its list belongs to none of them in particular)."""
-    stated: tuple[str, ...] = ()
-    if licenses is not None and not shared:
-        stated = licenses.for_module(library.module)
-        if library.module in licenses.public_domain:
-            stated = (*stated, "Public Domain")
+def _library(inventory: Inventory, library: Component, parent: str) -> CdxComponent:
+    """One bundled library, with the licences ``Inventory.library_licenses`` gives it."""
     properties = [Property(name=_PREFIX + "module", value=library.module)]
     if library.reported:
         properties.append(Property(name=_PREFIX + "reported", value=library.reported))
@@ -248,7 +235,7 @@ def _library(
         bom_ref=f"{parent}/{library.name}",
         purl=PackageURL(type="generic", name=library.name, version=library.version),
         cpe=_library_cpe(library),
-        licenses=_licenses(stated),
+        licenses=_licenses(inventory.library_licenses(library)),
         properties=properties,
     )
 

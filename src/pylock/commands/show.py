@@ -67,6 +67,20 @@ class Inventory:
     licenses: Licenses | None
     note: str | None
 
+    def library_licenses(self, library: Component) -> tuple[str, ...]:
+        """The licences PYTHON.json states for ``library``: those of the extension module that
+        links it, only when that module carries this library alone (``_tkinter`` links Tcl, Tk
+        and X11: its list belongs to none of them in particular); "Public Domain" where PBS
+        marks the module so (SQLite), which has no SPDX identifier."""
+        if self.licenses is None:
+            return ()
+        if sum(1 for other in self.libraries if other.module == library.module) > 1:
+            return ()
+        stated = self.licenses.for_module(library.module)
+        if library.module in self.licenses.public_domain:
+            stated = (*stated, "Public Domain")
+        return stated
+
 
 def inventory(installation: Installation, request: str, *, matrix: bool) -> Inventory:
     """The bundled libraries the receipt of ``installation`` records, or why there are none."""
