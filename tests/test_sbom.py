@@ -244,6 +244,11 @@ def test_a_target_not_installed_here_is_listed_from_the_lock(
     assert edges[interpreters[OTHER.key]["bom-ref"]] == []
     assert "openssl" in libraries(document)
     code, out, _ = pylock(capsys, "-p", str(tmp_path), "show", "--components")
+    assert f"the {OTHER.key} interpreter is not installed here" in out
+    # installed here for the other platform (never run): still unknown, and it says why
+    assert pylock(capsys, "-p", str(tmp_path), "sync", "--platform", OTHER.key)[0] == 0
+    code, out, _ = pylock(capsys, "-p", str(tmp_path), "show", "--components")
+    assert f"the {OTHER.key} interpreter cannot run on this host" in out
     assert f"synced on a {OTHER.key} machine" in out
 
 
