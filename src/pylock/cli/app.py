@@ -490,23 +490,84 @@ def run(
 
 @app.command()
 def show(
-    ctx: typer.Context, python: PythonOption = None, output_format: FormatOption = "text"
+    ctx: typer.Context,
+    python: PythonOption = None,
+    components: Annotated[
+        bool,
+        typer.Option(
+            "--components",
+            help="Also list the libraries bundled into each installed interpreter (OpenSSL, "
+            "SQLite, zlib, ...) with their versions, as recorded at install.",
+        ),
+    ] = False,
+    output_format: FormatOption = "text",
 ) -> None:
     """List every locked target (or those of one --python request) and where (and whether)
     it is installed."""
     state = _state(ctx)
     from pylock.cli.render import show_rows, show_text
-    from pylock.commands.show import show_installations
+    from pylock.commands.show import inventories, show_installations
 
     parse_format(output_format)
     shown = show_installations(state.project, settings=state.settings(), python=python)
-    rows = show_rows(shown)
+    rows = show_rows(shown, inventories(shown) if components else None)
     if output_format == "json":
         import json
 
         typer.echo(json.dumps({"targets": rows}, indent=2))
         return
     typer.echo(show_text(rows, matrix=shown.matrix), nl=False)
+
+
+@app.command()
+def sbom(
+    ctx: typer.Context,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            metavar="REQ",
+            help="The interpreters of this request of a matrix lock (a request or a locked "
+            "version; default: the first request).",
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="The interpreters of every request the lock names.")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here (default: stdout)."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", metavar="FORMAT", help="cyclonedx-json (the default and only one)."
+        ),
+    ] = "cyclonedx-json",
+) -> None:
+    """Write a CycloneDX 1.6 SBOM of the locked interpreters and the libraries bundled into
+    them (OpenSSL, SQLite, zlib, expat, ...), for vulnerability scanners."""
+    state = _state(ctx)
+    from pylock.commands.sbom import SbomOptions, write_sbom
+
+    result = write_sbom(
+        state.project,
+        SbomOptions(python=python, every=every, output=output, output_format=output_format),
+        settings=state.settings(),
+    )
+    for inventory in result.inventories:
+        if not inventory.known:
+            target = inventory.installation.target
+            warn(
+                f"{target.implementation} {target.version} ({target.platform}): components "
+                f"unknown: {inventory.note}.",
+                color=state.color_choice,
+            )
+    if result.path is None:
+        typer.echo(result.text, nl=False)
+        return
+    listed = len(result.inventories)
+    _say(state, f"Wrote {result.path} (CycloneDX 1.6, {listed} locked interpreter(s)).")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from pylock.commands.listing import Offer
-    from pylock.commands.show import Shown
+    from pylock.commands.show import Inventory, Shown
     from pylock.resolution.locker import Change
 
 
@@ -52,10 +52,13 @@ def megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def show_rows(shown: Shown) -> list[dict[str, object]]:
-    """``pylock show --format json``'s rows, which the text table is drawn from too."""
+def show_rows(
+    shown: Shown, inventories: tuple[Inventory, ...] | None = None
+) -> list[dict[str, object]]:
+    """``pylock show --format json``'s rows, which the text table is drawn from too; with
+    ``inventories`` (``--components``), each row also holds its target's bundled libraries."""
     rows: list[dict[str, object]] = []
-    for found in shown.installations:
+    for index, found in enumerate(shown.installations):
         target = found.target
         request = {"request": target.request or shown.lock.manifest.python} if shown.matrix else {}
         rows.append(
@@ -71,11 +74,34 @@ def show_rows(shown: Shown) -> list[dict[str, object]]:
                 "path": str(found.path) if found.installed else None,
             }
         )
+        if inventories is not None:
+            rows[-1]["components"] = components_row(inventories[index])
     return rows
 
 
+def components_row(inventory: Inventory) -> dict[str, object]:
+    """One target's ``components`` in ``show --components --format json``."""
+    licenses = inventory.licenses
+    return {
+        "known": inventory.known,
+        "note": inventory.note,
+        "libraries": [
+            {
+                "name": c.name,
+                "version": c.version,
+                "module": c.module,
+                "reported": c.reported,
+                **({"licenses": list(inventory.library_licenses(c))} if licenses else {}),
+            }
+            for c in inventory.libraries
+        ],
+        "licenses": None if licenses is None else list(licenses.interpreter),
+    }
+
+
 def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
-    """``pylock show``'s table: a line per target."""
+    """``pylock show``'s table: a line per target; under it, with ``--components``, a line per
+    bundled library (or the note saying why they are unknown)."""
     lines = []
     for row in rows:
         where = row["path"] if row["installed"] else "not installed"
@@ -84,7 +110,27 @@ def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
             f"{request}{row['platform']!s:<24} {row['version']!s:<10} {row['build']}  "
             f"{row['flavor']!s:<22} {str(row['sha256'])[:12]}  {where}\n"
         )
+        components = row.get("components")
+        if isinstance(components, dict):
+            lines.extend(_components_text(components))
     return "".join(lines)
+
+
+def _components_text(components: dict[str, object]) -> list[str]:
+    if not components["known"]:
+        return [f"    components unknown: {components['note']}.\n"]
+    libraries = components["libraries"]
+    assert isinstance(libraries, list)
+    if not libraries:
+        return ["    no bundled library found\n"]
+    lines = []
+    for library in libraries:
+        version = library["version"] or "(version not reported)"
+        said = library["module"]
+        if library["reported"]:
+            said = f"{said}: {library['reported']}"
+        lines.append(f"    {library['name']:<10} {version:<22} ({said})\n")
+    return lines
 
 
 def offers_text(offers: list[Offer]) -> str:
