@@ -17,6 +17,9 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
   ``SSL_CERT_DIR``, with ``offline`` applied. Tests inject a policy without back-off;
 - install ceilings: ``PYLOCK_MAX_INSTALL_BYTES`` and ``PYLOCK_MAX_INSTALL_MEMBERS``;
+- ``sigstore_offline``: ``PYLOCK_SIGSTORE_OFFLINE`` (same spellings as ``PYLOCK_OFFLINE``), or
+  ``offline``: verify attestations against the Sigstore trust root already on this machine
+  instead of refreshing it through TUF first (docs/provenance.md);
 - tokens: the environment is carried whole (``environ``), and sources/ applies the gh CLI's rules
   for which variable goes to which host;
 - output: ``color`` (``--color``; ``auto`` becomes ``never`` when ``NO_COLOR`` is set to
@@ -45,6 +48,7 @@ TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
 DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
 MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
 MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
+SIGSTORE_OFFLINE_ENV = "PYLOCK_SIGSTORE_OFFLINE"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -186,6 +190,7 @@ class Settings:
     max_install_bytes: int | None = None  # PYLOCK_MAX_INSTALL_BYTES (None: by archive size)
     max_install_members: int | None = None  # PYLOCK_MAX_INSTALL_MEMBERS
     env_source: str | None = None  # PYLOCK_SOURCE
+    sigstore_offline: bool = False  # PYLOCK_SIGSTORE_OFFLINE or offline: no TUF refresh
 
     @classmethod
     def resolve(
@@ -221,6 +226,7 @@ class Settings:
             max_install_bytes=_count(environ, MAX_BYTES_ENV),
             max_install_members=_count(environ, MAX_MEMBERS_ENV),
             env_source=environ.get("PYLOCK_SOURCE", "").strip() or None,
+            sigstore_offline=env_flag(environ, SIGSTORE_OFFLINE_ENV) or offline,
         )
 
     def mirror_for(self, spelled: str | None, project_dir: Path) -> str | None:

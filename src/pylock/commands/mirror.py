@@ -3,7 +3,10 @@
 DIR gets ``{DIR}/{build}/{asset}`` and ``{DIR}/{build}/SHA256SUMS``: the layout of GitHub's
 release downloads, so the same directory behind any static file server is read by pylock's
 ``mirror:`` source and ``--mirror``, by uv's ``UV_PYTHON_INSTALL_MIRROR`` and by mise's
-``url_replacements`` (docs/mirror.md).
+``url_replacements`` (docs/mirror.md). Unless the provenance policy is "off", each archive's
+attestation is proved (``pylock.provenance``, as ``pylock lock`` proves it) and its bundle written
+beside it as ``{DIR}/{build}/{asset}.sigstore.json``, so a firewalled ``lock``, ``sync`` and
+``check --provenance`` verify from the mirror alone.
 
 Bytes are fetched by the one downloader (``download.fetch_archive``) into the content-addressed
 archive cache, where they are checked against the lock's sha256 (and size, when it states one);
@@ -38,12 +41,14 @@ from pylock.errors import ExternalError, InputError
 from pylock.lock import lockfile
 from pylock.lock.lockfile import Target
 from pylock.project.platforms import parse_platform
+from pylock.sources.mirror import BUNDLE_SUFFIX
 
 if TYPE_CHECKING:
     import httpx
 
     from pylock.fetch.cache import ArchiveCache
     from pylock.net.http import HttpPolicy
+    from pylock.project.manifest import Manifest
 
 SUMS_NAME = "SHA256SUMS"
 DEFAULT_JOBS = 4
@@ -76,6 +81,7 @@ class MirroredArchive:
 class MirrorResult:
     archives: tuple[MirroredArchive, ...]  # in lock order (by platform key)
     sums: tuple[Path, ...]  # the SHA256SUMS files written or already current
+    bundles: tuple[Path, ...] = ()  # the verified bundles written or already current
 
     @property
     def downloaded(self) -> int:
@@ -105,15 +111,11 @@ def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> 
     return chosen
 
 
-def _download_mirror(settings: Settings, project_dir: Path, directory: Path) -> str | None:
+def _download_mirror(
+    settings: Settings, project_dir: Path, directory: Path, manifest: Manifest | None
+) -> str | None:
     """Where downloads come from (--mirror > PYLOCK_MIRROR > manifest, as ``Settings`` decides),
     never DIR itself."""
-    manifest = None
-    if not settings.mirror:
-        from pylock.project.manifest import PYPROJECT, load
-
-        pyproject = project_dir / PYPROJECT
-        manifest = load(pyproject) if pyproject.is_file() else None
     mirror = settings.mirror_for(manifest.mirror if manifest else None, project_dir)
     if mirror is None or "://" in mirror:
         return mirror
@@ -229,7 +231,10 @@ def fill_mirror(
     lock = lockfile.read(lock_path)
     targets = _selected(lock, options.platforms, lock_path)
     directory = options.directory
-    mirror = _download_mirror(settings, project_dir, directory)
+    from pylock.commands.sync import manifest_if_any
+
+    manifest = manifest_if_any(project_dir / "pyproject.toml")
+    mirror = _download_mirror(settings, project_dir, directory, manifest)
     policy = settings.http
 
     by_build: dict[str, list[Target]] = {}
@@ -280,7 +285,39 @@ def fill_mirror(
         pool.shutdown(wait=True)
         fetcher.close()
     sums = tuple(_write_sums(directory / build, group) for build, group in by_build.items())
-    return MirrorResult(archives=archives, sums=sums)
+    bundles = _write_bundles(targets, directory, manifest, settings, project_dir)
+    return MirrorResult(archives=archives, sums=sums, bundles=bundles)
+
+
+def _write_bundles(
+    targets: list[Target],
+    directory: Path,
+    manifest: Manifest | None,
+    settings: Settings,
+    project_dir: Path,
+) -> tuple[Path, ...]:
+    """Prove each archive (the one prover of ``pylock lock``: a bundle already in DIR first,
+    then the cache, the download mirror and the source) and write its bundle beside it. Under
+    policy "off" nothing is proved, and an archive the lock records as unattested is not asked
+    about again."""
+    from pylock.project.provenance import UNATTESTED, ProvenancePolicy
+    from pylock.provenance.prover import open_prover
+
+    policy = manifest.provenance if manifest is not None else ProvenancePolicy()
+    wanted = [t for t in targets if policy.active and t.provenance != UNATTESTED]
+    if not wanted:
+        return ()
+    written: list[Path] = []
+    with open_prover(settings, project_dir, manifest, mirrors=[str(directory)]) as prover:
+        for target in wanted:
+            prover.prove(target, policy)  # "require": refuses what has no attestation
+            bundle = prover.verdict(target, policy).bundle
+            if bundle is None:
+                continue
+            path = directory / target.build / (target.asset_name + BUNDLE_SUFFIX)
+            atomic_write_bytes(path, bundle)
+            written.append(path)
+    return tuple(written)
 
 
 def _named(callback: MirrorProgress, name: str) -> Callable[[int, int | None], None]:

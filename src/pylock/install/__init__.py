@@ -7,6 +7,6 @@ what killed processes left behind.
 - ``interpreter``: the PBS layout and version checks of a new tree, by the interpreter itself.
 - ``receipt``: the install receipt and tree digest the no-op sync and ``check`` read back.
 
-May import: ``pylock.fetch`` and the stages below it (extract, lock, sources, net, project,
-fast, base), ``pylock.errors`` and ``pylock.formats``; never a stage above it.
+May import: ``pylock.fetch`` and the stages below it (extract, lock, provenance, sources, net,
+project, fast, base), ``pylock.errors`` and ``pylock.formats``; never a stage above it.
 """
