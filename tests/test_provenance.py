@@ -400,6 +400,26 @@ def test_bundles_come_from_the_cache_then_the_http_cache_and_offline(
     assert only_target(other).provenance == UNATTESTED and fake_pbs.log == []
 
 
+def test_prune_removes_the_bundles_of_archives_no_kept_lock_names(
+    fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    publish(fake_pbs, REUSABLE.artifact, bundles=(REUSABLE.bundle,))
+    attested = project(tmp_path / "attested", fake_pbs.spec, REUSABLE.policy)
+    assert pylock(capsys, "-p", str(attested), "lock")[0] == 0
+    publish(fake_pbs, synthetic_body(asset(build=NEWER)), build=NEWER)
+    other = project(tmp_path / "other", fake_pbs.spec, f'build = "{NEWER}"\n')
+    assert pylock(capsys, "-p", str(other), "lock")[0] == 0
+    kept = cached_bundle(REUSABLE.sha256)
+    assert kept.is_file()
+
+    code, out, _ = pylock(capsys, "prune", "--keep", str(attested), "--keep", str(other))
+    assert code == 0 and kept.is_file() and "bundle" not in out
+    code, out, _ = pylock(capsys, "prune", "--keep", str(other), "--dry-run")
+    assert code == 0 and f"Would remove bundle {kept}" in out and kept.is_file()
+    code, out, _ = pylock(capsys, "prune", "--keep", str(other))
+    assert code == 0 and f"Removed bundle {kept}" in out and not kept.exists()
+
+
 # --- behind a firewall: the mirror round trip ------------------------------------------------
 
 
