@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from pylock.project.provenance import Proof, record_json
+from pylock.project.provenance import record_json
 
 if TYPE_CHECKING:
     from pylock.commands.listing import Offer
@@ -37,9 +37,14 @@ def label(word: str, code: str, color: str) -> str:
 def provenance_text(record: Record | None) -> str:
     """A target's recorded provenance as ``show``, ``list`` and ``lock`` print it: who built it
     (the signer workflow and ref) and from which commit; empty when nobody looked."""
-    if isinstance(record, Proof):
-        return f"signed by {record.workflow} at {record.commit[:12]}"
-    return "no attestation" if record is not None else ""
+    return _signed(record_json(record))
+
+
+def _signed(recorded: object) -> str:
+    """``provenance_text`` of a record as ``record_json`` spells it (``show``'s rows)."""
+    if isinstance(recorded, dict):
+        return f"signed by {recorded['workflow']} at {str(recorded['commit'])[:12]}"
+    return "no attestation" if recorded is not None else ""
 
 
 def describe_change(change: Change) -> str:
@@ -112,17 +117,10 @@ def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
             f"{request}{row['platform']!s:<24} {row['version']!s:<10} {row['build']}  "
             f"{row['flavor']!s:<22} {str(row['sha256'])[:12]}  {where}\n"
         )
-        signed = _row_provenance(row.get("provenance"))
+        signed = _signed(row.get("provenance"))
         if signed:
             lines.append(f"{'':<{len(request) + 25}}{signed}\n")
     return "".join(lines)
-
-
-def _row_provenance(value: object) -> str:
-    """A JSON row's provenance (``provenance_json``) as text."""
-    if isinstance(value, dict):
-        return f"signed by {value['workflow']} at {str(value['commit'])[:12]}"
-    return "no attestation" if value is not None else ""
 
 
 def offers_text(offers: list[Offer]) -> str:

@@ -36,7 +36,6 @@ from pylock.formats import SHA256_HEX
 from pylock.install import store
 from pylock.lock import lockfile
 from pylock.lock.lockfile import Lock
-from pylock.provenance.store import SUFFIX as BUNDLE_SUFFIX
 from pylock.provenance.store import BundleStore
 
 Kind = Literal["install", "archive", "bundle", "leftover"]
@@ -110,11 +109,8 @@ def prune(
         elif SHA256_HEX.fullmatch(entry):
             removals.append(Removal("archive", path, _size(path), "no kept lock names it"))
 
-    bundles = BundleStore(settings.cache_dir)
-    for entry in _entries(bundles.directory):
-        digest = entry.removesuffix(BUNDLE_SUFFIX)
-        if entry.endswith(BUNDLE_SUFFIX) and SHA256_HEX.fullmatch(digest) and digest not in digests:
-            path = bundles.directory / entry
+    for digest, path in sorted(BundleStore(settings.cache_dir).kept().items()):
+        if digest not in digests:
             removals.append(Removal("bundle", path, _size(path), "no kept lock names its archive"))
 
     if not dry_run:

@@ -16,8 +16,7 @@ from pathlib import Path
 from pylock.base.fsutil import atomic_write_bytes
 from pylock.errors import PylockError
 from pylock.formats import SHA256_HEX
-
-SUFFIX = ".sigstore.json"
+from pylock.sources.mirror import BUNDLE_SUFFIX
 
 
 class BundleStore:
@@ -29,7 +28,20 @@ class BundleStore:
     def path_for(self, sha256: str) -> Path | None:
         """Where the bundle for this archive digest lives (None for a digest that is not one)."""
         digest = sha256.lower()
-        return self.directory / f"{digest}{SUFFIX}" if SHA256_HEX.fullmatch(digest) else None
+        return self.directory / f"{digest}{BUNDLE_SUFFIX}" if SHA256_HEX.fullmatch(digest) else None
+
+    def kept(self) -> dict[str, Path]:
+        """Every bundle kept, by archive digest (``pylock prune`` removes the unneeded ones)."""
+        try:
+            names = [p.name for p in self.directory.iterdir()]
+        except OSError:
+            return {}
+        found = {}
+        for name in names:
+            digest = name.removesuffix(BUNDLE_SUFFIX)
+            if name.endswith(BUNDLE_SUFFIX) and SHA256_HEX.fullmatch(digest):
+                found[digest] = self.directory / name
+        return found
 
     def load(self, sha256: str) -> bytes | None:
         path = self.path_for(sha256)
