@@ -59,6 +59,11 @@ def isolated_environment(_homes: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NETRC", str(home / "no-netrc"))  # never the developer's ~/.netrc
     monkeypatch.setenv("PYLOCK_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("PYLOCK_PYTHON_DIR", str(home / "python"))
+    # The Sigstore trust root: never refreshed through TUF (that is the network), and sigstore's
+    # own cache (platformdirs: XDG on Linux) kept out of the real home.
+    monkeypatch.setenv("PYLOCK_SIGSTORE_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
     return home
 
 

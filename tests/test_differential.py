@@ -35,6 +35,13 @@ HOST = host_platform()
 BUILD = "20260101"
 DEEP = "[" * 3000 + "]" * 3000
 MANIFEST = f'[tool.pylock]\npython = "3.12"\nplatforms = ["{HOST.key}"]\n'
+PROVENANCE = "[tool.pylock.provenance]\n"
+PROOF = (
+    '{ signer = "https://github.com/astral-sh/python-build-standalone/.github/workflows/'
+    'release.yml@refs/heads/main", repository = "https://github.com/astral-sh/'
+    'python-build-standalone", commit = "abc", issuer = "https://token.actions.'
+    'githubusercontent.com", log-index = 7 }'
+)
 
 Edit = Callable[["Project"], None]
 
@@ -134,7 +141,15 @@ CASES: dict[str, Edit] = {
     "receipt: not JSON": lambda p: p.receipt.write_text("{"),
     "receipt: missing": lambda p: p.receipt.unlink(),
     # the lock
-    "lock: lock-version 2": _lock("lock-version = 1", "lock-version = 2"),
+    # the default policy recorded that the fake GitHub has no attestation: lock-version 3
+    "lock: lock-version 2 with provenance": _lock("lock-version = 3", "lock-version = 2"),
+    "lock: lock-version 4": _lock("lock-version = 3", "lock-version = 4"),
+    "lock: provenance never looked at": lambda p: p.drop_lock_line('provenance = "none"'),
+    "lock: provenance a number": _lock('provenance = "none"', "provenance = 5"),
+    "lock: provenance a proof": _lock('provenance = "none"', f"provenance = {PROOF}"),
+    "lock: provenance a proof without its commit": _lock(
+        'provenance = "none"', "provenance = " + PROOF.replace('commit = "abc", ', "")
+    ),
     "lock: created-by a number": _lock('created-by = "pylock"', "created-by = 5"),
     "lock: [manifest] python = 5": _lock('python = "3.12"', "python = 5"),
     "lock: unknown top-level key": _lock("created-by", 'extra = "key"\ncreated-by'),
@@ -195,6 +210,13 @@ CASES: dict[str, Edit] = {
     ),
     "manifest: exclude-newer a number": _manifest(MANIFEST + "exclude-newer = 20260101\n"),
     "manifest: a range": _manifest('[tool.pylock]\npython = ">=3.12,<3.13"\n'),
+    "manifest: provenance required": _manifest(MANIFEST + PROVENANCE + 'policy = "require"\n'),
+    "manifest: provenance off": _manifest(MANIFEST + PROVENANCE + 'policy = "off"\n'),
+    "manifest: provenance of another repository": _manifest(
+        MANIFEST + PROVENANCE + 'repository = "someone/else"\n'
+    ),
+    "manifest: provenance policy unknown": _manifest(MANIFEST + PROVENANCE + 'policy = "on"\n'),
+    "manifest: provenance key unknown": _manifest(MANIFEST + PROVENANCE + 'owner = "x"\n'),
     "manifest: deep nesting elsewhere": _manifest(MANIFEST + f"\n[tool.other]\nx = {DEEP}\n"),
     "manifest: invalid TOML": _manifest("[tool.pylock\n"),
     "manifest: a comment (same data)": _manifest("# hello\n" + MANIFEST),
@@ -292,6 +314,25 @@ def test_the_fast_and_the_full_path_agree_on_every_input(
     assert outcomes["lock: [manifest] python = 5"] == 2
     assert outcomes["lock: a second target whose sha256 is not hex"] == 2
     assert outcomes["manifest: stale python"] == 1
+    # provenance: a record the policy accepts is current, one it does not is stale (1), and a
+    # malformed record or policy is bad input (2)
+    for name in (
+        "lock: provenance never looked at",
+        "lock: provenance a proof",
+        "manifest: provenance off",
+    ):
+        assert outcomes[name] == 0 and "already installed" in printed[name], name
+    assert outcomes["manifest: provenance required"] == 1
+    assert outcomes["manifest: provenance of another repository"] == 0  # a record of none
+    for name in (
+        "lock: lock-version 2 with provenance",
+        "lock: lock-version 4",
+        "lock: provenance a number",
+        "lock: provenance a proof without its commit",
+        "manifest: provenance policy unknown",
+        "manifest: provenance key unknown",
+    ):
+        assert outcomes[name] == 2, name
     # exclude-newer (the full path's manifest.load and drift decide) and a lock without sizes
     for name in (
         "manifest: exclude-newer the build's day",

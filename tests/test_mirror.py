@@ -72,8 +72,12 @@ def bodies(host_archive: bytes) -> dict[str, bytes]:
 
 def write_manifest(project: Path, source: str) -> None:
     keys = ", ".join(f'"{k}"' for k in (HOST.key, *OTHERS))
+    # Provenance is off: the catalog names real github.com URLs, whose attestations API is the
+    # real one (tests/test_provenance.py mirrors bundles from a loopback API).
     (project / "pyproject.toml").write_text(
-        f'[tool.pylock]\npython = "{MINOR}"\nplatforms = [{keys}]\nsource = "{source}"\n', "utf-8"
+        f'[tool.pylock]\npython = "{MINOR}"\nplatforms = [{keys}]\nsource = "{source}"\n'
+        '[tool.pylock.provenance]\npolicy = "off"\n',
+        "utf-8",
     )
 
 
@@ -570,9 +574,9 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
     assert result.downloaded == len(bodies)
     assert len(fake_pbs.download_log) == len(bodies)
     own = Settings.resolve(environ={**os.environ, "PYLOCK_MIRROR": str(out_dir)})
-    assert _download_mirror(own, project, out_dir)[0] is None
+    assert _download_mirror(own, project, out_dir, None)[0] is None
     flag = Settings.resolve(mirror="https://m.example", environ=os.environ)
-    assert _download_mirror(flag, project, out_dir)[0] == "https://m.example"
+    assert _download_mirror(flag, project, out_dir, None)[0] == "https://m.example"
 
 
 @pytest.mark.parametrize("spelling", ["file-url", "file-colon-path"])

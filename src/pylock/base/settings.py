@@ -26,6 +26,11 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   carries the result to the one client that sends it;
 - GitHub tokens: the environment is carried whole (``environ``), and sources/ applies the gh
   CLI's rules for which variable goes to which host;
+- ``sigstore_offline``: ``PYLOCK_SIGSTORE_OFFLINE`` (same spellings as ``PYLOCK_OFFLINE``), or
+  ``offline``: verify attestations against the Sigstore trust root already on this machine
+  instead of refreshing it through TUF first (docs/provenance.md);
+- tokens: the environment is carried whole (``environ``), and sources/ applies the gh CLI's rules
+  for which variable goes to which host;
 - output: ``color`` (``--color``; ``auto`` becomes ``never`` when ``NO_COLOR`` is set to
   anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``).
 
@@ -54,6 +59,7 @@ TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
 DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
 MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
 MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
+SIGSTORE_OFFLINE_ENV = "PYLOCK_SIGSTORE_OFFLINE"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -210,6 +216,7 @@ class Settings:
     max_install_members: int | None = None  # PYLOCK_MAX_INSTALL_MEMBERS
     env_source: str | None = None  # PYLOCK_SOURCE
     credentials: Credentials = field(default=Credentials(), repr=False)  # also in ``http``
+    sigstore_offline: bool = False  # PYLOCK_SIGSTORE_OFFLINE or offline: no TUF refresh
 
     @classmethod
     def resolve(
@@ -257,6 +264,7 @@ class Settings:
             max_install_members=_count(environ, MAX_MEMBERS_ENV),
             env_source=env_source,
             credentials=credentials,
+            sigstore_offline=env_flag(environ, SIGSTORE_OFFLINE_ENV) or offline,
         )
 
     def remote(self, *, mirror: str | None, source: str | None, manifest_path: Path) -> Remote:

@@ -21,7 +21,7 @@ import typer
 from pylock import __version__
 from pylock.base.settings import color_choice
 from pylock.cli.console import guarded, parse_format, warn
-from pylock.cli.render import describe_change, megabytes, offers_text
+from pylock.cli.render import describe_change, describe_kept, megabytes, offers_text
 from pylock.fast.argv import COLOR_CHOICES, global_options, hoist_global_options
 
 if TYPE_CHECKING:
@@ -327,6 +327,8 @@ def lock(
             f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
             color=state.color_choice,
         )
+    for kept in result.kept:
+        warn(describe_kept(kept), color=state.color_choice)
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")
@@ -582,6 +584,13 @@ def check(
     remote: Annotated[
         bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
     ] = False,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance",
+            help="Re-verify every locked archive's attestation against [tool.pylock.provenance].",
+        ),
+    ] = False,
     platform: CheckPlatformOption = None,
     python: PythonOption = None,
     every: Annotated[
@@ -594,7 +603,10 @@ def check(
     mirror: Annotated[
         str | None,
         typer.Option(
-            "--mirror", metavar="MIRROR", help="With --remote: verify the mirror's copies."
+            "--mirror",
+            metavar="MIRROR",
+            help="With --remote: verify the mirror's copies; with --provenance: read bundles "
+            "there first.",
         ),
     ] = None,
     output_format: FormatOption = "text",
@@ -618,6 +630,7 @@ def check(
         installed_required=installed,
         deep=deep,
         remote=remote,
+        provenance=provenance,
         platform=platform,
         python=python,
         every=every,
@@ -922,7 +935,8 @@ def mirror(
         state,
         f"Mirrored {len(result.archives)} archive(s) into {directory}: "
         f"{counts['downloaded']} downloaded, {counts['copied']} copied from the cache, "
-        f"{present} already present.",
+        f"{present} already present; {len(result.bundles)} verified attestation bundle(s) "
+        "beside them.",
     )
 
 

@@ -116,6 +116,7 @@ def _check(options: dict[str, str | bool]) -> int:
         installed_required=bool(options.get("installed")),
         deep=bool(options.get("deep")),
         remote=bool(options.get("remote")),
+        provenance=bool(options.get("provenance")),
         platform=_text(options, "platform"),
         python=_text(options, "python"),
         every=bool(options.get("all")),

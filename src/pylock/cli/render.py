@@ -10,10 +10,13 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from pylock.project.provenance import record_json
+
 if TYPE_CHECKING:
     from pylock.commands.listing import Offer
     from pylock.commands.show import Inventory, Shown
-    from pylock.resolution.locker import Change
+    from pylock.project.provenance import Record
+    from pylock.resolution.locker import Change, Kept
 
 
 def use_color(choice: str, stream: TextIO) -> bool:
@@ -31,6 +34,19 @@ def label(word: str, code: str, color: str) -> str:
     return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
 
 
+def provenance_text(record: Record | None) -> str:
+    """A target's recorded provenance as ``show``, ``list`` and ``lock`` print it: who built it
+    (the signer workflow and ref) and from which commit; empty when nobody looked."""
+    return _signed(record_json(record))
+
+
+def _signed(recorded: object) -> str:
+    """``provenance_text`` of a record as ``record_json`` spells it (``show``'s rows)."""
+    if isinstance(recorded, dict):
+        return f"signed by {recorded['workflow']} at {str(recorded['commit'])[:12]}"
+    return "no attestation" if recorded is not None else ""
+
+
 def describe_change(change: Change) -> str:
     def spell(target: object) -> str:
         version = getattr(target, "version", "?")
@@ -39,13 +55,28 @@ def describe_change(change: Change) -> str:
         return f"{version} ({build}, {flavor})"
 
     where = f"{change.request} {change.platform}" if change.request else change.platform
+    proved = provenance_text(getattr(change.new, "provenance", None))
+    signed = f"; {proved}" if proved else ""
     if change.kind == "added":
-        return f"  + {where}: {spell(change.new)}"
+        return f"  + {where}: {spell(change.new)}{signed}"
     if change.kind == "removed":
         return f"  - {where}: {spell(change.old)}"
     if change.kind == "upgraded":
-        return f"  ~ {where}: {spell(change.old)} -> {spell(change.new)}"
+        return f"  ~ {where}: {spell(change.old)} -> {spell(change.new)}{signed}"
+    if change.kind == "proved":
+        return f"  * {where}: {spell(change.new)}{signed}"
     return f"    {where}: {spell(change.new)}"
+
+
+def describe_kept(kept: Kept) -> str:
+    """Why ``lock --upgrade`` left a pin where it was (docs/provenance.md, no silent downgrade)."""
+    where = f"{kept.request} {kept.platform}" if kept.request else kept.platform
+    return (
+        f"kept {where} at {kept.locked.version} ({kept.locked.build}), "
+        f"{provenance_text(kept.locked.provenance)}: {kept.newer.version} "
+        f"({kept.newer.build}) has no attestation, and pylock lock never moves a proved target "
+        'to an unattested build. To move anyway, set [tool.pylock.provenance] policy = "off".'
+    )
 
 
 def megabytes(size: int) -> str:
@@ -70,6 +101,7 @@ def show_rows(
                 "flavor": target.flavor,
                 "variant": target.variant,
                 "sha256": target.sha256,
+                "provenance": record_json(target.provenance),
                 "installed": found.installed,
                 "path": str(found.path) if found.installed else None,
             }
@@ -100,8 +132,9 @@ def components_row(inventory: Inventory) -> dict[str, object]:
 
 
 def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
-    """``pylock show``'s table: a line per target; under it, with ``--components``, a line per
-    bundled library (or the note saying why they are unknown)."""
+    """``pylock show``'s table: a line per target; under it who built it when the lock records
+    that, and with ``--components`` a line per bundled library (or the note saying why they are
+    unknown)."""
     lines = []
     for row in rows:
         where = row["path"] if row["installed"] else "not installed"
@@ -110,6 +143,9 @@ def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
             f"{request}{row['platform']!s:<24} {row['version']!s:<10} {row['build']}  "
             f"{row['flavor']!s:<22} {str(row['sha256'])[:12]}  {where}\n"
         )
+        signed = _signed(row.get("provenance"))
+        if signed:
+            lines.append(f"{'':<{len(request) + 25}}{signed}\n")
         components = row.get("components")
         if isinstance(components, dict):
             lines.extend(_components_text(components))
@@ -139,8 +175,11 @@ def offers_text(offers: list[Offer]) -> str:
     for offer in offers:
         mark = "*" if offer.locked else " "
         size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
+        signed = provenance_text(offer.provenance) if offer.locked else ""
         lines.append(
             f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
-            f"{offer.variant:<18} {offer.flavor:<22} {size}\n"
+            f"{offer.variant:<18} {offer.flavor:<22} {size}"
+            + (f"  {signed}" if signed else "")
+            + "\n"
         )
     return "".join(lines)

@@ -3,6 +3,11 @@
 Sync never resolves and never writes python.lock. Its common case is a no-op (the locked build
 is already installed), so that path reads the lock, the manifest and one small receipt, and
 imports nothing heavier than packaging: httpx, tomlkit and rich load only when bytes must move.
+
+Sync trusts the lock's sha256. Under ``[tool.pylock.provenance] policy = "require"`` it also
+proves the archive it is about to install (``pylock.provenance``: the bundle from the cache, a
+mirror or the API, verified against the policy), before anything is downloaded or placed, so a
+hand-edited sha256 is refused; sigstore is imported only then.
 """
 
 from __future__ import annotations
@@ -140,8 +145,17 @@ def sync_project(
     if existing.installed and not options.reinstall:
         return accepted(SyncResult(existing, "unchanged"))
 
-    # Something must be installed. A cached archive (re-verified by lookup) needs no network
-    # stack at all; only a download pays for importing httpx and making a client.
+    # Something must be installed: under "require", only what is proved (docs/provenance.md).
+    # --frozen reads the manifest only for its provenance policy and its mirror.
+    wanted = manifest if manifest is not None else manifest_if_any(pyproject)
+    if wanted is not None and wanted.provenance.mode == "require":
+        from pylock.provenance.prover import open_prover
+
+        with open_prover(settings, project_dir, wanted) as prover:
+            prover.prove(target, wanted.provenance)
+
+    # A cached archive (re-verified by lookup) needs no network stack at all; only a download
+    # pays for importing httpx and making a client.
     from pylock.extract.extractor import Limits
     from pylock.fetch.cache import ArchiveCache
     from pylock.install.installer import install
@@ -158,7 +172,7 @@ def sync_project(
             outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
         else:
             outcome = _download_and_install(
-                target, path, cache, limits, manifest, pyproject, options, settings, on_progress
+                target, path, cache, limits, wanted, pyproject, options, settings, on_progress
             )
     except VerificationError:
         cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache

@@ -31,7 +31,7 @@ GLOBAL_DEFAULTS: dict[str, str | bool] = {
 COLOR_CHOICES = ("auto", "always", "never")
 COMMAND_FLAGS = {
     "sync": ("--frozen", "--all"),
-    "check": ("--installed", "--deep", "--remote", "--all"),
+    "check": ("--installed", "--deep", "--remote", "--provenance", "--all"),
 }
 COMMAND_VALUES = {
     "sync": ("--into", "--platform", "--python", "--mirror", "--http-timeout", "--http-deadline"),

@@ -9,6 +9,6 @@ what killed processes left behind.
   them, and the licences of a full archive's ``PYTHON.json``.
 - ``receipt``: the install receipt and tree digest the no-op sync and ``check`` read back.
 
-May import: ``pylock.fetch`` and the stages below it (extract, lock, sources, net, project,
-fast, base), ``pylock.errors`` and ``pylock.formats``; never a stage above it.
+May import: ``pylock.fetch`` and the stages below it (extract, lock, provenance, sources, net,
+project, fast, base), ``pylock.errors`` and ``pylock.formats``; never a stage above it.
 """

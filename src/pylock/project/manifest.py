@@ -25,6 +25,7 @@ from pylock.base.fsutil import read_input, read_input_if_any
 from pylock.errors import InputError
 from pylock.formats import BUILD_TAG, is_iso_date
 from pylock.project.platforms import Platform, parse_platform
+from pylock.project.provenance import DEFAULT_POLICY, ProvenancePolicy, parse_policy
 
 PYPROJECT = "pyproject.toml"
 
@@ -50,7 +51,16 @@ FLAVORS: tuple[str, ...] = (
 )
 """Every flavor a manifest may pin; variant tokens (``freethreaded``) are never part of one."""
 
-_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer")
+_MANIFEST_KEYS = (
+    "python",
+    "platforms",
+    "flavor",
+    "build",
+    "source",
+    "mirror",
+    "exclude-newer",
+    "provenance",
+)
 
 # What resolution/drift.py's drift() recommends. `pylock lock` re-resolves exactly the inputs a lock
 # no longer satisfies and keeps every other pin (docs/resolution.md), so it is always enough to
@@ -213,6 +223,7 @@ class Manifest:
     mirror: str | None
     exclude_newer: str | None = None  # "YYYY-MM-DD"
     more_pythons: tuple[PythonRequest, ...] = ()  # a matrix: the requests after the first
+    provenance: ProvenancePolicy = DEFAULT_POLICY  # [tool.pylock.provenance]
 
     @property
     def pythons(self) -> tuple[PythonRequest, ...]:
@@ -357,6 +368,9 @@ def load(path: Path, *, raw: bytes | None = None) -> Manifest:
         if "exclude-newer" in table
         else None,
         more_pythons=more_pythons,
+        provenance=parse_policy(table["provenance"], where=f"{path} [tool.pylock.provenance]")
+        if "provenance" in table
+        else DEFAULT_POLICY,
     )
 
 
@@ -393,6 +407,7 @@ class Request:
     flavor: str | None
     build: str | None
     exclude_newer: str | None = None  # "YYYY-MM-DD": resolve as if no later release existed
+    provenance: ProvenancePolicy = DEFAULT_POLICY  # who must have built what is locked
 
     @property
     def newest_build(self) -> str | None:
@@ -496,4 +511,5 @@ class Request:
             else manifest.flavor,
             build=pinned,
             exclude_newer=day,
+            provenance=manifest.provenance,
         )
