@@ -11,6 +11,7 @@ This is the only module that prints. It imports the library lazily inside each c
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from itertools import islice
@@ -206,10 +207,22 @@ def _command_names() -> set[str]:
     return names | {info.name for info in app.registered_groups if info.name}
 
 
+@functools.cache
+def click_command() -> typer.core.TyperGroup:
+    """The click command typer makes of ``app``, made once per process. Making it reads every
+    command's signature and type hints (tens of milliseconds); a console-script run needs it
+    once, but code that calls ``main`` again and again (the test suite, in-process, hundreds of
+    times) would pay that each time. Whoever adds a command to ``app`` afterwards calls
+    ``click_command.cache_clear()``."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return group
+
+
 def _value_options(command: str) -> set[str]:
     """The options of ``command`` that take a value (so that value is never taken for one)."""
-    group = typer.main.get_command(app)
-    found = group.get_command(typer.Context(group), command)  # type: ignore[attr-defined]
+    group = click_command()
+    found = group.get_command(typer.Context(group), command)
     params = getattr(found, "params", [])
     return {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
 
@@ -1028,7 +1041,7 @@ def main(argv: list[str] | None = None) -> None:
     seen = global_options(args)
     sys.exit(
         guarded(
-            lambda: app(args=hoist_global_options(args), prog_name="pylock"),
+            lambda: click_command()(args=hoist_global_options(args), prog_name="pylock"),
             verbose=bool(seen["verbose"]),
             color=str(seen["color"]),
         )
