@@ -12,10 +12,11 @@ What you get:
   Windows (``python.exe`` at the root, ``include/patchlevel.h``, ``Lib/``); ``.tar.gz`` or
   ``.tar.zst``. The Unix interpreter ``bin/python3.X[t][d]`` is a real ``#!/bin/sh`` script, so
   "run it and ask its version" works: called with ``-V``/``--version`` it prints
-  ``Python X.Y.Z``; called any other way (``-I -S -B -c …``, what pylock.install.installer runs) it prints
-  the ``sys.version_info`` fields ``3 12 8 final 0``. ``reported_version`` makes it lie and
-  ``header_version`` makes ``patchlevel.h`` lie. ``interpreter=delegating_interpreter()`` makes
-  it a wrapper that runs the Python running the tests instead (pass that Python's version).
+  ``Python X.Y.Z``; called any other way (``-I -S -B -c …``, what pylock.install.installer
+  runs) it prints the ``sys.version_info`` fields ``3 12 8 final 0``. ``reported_version``
+  makes it lie and ``header_version`` makes ``patchlevel.h`` lie.
+  ``interpreter=delegating_interpreter()`` makes it a wrapper that runs the Python running the
+  tests instead (pass that Python's version).
 - ``make_target()`` — the lock ``Target`` for some archive bytes (sha256, size, a PBS-style URL).
 - ``HOSTILE`` / ``hostile_archive()`` — a valid archive with members appended that a safe
   extractor must refuse: ``..``, absolute paths, escaping symlinks and hard links, devices, FIFOs.

@@ -35,7 +35,8 @@ def run_in_new_interpreter(
     ``watch`` (top-level names, or dotted ones such as ``pylock.lock.lockfile``) ended up imported.
     """
     entry = (
-        f"sys.argv = ['pylock', *{list(args)!r}]\nfrom pylock.cli.launcher import main\nrun = main\n"
+        f"sys.argv = ['pylock', *{list(args)!r}]\n"
+        "from pylock.cli.launcher import main\nrun = main\n"
         if script
         else f"from pylock.cli.app import main\nrun = lambda: main({list(args)!r})\n"
     )

@@ -20,8 +20,8 @@ from pylock.commands.mirror import MirrorOptions, fill_mirror
 from pylock.errors import InputError
 from pylock.install.receipt import META_DIR, RECEIPT_NAME, Receipt, read_receipt, receipt_json
 from pylock.lock import lockfile
-from pylock.net.http import HttpPolicy
 from pylock.lock.drift import matrix_drift, pair_requests
+from pylock.net.http import HttpPolicy
 from pylock.project.manifest import Request, load
 from test_locking import FLAVORS, LINUX, MAC, Contexts, asset_name, publish, run
 

@@ -14,9 +14,7 @@ import pytest
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
 from pylock.base import hostinfo, locations
-from pylock.cli import launcher
-from pylock.fast import argv
-from pylock.fast import noop
+from pylock.fast import argv, noop
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()

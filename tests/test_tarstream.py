@@ -1,4 +1,5 @@
-"""The tar reader under pylock.install.installer, held to what ``tarfile`` reads from the same bytes.
+"""The tar reader under pylock.install.installer, held to what ``tarfile`` reads from the same
+bytes.
 
 Archives are written with ``tarfile`` in its three formats (GNU long names and links, pax
 headers, ustar prefixes), then read both ways; the members and their data must agree. The
