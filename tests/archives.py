@@ -121,7 +121,7 @@ def tar_bytes(members: Iterable[Member], fmt: str = "gz") -> bytes:
     if fmt == "tar":
         return raw
     if fmt == "gz":
-        return gzip.compress(raw, mtime=0)
+        return gzip.compress(raw, compresslevel=1, mtime=0)  # level 9 is 5x slower, same tar
     if fmt == "zst":
         return zstd_compress(raw)
     raise ValueError(f"unknown archive format {fmt!r}")

@@ -17,7 +17,7 @@ from clirun import console_script, pylock
 from pbs_server import FakePBS
 from pylock import __version__
 from pylock.base.settings import Settings
-from pylock.cli.app import app, command_options
+from pylock.cli.app import app, click_command, command_options
 from pylock.cli.render import use_color
 from pylock.fast.argv import hoist_global_options
 from pylock.project.platforms import host_platform
@@ -237,6 +237,8 @@ def test_global_options_reach_the_commands_settings(
     def probe(ctx: typer.Context) -> None:
         seen.append(ctx.obj.settings())
 
+    click_command.cache_clear()  # main() runs the click command made of app: remake it
+    command_options.cache_clear()  # and hoists global options by its table of commands
     try:
         options = ["--offline", "--color", "always", "--no-progress"]
         args = [*options, "settings-probe"] if where == "before" else ["settings-probe", *options]
@@ -244,5 +246,7 @@ def test_global_options_reach_the_commands_settings(
         assert code == 0, err
     finally:
         app.registered_commands.pop()
+        click_command.cache_clear()
+        command_options.cache_clear()
     (settings,) = seen
     assert (settings.offline, settings.color, settings.progress) == (True, "always", False)

@@ -23,6 +23,8 @@ from pylock.resolution import lockfile
 from real_interpreter import BUILD, MINOR, VERSION
 from test_check import SCHEMA, validate_schema
 
+pytestmark = pytest.mark.slow  # every test runs the console script several times
+
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -317,21 +316,18 @@ def static_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """``python -m http.server`` on 127.0.0.1 serving an empty directory: the docs' advice."""
     root = tmp_path / "served"
     root.mkdir()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(root)],
-        stdout=subprocess.DEVNULL,
+    server = subprocess.Popen(  # port 0: the kernel picks a free one, so no worker shares it
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d", str(root)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
-        for _ in range(200):
-            with socket.socket() as client:
-                if client.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.01)
-        yield root, f"http://127.0.0.1:{port}"
+        # "Serving HTTP on 127.0.0.1 port 40123 (...) ...", printed once the socket listens.
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        assert " port " in banner, f"python -m http.server did not start: {banner!r}"
+        yield root, f"http://127.0.0.1:{banner.split(' port ')[1].split()[0]}"
     finally:
         server.terminate()
         server.wait()
@@ -376,6 +372,7 @@ def test_uv_installs_from_the_served_mirror(
     fake_pbs: FakePBS,
     bodies: dict[str, bytes],
     static_server: tuple[Path, str],
+    real_archive: tuple[str, bytes],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -383,10 +380,8 @@ def test_uv_installs_from_the_served_mirror(
     UV_PYTHON_INSTALL_MIRROR, installs the locked build from it. uv refuses an interpreter tree
     without sysconfig data, so this needs a real CPython packaged as a PBS archive
     (tests/real_interpreter.py)."""
-    from real_interpreter import build_real_archive
-
     assert UV.exists(), "uv is a test dependency: pip install -e '.[test]'"
-    _, archive = build_real_archive(tmp_path / "real-archive")
+    _, archive = real_archive
     project = make_project(fake_pbs, {**bodies, HOST.key: archive}, tmp_path / "project", capsys)
     served, base = static_server
     code, _, err = pylock(
@@ -465,7 +460,8 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    polling = {"poll_interval": 0.01}  # shutdown() below returns within one poll
+    threading.Thread(target=server.serve_forever, kwargs=polling, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         project = tmp_path / "project"

@@ -11,6 +11,7 @@ This is the only module that prints. It imports the library lazily inside each c
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -178,21 +179,36 @@ HttpDeadlineOption = Annotated[
 ]
 
 
-def command_options() -> dict[str, set[str]]:
+@functools.cache
+def click_command() -> typer.core.TyperGroup:
+    """The click command typer makes of ``app``, made once per process. Making it reads every
+    command's signature and type hints (tens of milliseconds); a console-script run needs it
+    once, but code that calls ``main`` again and again (the test suite, in-process, hundreds of
+    times) would pay that each time. Whoever adds a command to ``app`` afterwards calls
+    ``click_command.cache_clear()`` (and ``command_options.cache_clear()``)."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return group
+
+
+@functools.cache
+def command_options() -> dict[str, frozenset[str]]:
     """Every command and command group name (as typer spells them, ``a_b`` -> ``a-b``), with
     its options that take a value: the table ``fast.argv.hoist_global_options`` moves global
     options around."""
-    group = typer.main.get_command(app)
-    table: dict[str, set[str]] = {}
+    group = click_command()
+    table: dict[str, frozenset[str]] = {}
     for info in app.registered_commands:
         if info.callback is not None:
             name = info.name or info.callback.__name__.lower().replace("_", "-")
-            found = group.get_command(typer.Context(group), name)  # type: ignore[attr-defined]
+            found = group.get_command(typer.Context(group), name)
             params = getattr(found, "params", [])
-            table[name] = {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+            table[name] = frozenset(
+                o for p in params if not getattr(p, "is_flag", True) for o in p.opts
+            )
     for group_info in app.registered_groups:
         if group_info.name:
-            table[group_info.name] = set()
+            table[group_info.name] = frozenset()
     return table
 
 
@@ -949,7 +965,9 @@ def main(argv: list[str] | None = None) -> None:
     seen = global_options(args)
     sys.exit(
         guarded(
-            lambda: app(args=hoist_global_options(args, command_options()), prog_name="pylock"),
+            lambda: click_command()(
+                args=hoist_global_options(args, command_options()), prog_name="pylock"
+            ),
             verbose=bool(seen["verbose"]),
             color=color_choice(str(seen["color"]), os.environ),
         )
