@@ -39,9 +39,14 @@ _LEAKY = (
 )
 
 
+_SHM_NEEDED = 4 << 30
+"""Free bytes /dev/shm must have to take the run's temp dirs: a run peaks under half a GiB
+with two workers; a container's 64 MiB /dev/shm is left alone."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Temporary directories in memory where Linux offers a tmpfs (``/dev/shm``), unless the
-    run was given a place for them (--basetemp, PYTEST_DEBUG_TEMPROOT or TMPDIR).
+    """Temporary directories in memory where Linux offers a roomy tmpfs (``/dev/shm``), unless
+    the run was given a place for them (--basetemp, PYTEST_DEBUG_TEMPROOT or TMPDIR).
 
     The suite installs real interpreters (thousands of files) and pylock fsyncs every file it
     replaces: on a disk that is a journal commit each, seconds per run, many more when anything
@@ -52,7 +57,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.basetemp or {"PYTEST_DEBUG_TEMPROOT", "TMPDIR"} & set(os.environ):
         return
     shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+    if not hasattr(os, "statvfs") or not shm.is_dir():  # Windows; macOS has no tmpfs
+        return
+    stats = os.statvfs(shm)
+    if stats.f_bavail * stats.f_frsize >= _SHM_NEEDED and os.access(shm, os.W_OK | os.X_OK):
         os.environ["PYTEST_DEBUG_TEMPROOT"] = str(shm)
 
 
