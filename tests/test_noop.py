@@ -15,7 +15,7 @@ import pytest
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
 from pylock.base import hostinfo, locations
-from pylock.fast import argv, noop
+from pylock.fast import argv, memo, noop
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()
@@ -70,9 +70,9 @@ def test_a_python_selection_gets_a_memo_of_its_own(
 def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
     synced: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / noop.MEMO_DIR
-    (memo,) = memos.iterdir()
-    good = memo.read_bytes()
+    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR
+    (remembered,) = memos.iterdir()
+    good = remembered.read_bytes()
     for broken in (
         b"",
         b"[" * 100_000,
@@ -81,11 +81,11 @@ def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
         good + b"-\n",
         good.replace(b"\n", b"x", 2),
     ):
-        memo.write_bytes(broken)
+        remembered.write_bytes(broken)
         assert noop.check(str(synced), environ=os.environ) is None
-    memo.write_bytes(good)
+    remembered.write_bytes(good)
     assert noop.check(str(synced), environ=os.environ) is not None
-    memo.unlink()
+    remembered.unlink()
     assert noop.check(str(synced), environ=os.environ) is None
     assert pylock(capsys, "-p", str(synced), "sync")[0] == 0  # the full path writes it again
     assert noop.check(str(synced), environ=os.environ) is not None
@@ -127,30 +127,54 @@ GLOBALS = argv.GLOBAL_DEFAULTS
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["sync"], ("sync", GLOBALS)),
+        (["sync"], ("sync", GLOBALS, [])),
         (
             ["-p", "x", "-q", "sync", "--frozen"],
-            ("sync", {**GLOBALS, "project": "x", "quiet": True, "frozen": True}),
+            ("sync", {**GLOBALS, "project": "x", "quiet": True, "frozen": True}, []),
         ),
         (
             ["--project=x", "sync", "--into=/opt/py"],
-            ("sync", {**GLOBALS, "project": "x", "into": "/opt/py"}),
+            ("sync", {**GLOBALS, "project": "x", "into": "/opt/py"}, []),
         ),
         (
             ["check", "--installed", "--deep", "--format", "json"],
-            ("check", {**GLOBALS, "installed": True, "deep": True, "format": "json"}),
+            ("check", {**GLOBALS, "installed": True, "deep": True, "format": "json"}, []),
         ),
         (
             ["sync", "--python", "3.12", "--all"],
-            ("sync", {**GLOBALS, "python": "3.12", "all": True}),
+            ("sync", {**GLOBALS, "python": "3.12", "all": True}, []),
         ),
+        (["which", "--into", "d"], ("which", {**GLOBALS, "into": "d"}, [])),
+        (
+            ["show", "--format=json", "-q"],
+            ("show", {**GLOBALS, "format": "json", "quiet": True}, []),
+        ),
+        (["venv"], ("venv", GLOBALS, [])),
+        (["venv", "v", "--clear"], ("venv", {**GLOBALS, "clear": True}, ["v"])),
+        (["venv", "--seed", "v", "-q"], ("venv", {**GLOBALS, "seed": True, "quiet": True}, ["v"])),
+        (["venv", "v", "w"], None),  # one PATH: typer phrases the usage error
+        # run: its options, then the command (from its first word, or after --) with its own
+        (["run", "--", "true"], ("run", GLOBALS, ["true"])),
+        (
+            ["run", "-q", "sh", "-c", "x", "-q"],
+            ("run", {**GLOBALS, "quiet": True}, ["sh", "-c", "x", "-q"]),
+        ),
+        (
+            ["run", "--python", "3.12", "--", "-x", "--"],
+            ("run", {**GLOBALS, "python": "3.12"}, ["-x", "--"]),
+        ),
+        (["run", "echo", "--", "a"], ("run", GLOBALS, ["echo", "--", "a"])),
+        (["run"], None),
+        (["run", "--"], None),
+        (["run", "--unknown", "x"], None),
+        (["which", "x"], None),
         (["sync", "--reinstall"], None),
         (["sync", "--help"], None),
         # Global options go before or after the command, as typer (through cli.app.main) takes them.
-        (["sync", "-q", "--offline"], ("sync", {**GLOBALS, "quiet": True, "offline": True})),
+        (["sync", "-q", "--offline"], ("sync", {**GLOBALS, "quiet": True, "offline": True}, [])),
         (
             ["check", "--color=never", "--no-progress", "-p", "x"],
-            ("check", {**GLOBALS, "color": "never", "no_progress": True, "project": "x"}),
+            ("check", {**GLOBALS, "color": "never", "no_progress": True, "project": "x"}, []),
         ),
         (["sync", "--color", "blue"], None),  # typer phrases the usage error
         (["check", "--frozen"], None),
@@ -160,7 +184,7 @@ GLOBALS = argv.GLOBAL_DEFAULTS
         ([], None),
     ],
 )
-def test_launcher_recognises_only_plain_sync_and_check(args: list[str], expected: object) -> None:
+def test_launcher_parses_the_commands_run_all_day(args: list[str], expected: object) -> None:
     assert argv.parse(args) == expected
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylock.base.settings import Settings
 from pylock.install.store import Installation, Store
 from pylock.resolution.lockfile import Lock
 from pylock.resolution.selection import read_lock, select_request
+
+if TYPE_CHECKING:
+    from pylock.fast.memo import Evidence
 
 
 @dataclass(frozen=True)
@@ -26,10 +30,19 @@ class Shown:
 
 
 def show_installations(
-    project_dir: Path, *, settings: Settings, python: str | None = None
+    project_dir: Path,
+    *,
+    settings: Settings,
+    python: str | None = None,
+    evidence: Evidence | None = None,
 ) -> Shown:
-    """The lock's targets (only ``python``'s request when given) and where each is installed."""
-    lock = read_lock(project_dir)
+    """The lock's targets (only ``python``'s request when given) and where each is installed;
+    what that rests on (the lock, each install's receipt) goes into ``evidence`` when given."""
+    lock = read_lock(project_dir, evidence)
     targets = lock.targets if python is None else select_request(lock, python).targets
     store = Store(settings.python_dir)
-    return Shown(lock, tuple(store.find(target) for target in targets))
+    shown = Shown(lock, tuple(store.find(target) for target in targets))
+    if evidence is not None:
+        for installation in shown.installations:
+            installation.note(evidence)
+    return shown
