@@ -225,6 +225,56 @@ def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
     assert "is already installed at" in printed[0]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["which"], ["show"], ["show", "--format", "json"], ["check"], ["check", "--installed"]],
+)
+def test_the_other_commands_answer_from_the_memo_importing_nothing_heavy(
+    synced: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """``which``, ``show`` and ``check``, run once through the full path, are answered from the
+    memo next time with the standard library alone, and print the same."""
+    full = pylock(capsys, "-p", str(synced), *command)
+    assert full[0] == 0 and full[2] == ""
+    heavy = ["typer", "httpx", "tomlkit", "rich", "packaging", "platformdirs", "dataclasses"]
+    heavy += ["tomllib", "json", "re", "pathlib", "typing", "subprocess", "signal"]
+    heavy += ["pylock.resolution.lockfile", "pylock.install.receipt", "pylock.checking.checks"]
+    code, printed, imported = run_in_new_interpreter(
+        "-p", str(synced), *command, watch=heavy, script=True
+    )
+    assert (code, imported) == (0, [])
+    assert "\n".join(printed) == full[1].removesuffix("\n")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("PYLOCK_HTTP_TIMEOUT", "abc", "PYLOCK_HTTP_TIMEOUT is 'abc', which is not a number"),
+        ("PYLOCK_OFFLINE", "maybe", "PYLOCK_OFFLINE is 'maybe', which is neither on nor off"),
+        ("PYLOCK_MAX_INSTALL_BYTES", "²", "PYLOCK_MAX_INSTALL_BYTES is '²', which is not a"),
+    ],
+)
+def test_an_invalid_setting_is_refused_on_the_noop_path_too(
+    synced: Path, capsys: pytest.CaptureFixture[str], variable: str, value: str, said: str
+) -> None:
+    """The console script validates every setting before it replays anything, with the code
+    ``Settings.resolve`` runs, and says it in the full path's words (exit 2)."""
+    assert noop.check(str(synced), environ=os.environ) is not None  # a memo to replay
+    full = pylock(capsys, "-p", str(synced), "sync")
+    env = {**os.environ, variable: value}
+    for command in (["sync"], ["which"], ["check"]):
+        fast = subprocess.run(
+            [str(console_script()), "-p", str(synced), *command],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        assert (fast.returncode, fast.stdout) == (2, "")
+        assert fast.stderr.startswith(f"error: {said}"), fast.stderr
+    assert full[0] == 0
+
+
 def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
     """A stale manifest: the fast path declines, the full path explains (exit 1)."""
     fast = subprocess.run(
@@ -248,7 +298,8 @@ def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
 def script_sync(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
 ) -> tuple[int, str, str]:
-    """``pylock ARGS`` through the console script's entry point (the no-op memo first)."""
+    """``pylock ARGS`` through the console script's entry point (the memo first), in this
+    process (not for ``run``, which execs)."""
     from pylock.cli import launcher
 
     monkeypatch.setattr(sys, "argv", ["pylock", *args])
@@ -298,3 +349,58 @@ def test_an_install_whose_interpreter_is_gone_is_not_installed(
     gone = pylock(capsys, "-p", project, "which")
     shutil.rmtree(install_dir)
     assert pylock(capsys, "-p", project, "which") == gone == which
+
+
+def test_show_answers_anew_once_a_target_is_installed(
+    synced_template: SyncedTemplate,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``show`` remembers "not installed" as a receipt that is not there: the install that
+    puts one there is seen by the next ``show``."""
+    project = synced_template.locked(tmp_path / "project")
+    before = script_sync(capsys, monkeypatch, "-p", str(project), "show", "--format", "json")
+    assert before[0] == 0
+    assert [row["installed"] for row in json_rows(before[1])] == [False]
+    synced_template.synced(project)  # the install, as a sync leaves it
+    after = script_sync(capsys, monkeypatch, "-p", str(project), "show", "--format", "json")
+    assert [row["installed"] for row in json_rows(after[1])] == [True]
+    assert after == pylock(capsys, "-p", str(project), "show", "--format", "json")
+
+
+def json_rows(text: str) -> list[dict[str, object]]:
+    import json
+
+    rows = json.loads(text)["targets"]
+    assert isinstance(rows, list)
+    return rows
+
+
+def test_check_looks_again_when_a_venvs_home_moves(
+    synced: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The venv check rests on ``home`` being the install's directory (the same file, through
+    a symlink here): the memo holds that, not the path, so a retargeted link is seen."""
+    interpreter = Path(pylock(capsys, "-p", str(synced), "which")[1].strip())
+    link = tmp_path / "home-link"
+    link.symlink_to(interpreter.parent)
+    venv = synced / ".venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text(f"home = {link}\nversion = {REAL}\n", "utf-8")
+    args = ("-p", str(synced), "check")
+    first = script_sync(capsys, monkeypatch, *args)
+    assert first[0] == 0 and "pass   venv" in first[1]
+    parsed = argv.parse(list(args))
+    assert parsed is not None and memo.recall(
+        memo.command_key("check", parsed[1], os.environ), os.environ
+    )
+    assert script_sync(capsys, monkeypatch, *args) == first  # from the memo
+    link.unlink()
+    link.symlink_to(tmp_path)  # the same pyvenv.cfg, another directory
+    moved = script_sync(capsys, monkeypatch, *args)
+    assert moved[0] == 1 and "fail   venv" in moved[1]
+    assert moved == pylock(capsys, *args)

@@ -9,6 +9,7 @@ them without importing anything heavy.
 - ``locations``: the cache and install directories (``PYLOCK_CACHE_DIR``, ``PYLOCK_PYTHON_DIR``).
 - ``layout``: names inside and around an install that installer, checker and fast path share.
 - ``settings``: one ``Settings`` per command, resolved once from the flags and the environment.
+- ``envvalues``: the settings' values read and validated, for ``settings`` and the memo path.
 
 May import: the standard library, ``pylock.errors`` and ``pylock.formats``; no other pylock
 package and no third-party package (import-linter checks both).
