@@ -404,3 +404,14 @@ def test_check_looks_again_when_a_venvs_home_moves(
     moved = script_sync(capsys, monkeypatch, *args)
     assert moved[0] == 1 and "fail   venv" in moved[1]
     assert moved == pylock(capsys, *args)
+
+
+def test_the_installed_console_script_ends_a_replayed_answer_at_once(synced: Path) -> None:
+    """``launcher.console`` (the executable's entry point) prints the remembered answer and
+    exits 0 without the interpreter's finalization: its output is flushed first."""
+    entry = "import sys\nfrom pylock.cli.launcher import console\nconsole()\n"
+    args = [sys.executable, "-c", entry, "-p", str(synced), "sync"]
+    assert noop.check(str(synced), environ=os.environ) is not None
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == noop.check(str(synced), environ=os.environ) + "\n"

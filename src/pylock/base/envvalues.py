@@ -13,11 +13,11 @@ came from.
 
 from __future__ import annotations
 
-from pylock.errors import InputError
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from pylock.errors import InputError
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_DEADLINE = 1800.0
@@ -67,7 +67,7 @@ def env_flag(environ: Mapping[str, str], name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise InputError(
+    raise _input_error(
         f"{name} is {raw!r}, which is neither on nor off.",
         hint=f"Set {name} to 1 or 0 (true/false, yes/no and on/off work too), or unset it.",
     )
@@ -125,7 +125,7 @@ def bad_seconds(where: str, raw: str, *, zero_ok: bool) -> InputError:
     else:
         why = "which is not a positive number of seconds"
     none = " (0 means none)" if zero_ok else ""
-    return InputError(
+    return _input_error(
         f"{where} is {raw!r}, {why}.",
         hint=f"Set {where} to a positive number of seconds, e.g. 30{none}.",
     )
@@ -137,8 +137,15 @@ def count(environ: Mapping[str, str], name: str) -> int | None:
     if raw == "":
         return None
     if not (raw.isascii() and raw.isdigit()) or int(raw) == 0:  # int("²") would raise
-        raise InputError(
+        raise _input_error(
             f"{name} is {raw!r}, which is not a positive whole number.",
             hint=f"Set {name} to a positive number, or unset it for the default.",
         )
     return int(raw)
+
+
+def _input_error(message: str, *, hint: str) -> InputError:
+    """An InputError, its module loaded only when a value is bad (the memo path's is good)."""
+    from pylock.errors import InputError
+
+    return InputError(message, hint=hint)

@@ -57,10 +57,29 @@ def run(interpreter: str, command: list[str], environ: Mapping[str, str], *, col
     sys.stderr.flush()
     _default_signals()
     try:
-        os.execvpe(command[0], command, env)
+        _execvpe(command[0], command, env)
     except OSError as error:
         return _not_started(command[0], error, color)
-    raise AssertionError("unreachable: execvpe returned")  # pragma: no cover
+    raise AssertionError("unreachable: execve returned")  # pragma: no cover
+
+
+def _execvpe(name: str, argv: list[str], env: dict[str, str]) -> None:
+    """``os.execvpe``'s search, as the stdlib does it (each ``PATH`` entry tried in turn; the
+    first error that is not "no such file" is the one raised, else the last), without the
+    ``warnings`` module its ``get_exec_path`` loads for bytes paths this never has."""
+    if os.path.dirname(name):
+        os.execve(name, argv, env)
+    first: OSError | None = None
+    last: OSError = FileNotFoundError(2, "No such file or directory", name)
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):
+        try:
+            os.execve(os.path.join(directory, name), argv, env)
+        except (FileNotFoundError, NotADirectoryError) as error:
+            last = error
+        except OSError as error:
+            last = error
+            first = first or error
+    raise first or last
 
 
 def wait(command: list[str], env: Mapping[str, str], *, color: str) -> int:
@@ -89,12 +108,15 @@ def wait(command: list[str], env: Mapping[str, str], *, color: str) -> int:
 
 
 def _default_signals() -> None:
-    import signal
+    try:  # the C module signal.py wraps: the same calls, without building its enums
+        import _signal as signals  # type: ignore[import-not-found]  # no stubs: signal's
+    except ImportError:  # pragma: no cover - an interpreter without it
+        import signal as signals
 
     for name in _DEFAULT_SIGNALS:
-        number = getattr(signal, name, None)
+        number = getattr(signals, name, None)
         if number is not None:
-            signal.signal(number, signal.SIG_DFL)
+            signals.signal(number, signals.SIG_DFL)
 
 
 def _not_started(name: str, error: OSError, color: str) -> int:

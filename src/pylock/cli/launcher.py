@@ -160,7 +160,14 @@ def _full(command: str, options: Options, arguments: list[str]) -> int:
     return console.guarded(run, verbose=bool(options["verbose"]), color=_color(options))
 
 
-def main() -> None:
+def main(*, exit_now: bool = False) -> None:
+    """``pylock`` with ``sys.argv``; exits (SystemExit) with the command's code.
+
+    ``exit_now`` (the installed console script, ``console``): an answer replayed from the memo
+    ends the process at once (``os._exit`` once stdout and stderr are flushed), skipping the
+    interpreter's finalization, which costs more than the rest of the replay and has nothing
+    to do there: no file open, no thread, no exit handler of pylock's. A test calls ``main()``
+    in its own process, which must live on."""
     args = sys.argv[1:]
     parsed = parse(args)
     if parsed is None:
@@ -178,4 +185,16 @@ def main() -> None:
         sys.exit(run(answer[:-1], arguments, os.environ, color=_color(options)))
     if answer:
         sys.stdout.write(answer)
+    if exit_now:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # a closed pipe: Python's own exit reports it, as always
+            sys.exit(0)
+        os._exit(0)
     sys.exit(0)
+
+
+def console() -> None:
+    """The installed ``pylock`` executable (pyproject.toml ``[project.scripts]``)."""
+    main(exit_now=True)

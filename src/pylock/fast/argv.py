@@ -9,8 +9,11 @@ options.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
 from itertools import islice
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the fast path
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
 
 GLOBAL_FLAGS = {
     "-q": "quiet",

@@ -28,8 +28,9 @@ memo is trusted as the install directory is: whoever can rewrite it could rewrit
 interpreter too, and ``pylock check --deep`` never reads it. Deleting the cache only costs one
 full-path run.
 
-Standard library only, and cheap to import: ``os``, ``stat`` and, to name the file, ``zlib``
-(not ``json``, whose ``re`` would cost more than the rest of the command).
+Standard library only, and cheap to import: ``os`` and ``stat`` (not ``json``, whose ``re``
+would cost more than the rest of the command, nor ``zlib``, whose loading costs more than
+hashing the key with an integer).
 """
 
 from __future__ import annotations
@@ -190,11 +191,13 @@ def _unpack(raw: bytes) -> list[bytes] | None:
     return fields
 
 
-def memo_path(key: list[bytes], environ: Mapping[str, str]) -> str:
-    """One memo per key; the name only spreads keys out (the memo holds the key to compare)."""
-    import zlib
+_SPREAD = (1 << 61) - 1  # a Mersenne prime: the packed key as a number modulo it
 
-    name = f"{zlib.crc32(_pack(key)):08x}.memo"
+
+def memo_path(key: list[bytes], environ: Mapping[str, str]) -> str:
+    """One memo per key; the name only spreads keys out (the memo holds the key to compare,
+    so two keys that share a name only cost each other a full run)."""
+    name = f"{int.from_bytes(_pack(key), 'little') % _SPREAD:016x}.memo"
     return os.path.join(locations.cache_path(environ), MEMO_DIR, name)
 
 
