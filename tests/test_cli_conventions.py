@@ -13,7 +13,7 @@ import pytest
 import typer
 
 from archives import asset_name, build_pbs_archive
-from clirun import console_script, pylock
+from clirun import console_script, pylock, typer_in_child
 from pbs_server import FakePBS
 from pylock import __version__
 from pylock.base.settings import Settings
@@ -107,9 +107,11 @@ def test_which_and_run_warn_on_a_stale_lock(
     assert (code, out) == (0, path)  # still usable
     assert err.startswith("warning: python.lock is out of date with ")
     assert ">=3.99" in err and "`pylock lock`" in err
-    code, _, err = pylock(capsys, "-p", str(synced), "run", "--", "true")
+    code, _, err = typer_in_child("-p", str(synced), "run", "--", "true")  # run execs: a child
     assert code == 0
     assert err.startswith("warning: python.lock is out of date")
+    result = script("-p", str(synced), "run", "--", "true")
+    assert (result.returncode, result.stderr) == (0, err)
     # -q does not hide a warning
     assert pylock(capsys, "-p", str(synced), "-q", "which")[2] == err
 

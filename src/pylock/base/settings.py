@@ -35,8 +35,11 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``).
 
 Every value is validated on every run, even one the command will not need (a bad
-``PYLOCK_HTTP_TIMEOUT`` is an error on a run that finds its archive cached), and the message
-quotes the value and where it came from. Standard library only: the launcher builds one.
+``PYLOCK_HTTP_TIMEOUT`` is an error on a run that finds its archive cached, or that the
+console script answers from its memo), and the message quotes the value and where it came
+from: envvalues.py reads and checks them, for ``resolve`` here and for the memo's fast path,
+which calls the same ``envvalues.read`` without building Settings. Standard library only: the
+launcher builds one.
 """
 
 from __future__ import annotations
@@ -45,23 +48,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pylock.base import locations
+from pylock.base import envvalues, locations
 from pylock.base.credentials import Credentials, redact_url, spelled_url
+from pylock.base.envvalues import DEFAULT_DEADLINE as DEFAULT_DEADLINE
+from pylock.base.envvalues import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from pylock.base.envvalues import MAX_BYTES_ENV as MAX_BYTES_ENV
+from pylock.base.envvalues import MAX_MEMBERS_ENV as MAX_MEMBERS_ENV
+from pylock.base.envvalues import color_choice as color_choice
+from pylock.base.envvalues import env_flag as env_flag
+from pylock.base.envvalues import http_values
 from pylock.base.fsutil import url_scheme
-from pylock.errors import InputError
 
 DEFAULT_SOURCE = "github"
 DEFAULT_RETRIES = 3
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_MIN_SPEED = 1024
-DEFAULT_DEADLINE = 1800.0
-TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
-DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
-MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
-MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
 SIGSTORE_OFFLINE_ENV = "PYLOCK_SIGSTORE_OFFLINE"
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -91,27 +92,6 @@ class HttpPolicy:
         return self.timeout
 
 
-def color_choice(choice: str, environ: Mapping[str, str]) -> str:
-    """``--color`` with ``NO_COLOR`` applied: ``auto`` is ``never`` when ``NO_COLOR`` is set to
-    anything non-empty (https://no-color.org); ``always`` and ``never`` are kept as given."""
-    return "never" if choice == "auto" and environ.get("NO_COLOR") else choice
-
-
-def env_flag(environ: Mapping[str, str], name: str) -> bool:
-    """A boolean environment variable: 1, true, yes or on (any case) is set; 0, false, no, off
-    or empty is not; anything else is an InputError quoting it (``maybe`` is not silently off)."""
-    raw = environ.get(name, "")
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise InputError(
-        f"{name} is {raw!r}, which is neither on nor off.",
-        hint=f"Set {name} to 1 or 0 (true/false, yes/no and on/off work too), or unset it.",
-    )
-
-
 def http_policy(
     environ: Mapping[str, str],
     *,
@@ -119,74 +99,22 @@ def http_policy(
     timeout: float | None = None,
     deadline: float | None = None,
 ) -> HttpPolicy:
-    """The policy of one command: a flag beats its environment variable, which beats the default.
+    """The policy of one command: a flag beats its environment variable, which beats the default
+    (``envvalues.http_values`` reads and checks them; a deadline of 0 means none)."""
+    timeout, deadline = http_values(environ, timeout=timeout, deadline=deadline)
+    return _policy(environ, offline, timeout, deadline)
 
-    A deadline of 0 means none. A value that is not a positive number is an InputError naming
-    where it came from; the environment's values are checked even when a flag overrides them.
-    """
-    env_timeout = _seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
-    env_deadline = _seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
-    if timeout is None:
-        timeout = env_timeout
-    elif not timeout > 0 or timeout == float("inf"):
-        raise bad_seconds("--http-timeout", str(timeout), zero_ok=False)
-    if deadline is None:
-        deadline = env_deadline
-    elif not deadline >= 0 or deadline == float("inf"):
-        raise bad_seconds("--http-deadline", str(deadline), zero_ok=True)
+
+def _policy(
+    environ: Mapping[str, str], offline: bool, timeout: float, deadline: float | None
+) -> HttpPolicy:
     return HttpPolicy(
         offline=offline,
         timeout=timeout,
-        deadline=deadline or None,
+        deadline=deadline,
         ca_file=environ.get("SSL_CERT_FILE") or None,
         ca_dir=environ.get("SSL_CERT_DIR") or None,
     )
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not (value > 0 or (zero_ok and value == 0)) or value != value or value == float("inf"):
-        raise bad_seconds(name, raw, zero_ok=zero_ok)
-    return value
-
-
-def bad_seconds(where: str, raw: str, *, zero_ok: bool) -> InputError:
-    """A timeout that is not a number of seconds, or not a positive one, quoted as given."""
-    try:
-        number: float | None = float(raw)
-    except ValueError:
-        number = None
-    if number is None or number != number:
-        why = "which is not a number of seconds"
-    elif number == float("inf"):
-        why = "which is not a finite number of seconds"
-    elif zero_ok:
-        why = "which is negative"
-    else:
-        why = "which is not a positive number of seconds"
-    none = " (0 means none)" if zero_ok else ""
-    return InputError(
-        f"{where} is {raw!r}, {why}.",
-        hint=f"Set {where} to a positive number of seconds, e.g. 30{none}.",
-    )
-
-
-def _count(environ: Mapping[str, str], name: str) -> int | None:
-    raw = environ.get(name, "").strip()
-    if raw == "":
-        return None
-    if not raw.isdigit() or int(raw) == 0:
-        raise InputError(
-            f"{name} is {raw!r}, which is not a positive whole number.",
-            hint=f"Set {name} to a positive number, or unset it for the default.",
-        )
-    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -235,8 +163,10 @@ class Settings:
         """Flags (the arguments) over ``environ``; the CLI calls it once per command with
         ``os.environ``, tests and Python callers with a mapping of their own. ``http`` injects a
         whole policy (tests: no back-off), to which ``offline`` is still applied."""
-        offline = env_flag(environ, "PYLOCK_OFFLINE") or offline
-        policy = http_policy(environ, offline=offline, timeout=http_timeout, deadline=http_deadline)
+        offline, timeout, deadline, max_bytes, max_members = envvalues.read(
+            environ, offline=offline, http_timeout=http_timeout, http_deadline=http_deadline
+        )
+        policy = _policy(environ, offline, timeout, deadline)
         if http is not None:
             policy = replace(http, offline=True) if offline else http
         credentials = Credentials.from_environ(environ)
@@ -260,8 +190,8 @@ class Settings:
             environ=environ,
             color=color_choice(color, environ),
             progress=progress,
-            max_install_bytes=_count(environ, MAX_BYTES_ENV),
-            max_install_members=_count(environ, MAX_MEMBERS_ENV),
+            max_install_bytes=max_bytes,
+            max_install_members=max_members,
             env_source=env_source,
             credentials=credentials,
             sigstore_offline=env_flag(environ, SIGSTORE_OFFLINE_ENV) or offline,

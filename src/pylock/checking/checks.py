@@ -57,6 +57,7 @@ from pylock.resolution.lockfile import Lock, Target
 if TYPE_CHECKING:
     import httpx
 
+    from pylock.fast.memo import Evidence
     from pylock.net.http import HttpPolicy
     from pylock.provenance.prover import Prover
 
@@ -82,22 +83,32 @@ class CheckOptions:
     venv: Path | None = None  # --venv: this venv must exist; default: .venv, checked if present
 
 
-def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) -> CheckReport:
+def run_checks(
+    project_dir: Path,
+    options: CheckOptions,
+    *,
+    settings: Settings,
+    evidence: Evidence | None = None,
+) -> CheckReport:
     """Run every check on ``project_dir`` (holding pyproject.toml and python.lock).
 
     Never raises for anything a user can cause: unreadable files, bad options and network errors
     all become results, so the report is always complete. ``settings`` gives the install store,
-    and for ``--remote`` the mirror, offline and HTTP policy.
+    and for ``--remote`` the mirror, offline and HTTP policy. ``evidence`` (fast/memo.py), when
+    given, gets what the report rests on: the bytes of every file read, the install's
+    interpreter, the venv's home; the tree and remote checks rest on more than it can hold.
     """
+    if evidence is not None and (options.deep or options.remote or options.provenance):
+        evidence.unknown()  # every installed file, or a server's answer
     lock_path = project_dir / lockfile.LOCK_FILENAME
-    valid, lock, skip_reason = _check_lock_valid(lock_path)
+    valid, lock, skip_reason = _check_lock_valid(lock_path, evidence)
     results = [valid]
     if lock is None:
         results.extend(_skip(name, skip_reason) for name in CHECK_NAMES[1:])
         return CheckReport(tuple(results))
 
     pyproject = project_dir / "pyproject.toml"
-    manifest_obj, current = _check_lock_current(lock, pyproject)
+    manifest_obj, current = _check_lock_current(lock, pyproject, evidence)
     results.append(current)
 
     try:
@@ -110,7 +121,7 @@ def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) 
         results.append(_skip("tree", "no interpreter selected"))
         views, chosen = [], 0
     installs: list[tuple[CheckResult, Path | None, receipt.Receipt | None]] = [
-        _check_installed(view, options, Store(settings.python_dir)) for view in views
+        _check_installed(view, options, Store(settings.python_dir), evidence) for view in views
     ]
     # The venv is made from one interpreter: the one --python names (default: the first).
     installed, install_dir, found = installs[chosen] if installs else (unselected, None, None)
@@ -148,7 +159,7 @@ def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) 
         )
     else:
         results.append(_check_provenance(lock, manifest_obj, settings, project_dir))
-    results.append(_check_venv(project_dir, options, installed, install_dir, found))
+    results.append(_check_venv(project_dir, options, installed, install_dir, found, evidence))
     return CheckReport(tuple(results))
 
 
@@ -199,12 +210,16 @@ def _merged(name: str, views: list[Lock], results: list[CheckResult]) -> CheckRe
 # lock-valid ---------------------------------------------------------------------------------
 
 
-def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
+def _check_lock_valid(
+    path: Path, evidence: Evidence | None
+) -> tuple[CheckResult, Lock | None, str]:
     """The verdict, the lock when it is usable, and why later checks skip when it is not."""
     name = "lock-valid"
     data: dict[str, object] = {"path": str(path), "problems": []}
     try:
         raw = lockfile.read_bytes(path)
+        if evidence is not None:
+            evidence.content(path, raw)
         document = tomlread.loads(raw.decode("utf-8"))
     except PylockError as exc:  # missing, a directory, unreadable: as every command says it
         return (
@@ -252,14 +267,17 @@ def _read_error(raw: bytes, path: Path) -> tuple[str, int]:
 
 
 def _check_lock_current(
-    lock: Lock, pyproject: Path
+    lock: Lock, pyproject: Path, evidence: Evidence | None
 ) -> tuple[manifest.Manifest | None, CheckResult]:
     """Satisfiability against the manifest alone: no CLI overrides, no host default platform."""
 
     name = "lock-current"
     data: dict[str, object] = {"manifest": str(pyproject), "drift": []}
     try:
-        loaded = manifest.load(pyproject)
+        raw = manifest.read_bytes(pyproject)
+        if evidence is not None:
+            evidence.content(pyproject, raw)
+        loaded = manifest.load(pyproject, raw=raw)
         requests = manifest.Request.matrix(loaded, default_platforms=())
     except PylockError as exc:
         summary = f"cannot read the manifest: {exc}"
@@ -286,7 +304,7 @@ def _check_lock_current(
 
 
 def _check_installed(
-    lock: Lock, options: CheckOptions, store: Store
+    lock: Lock, options: CheckOptions, store: Store, evidence: Evidence | None
 ) -> tuple[CheckResult, Path | None, receipt.Receipt | None]:
     """Does the receipt of the install for this platform name the locked archive?"""
     name = "installed"
@@ -315,7 +333,12 @@ def _check_installed(
 
     install_dir = store.path_for(target, options.into)
     data["install_dir"] = str(install_dir)
-    found = store.find(target, options.into).receipt
+    installation = store.find(target, options.into)
+    if evidence is not None:
+        installation.note(evidence)
+        if installation.receipt is None and options.into is None:
+            evidence.unknown()  # the hint lists the other installs: the whole store
+    found = installation.receipt
     if found is None:
         summary = (
             f"{target.version} ({target.build}) for {platform.key} is not installed "
@@ -685,6 +708,7 @@ def _check_venv(
     installed: CheckResult,
     install_dir: Path | None,
     found: receipt.Receipt | None,
+    evidence: Evidence | None,
 ) -> CheckResult:
     """Is the venv (``--venv``, else ``.venv`` when present) made from the locked interpreter?"""
     from pylock.checking import pyvenv as venv
@@ -693,7 +717,7 @@ def _check_venv(
     path = options.venv if options.venv is not None else project_dir / venv.DEFAULT_VENV
     data: dict[str, object] = {"path": str(path), "home": None, "version": None}
     data.update(expected_home=None, expected_version=None)
-    config = venv.read_pyvenv_cfg(path)
+    config = venv.read_pyvenv_cfg(path, evidence)
     if config is None:
         if options.venv is None:
             return CheckResult(name, "skip", f"no virtual environment at {path}.", (), data)
@@ -714,7 +738,7 @@ def _check_venv(
     home = (install_dir / found.interpreter).parent
     locked = found.target.version
     data.update(expected_home=str(home), expected_version=locked)
-    why = venv.mismatch(config, home, locked)
+    why = venv.mismatch(config, home, locked, evidence)
     if why is not None:
         summary = f"the venv at {path} is not on the locked interpreter: {why}; run `{remake}`."
         details = (

@@ -96,6 +96,30 @@ def _say(state: State, message: str) -> None:
         typer.echo(message)
 
 
+def _memo_key(state: State, command: str, **options: object) -> list[bytes] | None:
+    """The memo key of this command line (``fast.memo.command_key``), spelled as the console
+    script's parser spells its options (``fast.argv``), so a plain command line has one key
+    whichever parsed it; None when there is none (the current directory is gone)."""
+    from pylock.fast import memo
+
+    given: dict[str, str | bool | None] = {
+        "project": str(state.project),
+        "quiet": state.quiet,
+        "verbose": state.verbose,
+        "offline": state.offline,
+        "color": state.color,
+        "no_progress": not state.progress,
+    }
+    for name, value in options.items():
+        given[name.replace("_", "-")] = (
+            value if value is None or isinstance(value, bool) else str(value)
+        )
+    try:
+        return memo.command_key(command, given, os.environ)
+    except OSError:
+        return None
+
+
 def _show_version(value: bool) -> None:
     if value:
         typer.echo(f"pylock {__version__}")
@@ -210,26 +234,6 @@ def command_options() -> dict[str, frozenset[str]]:
         if group_info.name:
             table[group_info.name] = frozenset()
     return table
-
-
-def _warn_if_stale(state: State) -> None:
-    """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
-    manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
-    stderr, where ``sync`` refuses such a lock."""
-    from pylock.commands.sync import staleness
-    from pylock.errors import PylockError
-
-    try:
-        problems = staleness(state.project)
-    except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
-        warn(f"cannot tell whether python.lock is current: {error}", color=state.color_choice)
-        return
-    if problems:
-        warn(
-            f"python.lock is out of date with {state.project / 'pyproject.toml'}: {problems}; "
-            "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
-            color=state.color_choice,
-        )
 
 
 @app.command()
@@ -448,21 +452,15 @@ def sync(
         platform=platform, python=python, into=into, frozen=frozen, reinstall=reinstall
     )
     settings = state.settings(mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline)
-    raise typer.Exit(run_sync(state.project, options, settings, quiet=state.quiet, every=every))
-
-
-def _installed_interpreter(
-    state: State, platform: str | None, into: Path | None, python: str | None = None
-) -> Path:
-    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first;
-    warns (without failing) when the lock is stale."""
-    from pylock.commands.sync import installed_interpreter
-
-    interpreter = installed_interpreter(
-        state.project, platform=platform, python=python, into=into, settings=state.settings()
+    key = None
+    if not reinstall:  # --reinstall is no question with a remembered answer
+        key = _memo_key(
+            state, "sync", platform=platform, python=python, into=into, frozen=frozen,
+            all=every, mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline,
+        )  # fmt: skip
+    raise typer.Exit(
+        run_sync(state.project, options, settings, quiet=state.quiet, every=every, memo_key=key)
     )
-    _warn_if_stale(state)
-    return interpreter
 
 
 @app.command()
@@ -473,7 +471,16 @@ def which(
     into: UseIntoOption = None,
 ) -> None:
     """Print the path of the locked interpreter installed for this machine."""
-    typer.echo(str(_installed_interpreter(_state(ctx), platform, into, python)))
+    from pylock.cli.console import run_which
+
+    state = _state(ctx)
+    key = _memo_key(state, "which", platform=platform, python=python, into=into)
+    raise typer.Exit(
+        run_which(
+            state.project, state.settings(), platform=platform, python=python, into=into,
+            memo_key=key,
+        )
+    )  # fmt: skip
 
 
 @app.command(
@@ -492,18 +499,16 @@ def run(
     into: UseIntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
-    interpreter = _installed_interpreter(_state(ctx), platform, into, python)
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(interpreter.parent), env.get("PATH", "")])
-    env["PYLOCK_PYTHON"] = str(interpreter)
-    import subprocess
+    from pylock.cli.console import run_command
 
-    try:
-        completed = subprocess.run(command, env=env, check=False)
-    except FileNotFoundError:
-        typer.echo(f"error: command not found: {command[0]}", err=True)
-        raise typer.Exit(127) from None
-    raise typer.Exit(completed.returncode)
+    state = _state(ctx)
+    key = _memo_key(state, "which", platform=platform, python=python, into=into)
+    raise typer.Exit(
+        run_command(
+            state.project, command, state.settings(), platform=platform, python=python,
+            into=into, memo_key=key,
+        )
+    )  # fmt: skip
 
 
 @app.command()
@@ -523,18 +528,19 @@ def show(
     """List every locked target (or those of one --python request) and where (and whether)
     it is installed."""
     state = _state(ctx)
-    from pylock.cli.render import show_rows, show_text
-    from pylock.commands.show import inventories, show_installations
+    from pylock.cli.console import run_show
 
-    parse_format(output_format)
-    shown = show_installations(state.project, settings=state.settings(), python=python)
-    rows = show_rows(shown, inventories(shown) if components else None)
-    if output_format == "json":
-        import json
-
-        typer.echo(json.dumps({"targets": rows}, indent=2))
-        return
-    typer.echo(show_text(rows, matrix=shown.matrix), nl=False)
+    key = _memo_key(state, "show", python=python, format=output_format, components=components)
+    raise typer.Exit(
+        run_show(
+            state.project,
+            state.settings(),
+            python=python,
+            output_format=output_format,
+            components=components,
+            memo_key=key,
+        )
+    )
 
 
 @app.command()
@@ -654,7 +660,14 @@ def check(
         venv=venv,
     )
     settings = state.settings(mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline)
-    raise typer.Exit(run_check(state.project, options, settings, output_format, quiet=state.quiet))
+    key = _memo_key(
+        state, "check", installed=installed, deep=deep, remote=remote, platform=platform,
+        python=python, all=every, into=into, mirror=mirror, format=output_format,
+        http_timeout=http_timeout, http_deadline=http_deadline, venv=venv,
+    )  # fmt: skip
+    raise typer.Exit(
+        run_check(state.project, options, settings, output_format, quiet=state.quiet, memo_key=key)
+    )
 
 
 @app.command()
@@ -776,33 +789,20 @@ def venv(
 ) -> None:
     """Make a virtual environment on the locked interpreter, syncing it first if needed."""
     state = _state(ctx)
-    from pylock.cli.console import DOWNLOADING
-    from pylock.cli.progress import TransferProgress
+    from pylock.cli.console import run_venv
     from pylock.commands.sync import SyncOptions
-    from pylock.commands.venv import make_venv
 
     options = SyncOptions(platform=platform, python=python, frozen=frozen)
-    settings = state.settings(mirror=mirror)
-    progress = TransferProgress(quiet=state.quiet or not settings.progress, color=settings.color)
-    try:
-        result = make_venv(
-            state.project,
-            path,
-            options,
-            clear=clear,
-            seed=seed,
-            settings=settings,
-            on_progress=progress.callback(DOWNLOADING),
+    key = _memo_key(
+        state, "venv", path=path, clear=clear, seed=seed, platform=platform, python=python,
+        frozen=frozen, mirror=mirror,
+    )  # fmt: skip
+    raise typer.Exit(
+        run_venv(
+            state.project, path, options, state.settings(mirror=mirror), clear=clear,
+            seed=seed, quiet=state.quiet, memo_key=key,
         )
-    finally:
-        progress.close()
-    what = f"{result.version} ({result.build})"
-    if result.synced:
-        _say(
-            state, f"Installed the locked interpreter {what} at {result.interpreter.parent.parent}."
-        )
-    verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
-    _say(state, f"{verb[result.action]} virtual environment at {result.path} on {what}.")
+    )  # fmt: skip
 
 
 @app.command("list")
@@ -963,6 +963,7 @@ def main(argv: list[str] | None = None) -> None:
     whole command line, so they apply wherever they were given."""
     args = sys.argv[1:] if argv is None else argv
     seen = global_options(args)
+
     sys.exit(
         guarded(
             lambda: click_command()(

@@ -1,8 +1,9 @@
 """How results read: colour, labels and the text of tables, changes and summaries.
 
-Pure formatting, no printing and no typer: the typer commands (app.py), the typer-free
-``sync``/``check`` (console.py) and the progress bars all render through here, so a word or a
-colour is chosen in one place.
+Formatting without typer, and one printer: ``error_line``, the ``error:`` line every path
+prints. The typer commands (app.py), the typer-free commands (console.py), ``run``'s child
+(child.py) and the progress bars all render through here, so a word or a colour is chosen in
+one place.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def use_color(choice: str, stream: TextIO) -> bool:
 def label(word: str, code: str, color: str) -> str:
     """``error:``/``warning:``, coloured (ANSI ``code``) when ``--color`` says so for stderr."""
     return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
+
+
+def error_line(message: str, *, color: str = "auto") -> None:
+    """``error: message`` on stderr, the label coloured as ``--color`` says: every error path
+    (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here, and
+    every URL in the message is shown without its password (``credentials.redact_text``)."""
+    from pylock.base.credentials import redact_text
+
+    print(f"{label('error', '1;31', color)} {redact_text(message)}", file=sys.stderr)
 
 
 def provenance_text(record: Record | None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylock.base.settings import Settings
 from pylock.install.components import NOT_RUN, PROBED, Component, Licenses
@@ -18,6 +19,9 @@ from pylock.install.store import Installation, Store
 from pylock.project.platforms import host_platform
 from pylock.resolution.lockfile import Lock
 from pylock.resolution.selection import read_lock, select_request
+
+if TYPE_CHECKING:
+    from pylock.fast.memo import Evidence
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,19 @@ class Shown:
 
 
 def show_installations(
-    project_dir: Path, *, settings: Settings, python: str | None = None
+    project_dir: Path,
+    *,
+    settings: Settings,
+    python: str | None = None,
+    evidence: Evidence | None = None,
 ) -> Shown:
-    """The lock's targets (only ``python``'s request when given) and where each is installed."""
-    return show_lock(read_lock(project_dir), settings=settings, python=python)
+    """The lock's targets (only ``python``'s request when given) and where each is installed;
+    what that rests on (the lock, each install's receipt) goes into ``evidence`` when given."""
+    shown = show_lock(read_lock(project_dir, evidence), settings=settings, python=python)
+    if evidence is not None:
+        for installation in shown.installations:
+            installation.note(evidence)
+    return shown
 
 
 def show_lock(lock: Lock, *, settings: Settings, python: str | None = None) -> Shown:

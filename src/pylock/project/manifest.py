@@ -241,7 +241,7 @@ def read_toml(path: Path, *, hint: str, raw: bytes | None = None) -> dict[str, o
     that are not UTF-8 get a hint of their own). A path that names no readable file ->
     InputError (exit 2) naming it (``fsutil.read_input``, the rule for every input file)."""
     try:
-        text = (read_input(path, fix=_CREATE) if raw is None else raw).decode("utf-8")
+        text = (read_bytes(path) if raw is None else raw).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(
             f"{path} is not UTF-8 text: {error}.", hint=f"Save {path.name} as UTF-8."
@@ -266,6 +266,12 @@ def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     if not value.strip():
         raise InputError(f"{where} is empty.", hint=f"Set a value or remove the {key} key.")
     return value.strip()
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the pyproject.toml at ``path``, for ``load(path, raw=...)``: missing, a
+    directory or unreadable -> InputError (exit 2) naming it, as ``load`` says it."""
+    return read_input(path, fix=_CREATE)
 
 
 def load_if_any(path: Path) -> tuple[Manifest | None, bytes | None]:
