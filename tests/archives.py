@@ -8,7 +8,8 @@ What you get:
 - ``build_pbs_archive()`` — a PBS-shaped archive as bytes (and written to a path if given):
   ``install_only`` / ``install_only_stripped`` (``python/bin``, ``python/include``, ``python/lib``,
   ``python/share``) or a full archive (any flavor ending in ``full``: ``python/PYTHON.json`` as the
-  first member, then ``python/install/…``, ``python/build/…``, ``python/licenses/…``); Unix or
+  first member, with ``python_json``'s keys added, then ``python/install/…``, ``python/build/…``,
+  ``python/licenses/…``); Unix or
   Windows (``python.exe`` at the root, ``include/patchlevel.h``, ``Lib/``); ``.tar.gz`` or
   ``.tar.zst``. The Unix interpreter ``bin/python3.X[t][d]`` is a real ``#!/bin/sh`` script, so
   "run it and ask its version" works: called with ``-V``/``--version`` it prints
@@ -120,7 +121,7 @@ def tar_bytes(members: Iterable[Member], fmt: str = "gz") -> bytes:
     if fmt == "tar":
         return raw
     if fmt == "gz":
-        return gzip.compress(raw, mtime=0)
+        return gzip.compress(raw, compresslevel=1, mtime=0)  # level 9 is 5x slower, same tar
     if fmt == "zst":
         return zstd_compress(raw)
     raise ValueError(f"unknown archive format {fmt!r}")
@@ -281,6 +282,7 @@ def pbs_members(
     header_version: str | None = None,
     python_symlink: bool = True,
     padding: int = 0,
+    python_json: dict[str, object] | None = None,
 ) -> list[Member]:
     """Every member of a PBS archive, with ``python/`` (and ``python/install/``) prefixes."""
     tree = install_members(
@@ -309,6 +311,7 @@ def pbs_members(
         "python_version": version,
         "python_major_minor_version": f"{major}.{minor}",
         "python_exe": exe,
+        **(python_json or {}),
     }
     return [
         file("python/PYTHON.json", json.dumps(metadata, indent=2).encode()),
@@ -334,6 +337,7 @@ def build_pbs_archive(
     python_symlink: bool = True,
     padding: int = 0,
     extra_members: Sequence[Member] = (),
+    python_json: dict[str, object] | None = None,
 ) -> bytes:
     """A PBS-shaped archive; also written to ``path`` when given. See the module docstring.
 
@@ -350,6 +354,7 @@ def build_pbs_archive(
         header_version=header_version,
         python_symlink=python_symlink,
         padding=padding,
+        python_json=python_json,
     )
     data = tar_bytes([*members, *extra_members], fmt or ("zst" if is_full(flavor) else "gz"))
     if path is not None:

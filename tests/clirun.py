@@ -25,6 +25,17 @@ def pylock(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
     return (code if isinstance(code, int) else 1), out, err
 
 
+def typer_in_child(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``pylock ARGS`` through the typer app (``pylock.cli.app.main``, the full path) in a new
+    interpreter: ``pylock run`` replaces its process with the command, so a test cannot run
+    it in its own. (code, stdout, stderr)."""
+    code = "import sys\nfrom pylock.cli.app import main\nmain(sys.argv[1:])\n"
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, env=env
+    )
+    return result.returncode, result.stdout, result.stderr
+
+
 def run_in_new_interpreter(
     *args: str, watch: Iterable[str] = HEAVY, script: bool = False
 ) -> tuple[int, list[str], list[str]]:

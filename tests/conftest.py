@@ -12,7 +12,7 @@ import itertools
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from archives import asset_name, build_pbs_archive
 from clirun import pylock
 from pbs_server import FakePBS
 from pylock.base.settings import Settings
+from pylock.commands.standin import Archive
 from pylock.net.http import HttpCache, HttpPolicy, make_client
 from pylock.project.platforms import host_platform
 from pylock.sources.source import SourceContext
@@ -38,6 +39,44 @@ _LEAKY = (
 )
 
 
+_SHM_NEEDED = 4 << 30
+"""Free bytes /dev/shm must have to take the run's temp dirs: a run peaks under half a GiB
+with two workers; a container's 64 MiB /dev/shm is left alone."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Temporary directories in memory where Linux offers a roomy tmpfs (``/dev/shm``), unless
+    the run was given a place for them (--basetemp, PYTEST_DEBUG_TEMPROOT or TMPDIR).
+
+    The suite installs real interpreters (thousands of files) and pylock fsyncs every file it
+    replaces: on a disk that is a journal commit each, seconds per run, many more when anything
+    else uses the disk; in memory it costs nothing, and pylock behaves the same. pytest keeps
+    its numbered, locked ``pytest-of-USER/pytest-N`` directories there as it would under /tmp
+    (xdist workers inherit the variable, and are handed their base temp anyway).
+    """
+    if config.option.basetemp or {"PYTEST_DEBUG_TEMPROOT", "TMPDIR"} & set(os.environ):
+        return
+    shm = Path("/dev/shm")
+    if not hasattr(os, "statvfs") or not shm.is_dir():  # Windows; macOS has no tmpfs
+        return
+    stats = os.statvfs(shm)
+    if stats.f_bavail * stats.f_frsize >= _SHM_NEEDED and os.access(shm, os.W_OK | os.X_OK):
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(shm)
+
+
+_OUTCOMES = pytest.StashKey[dict[str, bool]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Whether each phase passed, for fixtures that clean up after a passing test only."""
+    report = yield
+    item.stash.setdefault(_OUTCOMES, {})[report.when] = report.passed
+    return report
+
+
 @pytest.fixture(scope="session")
 def _homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Where each test's private home is made: ``mktemp`` per test rescans its directory every
@@ -49,8 +88,14 @@ _HOME_NUMBERS = itertools.count()
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(_homes: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private PYLOCK_CACHE_DIR / PYLOCK_PYTHON_DIR; returns their parent."""
+def isolated_environment(
+    _homes: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """A private PYLOCK_CACHE_DIR / PYLOCK_PYTHON_DIR; returns their parent.
+
+    It goes when the test ends as its tmp_path does under ``tmp_path_retention_policy``
+    (pyproject.toml: "failed", a passing test's), since it may hold installed interpreters.
+    """
     for name in list(os.environ):
         if name.startswith("PYLOCK_") or name.upper() in _LEAKY:
             monkeypatch.delenv(name)
@@ -59,13 +104,32 @@ def isolated_environment(_homes: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NETRC", str(home / "no-netrc"))  # never the developer's ~/.netrc
     monkeypatch.setenv("PYLOCK_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("PYLOCK_PYTHON_DIR", str(home / "python"))
-    return home
+    # The Sigstore trust root: never refreshed through TUF (that is the network), and sigstore's
+    # own cache (platformdirs: XDG on Linux) kept out of the real home.
+    monkeypatch.setenv("PYLOCK_SIGSTORE_OFFLINE", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+    yield home
+    policy = request.config.getini("tmp_path_retention_policy")
+    passed = request.node.stash.get(_OUTCOMES, {}).get("call", False)
+    if policy == "none" or (policy == "failed" and passed):
+        shutil.rmtree(home, ignore_errors=True)
+
+
+class _QuickStopServer(HTTPServer):
+    """pytest-httpserver's server, whose ``stop()`` returns at once: serve_forever's default
+    poll interval would keep it waiting up to half a second (thread_target is the documented
+    place to change how the server runs)."""
+
+    def thread_target(self) -> None:
+        assert self.server is not None
+        self.server.serve_forever(poll_interval=0.01)
 
 
 @pytest.fixture(scope="session")
 def _pbs_http_server() -> Iterator[HTTPServer]:
-    """One loopback server for the session: stopping a server costs half a second."""
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    """One loopback server for the session (each test's fake GitHub clears it)."""
+    server = _QuickStopServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     try:
         yield server
@@ -209,9 +273,39 @@ def synced_template(
     return template
 
 
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """``name`` in a directory every worker of this run sees: with xdist, beside the workers'
+    own base temps (``pytest-N/popen-gwK``: their parent is this run's alone), else in the base
+    temp itself. What is built there is built under a FileLock by the first worker that needs
+    it, read by the others, and never changed after: a test that would change it copies it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / "shared" / name
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(scope="session")
-def real_archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, bytes]:
-    """This CPython as a PBS install_only archive (name, bytes), built once per session."""
+def standin_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    """This CPython as a PBS install_only archive (pylock.commands.standin, what ``pylock demo``
+    serves): some seconds to build, so built once per run, in ``shared_dir`` (build_archive
+    reuses an archive whose stamp matches, so only the first worker builds it)."""
+    from filelock import FileLock
+
     from real_interpreter import build_real_archive
 
-    return build_real_archive(tmp_path_factory.mktemp("real-archive"))
+    directory = shared_dir(tmp_path_factory, "standin")
+    with FileLock(f"{directory}.lock"):
+        return build_real_archive(directory)
+
+
+@pytest.fixture(scope="session")
+def real_archive(standin_archive: Archive) -> tuple[str, bytes]:
+    """``standin_archive`` as (name, bytes), to publish on the fake GitHub."""
+    return standin_archive.name, standin_archive.path.read_bytes()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (stable otherwise): a ten-second test dealt out last would keep one
+    worker busy while the others have nothing left to do."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -14,6 +14,10 @@ One 127.0.0.1 port serves what pylock talks to in the wild:
 Assets are (name, body) pairs; sha256 and size are computed from the body, so anything a test
 later downloads matches what the API said. Switches make it rate-limit (403/429) or fail with
 5xx N times, and every request is logged so tests can count them and inspect headers.
+
+The attestations API, ``/repos/{owner}/{repo}/attestations/sha256:{hex}``, answers
+``{"attestations": [{"bundle": …, "repository_id": …}]}`` for the digests a test attested
+(``attest``) and 404 for any other, as GitHub does.
 """
 
 from __future__ import annotations
@@ -68,6 +72,10 @@ class LoggedRequest:
     def is_download(self) -> bool:
         return "/releases/download/" in self.path
 
+    @property
+    def is_attestation(self) -> bool:
+        return self.is_api and "/attestations/" in self.path
+
 
 @dataclass
 class FakeRelease:
@@ -104,6 +112,7 @@ class FakePBS:
         self._rate_limit: tuple[int, int, int | None] | None = None
         self._failure: _Failure | None = None
         self._next_id = 1000
+        self.attestations: dict[str, list[dict[str, Any]]] = {}  # sha256 -> bundles (JSON)
         self._lock = threading.Lock()
         server.expect_request(re.compile(r".*")).respond_with_handler(self._handle)
 
@@ -161,6 +170,12 @@ class FakePBS:
                 made.append(self.add_release(tag, bodies, digests=False, sums=False))
         return made
 
+    def attest(self, sha256: str, *bundles: bytes | dict[str, Any]) -> None:
+        """Serve ``bundles`` (JSON bytes or parsed) from the attestations API for ``sha256``."""
+        self.attestations.setdefault(sha256, []).extend(
+            json.loads(b) if isinstance(b, bytes) else b for b in bundles
+        )
+
     def download_url(self, tag: str, name: str) -> str:
         return f"{self.download_base}/{tag}/{quote(name, safe='')}"
 
@@ -188,6 +203,15 @@ class FakePBS:
     @property
     def download_log(self) -> list[LoggedRequest]:
         return [r for r in self.log if r.is_download]
+
+    @property
+    def attestation_log(self) -> list[LoggedRequest]:
+        return [r for r in self.log if r.is_attestation]
+
+    @property
+    def release_log(self) -> list[LoggedRequest]:
+        """The API requests about releases (every API request but attestation look-ups)."""
+        return [r for r in self.log if r.is_api and not r.is_attestation]
 
     # --- serving -------------------------------------------------------------------------
 
@@ -257,6 +281,12 @@ class FakePBS:
             return self._json_response(
                 request, {"id": REPOSITORY_ID, "full_name": OWNER_REPO, "private": False}
             )
+        if rest.startswith("/attestations/sha256:"):
+            bundles = self.attestations.get(rest[len("/attestations/sha256:") :].lower())
+            if not bundles:
+                return self._json_response(request, _not_found(), status=404)
+            entries = [{"bundle": b, "repository_id": REPOSITORY_ID} for b in bundles]
+            return self._json_response(request, {"attestations": entries})
         return self._json_response(request, _not_found(), status=404)
 
     def _list(self, request: Request, published: list[FakeRelease]) -> Response:

@@ -120,7 +120,7 @@ class PrivateMirror:
         return 200, {"Content-Type": "application/octet-stream"}, body
 
     def archive_requests(self) -> list[Seen]:
-        return [s for s in self.seen if not s.path.endswith(("/", "SHA256SUMS"))]
+        return [s for s in self.seen if not s.path.endswith(("/", "SHA256SUMS", ".sigstore.json"))]
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -1,51 +1,39 @@
 """A working PBS-layout interpreter for tests that need a real peer to run it (uv, ``-m venv``).
 
-benchmarks/pbs_archive.py repackages the CPython running the tests in python-build-standalone's
-``install_only`` layout, relocatable (``$ORIGIN`` RUNPATH) and verified by running it from a
-temp dir. Building it takes a few seconds, so ``real_archive`` is built once per test session;
-``publish_real`` puts it on the fake GitHub and ``lock_real`` locks a project on it.
+pylock.commands.standin repackages the CPython running the tests in python-build-standalone's
+``install_only`` layout, relocatable (``$ORIGIN`` RUNPATH); benchmarks/pbs_archive.py proves
+such an archive runs from where it is extracted. Building it takes seconds, so the
+``standin_archive`` fixture (tests/conftest.py) builds it once per test run; ``publish_real``
+puts it on the fake GitHub and ``lock_real`` locks a project on it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import platform
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from clirun import pylock
 from pbs_server import FakePBS
+from pylock.commands.standin import BUILD_TAG, Archive, build_archive
+from pylock.errors import ExternalError
 from pylock.project.platforms import host_platform
 
-_MODULE = Path(__file__).resolve().parent.parent / "benchmarks" / "pbs_archive.py"
 VERSION = platform.python_version()
 MINOR = ".".join(VERSION.split(".")[:2])
+BUILD: str = BUILD_TAG
 
 
-def _pbs_archive() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("pbs_archive", _MODULE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("pbs_archive", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-BUILD: str = _pbs_archive().BUILD_TAG
-
-
-def build_real_archive(out_dir: Path) -> tuple[str, bytes]:
-    """(asset name, bytes) of this CPython as a PBS install_only archive; skips the test when
-    this interpreter cannot be repackaged (no ``bin/pythonX.Y`` under its prefix)."""
-    module = _pbs_archive()
+def build_real_archive(out_dir: Path) -> Archive:
+    """This CPython as a PBS install_only archive in ``out_dir`` (reused when already there, as
+    ``build_archive`` does); skips the test when this interpreter cannot be repackaged (not
+    Linux, no ``bin/pythonX.Y`` under its prefix). Compression level 1, as ``pylock demo``
+    builds it: level 6 takes twice as long for a tenth fewer bytes."""
     try:
-        archive = module.build_archive(out_dir, host_platform().triple)
-    except SystemExit as exc:
+        return build_archive(out_dir, host_platform().triple, compresslevel=1)
+    except ExternalError as exc:
         pytest.skip(f"cannot repackage this Python as a PBS archive: {exc}")
-    return archive.name, archive.path.read_bytes()
 
 
 def publish_real(fake: FakePBS, archive: tuple[str, bytes]) -> str:

@@ -207,7 +207,7 @@ def test_schema_validator_catches_what_the_schema_forbids(
     errors = schema_errors(broken, SCHEMA, SCHEMA)
     assert any("'passed' not in" in e for e in errors)
     assert any("missing 'recorded'" in e for e in errors)
-    assert any("5 items" in e for e in errors)
+    assert any("6 items" in e for e in errors)
 
 
 # --- lock-valid and lock-current ----------------------------------------------------------------
@@ -223,6 +223,7 @@ def test_fresh_lock_passes_and_optional_checks_skip(project: Path, environ: dict
         "installed": "skip",  # nothing installed, and not required
         "tree": "skip",
         "remote": "skip",
+        "provenance": "skip",  # not asked for: no network, no sigstore
         "venv": "skip",  # no .venv in the project
     }
     assert report.exit_code == 0 and report.ok

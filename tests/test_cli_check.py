@@ -65,6 +65,7 @@ def test_a_fresh_sync_passes_every_local_check(
         "installed": "pass",
         "tree": "pass",
         "remote": "skip",
+        "provenance": "skip",
         "venv": "skip",
     }
 
@@ -212,6 +213,7 @@ def test_json_report_follows_the_documented_schema(
         "installed",
         "tree",
         "remote",
+        "provenance",
         "venv",
     ]
     assert report["ok"] is True

@@ -13,11 +13,11 @@ import pytest
 import typer
 
 from archives import asset_name, build_pbs_archive
-from clirun import console_script, pylock
+from clirun import console_script, pylock, typer_in_child
 from pbs_server import FakePBS
 from pylock import __version__
 from pylock.base.settings import Settings
-from pylock.cli.app import app, command_options
+from pylock.cli.app import app, click_command, command_options
 from pylock.cli.render import use_color
 from pylock.fast.argv import hoist_global_options
 from pylock.project.platforms import host_platform
@@ -108,9 +108,11 @@ def test_which_and_run_warn_on_a_stale_lock(
     assert err.startswith("warning: python.lock is out of date with ")
     assert ">=3.99" in err
     assert f"`pylock lock --source {fake_pbs.spec}`, then `pylock sync`" in err  # its source
-    code, _, err = pylock(capsys, "-p", str(synced), "run", "--", "true")
+    code, _, err = typer_in_child("-p", str(synced), "run", "--", "true")  # run execs: a child
     assert code == 0
     assert err.startswith("warning: python.lock is out of date")
+    result = script("-p", str(synced), "run", "--", "true")
+    assert (result.returncode, result.stderr) == (0, err)
     # -q does not hide a warning
     assert pylock(capsys, "-p", str(synced), "-q", "which")[2] == err
 
@@ -239,6 +241,8 @@ def test_global_options_reach_the_commands_settings(
     def probe(ctx: typer.Context) -> None:
         seen.append(ctx.obj.settings())
 
+    click_command.cache_clear()  # main() runs the click command made of app: remake it
+    command_options.cache_clear()  # and hoists global options by its table of commands
     try:
         options = ["--offline", "--color", "always", "--no-progress"]
         args = [*options, "settings-probe"] if where == "before" else ["settings-probe", *options]
@@ -246,5 +250,7 @@ def test_global_options_reach_the_commands_settings(
         assert code == 0, err
     finally:
         app.registered_commands.pop()
+        click_command.cache_clear()
+        command_options.cache_clear()
     (settings,) = seen
     assert (settings.offline, settings.color, settings.progress) == (True, "always", False)

@@ -68,14 +68,19 @@ def test_fresh_lock_request_count_is_small(
     sample: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A fresh lock of 3.12 for three platforms reads the newest releases page by page and
-    stops once the answer is certain; it never downloads an archive."""
+    stops once the answer is certain; it never downloads an archive. Proving provenance (the
+    default policy) asks the attestations API once per locked archive, nothing more."""
     proj = project(tmp_path, manifest("3.12"))
     code, _, err = pylock(capsys, "-p", str(proj), "lock", "--source", sample.spec)
     assert code == 0, err
     assert sample.download_log == [] or all(
         r.path.endswith(("SHA256SUMS", ".sha256")) for r in sample.download_log
     )
-    assert len(sample.log) <= 4, [(r.method, r.path, r.query) for r in sample.log]
+    releases = [r for r in sample.log if not r.is_attestation]
+    assert len(releases) <= 4, [(r.method, r.path, r.query) for r in releases]
+    digests = {t.sha256 for t in lockfile.read(proj / "python.lock").targets}
+    asked = sorted(r.path.rsplit(":", 1)[-1] for r in sample.attestation_log)
+    assert asked == sorted(digests)
 
 
 def test_relock_is_byte_identical_and_sends_no_request(
@@ -137,7 +142,7 @@ def test_pinned_build_and_flavor(
     assert lock.manifest.build == "20240726"
     assert lock.manifest.flavor == "install_only"
     # A pinned build is fetched by tag, never by listing every release.
-    assert [r.path for r in sample.api_log] == [
+    assert [r.path for r in sample.release_log] == [
         "/repos/astral-sh/python-build-standalone/releases/tags/20240726"
     ]
 

@@ -23,6 +23,8 @@ from pylock.resolution import lockfile
 from real_interpreter import BUILD, MINOR, VERSION
 from test_check import SCHEMA, validate_schema
 
+pytestmark = pytest.mark.slow  # every test runs the console script several times
+
 THREE = ("linux-x86_64-gnu", "macos-aarch64-none", "windows-x86_64-none")
 
 
@@ -78,7 +80,9 @@ def test_three_requests_three_platforms(
     }
     text = (tmp_path / "python.lock").read_text("utf-8")
     assert 'python = ["3.13", "3.12", "3.13t"]' in text
-    assert "lock-version = 2" in text  # a matrix needs lock-version 2 (docs/lockfile.md)
+    # a matrix needs lock-version 2, and the provenance records (none: the fake attests
+    # nothing) version 3 (docs/lockfile.md)
+    assert "lock-version = 3" in text and text.count('provenance = "none"') == 9
     # The matrix spans two releases, and the command says which and why.
     assert "The matrix spans 2 PBS releases (20260325, 20250115):" in done.stdout
     assert "3.12: 20250115, the newest release with a 3.12 build for every platform" in (
@@ -145,7 +149,7 @@ def test_an_exact_pin_keeps_its_release_and_the_others_stay(
     assert done.returncode == 0, done.stderr
     assert "- 3.12.4 linux-x86_64-gnu: 3.12.4" in done.stdout
     text = (tmp_path / "python.lock").read_text("utf-8")
-    assert "lock-version = 1" in text and "request =" not in text
+    assert "lock-version = 3" in text and "request =" not in text
     assert 'python = "3.13"' in text
 
 

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from archives import asset_name as pbs_asset_name
 from clirun import console_script, heavy_imports, pylock, run_in_new_interpreter
 from conftest import SyncedTemplate
 from pbs_server import FakePBS
+from pylock.base import settings as settings_module
 from pylock.project.platforms import host_platform
 from pylock.resolution import lockfile
 
@@ -368,6 +370,13 @@ def test_500_then_success_is_retried(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The command's own policy, but without the half-second back-off: the retry still happens.
+    default_policy = settings_module.http_policy
+    monkeypatch.setattr(
+        settings_module,
+        "http_policy",
+        lambda *a, **k: replace(default_policy(*a, **k), backoff=0.0),
+    )
     fake_pbs.fail_next(1, status=503)
     code, _, err = pylock(capsys, "-p", str(locked), "sync")
     assert code == 0, err
@@ -577,6 +586,7 @@ def _whole_or_absent(project: Path) -> None:
         assert (entry / ".pylock" / "receipt.json").is_file(), entry
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_leaves_no_install_or_a_whole_one(
     fake_pbs: FakePBS, proj: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -611,13 +621,15 @@ def test_sigkill_at_random_points_leaves_no_install_or_a_whole_one(
     assert [p.name for p in cache_entries() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 def test_concurrent_syncs_download_once(
     fake_pbs: FakePBS, locked: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_pbs.log.clear()
     processes = [_sync_process(locked) for _ in range(8)]
-    results = [(p.wait(timeout=120), p.communicate()[1]) for p in processes]
-    assert all(code == 0 for code, _ in results), results
+    # communicate() returns when the child exits; wait(timeout=...) would poll for it.
+    results = [(p.communicate(timeout=120)[1], p.returncode) for p in processes]
+    assert all(code == 0 for _, code in results), results
     assert len(fake_pbs.download_log) == 1
     installs = [p for p in python_dir().iterdir() if not p.name.endswith(".lock")]
     assert len(installs) == 1

@@ -4,16 +4,19 @@ nothing outside its one directory."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from clirun import console_script, pylock
+from pylock.commands import demo
 from pylock.commands.demo import DemoLayout, steps
+from pylock.commands.standin import Archive, build_archive
 from pylock.resolution import lockfile
 
-pytestmark = pytest.mark.slow  # builds a ~25 MB archive from this interpreter
+pytestmark = pytest.mark.slow  # builds or copies a ~25 MB archive of this interpreter
 
 
 def _clean_env(home: Path, tmp: Path) -> dict[str, str]:
@@ -65,8 +68,19 @@ def test_demo_walks_the_whole_job_and_leaves_nothing_behind(tmp_path: Path) -> N
 
 
 def test_demo_dir_is_kept_and_holds_a_real_lock_and_install(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_environment: Path
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    isolated_environment: Path,
+    standin_archive: Archive,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The test above builds the stand-in as the demo does; this one starts from the run's copy
+    # of the same build, which build_archive reuses by its stamp instead of rebuilding.
+    def prebuilt(out_dir: Path, triple: str, **options: object) -> Archive:
+        shutil.copytree(standin_archive.path.parent, out_dir, dirs_exist_ok=True)
+        return build_archive(out_dir, triple, compresslevel=1)
+
+    monkeypatch.setattr(demo, "build_archive", prebuilt)
     root = tmp_path / "demo"
     code, out, err = pylock(capsys, "demo", "--dir", str(root))
     assert code == 0, out + err

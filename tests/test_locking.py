@@ -293,7 +293,11 @@ def test_adding_a_platform_keeps_the_pin(
     assert result.lock.target_for(LINUX) == first.lock.target_for(LINUX)
     assert kinds(result) == {LINUX: "unchanged", MAC: "added"}
     # Only the pinned release was asked for, never the list of releases.
-    assert [r.path.rsplit("/", 2)[-2:] for r in fake_pbs.api_log] == [["tags", "20250115"]]
+    assert [r.path.rsplit("/", 2)[-2:] for r in fake_pbs.release_log] == [["tags", "20250115"]]
+    # ... and the attestations of the one new archive (the kept one's were looked up already).
+    assert [r.path.rsplit(":", 1)[-1] for r in fake_pbs.attestation_log] == [
+        result.lock.target_for(MAC).sha256  # type: ignore[union-attr]
+    ]
 
     # --platform adds an extra target at the same pin; the manifest does not list it.
     extra = run(project, contexts, platforms=(WIN,))

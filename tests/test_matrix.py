@@ -166,7 +166,10 @@ def test_python_option_replaces_the_whole_list(
     assert [(c.request, c.kind) for c in result.changes if c.kind != "unchanged"] == [
         ("3.13", "removed")
     ]
-    assert "lock-version = 1" in (project / "python.lock").read_text("utf-8")
+    text = (project / "python.lock").read_text("utf-8")
+    assert 'python = "3.12"\n' in text and "request = " not in text
+    # version 3, not 1: the default provenance policy recorded that no attestation was found
+    assert "lock-version = 3" in text and 'provenance = "none"' in text
     assert result.pinned is not None and result.pinned.was == ("3.13", "3.12")
     assert load(project / "pyproject.toml").pythons[0].text == "3.12"  # the manifest agrees
     assert not load(project / "pyproject.toml").more_pythons
@@ -209,7 +212,8 @@ def test_exclude_newer_applies_to_every_request_and_is_recorded_once(
     text = (project / "python.lock").read_text("utf-8")
     assert text.count("exclude-newer") == 1
     assert 'exclude-newer = "2024-12-31"' in text.split("[[target]]")[0]
-    assert text.startswith(lockfile.HEADER) and "lock-version = 2" in text
+    # version 3 (a matrix with provenance records; 2 would hold the matrix alone)
+    assert text.startswith(lockfile.HEADER) and "lock-version = 3" in text
     for request in matrix.manifest.pythons:
         assert matrix.view(request).manifest.exclude_newer == "2024-12-31"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -73,8 +72,12 @@ def bodies(host_archive: bytes) -> dict[str, bytes]:
 
 def write_manifest(project: Path, source: str) -> None:
     keys = ", ".join(f'"{k}"' for k in (HOST.key, *OTHERS))
+    # Provenance is off: the catalog names real github.com URLs, whose attestations API is the
+    # real one (tests/test_provenance.py mirrors bundles from a loopback API).
     (project / "pyproject.toml").write_text(
-        f'[tool.pylock]\npython = "{MINOR}"\nplatforms = [{keys}]\nsource = "{source}"\n', "utf-8"
+        f'[tool.pylock]\npython = "{MINOR}"\nplatforms = [{keys}]\nsource = "{source}"\n'
+        '[tool.pylock.provenance]\npolicy = "off"\n',
+        "utf-8",
     )
 
 
@@ -309,21 +312,18 @@ def static_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """``python -m http.server`` on 127.0.0.1 serving an empty directory: the docs' advice."""
     root = tmp_path / "served"
     root.mkdir()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(root)],
-        stdout=subprocess.DEVNULL,
+    server = subprocess.Popen(  # port 0: the kernel picks a free one, so no worker shares it
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d", str(root)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
-        for _ in range(200):
-            with socket.socket() as client:
-                if client.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.01)
-        yield root, f"http://127.0.0.1:{port}"
+        # "Serving HTTP on 127.0.0.1 port 40123 (...) ...", printed once the socket listens.
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        assert " port " in banner, f"python -m http.server did not start: {banner!r}"
+        yield root, f"http://127.0.0.1:{banner.split(' port ')[1].split()[0]}"
     finally:
         server.terminate()
         server.wait()
@@ -368,6 +368,7 @@ def test_uv_installs_from_the_served_mirror(
     fake_pbs: FakePBS,
     bodies: dict[str, bytes],
     static_server: tuple[Path, str],
+    real_archive: tuple[str, bytes],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -375,10 +376,8 @@ def test_uv_installs_from_the_served_mirror(
     UV_PYTHON_INSTALL_MIRROR, installs the locked build from it. uv refuses an interpreter tree
     without sysconfig data, so this needs a real CPython packaged as a PBS archive
     (tests/real_interpreter.py)."""
-    from real_interpreter import build_real_archive
-
     assert UV.exists(), "uv is a test dependency: pip install -e '.[test]'"
-    _, archive = build_real_archive(tmp_path / "real-archive")
+    _, archive = real_archive
     project = make_project(fake_pbs, {**bodies, HOST.key: archive}, tmp_path / "project", capsys)
     served, base = static_server
     code, _, err = pylock(
@@ -457,7 +456,8 @@ def test_downloads_run_in_parallel_up_to_jobs_and_no_further(tmp_path: Path) -> 
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    polling = {"poll_interval": 0.01}  # shutdown() below returns within one poll
+    threading.Thread(target=server.serve_forever, kwargs=polling, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         project = tmp_path / "project"
@@ -566,9 +566,9 @@ def test_the_configured_mirror_is_the_download_source_unless_it_is_dir_itself(
     assert result.downloaded == len(bodies)
     assert len(fake_pbs.download_log) == len(bodies)
     own = Settings.resolve(environ={**os.environ, "PYLOCK_MIRROR": str(out_dir)})
-    assert _download_mirror(own, project, out_dir)[0] is None
+    assert _download_mirror(own, project, out_dir, None)[0] is None
     flag = Settings.resolve(mirror="https://m.example", environ=os.environ)
-    assert _download_mirror(flag, project, out_dir)[0] == "https://m.example"
+    assert _download_mirror(flag, project, out_dir, None)[0] == "https://m.example"
 
 
 @pytest.mark.parametrize("spelling", ["file-url", "file-colon-path"])

@@ -15,7 +15,7 @@ import pytest
 from clirun import console_script, pylock, run_in_new_interpreter
 from conftest import REAL, SyncedTemplate
 from pylock.base import hostinfo, locations
-from pylock.fast import argv, noop
+from pylock.fast import argv, memo, noop
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform
 
 HOST = host_platform()
@@ -70,9 +70,9 @@ def test_a_python_selection_gets_a_memo_of_its_own(
 def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
     synced: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / noop.MEMO_DIR
-    (memo,) = memos.iterdir()
-    good = memo.read_bytes()
+    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR
+    (remembered,) = memos.iterdir()
+    good = remembered.read_bytes()
     for broken in (
         b"",
         b"[" * 100_000,
@@ -81,11 +81,11 @@ def test_a_lost_or_corrupt_memo_only_costs_the_full_path(
         good + b"-\n",
         good.replace(b"\n", b"x", 2),
     ):
-        memo.write_bytes(broken)
+        remembered.write_bytes(broken)
         assert noop.check(str(synced), environ=os.environ) is None
-    memo.write_bytes(good)
+    remembered.write_bytes(good)
     assert noop.check(str(synced), environ=os.environ) is not None
-    memo.unlink()
+    remembered.unlink()
     assert noop.check(str(synced), environ=os.environ) is None
     assert pylock(capsys, "-p", str(synced), "sync")[0] == 0  # the full path writes it again
     assert noop.check(str(synced), environ=os.environ) is not None
@@ -127,30 +127,54 @@ GLOBALS = argv.GLOBAL_DEFAULTS
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["sync"], ("sync", GLOBALS)),
+        (["sync"], ("sync", GLOBALS, [])),
         (
             ["-p", "x", "-q", "sync", "--frozen"],
-            ("sync", {**GLOBALS, "project": "x", "quiet": True, "frozen": True}),
+            ("sync", {**GLOBALS, "project": "x", "quiet": True, "frozen": True}, []),
         ),
         (
             ["--project=x", "sync", "--into=/opt/py"],
-            ("sync", {**GLOBALS, "project": "x", "into": "/opt/py"}),
+            ("sync", {**GLOBALS, "project": "x", "into": "/opt/py"}, []),
         ),
         (
             ["check", "--installed", "--deep", "--format", "json"],
-            ("check", {**GLOBALS, "installed": True, "deep": True, "format": "json"}),
+            ("check", {**GLOBALS, "installed": True, "deep": True, "format": "json"}, []),
         ),
         (
             ["sync", "--python", "3.12", "--all"],
-            ("sync", {**GLOBALS, "python": "3.12", "all": True}),
+            ("sync", {**GLOBALS, "python": "3.12", "all": True}, []),
         ),
+        (["which", "--into", "d"], ("which", {**GLOBALS, "into": "d"}, [])),
+        (
+            ["show", "--format=json", "-q"],
+            ("show", {**GLOBALS, "format": "json", "quiet": True}, []),
+        ),
+        (["venv"], ("venv", GLOBALS, [])),
+        (["venv", "v", "--clear"], ("venv", {**GLOBALS, "clear": True}, ["v"])),
+        (["venv", "--seed", "v", "-q"], ("venv", {**GLOBALS, "seed": True, "quiet": True}, ["v"])),
+        (["venv", "v", "w"], None),  # one PATH: typer phrases the usage error
+        # run: its options, then the command (from its first word, or after --) with its own
+        (["run", "--", "true"], ("run", GLOBALS, ["true"])),
+        (
+            ["run", "-q", "sh", "-c", "x", "-q"],
+            ("run", {**GLOBALS, "quiet": True}, ["sh", "-c", "x", "-q"]),
+        ),
+        (
+            ["run", "--python", "3.12", "--", "-x", "--"],
+            ("run", {**GLOBALS, "python": "3.12"}, ["-x", "--"]),
+        ),
+        (["run", "echo", "--", "a"], ("run", GLOBALS, ["echo", "--", "a"])),
+        (["run"], None),
+        (["run", "--"], None),
+        (["run", "--unknown", "x"], None),
+        (["which", "x"], None),
         (["sync", "--reinstall"], None),
         (["sync", "--help"], None),
         # Global options go before or after the command, as typer (through cli.app.main) takes them.
-        (["sync", "-q", "--offline"], ("sync", {**GLOBALS, "quiet": True, "offline": True})),
+        (["sync", "-q", "--offline"], ("sync", {**GLOBALS, "quiet": True, "offline": True}, [])),
         (
             ["check", "--color=never", "--no-progress", "-p", "x"],
-            ("check", {**GLOBALS, "color": "never", "no_progress": True, "project": "x"}),
+            ("check", {**GLOBALS, "color": "never", "no_progress": True, "project": "x"}, []),
         ),
         (["sync", "--color", "blue"], None),  # typer phrases the usage error
         (["check", "--frozen"], None),
@@ -160,7 +184,7 @@ GLOBALS = argv.GLOBAL_DEFAULTS
         ([], None),
     ],
 )
-def test_launcher_recognises_only_plain_sync_and_check(args: list[str], expected: object) -> None:
+def test_launcher_parses_the_commands_run_all_day(args: list[str], expected: object) -> None:
     assert argv.parse(args) == expected
 
 
@@ -204,11 +228,61 @@ def test_console_script_noop_imports_nothing_heavy(synced: Path) -> None:
 def test_a_sync_that_downloads_nothing_reads_no_netrc(synced: Path) -> None:
     """The full path (no memo) resolves the credentials' settings but reads netrc only when a
     request is about to be sent; an installed interpreter needs none."""
-    shutil.rmtree(Path(os.environ["PYLOCK_CACHE_DIR"]) / noop.MEMO_DIR)
+    shutil.rmtree(Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR)
     code, printed, imported = run_in_new_interpreter(
         "-p", str(synced), "sync", watch=["netrc", "httpx"], script=True
     )
     assert (code, imported) == (0, []), printed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["which"], ["show"], ["show", "--format", "json"], ["check"], ["check", "--installed"]],
+)
+def test_the_other_commands_answer_from_the_memo_importing_nothing_heavy(
+    synced: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """``which``, ``show`` and ``check``, run once through the full path, are answered from the
+    memo next time with the standard library alone, and print the same."""
+    full = pylock(capsys, "-p", str(synced), *command)
+    assert full[0] == 0 and full[2] == ""
+    heavy = ["typer", "httpx", "tomlkit", "rich", "packaging", "platformdirs", "dataclasses"]
+    heavy += ["tomllib", "json", "re", "pathlib", "typing", "subprocess", "signal"]
+    heavy += ["pylock.resolution.lockfile", "pylock.install.receipt", "pylock.checking.checks"]
+    code, printed, imported = run_in_new_interpreter(
+        "-p", str(synced), *command, watch=heavy, script=True
+    )
+    assert (code, imported) == (0, [])
+    assert "\n".join(printed) == full[1].removesuffix("\n")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("PYLOCK_HTTP_TIMEOUT", "abc", "PYLOCK_HTTP_TIMEOUT is 'abc', which is not a number"),
+        ("PYLOCK_OFFLINE", "maybe", "PYLOCK_OFFLINE is 'maybe', which is neither on nor off"),
+        ("PYLOCK_MAX_INSTALL_BYTES", "²", "PYLOCK_MAX_INSTALL_BYTES is '²', which is not a"),
+    ],
+)
+def test_an_invalid_setting_is_refused_on_the_noop_path_too(
+    synced: Path, capsys: pytest.CaptureFixture[str], variable: str, value: str, said: str
+) -> None:
+    """The console script validates every setting before it replays anything, with the code
+    ``Settings.resolve`` runs, and says it in the full path's words (exit 2)."""
+    assert noop.check(str(synced), environ=os.environ) is not None  # a memo to replay
+    full = pylock(capsys, "-p", str(synced), "sync")
+    env = {**os.environ, variable: value}
+    for command in (["sync"], ["which"], ["check"]):
+        fast = subprocess.run(
+            [str(console_script()), "-p", str(synced), *command],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        assert (fast.returncode, fast.stdout) == (2, "")
+        assert fast.stderr.startswith(f"error: {said}"), fast.stderr
+    assert full[0] == 0
 
 
 def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
@@ -234,7 +308,8 @@ def test_console_script_falls_back_and_reports_the_same(synced: Path) -> None:
 def script_sync(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
 ) -> tuple[int, str, str]:
-    """``pylock ARGS`` through the console script's entry point (the no-op memo first)."""
+    """``pylock ARGS`` through the console script's entry point (the memo first), in this
+    process (not for ``run``, which execs)."""
     from pylock.cli import launcher
 
     monkeypatch.setattr(sys, "argv", ["pylock", *args])
@@ -284,3 +359,69 @@ def test_an_install_whose_interpreter_is_gone_is_not_installed(
     gone = pylock(capsys, "-p", project, "which")
     shutil.rmtree(install_dir)
     assert pylock(capsys, "-p", project, "which") == gone == which
+
+
+def test_show_answers_anew_once_a_target_is_installed(
+    synced_template: SyncedTemplate,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``show`` remembers "not installed" as a receipt that is not there: the install that
+    puts one there is seen by the next ``show``."""
+    project = synced_template.locked(tmp_path / "project")
+    before = script_sync(capsys, monkeypatch, "-p", str(project), "show", "--format", "json")
+    assert before[0] == 0
+    assert [row["installed"] for row in json_rows(before[1])] == [False]
+    synced_template.synced(project)  # the install, as a sync leaves it
+    after = script_sync(capsys, monkeypatch, "-p", str(project), "show", "--format", "json")
+    assert [row["installed"] for row in json_rows(after[1])] == [True]
+    assert after == pylock(capsys, "-p", str(project), "show", "--format", "json")
+
+
+def json_rows(text: str) -> list[dict[str, object]]:
+    import json
+
+    rows = json.loads(text)["targets"]
+    assert isinstance(rows, list)
+    return rows
+
+
+def test_check_looks_again_when_a_venvs_home_moves(
+    synced: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The venv check rests on ``home`` being the install's directory (the same file, through
+    a symlink here): the memo holds that, not the path, so a retargeted link is seen."""
+    interpreter = Path(pylock(capsys, "-p", str(synced), "which")[1].strip())
+    link = tmp_path / "home-link"
+    link.symlink_to(interpreter.parent)
+    venv = synced / ".venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text(f"home = {link}\nversion = {REAL}\n", "utf-8")
+    args = ("-p", str(synced), "check")
+    first = script_sync(capsys, monkeypatch, *args)
+    assert first[0] == 0 and "pass   venv" in first[1]
+    parsed = argv.parse(list(args))
+    assert parsed is not None and memo.recall(
+        memo.command_key("check", parsed[1], os.environ), os.environ
+    )
+    assert script_sync(capsys, monkeypatch, *args) == first  # from the memo
+    link.unlink()
+    link.symlink_to(tmp_path)  # the same pyvenv.cfg, another directory
+    moved = script_sync(capsys, monkeypatch, *args)
+    assert moved[0] == 1 and "fail   venv" in moved[1]
+    assert moved == pylock(capsys, *args)
+
+
+def test_the_installed_console_script_ends_a_replayed_answer_at_once(synced: Path) -> None:
+    """``launcher.console`` (the executable's entry point) prints the remembered answer and
+    exits 0 without the interpreter's finalization: its output is flushed first."""
+    entry = "import sys\nfrom pylock.cli.launcher import console\nconsole()\n"
+    args = [sys.executable, "-c", entry, "-p", str(synced), "sync"]
+    assert noop.check(str(synced), environ=os.environ) is not None
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == noop.check(str(synced), environ=os.environ) + "\n"

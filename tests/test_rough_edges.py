@@ -176,7 +176,7 @@ def test_the_projects_own_source_is_not_recorded(
     assert run(capsys, proj, "lock")[0] == 0
     assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}", "--upgrade")[0] == 0
     text = (proj / "python.lock").read_text("utf-8")
-    assert "lock-version = 1" in text and "source =" not in text
+    assert lockfile.read(proj / "python.lock").manifest.source is None and "source =" not in text
     edit_python(proj, "3.11")
     assert "(run `pylock lock`)" in run(capsys, proj, "check")[1]
 
@@ -536,3 +536,34 @@ def test_check_reports_an_install_of_the_same_build_with_other_bytes(
     assert any(d.startswith("warning: the same build 3.12.8") for d in check["details"])
     code, out, _ = run(capsys, proj, "check", "--installed")
     assert code == 1 and "with other bytes (sha256" in out
+
+
+def test_the_console_scripts_memo_never_replays_under_a_misspelled_source_or_mirror(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    """The memo answers `check` and `which` without Settings; a value Settings would refuse is
+    refused there too (it is part of the memo's key, so the full path runs and refuses it)."""
+    import os
+    import subprocess
+
+    from clirun import console_script
+
+    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}")[0] == 0
+    assert run(capsys, proj, "sync")[0] == 0
+
+    def script(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(console_script()), "-p", str(proj), *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            check=False,
+        )
+
+    for command in ("check", "which"):
+        assert script(command).returncode == 0  # remembered
+        assert script(command).returncode == 0  # replayed
+        for variable, value in (("PYLOCK_SOURCE", "bogus:/x"), ("PYLOCK_MIRROR", "ftp://x/m")):
+            done = script(command, **{variable: value})
+            assert done.returncode == 2, (command, variable, done.stdout + done.stderr)
+            assert variable in done.stderr

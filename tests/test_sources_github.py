@@ -290,12 +290,12 @@ def test_server_errors_are_retried_then_reported(
 
 
 def test_connection_refused_names_the_source(source_context: SourceContext) -> None:
-    with socket.socket() as sock:  # a port that was free a moment ago and now is closed
+    with socket.socket() as sock:  # bound, never listening: refused, and no one else's port
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    spec = f"github:http://127.0.0.1:{port}/repos/astral-sh/python-build-standalone"
-    with pytest.raises(ExternalError) as info:
-        list(open_source(spec, source_context).releases())
+        spec = f"github:http://127.0.0.1:{port}/repos/astral-sh/python-build-standalone"
+        with pytest.raises(ExternalError) as info:
+            list(open_source(spec, source_context).releases())
     assert info.value.exit_code == 3
     assert spec in str(info.value)
 

@@ -118,7 +118,7 @@ def http_mirror(mirror_dir: Path) -> Iterator[tuple[str, list[str]]]:
     handler = functools.partial(_Recorder, directory=str(mirror_dir.parent), paths=paths)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     (mirror_dir.parent / "pbs").symlink_to(mirror_dir)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01})
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/pbs", paths

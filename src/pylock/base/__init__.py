@@ -11,8 +11,11 @@ them without importing anything heavy.
 - ``settings``: one ``Settings`` per command, resolved once from the flags and the environment.
 - ``sourcespec``: how a source is spelled (``--source``, ``PYLOCK_SOURCE``, a manifest's
   ``source``), read without opening it, so a typo is caught on every run.
+- ``urltext``: the display rule for a URL holding a credential, with string operations alone
+  (the fast path's memo keys use it too).
 - ``credentials``: credentials for private mirrors (URLs, ``PYLOCK_MIRROR_TOKEN``, netrc), which
   request may carry which, and the one rule for showing and keeping a URL that holds one.
+- ``envvalues``: the settings' values read and validated, for ``settings`` and the memo path.
 
 May import: the standard library, ``pylock.errors`` and ``pylock.formats``; no other pylock
 package and no third-party package (import-linter checks both).

@@ -41,7 +41,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-MASK = "****"
+from pylock.base.urltext import MASK as MASK
+from pylock.base.urltext import masked as _masked
+from pylock.base.urltext import redact_url as redact_url
+from pylock.base.urltext import split_netloc as _split_netloc
+
 TOKEN_ENV = "PYLOCK_MIRROR_TOKEN"
 NETRC_ENV = "NETRC"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -61,38 +65,6 @@ WAYS = (
 
 
 # --- the display and persistence rules -----------------------------------------------------
-
-
-def _split_netloc(netloc: str) -> tuple[str | None, str]:
-    """(user information or None, host[:port]); the last ``@`` ends the user information, as
-    ``urlsplit`` reads it (an unescaped ``@`` in a password stays in the password)."""
-    userinfo, at, hostport = netloc.rpartition("@")
-    return (userinfo, hostport) if at else (None, netloc)
-
-
-def _masked(userinfo: str) -> str:
-    user, colon, _ = userinfo.partition(":")
-    if colon:
-        return f"{user}:{MASK}" if user else f":{MASK}"
-    return MASK
-
-
-def redact_url(url: str) -> str:
-    """``url`` as it may be shown: ``user:password@`` becomes ``user:****@``, a lone user name
-    ``****@`` (it is often a token), ``:password@`` ``:****@`` (uv's rule); anything else is
-    returned as it is. Idempotent."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    end = len(rest)
-    for stop in "/?#":
-        found = rest.find(stop)
-        if found != -1:
-            end = min(end, found)
-    userinfo, hostport = _split_netloc(rest[:end])
-    if userinfo is None:
-        return url
-    return f"{scheme}://{_masked(userinfo)}@{hostport}{rest[end:]}"
 
 
 def redact_text(text: str) -> str:

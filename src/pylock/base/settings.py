@@ -11,8 +11,9 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   (``mirror_for``: a relative directory there is relative to the project);
 - ``source``: ``--source``, else the manifest's ``source``, else ``PYLOCK_SOURCE``, else
   ``github`` (``source_for``; the variable is a default, as docs/cli.md says, so a project that
-  names its source keeps it on every machine); ``--source`` and ``PYLOCK_SOURCE`` are spelled
-  as docs/sources.md says (``sourcespec.parse_source``) or the run stops;
+  names its source keeps it on every machine); each spelled as docs/sources.md says
+  (``sourcespec.parse_source``) or the run stops, and a mirror must be a directory or an
+  http(s) or ``file:`` URL (``check_mirror``);
 - directories: ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` (locations.py has the defaults);
 - the HTTP policy (timeouts, retries, back-off, CA bundle): ``--http-timeout``/
   ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
@@ -27,12 +28,20 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   carries the result to the one client that sends it;
 - GitHub tokens: the environment is carried whole (``environ``), and sources/ applies the gh
   CLI's rules for which variable goes to which host;
+- ``sigstore_offline``: ``PYLOCK_SIGSTORE_OFFLINE`` (same spellings as ``PYLOCK_OFFLINE``), or
+  ``offline``: verify attestations against the Sigstore trust root already on this machine
+  instead of refreshing it through TUF first (docs/provenance.md);
+- tokens: the environment is carried whole (``environ``), and sources/ applies the gh CLI's rules
+  for which variable goes to which host;
 - output: ``color`` (``--color``; ``auto`` becomes ``never`` when ``NO_COLOR`` is set to
   anything non-empty, https://no-color.org) and ``progress`` (``--no-progress``).
 
 Every value is validated on every run, even one the command will not need (a bad
-``PYLOCK_HTTP_TIMEOUT`` is an error on a run that finds its archive cached), and the message
-quotes the value and where it came from. Standard library only: the launcher builds one.
+``PYLOCK_HTTP_TIMEOUT`` is an error on a run that finds its archive cached, or that the
+console script answers from its memo), and the message quotes the value and where it came
+from: envvalues.py reads and checks them, for ``resolve`` here and for the memo's fast path,
+which calls the same ``envvalues.read`` without building Settings. Standard library only: the
+launcher builds one.
 """
 
 from __future__ import annotations
@@ -41,23 +50,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pylock.base import locations
+from pylock.base import envvalues, locations
 from pylock.base.credentials import Credentials, redact_url, spelled_url
+from pylock.base.envvalues import DEFAULT_DEADLINE as DEFAULT_DEADLINE
+from pylock.base.envvalues import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from pylock.base.envvalues import MAX_BYTES_ENV as MAX_BYTES_ENV
+from pylock.base.envvalues import MAX_MEMBERS_ENV as MAX_MEMBERS_ENV
+from pylock.base.envvalues import color_choice as color_choice
+from pylock.base.envvalues import env_flag as env_flag
+from pylock.base.envvalues import http_values
 from pylock.base.fsutil import file_url_path, url_scheme
 from pylock.base.sourcespec import parse_source
 from pylock.errors import InputError
 
 DEFAULT_SOURCE = "github"
 DEFAULT_RETRIES = 3
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_MIN_SPEED = 1024
-DEFAULT_DEADLINE = 1800.0
-TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
-DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
-MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
-MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
+SIGSTORE_OFFLINE_ENV = "PYLOCK_SIGSTORE_OFFLINE"
 
 
 @dataclass(frozen=True)
@@ -87,27 +96,6 @@ class HttpPolicy:
         return self.timeout
 
 
-def color_choice(choice: str, environ: Mapping[str, str]) -> str:
-    """``--color`` with ``NO_COLOR`` applied: ``auto`` is ``never`` when ``NO_COLOR`` is set to
-    anything non-empty (https://no-color.org); ``always`` and ``never`` are kept as given."""
-    return "never" if choice == "auto" and environ.get("NO_COLOR") else choice
-
-
-def env_flag(environ: Mapping[str, str], name: str) -> bool:
-    """A boolean environment variable: 1, true, yes or on (any case) is set; 0, false, no, off
-    or empty is not; anything else is an InputError quoting it (``maybe`` is not silently off)."""
-    raw = environ.get(name, "")
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise InputError(
-        f"{name} is {raw!r}, which is neither on nor off.",
-        hint=f"Set {name} to 1 or 0 (true/false, yes/no and on/off work too), or unset it.",
-    )
-
-
 def http_policy(
     environ: Mapping[str, str],
     *,
@@ -115,102 +103,22 @@ def http_policy(
     timeout: float | str | None = None,
     deadline: float | str | None = None,
 ) -> HttpPolicy:
-    """The policy of one command: a flag beats its environment variable, which beats the default.
+    """The policy of one command: a flag beats its environment variable, which beats the default
+    (``envvalues.http_values`` reads and checks them; a deadline of 0 means none)."""
+    timeout, deadline = http_values(environ, timeout=timeout, deadline=deadline)
+    return _policy(environ, offline, timeout, deadline)
 
-    A flag's value may be given as typed (the CLI passes the text, so a message quotes ``-5``,
-    not ``-5.0``). A deadline of 0 means none. A value that is not a positive number is an
-    InputError naming where it came from; the environment's values are checked even when a flag
-    overrides them.
-    """
-    env_timeout = _seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
-    env_deadline = _seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
-    timeout = env_timeout if timeout is None else _flag_seconds(timeout, "--http-timeout")
-    deadline = (
-        env_deadline
-        if deadline is None
-        else _flag_seconds(deadline, "--http-deadline", zero_ok=True)
-    )
+
+def _policy(
+    environ: Mapping[str, str], offline: bool, timeout: float, deadline: float | None
+) -> HttpPolicy:
     return HttpPolicy(
         offline=offline,
         timeout=timeout,
-        deadline=deadline or None,
+        deadline=deadline,
         ca_file=environ.get("SSL_CERT_FILE") or None,
         ca_dir=environ.get("SSL_CERT_DIR") or None,
     )
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False) -> float:
-    raw = environ.get(name, "").strip()
-    return _parse_seconds(raw, name, zero_ok=zero_ok) if raw else default
-
-
-def _flag_seconds(value: float | str, where: str, *, zero_ok: bool = False) -> float:
-    """A flag's seconds: its text as typed (the CLI's), or a number (a Python caller's)."""
-    return _parse_seconds(value if isinstance(value, str) else repr(value), where, zero_ok=zero_ok)
-
-
-def _parse_seconds(raw: str, where: str, *, zero_ok: bool) -> float:
-    """``raw`` as a number of seconds: positive (or 0, when ``zero_ok``) and finite; else the
-    InputError of ``bad_seconds``, quoting ``raw`` as given."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        value = -1.0
-    if not (value > 0 or (zero_ok and value == 0)) or value != value or value == float("inf"):
-        raise bad_seconds(where, raw, zero_ok=zero_ok)
-    return value
-
-
-def bad_seconds(where: str, raw: str, *, zero_ok: bool) -> InputError:
-    """A timeout that is not a number of seconds, or not a positive one, quoted as given."""
-    try:
-        number: float | None = float(raw)
-    except ValueError:
-        number = None
-    if number is None or number != number:
-        why = "which is not a number of seconds"
-    elif number == float("inf"):
-        why = "which is not a finite number of seconds"
-    elif zero_ok:
-        why = "which is negative"
-    else:
-        why = "which is not a positive number of seconds"
-    none = " (0 means none)" if zero_ok else ""
-    return InputError(
-        f"{where} is {raw!r}, {why}.",
-        hint=f"Set {where} to a positive number of seconds, e.g. 30{none}.",
-    )
-
-
-def check_mirror(spelled: str, where: str) -> None:
-    """A mirror (``--mirror``, ``PYLOCK_MIRROR``, the manifest's ``mirror``) is a directory, an
-    http(s) URL or a ``file:`` URL of this machine: what a download can read
-    (``fetch.download``); anything else is bad input naming ``where``, on every run."""
-    scheme = url_scheme(spelled)
-    if scheme is None or scheme in ("http", "https") or file_url_path(spelled) is not None:
-        return
-    why = (
-        "which names another machine (a file: URL must name this one)"
-        if scheme == "file"
-        else "which is neither a directory nor an http(s) or file: URL"
-    )
-    raise InputError(
-        f"{where} is {redact_url(spelled)!r}, {why}.",
-        hint=f"Set {where} to a mirror's https:// URL or a directory laid out as "
-        "{mirror}/{build}/{asset} (docs/mirror.md).",
-    )
-
-
-def _count(environ: Mapping[str, str], name: str) -> int | None:
-    raw = environ.get(name, "").strip()
-    if raw == "":
-        return None
-    if not raw.isdigit() or int(raw) == 0:
-        raise InputError(
-            f"{name} is {raw!r}, which is not a positive whole number.",
-            hint=f"Set {name} to a positive number, or unset it for the default.",
-        )
-    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -240,6 +148,7 @@ class Settings:
     max_install_members: int | None = None  # PYLOCK_MAX_INSTALL_MEMBERS
     env_source: str | None = None  # PYLOCK_SOURCE
     credentials: Credentials = field(default=Credentials(), repr=False)  # also in ``http``
+    sigstore_offline: bool = False  # PYLOCK_SIGSTORE_OFFLINE or offline: no TUF refresh
 
     @classmethod
     def resolve(
@@ -258,23 +167,26 @@ class Settings:
         """Flags (the arguments) over ``environ``; the CLI calls it once per command with
         ``os.environ``, tests and Python callers with a mapping of their own. ``http`` injects a
         whole policy (tests: no back-off), to which ``offline`` is still applied."""
-        offline = env_flag(environ, "PYLOCK_OFFLINE") or offline
-        policy = http_policy(environ, offline=offline, timeout=http_timeout, deadline=http_deadline)
+        offline, timeout, deadline, max_bytes, max_members = envvalues.read(
+            environ, offline=offline, http_timeout=http_timeout, http_deadline=http_deadline
+        )
+        policy = _policy(environ, offline, timeout, deadline)
         if http is not None:
             policy = replace(http, offline=True) if offline else http
         credentials = Credentials.from_environ(environ)
         from_env = environ.get("PYLOCK_MIRROR") or None
+        env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
+        # Spelled right, whether or not this command reads them (the memo path: envvalues.read).
         for spelled, where in ((mirror, "--mirror"), (from_env, "PYLOCK_MIRROR")):
-            if spelled is not None:  # fetchable, whether or not this command downloads
+            if spelled is not None:
                 check_mirror(spelled, where)
+        for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
+            if spelled is not None:
+                parse_source(spelled, where=where)
         if mirror:
             credentials, mirror = credentials.take(mirror, "--mirror")
         else:
             credentials, mirror = credentials.take(from_env, "PYLOCK_MIRROR")
-        env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
-        for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
-            if spelled is not None:  # spelled right, whether or not this command reads it
-                parse_source(spelled, where=where)
         credentials, source = credentials.take_source(source, "--source")
         credentials, env_source = credentials.take_source(env_source, "PYLOCK_SOURCE")
         # --mirror/PYLOCK_MIRROR and --source beat the manifest, so their origins are settled.
@@ -289,10 +201,11 @@ class Settings:
             environ=environ,
             color=color_choice(color, environ),
             progress=progress,
-            max_install_bytes=_count(environ, MAX_BYTES_ENV),
-            max_install_members=_count(environ, MAX_MEMBERS_ENV),
+            max_install_bytes=max_bytes,
+            max_install_members=max_members,
             env_source=env_source,
             credentials=credentials,
+            sigstore_offline=env_flag(environ, SIGSTORE_OFFLINE_ENV) or offline,
         )
 
     def remote(self, *, mirror: str | None, source: str | None, manifest_path: Path) -> Remote:
@@ -349,3 +262,22 @@ class Settings:
             spec, where = DEFAULT_SOURCE, "the default source"
         parse_source(spec, where=where, base_dir=manifest_path.parent)
         return spec, where
+
+
+def check_mirror(spelled: str, where: str) -> None:
+    """A mirror (``--mirror``, ``PYLOCK_MIRROR``, the manifest's ``mirror``) is a directory, an
+    http(s) URL or a ``file:`` URL of this machine: what a download can read
+    (``fetch.download``); anything else is bad input naming ``where``, on every run."""
+    scheme = url_scheme(spelled)
+    if scheme is None or scheme in ("http", "https") or file_url_path(spelled) is not None:
+        return
+    why = (
+        "which names another machine (a file: URL must name this one)"
+        if scheme == "file"
+        else "which is neither a directory nor an http(s) or file: URL"
+    )
+    raise InputError(
+        f"{where} is {redact_url(spelled)!r}, {why}.",
+        hint=f"Set {where} to a mirror's https:// URL or a directory laid out as "
+        "{mirror}/{build}/{asset} (docs/mirror.md).",
+    )

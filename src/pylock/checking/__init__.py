@@ -6,6 +6,7 @@ never an exception, so one run reports everything that is wrong (docs/check.md).
 - ``report``: the verdicts, the exit code they add up to, and the text and JSON renderings.
 - ``pyvenv``: the ``pyvenv.cfg`` facts of a venv, read by the ``venv`` check and ``pylock venv``.
 
-May import: ``pylock.install`` and the stages below it (fetch, extract, lock, sources, net,
-project, fast, base), ``pylock.errors`` and ``pylock.formats``; never commands or cli.
+May import: ``pylock.install`` and the stages below it (fetch, extract, lock, provenance,
+sources, net, project, fast, base), ``pylock.errors`` and ``pylock.formats``; never commands or
+cli.
 """

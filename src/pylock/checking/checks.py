@@ -16,6 +16,9 @@ checks run in a fixed order and the later ones need the lock the first one read:
     every installed file still hashes to what the install recorded.
 ``remote`` (``remote``)
     every locked URL (or its mirror copy) still serves the locked size and sha256.
+``provenance`` (``provenance``)
+    every locked archive's attestation verifies under ``[tool.pylock.provenance]`` and agrees
+    with what the lock records (``pylock.provenance``; sigstore is imported only then).
 ``venv``
     when ``.venv`` exists (or ``--venv`` names one), its ``pyvenv.cfg`` points at the locked
     install and states the locked version (``pylock.commands.venv``).
@@ -46,6 +49,7 @@ from pylock.install import receipt
 from pylock.install.store import Installation, Store, differences, is_installed
 from pylock.project import manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
+from pylock.project.provenance import Proof, ProvenancePolicy, record_json
 from pylock.resolution import lockfile
 from pylock.resolution.drift import matrix_drift
 from pylock.resolution.lockfile import Lock, Target
@@ -53,9 +57,11 @@ from pylock.resolution.lockfile import Lock, Target
 if TYPE_CHECKING:
     import httpx
 
+    from pylock.fast.memo import Evidence
     from pylock.net.http import HttpPolicy
+    from pylock.provenance.prover import Prover
 
-CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "venv")
+CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "provenance", "venv")
 MAX_LISTED = 20
 """How many differing paths the tree check prints before summing up the rest."""
 
@@ -69,6 +75,7 @@ class CheckOptions:
     installed_required: bool = False  # --installed: "not installed" is a failure, not a skip
     deep: bool = False  # --deep: re-hash every installed file
     remote: bool = False  # --remote: stream every locked URL and compare bytes
+    provenance: bool = False  # --provenance: re-verify every locked archive's attestation
     platform: str | None = None  # key or triple; default: this host
     python: str | None = None  # --python: which request of a matrix lock; default: the first
     every: bool = False  # --all: every request of a matrix lock (missing ones skip or fail)
@@ -76,22 +83,32 @@ class CheckOptions:
     venv: Path | None = None  # --venv: this venv must exist; default: .venv, checked if present
 
 
-def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) -> CheckReport:
+def run_checks(
+    project_dir: Path,
+    options: CheckOptions,
+    *,
+    settings: Settings,
+    evidence: Evidence | None = None,
+) -> CheckReport:
     """Run every check on ``project_dir`` (holding pyproject.toml and python.lock).
 
     Never raises for anything a user can cause: unreadable files, bad options and network errors
     all become results, so the report is always complete. ``settings`` gives the install store,
-    and for ``--remote`` the mirror, offline and HTTP policy.
+    and for ``--remote`` the mirror, offline and HTTP policy. ``evidence`` (fast/memo.py), when
+    given, gets what the report rests on: the bytes of every file read, the install's
+    interpreter, the venv's home; the tree and remote checks rest on more than it can hold.
     """
+    if evidence is not None and (options.deep or options.remote or options.provenance):
+        evidence.unknown()  # every installed file, or a server's answer
     lock_path = project_dir / lockfile.LOCK_FILENAME
-    valid, lock, skip_reason = _check_lock_valid(lock_path)
+    valid, lock, skip_reason = _check_lock_valid(lock_path, evidence)
     results = [valid]
     if lock is None:
         results.extend(_skip(name, skip_reason) for name in CHECK_NAMES[1:])
         return CheckReport(tuple(results))
 
     pyproject = project_dir / "pyproject.toml"
-    manifest_obj, current = _check_lock_current(lock, pyproject)
+    manifest_obj, current = _check_lock_current(lock, pyproject, evidence)
     results.append(current)
 
     try:
@@ -104,7 +121,7 @@ def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) 
         results.append(_skip("tree", "no interpreter selected"))
         views, chosen = [], 0
     installs: list[tuple[CheckResult, Path | None, receipt.Receipt | None]] = [
-        _check_installed(view, options, Store(settings.python_dir)) for view in views
+        _check_installed(view, options, Store(settings.python_dir), evidence) for view in views
     ]
     # The venv is made from one interpreter: the one --python names (default: the first).
     installed, install_dir, found = installs[chosen] if installs else (unselected, None, None)
@@ -136,7 +153,13 @@ def run_checks(project_dir: Path, options: CheckOptions, *, settings: Settings) 
             manifest_path=pyproject,
         )
         results.append(_check_remote(lock, remote.mirror, settings.offline, remote.http))
-    results.append(_check_venv(project_dir, options, installed, install_dir, found))
+    if not options.provenance:
+        results.append(
+            _skip("provenance", "not requested (pass --provenance to re-verify attestations)")
+        )
+    else:
+        results.append(_check_provenance(lock, manifest_obj, settings, project_dir))
+    results.append(_check_venv(project_dir, options, installed, install_dir, found, evidence))
     return CheckReport(tuple(results))
 
 
@@ -187,12 +210,16 @@ def _merged(name: str, views: list[Lock], results: list[CheckResult]) -> CheckRe
 # lock-valid ---------------------------------------------------------------------------------
 
 
-def _check_lock_valid(path: Path) -> tuple[CheckResult, Lock | None, str]:
+def _check_lock_valid(
+    path: Path, evidence: Evidence | None
+) -> tuple[CheckResult, Lock | None, str]:
     """The verdict, the lock when it is usable, and why later checks skip when it is not."""
     name = "lock-valid"
     data: dict[str, object] = {"path": str(path), "problems": []}
     try:
         raw = lockfile.read_bytes(path)
+        if evidence is not None:
+            evidence.content(path, raw)
         document = tomlread.loads(raw.decode("utf-8"))
     except PylockError as exc:  # missing, a directory, unreadable: as every command says it
         return (
@@ -240,14 +267,17 @@ def _read_error(raw: bytes, path: Path) -> tuple[str, int]:
 
 
 def _check_lock_current(
-    lock: Lock, pyproject: Path
+    lock: Lock, pyproject: Path, evidence: Evidence | None
 ) -> tuple[manifest.Manifest | None, CheckResult]:
     """Satisfiability against the manifest alone: no CLI overrides, no host default platform."""
 
     name = "lock-current"
     data: dict[str, object] = {"manifest": str(pyproject), "drift": []}
     try:
-        loaded = manifest.load(pyproject)
+        raw = manifest.read_bytes(pyproject)
+        if evidence is not None:
+            evidence.content(pyproject, raw)
+        loaded = manifest.load(pyproject, raw=raw)
         requests = manifest.Request.matrix(loaded, default_platforms=())
     except PylockError as exc:
         summary = f"cannot read the manifest: {exc}"
@@ -274,7 +304,7 @@ def _check_lock_current(
 
 
 def _check_installed(
-    lock: Lock, options: CheckOptions, store: Store
+    lock: Lock, options: CheckOptions, store: Store, evidence: Evidence | None
 ) -> tuple[CheckResult, Path | None, receipt.Receipt | None]:
     """Does the receipt of the install for this platform name the locked archive?"""
     name = "installed"
@@ -303,7 +333,12 @@ def _check_installed(
 
     install_dir = store.path_for(target, options.into)
     data["install_dir"] = str(install_dir)
-    found = store.find(target, options.into).receipt
+    installation = store.find(target, options.into)
+    if evidence is not None:
+        installation.note(evidence)
+        if installation.receipt is None and options.into is None:
+            evidence.unknown()  # the hint lists the other installs: the whole store
+    found = installation.receipt
     data["same_build_new_bytes"] = []
     if found is None:
         summary = (
@@ -577,6 +612,138 @@ def _verify_remote(
     return _RemoteOutcome(platform, url, "pass", message, verdict.size, verdict.sha256)
 
 
+# provenance ---------------------------------------------------------------------------------
+
+
+def _check_provenance(
+    lock: Lock, loaded: manifest.Manifest | None, settings: Settings, project_dir: Path
+) -> CheckResult:
+    """Re-prove every locked archive (each once, whatever the requests sharing it) through the
+    one prover ``pylock lock`` records with, and compare with what the lock records."""
+    from dataclasses import replace
+
+    from pylock.provenance.prover import open_prover
+
+    name = "provenance"
+    data: dict[str, object] = {"policy": None, "targets": []}
+    if loaded is None:
+        summary = "the provenance policy cannot be read from the manifest (see lock-current)."
+        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
+    policy = loaded.provenance
+    data["policy"] = {
+        "policy": policy.mode,
+        "repository": policy.repository_uri,
+        "issuer": policy.issuer,
+        "signer": policy.expected_signer(),
+    }
+    archives = list(dict.fromkeys(replace(t, request=None) for t in lock.targets))
+    if not archives:
+        return CheckResult(name, "skip", "python.lock has no targets to verify.", (), data)
+    with open_prover(settings, project_dir, loaded) as prover:
+        outcomes = [_prove_one(prover, target, policy) for target in archives]
+    data["targets"] = [o.to_json() for o in outcomes]
+    details = tuple(
+        line
+        for o in outcomes
+        for line in (
+            f"{o.status:<5}  {o.target.platform} ({o.target.sha256}): {o.message}",
+            *o.more,
+        )
+    )
+    failed = sum(o.status == "fail" for o in outcomes)
+    errors = [o for o in outcomes if o.status == "error"]
+    count = len(outcomes)
+    if failed:
+        summary = (
+            f"{failed} of {count} locked archives failed provenance verification: do not use "
+            "them; see each below (signer found against signer expected)."
+        )
+        return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
+    if errors:
+        summary = (
+            f"the attestations of {len(errors)} of {count} locked archives could not be fetched; "
+            "behind a firewall, pass --mirror DIR with a mirror `pylock mirror DIR` filled."
+        )
+        return CheckResult(name, "error", summary, details, data, errors[0].exit_code)
+    proved = sum(o.found is not None for o in outcomes)
+    summary = (
+        f"{proved} of {count} locked archives proved to be built by {policy.expected_signer()}"
+        + ("." if proved == count else "; the others have no attestation, as recorded.")
+    )
+    return CheckResult(name, "pass", summary, details, data)
+
+
+@dataclass(frozen=True)
+class _Proved:
+    """One archive's provenance verdict."""
+
+    target: Target
+    status: Status
+    message: str
+    found: Proof | None = None  # what the attestation proved
+    signer: str | None = None  # the signer found, also when it was refused
+    expected: str = ""
+    more: tuple[str, ...] = ()
+    exit_code: int = EXIT_OK
+
+    def to_json(self) -> dict[str, object]:
+        recorded = self.target.provenance
+        return {
+            "platform": self.target.platform,
+            "sha256": self.target.sha256,
+            "status": self.status,
+            "message": self.message,
+            "signer_found": self.signer,
+            "signer_expected": self.expected,
+            "found": record_json(self.found),
+            "recorded": record_json(recorded),
+        }
+
+
+def _prove_one(prover: Prover, target: Target, policy: ProvenancePolicy) -> _Proved:
+    """One archive: the attestation must verify, say what the lock records, and exist when the
+    policy requires it or the lock records a proof."""
+    from pylock.provenance.prover import ProvenanceError
+
+    expected = policy.expected_signer()
+    recorded = target.provenance
+    try:
+        verdict = prover.verdict(target, policy)
+    except ProvenanceError as exc:
+        signer = exc.found.signer if exc.found is not None else None
+        more = (
+            f"         signer found:    {signer or '(no certificate could be read)'}",
+            f"         signer expected: {expected} (source {policy.repository_uri}, issuer "
+            f"{policy.issuer})",
+        )
+        return _Proved(target, "fail", exc.what, None, signer, expected, more, EXIT_FAILED)
+    except PylockError as exc:
+        return _Proved(target, "error", str(exc), expected=expected, exit_code=exc.exit_code)
+    proof = verdict.record
+    if not isinstance(proof, Proof):
+        if policy.mode == "require":
+            why = f'no attestation, and the policy is "require" (expected {expected})'
+            return _Proved(target, "fail", why, expected=expected, exit_code=EXIT_FAILED)
+        if isinstance(recorded, Proof):
+            why = (
+                f"python.lock records that {recorded.signer} built it, but no attestation can "
+                "be found now"
+            )
+            return _Proved(target, "fail", why, expected=expected, exit_code=EXIT_FAILED)
+        return _Proved(target, "pass", "no attestation (none recorded either)", expected=expected)
+    said = f"signed by {proof.signer} at commit {proof.commit} (Rekor log index {proof.log_index})"
+    if isinstance(recorded, Proof) and (
+        (recorded.signer, recorded.repository, recorded.commit, recorded.issuer)
+        != (proof.signer, proof.repository, proof.commit, proof.issuer)
+    ):
+        why = (
+            f"python.lock records {recorded.signer} at commit {recorded.commit}, but the "
+            f"attestation says {said}"
+        )
+        return _Proved(target, "fail", why, proof, proof.signer, expected, (), EXIT_FAILED)
+    return _Proved(target, "pass", said, proof, proof.signer, expected)
+
+
 # venv ---------------------------------------------------------------------------------------
 
 
@@ -586,6 +753,7 @@ def _check_venv(
     installed: CheckResult,
     install_dir: Path | None,
     found: receipt.Receipt | None,
+    evidence: Evidence | None,
 ) -> CheckResult:
     """Is the venv (``--venv``, else ``.venv`` when present) made from the locked interpreter?"""
     from pylock.checking import pyvenv as venv
@@ -594,7 +762,7 @@ def _check_venv(
     path = options.venv if options.venv is not None else project_dir / venv.DEFAULT_VENV
     data: dict[str, object] = {"path": str(path), "home": None, "version": None}
     data.update(expected_home=None, expected_version=None)
-    config = venv.read_pyvenv_cfg(path)
+    config = venv.read_pyvenv_cfg(path, evidence)
     if config is None:
         if options.venv is None:
             return CheckResult(name, "skip", f"no virtual environment at {path}.", (), data)
@@ -615,7 +783,7 @@ def _check_venv(
     home = (install_dir / found.interpreter).parent
     locked = found.target.version
     data.update(expected_home=str(home), expected_version=locked)
-    why = venv.mismatch(config, home, locked)
+    why = venv.mismatch(config, home, locked, evidence)
     if why is not None:
         summary = f"the venv at {path} is not on the locked interpreter: {why}; run `{remake}`."
         details = (

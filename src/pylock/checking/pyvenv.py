@@ -12,9 +12,14 @@ was made before that directory held the locked build still fails.
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pylock.fast.memo import Evidence
 
 PYVENV_CFG = "pyvenv.cfg"
 DEFAULT_VENV = ".venv"
@@ -32,25 +37,36 @@ class VenvConfig:
     path: Path  # the venv directory
     home: str | None  # the base interpreter's directory, as written
     version: str | None  # "3.12.8", "3.15.0rc1"; None when the file names none
+    raw: bytes = field(default=b"", repr=False)  # the file's bytes (a memo's evidence)
 
     @property
     def home_path(self) -> Path | None:
         return Path(self.home) if self.home else None
 
 
-def read_pyvenv_cfg(venv: Path) -> VenvConfig | None:
-    """The venv's configuration, or None when ``venv`` has no readable ``pyvenv.cfg``."""
+def read_pyvenv_cfg(venv: Path, evidence: Evidence | None = None) -> VenvConfig | None:
+    """The venv's configuration, or None when ``venv`` has no readable ``pyvenv.cfg``; what
+    was read (or that nothing is there) goes into ``evidence`` when given."""
+    path = venv / PYVENV_CFG
     try:
-        text = (venv / PYVENV_CFG).read_text(encoding="utf-8", errors="replace")
+        raw = path.read_bytes()
     except OSError:
+        if evidence is not None:
+            if os.path.lexists(path):  # there but unreadable: no observation says so
+                evidence.unknown()
+            else:
+                evidence.absent(path)
         return None
+    if evidence is not None:
+        evidence.content(path, raw)
+    text = raw.decode("utf-8", errors="replace")  # line breaks: splitlines takes \r\n whole
     values: dict[str, str] = {}
     for line in text.splitlines():
         key, equals, value = line.partition("=")
         if equals:
             values[key.strip().lower()] = value.strip()
     version = values.get("version_info") or values.get("version")
-    return VenvConfig(venv, values.get("home") or None, _normal_version(version))
+    return VenvConfig(venv, values.get("home") or None, _normal_version(version), raw)
 
 
 def _normal_version(text: str | None) -> str | None:
@@ -86,14 +102,22 @@ def same_directory(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def mismatch(config: VenvConfig, home: Path, version: str) -> str | None:
-    """Why ``config`` is not a venv on the interpreter in ``home`` at ``version``, or None."""
-    if (config.path / INCOMPLETE).exists():
+def mismatch(
+    config: VenvConfig, home: Path, version: str, evidence: Evidence | None = None
+) -> str | None:
+    """Why ``config`` is not a venv on the interpreter in ``home`` at ``version``, or None.
+    A venv found on it notes what that rests on in ``evidence`` (no incomplete mark; ``home``
+    the same directory), beside the ``pyvenv.cfg`` bytes ``read_pyvenv_cfg`` noted."""
+    incomplete = config.path / INCOMPLETE
+    if incomplete.exists():
         return "it is incomplete (the `pylock venv` making it was cut short)"
     if config.home_path is None:
         return f"its {PYVENV_CFG} names no home"
     if not same_directory(config.home_path, home):
         return f"it was made from the interpreter in {config.home}, not the locked one in {home}"
+    if evidence is not None:
+        evidence.absent(incomplete)
+        evidence.same_file(config.home_path, home)
     if not same_version(config.version, version):
         return f"its version is {config.version or 'not stated'}, python.lock says {version}"
     return None

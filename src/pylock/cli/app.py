@@ -11,6 +11,7 @@ This is the only module that prints. It imports the library lazily inside each c
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -21,7 +22,13 @@ import typer
 from pylock import __version__
 from pylock.base.settings import color_choice
 from pylock.cli.console import guarded, parse_format, warn
-from pylock.cli.render import describe_change, megabytes, new_bytes_warning, offers_text
+from pylock.cli.render import (
+    describe_change,
+    describe_kept,
+    megabytes,
+    new_bytes_warning,
+    offers_text,
+)
 from pylock.fast.argv import COLOR_CHOICES, global_options, hoist_global_options
 
 if TYPE_CHECKING:
@@ -101,6 +108,30 @@ def _state(ctx: typer.Context) -> State:
 def _say(state: State, message: str) -> None:
     if not state.quiet:
         typer.echo(message)
+
+
+def _memo_key(state: State, command: str, **options: object) -> list[bytes] | None:
+    """The memo key of this command line (``fast.memo.command_key``), spelled as the console
+    script's parser spells its options (``fast.argv``), so a plain command line has one key
+    whichever parsed it; None when there is none (the current directory is gone)."""
+    from pylock.fast import memo
+
+    given: dict[str, str | bool | None] = {
+        "project": str(state.project),
+        "quiet": state.quiet,
+        "verbose": state.verbose,
+        "offline": state.offline,
+        "color": state.color,
+        "no_progress": not state.progress,
+    }
+    for name, value in options.items():
+        given[name.replace("_", "-")] = (
+            value if value is None or isinstance(value, bool) else str(value)
+        )
+    try:
+        return memo.command_key(command, given, os.environ)
+    except OSError:
+        return None
 
 
 def _show_version(value: bool) -> None:
@@ -185,43 +216,37 @@ HttpDeadlineOption = Annotated[
 ]
 
 
-def command_options() -> dict[str, set[str]]:
+@functools.cache
+def click_command() -> typer.core.TyperGroup:
+    """The click command typer makes of ``app``, made once per process. Making it reads every
+    command's signature and type hints (tens of milliseconds); a console-script run needs it
+    once, but code that calls ``main`` again and again (the test suite, in-process, hundreds of
+    times) would pay that each time. Whoever adds a command to ``app`` afterwards calls
+    ``click_command.cache_clear()`` (and ``command_options.cache_clear()``)."""
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return group
+
+
+@functools.cache
+def command_options() -> dict[str, frozenset[str]]:
     """Every command and command group name (as typer spells them, ``a_b`` -> ``a-b``), with
     its options that take a value: the table ``fast.argv.hoist_global_options`` moves global
     options around."""
-    group = typer.main.get_command(app)
-    table: dict[str, set[str]] = {}
+    group = click_command()
+    table: dict[str, frozenset[str]] = {}
     for info in app.registered_commands:
         if info.callback is not None:
             name = info.name or info.callback.__name__.lower().replace("_", "-")
-            found = group.get_command(typer.Context(group), name)  # type: ignore[attr-defined]
+            found = group.get_command(typer.Context(group), name)
             params = getattr(found, "params", [])
-            table[name] = {o for p in params if not getattr(p, "is_flag", True) for o in p.opts}
+            table[name] = frozenset(
+                o for p in params if not getattr(p, "is_flag", True) for o in p.opts
+            )
     for group_info in app.registered_groups:
         if group_info.name:
-            table[group_info.name] = set()
+            table[group_info.name] = frozenset()
     return table
-
-
-def _warn_if_stale(state: State) -> None:
-    """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
-    manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
-    stderr, where ``sync`` refuses such a lock."""
-    from pylock.commands.sync import staleness
-    from pylock.errors import PylockError
-
-    try:
-        stale = staleness(state.project)
-    except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
-        warn(f"cannot tell whether python.lock is current: {error}", color=state.color_choice)
-        return
-    if stale is not None:
-        warn(
-            f"python.lock is out of date with {state.project / 'pyproject.toml'}: "
-            f"{stale.summary}; this is the interpreter the old lock names. Run `{stale.fix}`, "
-            "then `pylock sync`.",
-            color=state.color_choice,
-        )
 
 
 @app.command()
@@ -352,6 +377,8 @@ def lock(
             f'{verb} [tool.pylock].python = "{result.pinned.now}" in '
             f"{state.project / 'pyproject.toml'} ({before}).",
         )
+    for kept in result.kept:
+        warn(describe_kept(kept), color=state.color_choice)
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")
@@ -458,21 +485,15 @@ def sync(
         platform=platform, python=python, into=into, frozen=frozen, reinstall=reinstall
     )
     settings = state.settings(mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline)
-    raise typer.Exit(run_sync(state.project, options, settings, quiet=state.quiet, every=every))
-
-
-def _installed_interpreter(
-    state: State, platform: str | None, into: Path | None, python: str | None = None
-) -> Path:
-    """The locked interpreter's path, or a VerificationError (exit 1) saying to sync first;
-    warns (without failing) when the lock is stale."""
-    from pylock.commands.sync import installed_interpreter
-
-    interpreter = installed_interpreter(
-        state.project, platform=platform, python=python, into=into, settings=state.settings()
+    key = None
+    if not reinstall:  # --reinstall is no question with a remembered answer
+        key = _memo_key(
+            state, "sync", platform=platform, python=python, into=into, frozen=frozen,
+            all=every, mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline,
+        )  # fmt: skip
+    raise typer.Exit(
+        run_sync(state.project, options, settings, quiet=state.quiet, every=every, memo_key=key)
     )
-    _warn_if_stale(state)
-    return interpreter
 
 
 @app.command()
@@ -483,7 +504,16 @@ def which(
     into: UseIntoOption = None,
 ) -> None:
     """Print the path of the locked interpreter installed for this machine."""
-    typer.echo(str(_installed_interpreter(_state(ctx), platform, into, python)))
+    from pylock.cli.console import run_which
+
+    state = _state(ctx)
+    key = _memo_key(state, "which", platform=platform, python=python, into=into)
+    raise typer.Exit(
+        run_which(
+            state.project, state.settings(), platform=platform, python=python, into=into,
+            memo_key=key,
+        )
+    )  # fmt: skip
 
 
 @app.command(
@@ -502,39 +532,99 @@ def run(
     into: UseIntoOption = None,
 ) -> None:
     """Run a command with the locked interpreter's bin directory first on PATH."""
-    interpreter = _installed_interpreter(_state(ctx), platform, into, python)
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(interpreter.parent), env.get("PATH", "")])
-    env["PYLOCK_PYTHON"] = str(interpreter)
-    import subprocess
+    from pylock.cli.console import run_command
 
-    try:
-        completed = subprocess.run(command, env=env, check=False)
-    except FileNotFoundError:
-        typer.echo(f"error: command not found: {command[0]}", err=True)
-        raise typer.Exit(127) from None
-    raise typer.Exit(completed.returncode)
+    state = _state(ctx)
+    key = _memo_key(state, "which", platform=platform, python=python, into=into)
+    raise typer.Exit(
+        run_command(
+            state.project, command, state.settings(), platform=platform, python=python,
+            into=into, memo_key=key,
+        )
+    )  # fmt: skip
 
 
 @app.command()
 def show(
-    ctx: typer.Context, python: PythonOption = None, output_format: FormatOption = "text"
+    ctx: typer.Context,
+    python: PythonOption = None,
+    components: Annotated[
+        bool,
+        typer.Option(
+            "--components",
+            help="Also list the libraries bundled into each installed interpreter (OpenSSL, "
+            "SQLite, zlib, ...) with their versions, as recorded at install.",
+        ),
+    ] = False,
+    output_format: FormatOption = "text",
 ) -> None:
     """List every locked target (or those of one --python request) and where (and whether)
     it is installed."""
     state = _state(ctx)
-    from pylock.cli.render import show_rows, show_text
-    from pylock.commands.show import show_installations
+    from pylock.cli.console import run_show
 
-    parse_format(output_format)
-    shown = show_installations(state.project, settings=state.settings(), python=python)
-    rows = show_rows(shown)
-    if output_format == "json":
-        import json
+    key = _memo_key(state, "show", python=python, format=output_format, components=components)
+    raise typer.Exit(
+        run_show(
+            state.project,
+            state.settings(),
+            python=python,
+            output_format=output_format,
+            components=components,
+            memo_key=key,
+        )
+    )
 
-        typer.echo(json.dumps({"targets": rows}, indent=2))
+
+@app.command()
+def sbom(
+    ctx: typer.Context,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            metavar="REQ",
+            help="The interpreters of this request of a matrix lock (a request or a locked "
+            "version; default: the first request).",
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="The interpreters of every request the lock names.")
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write here (default: stdout)."),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format", metavar="FORMAT", help="cyclonedx-json (the default and only one)."
+        ),
+    ] = "cyclonedx-json",
+) -> None:
+    """Write a CycloneDX 1.6 SBOM of the locked interpreters and the libraries bundled into
+    them (OpenSSL, SQLite, zlib, expat, ...), for vulnerability scanners."""
+    state = _state(ctx)
+    from pylock.commands.sbom import SbomOptions, write_sbom
+
+    result = write_sbom(
+        state.project,
+        SbomOptions(python=python, every=every, output=output, output_format=output_format),
+        settings=state.settings(),
+    )
+    for inventory in result.inventories:
+        if not inventory.known:
+            target = inventory.installation.target
+            warn(
+                f"{target.implementation} {target.version} ({target.platform}): components "
+                f"unknown: {inventory.note}.",
+                color=state.color_choice,
+            )
+    if result.path is None:
+        typer.echo(result.text, nl=False)
         return
-    typer.echo(show_text(rows, matrix=shown.matrix), nl=False)
+    listed = len(result.inventories)
+    _say(state, f"Wrote {result.path} (CycloneDX 1.6, {listed} locked interpreter(s)).")
 
 
 @app.command()
@@ -549,6 +639,13 @@ def check(
     remote: Annotated[
         bool, typer.Option("--remote", help="Download every locked URL and verify its bytes.")
     ] = False,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance",
+            help="Re-verify every locked archive's attestation against [tool.pylock.provenance].",
+        ),
+    ] = False,
     platform: CheckPlatformOption = None,
     python: PythonOption = None,
     every: Annotated[
@@ -561,7 +658,10 @@ def check(
     mirror: Annotated[
         str | None,
         typer.Option(
-            "--mirror", metavar="MIRROR", help="With --remote: verify the mirror's copies."
+            "--mirror",
+            metavar="MIRROR",
+            help="With --remote: verify the mirror's copies; with --provenance: read bundles "
+            "there first.",
         ),
     ] = None,
     output_format: FormatOption = "text",
@@ -585,6 +685,7 @@ def check(
         installed_required=installed,
         deep=deep,
         remote=remote,
+        provenance=provenance,
         platform=platform,
         python=python,
         every=every,
@@ -592,7 +693,14 @@ def check(
         venv=venv,
     )
     settings = state.settings(mirror=mirror, http_timeout=http_timeout, http_deadline=http_deadline)
-    raise typer.Exit(run_check(state.project, options, settings, output_format, quiet=state.quiet))
+    key = _memo_key(
+        state, "check", installed=installed, deep=deep, remote=remote, platform=platform,
+        python=python, all=every, into=into, mirror=mirror, format=output_format,
+        http_timeout=http_timeout, http_deadline=http_deadline, venv=venv,
+    )  # fmt: skip
+    raise typer.Exit(
+        run_check(state.project, options, settings, output_format, quiet=state.quiet, memo_key=key)
+    )
 
 
 @app.command()
@@ -714,33 +822,20 @@ def venv(
 ) -> None:
     """Make a virtual environment on the locked interpreter, syncing it first if needed."""
     state = _state(ctx)
-    from pylock.cli.console import DOWNLOADING
-    from pylock.cli.progress import TransferProgress
+    from pylock.cli.console import run_venv
     from pylock.commands.sync import SyncOptions
-    from pylock.commands.venv import make_venv
 
     options = SyncOptions(platform=platform, python=python, frozen=frozen)
-    settings = state.settings(mirror=mirror)
-    progress = TransferProgress(quiet=state.quiet or not settings.progress, color=settings.color)
-    try:
-        result = make_venv(
-            state.project,
-            path,
-            options,
-            clear=clear,
-            seed=seed,
-            settings=settings,
-            on_progress=progress.callback(DOWNLOADING),
+    key = _memo_key(
+        state, "venv", path=path, clear=clear, seed=seed, platform=platform, python=python,
+        frozen=frozen, mirror=mirror,
+    )  # fmt: skip
+    raise typer.Exit(
+        run_venv(
+            state.project, path, options, state.settings(mirror=mirror), clear=clear,
+            seed=seed, quiet=state.quiet, memo_key=key,
         )
-    finally:
-        progress.close()
-    what = f"{result.version} ({result.build})"
-    if result.synced:
-        _say(
-            state, f"Installed the locked interpreter {what} at {result.interpreter.parent.parent}."
-        )
-    verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
-    _say(state, f"{verb[result.action]} virtual environment at {result.path} on {what}.")
+    )  # fmt: skip
 
 
 @app.command("list")
@@ -889,7 +984,8 @@ def mirror(
         state,
         f"Mirrored {len(result.archives)} archive(s) into {directory}: "
         f"{counts['downloaded']} downloaded, {counts['copied']} copied from the cache, "
-        f"{present} already present.",
+        f"{present} already present; {len(result.bundles)} verified attestation bundle(s) "
+        "beside them.",
     )
 
 
@@ -900,9 +996,12 @@ def main(argv: list[str] | None = None) -> None:
     whole command line, so they apply wherever they were given."""
     args = sys.argv[1:] if argv is None else argv
     seen = global_options(args)
+
     sys.exit(
         guarded(
-            lambda: app(args=hoist_global_options(args, command_options()), prog_name="pylock"),
+            lambda: click_command()(
+                args=hoist_global_options(args, command_options()), prog_name="pylock"
+            ),
             verbose=bool(seen["verbose"]),
             color=color_choice(str(seen["color"]), os.environ),
         )

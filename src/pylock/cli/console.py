@@ -1,10 +1,12 @@
 """The CLI layer's code that must not need typer: error paragraphs, download progress, and the
-``sync`` and ``check`` commands themselves.
+commands run all day (``sync``, ``check``, ``which``, ``run``, ``show``, ``venv``) themselves.
 
-``pylock sync`` and ``pylock check`` run on every CI job and container start, so the console
-script runs them without importing typer at all (launcher.py); the typer commands in app.py call
-the same ``run_sync`` and ``run_check``. With the rest of the CLI this is the only code that
-prints.
+Those run on every CI job, shell start and container boot, so the console script runs them
+without importing typer at all (launcher.py); the typer commands in app.py call the same
+``run_*`` functions. Each takes the command line's memo key (``fast.memo.command_key``) and,
+when it reaches an answer it would give again on the same inputs (exit 0, nothing on stderr),
+records it with what it rested on, for the console script to replay (fast/memo.py). With the
+rest of the CLI this is the only code that prints.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylock.cli.render import label
+from pylock.cli.render import error_line, label
 from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, InputError, PylockError
 
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
     from pylock.checking.checks import CheckOptions
     from pylock.commands.sync import SyncOptions
+    from pylock.fast.memo import Evidence
+
+MemoKey = list[bytes]
 
 
 def report_error(error: PylockError, *, verbose: bool, color: str = "auto") -> int:
@@ -40,15 +45,6 @@ def print_traceback(error: BaseException) -> None:
 
     text = "".join(traceback.format_exception(error))
     print(redact_text(text), end="", file=sys.stderr)
-
-
-def error_line(message: str, *, color: str = "auto") -> None:
-    """``error: message`` on stderr, the label coloured as ``--color`` says: every error path
-    (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here, and
-    every URL in the message is shown without its password (``credentials.redact_text``)."""
-    from pylock.base.credentials import redact_text
-
-    print(f"{label('error', '1;31', color)} {redact_text(message)}", file=sys.stderr)
 
 
 def warn(message: str, *, color: str = "auto") -> None:
@@ -96,7 +92,7 @@ def project_directory(path: Path) -> Path:
     the run stops here with one paragraph about that (exit 2), not about the files a missing
     directory cannot hold: "python.lock not found, create it with `pylock lock`" would send the
     user to a command that fails the same way. Every command but ``demo`` takes its project
-    through here (``State.project``, ``run_sync``, ``run_check``)."""
+    through here (``State.project``, and the ``run_*`` the console script calls)."""
     if path.is_dir():
         return path
     if path.exists() or path.is_symlink():
@@ -113,6 +109,24 @@ def project_directory(path: Path) -> Path:
     )
 
 
+def _evidence(memo_key: MemoKey | None) -> Evidence | None:
+    """A fresh ``Evidence`` when the command's answer may be remembered."""
+    if memo_key is None:
+        return None
+    from pylock.fast.memo import Evidence
+
+    return Evidence()
+
+
+def _remember(
+    memo_key: MemoKey | None, evidence: Evidence | None, answer: str, settings: Settings
+) -> None:
+    if memo_key is not None and evidence is not None:
+        from pylock.fast import memo
+
+        memo.remember(memo_key, evidence, answer, settings.environ)
+
+
 def run_sync(
     project: Path,
     options: SyncOptions,
@@ -120,12 +134,14 @@ def run_sync(
     *,
     quiet: bool,
     every: bool = False,
+    memo_key: MemoKey | None = None,
 ) -> int:
     """``pylock sync``: install, or confirm, the locked interpreter (``every``: each one of a
     matrix lock); print one line about each.
 
     ``quiet`` silences the lines and the progress; ``--no-progress`` (``settings.progress``)
-    only the progress."""
+    only the progress. The memo gets the line the next identical run prints: "already
+    installed" (not ``every``: several interpreters are not one answer)."""
     from pylock.cli.progress import TransferProgress
     from pylock.commands.sync import sync_all, sync_project
     from pylock.fast.noop import already_installed
@@ -133,27 +149,34 @@ def run_sync(
     project = project_directory(project)
     progress = TransferProgress(quiet=quiet or not settings.progress, color=settings.color)
     bar = progress.callback(DOWNLOADING)
+    evidence = None if every else _evidence(memo_key)
     try:
         if every:
             results = sync_all(project, options, settings=settings, on_progress=bar)
         else:
-            results = (sync_project(project, options, settings=settings, on_progress=bar),)
+            results = (
+                sync_project(
+                    project, options, settings=settings, on_progress=bar, evidence=evidence
+                ),
+            )
     finally:
         progress.close()
-    if quiet:
-        return 0
+    lines = []
     for result in results:
         target = result.installation.target
         path = str(result.installation.path)
+        noop = already_installed(
+            target.implementation, target.version, target.build, target.flavor, path
+        )
         if result.action == "unchanged":
-            print(
-                already_installed(
-                    target.implementation, target.version, target.build, target.flavor, path
-                )
-            )
+            lines.append(noop)
         else:
             what = f"{target.implementation} {target.version} ({target.build}, {target.flavor})"
-            print(f"Installed {what} at {path}.")
+            lines.append(f"Installed {what} at {path}.")
+        _remember(memo_key, evidence, "" if quiet else f"{noop}\n", settings)
+    if not quiet:
+        for line in lines:
+            print(line)
     return 0
 
 
@@ -176,20 +199,185 @@ def run_check(
     output_format: str,
     *,
     quiet: bool = False,
+    memo_key: MemoKey | None = None,
 ) -> int:
     """``pylock check``: one line per check (or one JSON document); the report's exit code.
 
     ``quiet`` prints the text report only when a check did not pass; JSON, being asked for,
-    is always printed."""
+    is always printed. A passing report is remembered with what it rested on."""
     from pylock.checking.checks import run_checks
 
     output_format = parse_format(output_format)
-    report = run_checks(project_directory(project), options, settings=settings)
+    evidence = _evidence(memo_key)
+    report = run_checks(project_directory(project), options, settings=settings, evidence=evidence)
     if output_format == "json":
         import json
 
-        print(json.dumps(report.to_json(), indent=2))
+        text = json.dumps(report.to_json(), indent=2) + "\n"
     elif not (quiet and report.ok):
-        for line in report.lines():
-            print(line)
+        text = "".join(f"{line}\n" for line in report.lines())
+    else:
+        text = ""
+    sys.stdout.write(text)
+    if report.exit_code == 0:
+        _remember(memo_key, evidence, text, settings)
     return report.exit_code
+
+
+def _warn_if_stale(project: Path, settings: Settings, evidence: Evidence | None) -> bool:
+    """``which`` and ``run`` use what is installed even when the lock no longer satisfies the
+    manifest (a stale lock must not lock anyone out of their interpreter), but they say so on
+    stderr, where ``sync`` refuses such a lock. Whether it warned."""
+    from pylock.commands.sync import staleness
+
+    try:
+        stale = staleness(project, evidence)
+    except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
+        warn(f"cannot tell whether python.lock is current: {error}", color=settings.color)
+        return True
+    if stale is not None:
+        warn(
+            f"python.lock is out of date with {project / 'pyproject.toml'}: {stale.summary}; "
+            f"this is the interpreter the old lock names. Run `{stale.fix}`, then `pylock sync`.",
+            color=settings.color,
+        )
+        return True
+    return False
+
+
+def locate(
+    project: Path,
+    settings: Settings,
+    *,
+    platform: str | None = None,
+    python: str | None = None,
+    into: Path | None = None,
+    memo_key: MemoKey | None = None,
+) -> Path:
+    """The locked interpreter's path for ``which`` and ``run``, or a VerificationError (exit 1)
+    saying to sync first; warns (without failing) when the lock is stale. Without a warning,
+    ``which``'s answer (the path and a newline) is remembered: ``run`` replays it too."""
+    from pylock.commands.sync import installed_interpreter
+
+    project = project_directory(project)
+    evidence = _evidence(memo_key)
+    interpreter = installed_interpreter(
+        project, platform=platform, python=python, into=into, settings=settings, evidence=evidence
+    )
+    if not _warn_if_stale(project, settings, evidence):
+        _remember(memo_key, evidence, f"{interpreter}\n", settings)
+    return interpreter
+
+
+def run_which(
+    project: Path,
+    settings: Settings,
+    *,
+    platform: str | None = None,
+    python: str | None = None,
+    into: Path | None = None,
+    memo_key: MemoKey | None = None,
+) -> int:
+    """``pylock which``: the locked interpreter's path."""
+    interpreter = locate(
+        project, settings, platform=platform, python=python, into=into, memo_key=memo_key
+    )
+    print(interpreter)
+    return 0
+
+
+def run_command(
+    project: Path,
+    command: list[str],
+    settings: Settings,
+    *,
+    platform: str | None = None,
+    python: str | None = None,
+    into: Path | None = None,
+    memo_key: MemoKey | None = None,
+) -> int:
+    """``pylock run``: ``command`` on the locked interpreter's ``PATH``, as if run by itself
+    (child.py: exec on POSIX); returns only when it could not be started (126, 127)."""
+    from pylock.cli.child import run
+
+    interpreter = locate(
+        project, settings, platform=platform, python=python, into=into, memo_key=memo_key
+    )
+    return run(str(interpreter), command, settings.environ, color=settings.color)
+
+
+def run_show(
+    project: Path,
+    settings: Settings,
+    *,
+    python: str | None = None,
+    output_format: str = "text",
+    components: bool = False,
+    memo_key: MemoKey | None = None,
+) -> int:
+    """``pylock show``: every locked target (or those of one ``--python`` request) and where
+    (and whether) it is installed, as a table or JSON; with ``components``, each install's
+    bundled libraries as its receipt records them (the receipts are in the evidence)."""
+    from pylock.cli.render import show_rows, show_text
+    from pylock.commands.show import inventories, show_installations
+
+    parse_format(output_format)
+    evidence = _evidence(memo_key)
+    shown = show_installations(
+        project_directory(project), settings=settings, python=python, evidence=evidence
+    )
+    rows = show_rows(shown, inventories(shown) if components else None)
+    if output_format == "json":
+        import json
+
+        text = json.dumps({"targets": rows}, indent=2) + "\n"
+    else:
+        text = show_text(rows, matrix=shown.matrix)
+    sys.stdout.write(text)
+    _remember(memo_key, evidence, text, settings)
+    return 0
+
+
+def run_venv(
+    project: Path,
+    path: Path | None,
+    options: SyncOptions,
+    settings: Settings,
+    *,
+    clear: bool = False,
+    seed: bool = False,
+    quiet: bool = False,
+    memo_key: MemoKey | None = None,
+) -> int:
+    """``pylock venv``: a virtual environment on the locked interpreter, synced first if need
+    be. A venv found already up to date is remembered."""
+    from pylock.cli.progress import TransferProgress
+    from pylock.commands.venv import make_venv
+
+    progress = TransferProgress(quiet=quiet or not settings.progress, color=settings.color)
+    evidence = _evidence(memo_key)
+    try:
+        result = make_venv(
+            project_directory(project),
+            path,
+            options,
+            clear=clear,
+            seed=seed,
+            settings=settings,
+            on_progress=progress.callback(DOWNLOADING),
+            evidence=evidence,
+        )
+    finally:
+        progress.close()
+    what = f"{result.version} ({result.build})"
+    lines = []
+    if result.synced:
+        where = result.interpreter.parent.parent
+        lines.append(f"Installed the locked interpreter {what} at {where}.")
+    verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
+    lines.append(f"{verb[result.action]} virtual environment at {result.path} on {what}.")
+    text = "" if quiet else "".join(f"{line}\n" for line in lines)
+    sys.stdout.write(text)
+    if result.action == "unchanged" and not result.synced:
+        _remember(memo_key, evidence, text, settings)
+    return 0

@@ -1,13 +1,20 @@
-"""The ``pylock`` console script: ``sync`` and ``check`` without typer.
+"""The ``pylock`` console script: the commands run all day, without typer.
 
-These two run on every CI job and container start, and typer (with the pydantic it now
-imports) costs more than the work itself. A plain ``sync`` or ``check`` command line is handled
-here: ``sync`` first by the no-op memo (noop.py: the full path's last verdict, replayed when the
-inputs are byte-identical), then by the same
-``console.run_sync`` the typer command calls; ``check`` by ``console.run_check``. Anything else
-(other commands, ``--help``, an option or spelling this parser does not know) goes to
-``pylock.cli.app.main``, which parses the same command line with typer. A test keeps the option
-tables below equal to the typer commands' options.
+``sync``, ``check``, ``which``, ``run``, ``show`` and ``venv`` run on every CI job, shell start,
+Makefile target and container boot, and typer (with the pydantic it now imports) costs more
+than the work itself. Their command lines are parsed here (fast/argv.py), then:
+
+1. every setting is validated, with the code ``Settings.resolve`` runs (``envvalues.read``), so
+   a bad ``PYLOCK_HTTP_TIMEOUT`` is refused on this path too (by the full path, in its words);
+2. the memo (fast/memo.py) replays the full path's last answer for this command line when
+   everything it rested on is byte-identical: the answer is printed (``run`` executes its
+   command with the remembered interpreter instead);
+3. otherwise the same ``console.run_*`` the typer commands call runs, and remembers its answer.
+
+Anything else (other commands, ``--help``, an option or spelling this parser does not know)
+goes to ``pylock.cli.app.main``, which parses the same command line with typer. A test keeps
+the option tables equal to the typer commands' options, and tests/test_differential.py holds
+this path and typer's to the same exit code, stdout and stderr on every input of its table.
 """
 
 from __future__ import annotations
@@ -21,13 +28,15 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
 
+    Options = dict[str, str | bool]
 
-def _text(options: dict[str, str | bool], name: str) -> str | None:
+
+def _text(options: Options, name: str) -> str | None:
     value = options.get(name)
     return value if isinstance(value, str) else None
 
 
-def _settings(options: dict[str, str | bool]) -> Settings:
+def _settings(options: Options) -> Settings:
     """The command's one Settings: its flags over the environment, as the typer app resolves
     them (``State.settings``)."""
     from pylock.base.settings import Settings
@@ -43,101 +52,150 @@ def _settings(options: dict[str, str | bool]) -> Settings:
     )
 
 
-def _color(options: dict[str, str | bool]) -> str:
+def _color(options: Options) -> str:
     """``--color`` with ``NO_COLOR`` applied, for an error raised before Settings exist."""
-    from pylock.base.settings import color_choice
+    from pylock.base.envvalues import color_choice
 
     return color_choice(str(options["color"]), os.environ)
 
 
-def _sync(options: dict[str, str | bool]) -> int:
-    from pylock.fast import noop
+def _key(command: str, options: Options, arguments: list[str]) -> list[bytes]:
+    """The memo key of this command line: ``run`` asks ``which``'s question (its command is
+    not part of it), ``venv``'s PATH is an option like the others."""
+    from pylock.fast import memo
+
+    if command == "venv" and arguments:
+        options = {**options, "path": arguments[0]}
+    return memo.command_key("which" if command == "run" else command, options, os.environ)
+
+
+def _recall(command: str, options: Options, arguments: list[str]) -> str | None:
+    """The remembered answer, or None: the full path decides (and explains), also when any
+    setting is invalid or anything at all goes wrong here."""
+    from pylock.base import envvalues
+    from pylock.fast import memo
 
     try:
-        report = (
-            None
-            if options.get("all")  # several interpreters: the full path reports each
-            else noop.check(
-                str(options["project"]),
-                frozen=bool(options.get("frozen")),
-                into=_text(options, "into"),
-                platform=_text(options, "platform"),
-                python=_text(options, "python"),
-                environ=os.environ,
-            )
+        envvalues.read(
+            os.environ,
+            offline=bool(options["offline"]),
+            http_timeout=_text(options, "http-timeout"),
+            http_deadline=_text(options, "http-deadline"),
         )
-    except Exception:  # never a traceback from a shortcut: the full path decides and explains
-        report = None
-    if report is not None:
-        if not options["quiet"]:
-            print(report)
-        return 0
+        return memo.recall(_key(command, options, arguments), os.environ)
+    except Exception:  # never a traceback from a shortcut
+        return None
 
+
+def _full(command: str, options: Options, arguments: list[str]) -> int:
+    """The command itself, through the typer commands' own ``console.run_*``."""
     from pathlib import Path
 
-    from pylock.cli.console import guarded, run_sync
-    from pylock.commands.sync import SyncOptions
+    from pylock.cli import console
 
-    into = _text(options, "into")
-    sync_options = SyncOptions(
-        platform=_text(options, "platform"),
-        python=_text(options, "python"),
-        into=Path(into) if into else None,
-        frozen=bool(options.get("frozen")),
-    )
+    try:
+        key: list[bytes] | None = _key(command, options, arguments)
+    except OSError:  # the current directory is gone: nothing to key a memo on
+        key = None
     project = Path(str(options["project"]))
-    return guarded(
-        lambda: run_sync(
-            project,
-            sync_options,
-            _settings(options),
-            quiet=bool(options["quiet"]),
-            every=bool(options.get("all")),
-        ),
-        verbose=bool(options["verbose"]),
-        color=_color(options),
-    )
+    quiet = bool(options["quiet"])
+    platform, python = _text(options, "platform"), _text(options, "python")
+    into = Path(into_text) if (into_text := _text(options, "into")) else None
+
+    def run() -> int:
+        settings = _settings(options)
+        if command in ("sync", "venv"):
+            from pylock.commands.sync import SyncOptions
+
+            sync_options = SyncOptions(
+                platform=platform, python=python, into=into, frozen=bool(options.get("frozen"))
+            )
+            if command == "sync":
+                return console.run_sync(
+                    project, sync_options, settings, quiet=quiet,
+                    every=bool(options.get("all")), memo_key=key,
+                )  # fmt: skip
+            return console.run_venv(
+                project, Path(arguments[0]) if arguments else None, sync_options, settings,
+                clear=bool(options.get("clear")), seed=bool(options.get("seed")), quiet=quiet,
+                memo_key=key,
+            )  # fmt: skip
+        if command == "check":
+            from pylock.checking.checks import CheckOptions
+
+            venv = _text(options, "venv")
+            check_options = CheckOptions(
+                installed_required=bool(options.get("installed")),
+                deep=bool(options.get("deep")),
+                remote=bool(options.get("remote")),
+                provenance=bool(options.get("provenance")),
+                platform=platform,
+                python=python,
+                every=bool(options.get("all")),
+                into=into,
+                venv=Path(venv) if venv else None,
+            )
+            output_format = _text(options, "format") or "text"
+            return console.run_check(
+                project, check_options, settings, output_format, quiet=quiet, memo_key=key
+            )
+        if command == "show":
+            output_format = _text(options, "format") or "text"
+            return console.run_show(
+                project,
+                settings,
+                python=python,
+                output_format=output_format,
+                components=bool(options.get("components")),
+                memo_key=key,
+            )
+        if command == "run":
+            return console.run_command(
+                project, arguments, settings, platform=platform, python=python, into=into,
+                memo_key=key,
+            )  # fmt: skip
+        return console.run_which(
+            project, settings, platform=platform, python=python, into=into, memo_key=key
+        )
+
+    return console.guarded(run, verbose=bool(options["verbose"]), color=_color(options))
 
 
-def _check(options: dict[str, str | bool]) -> int:
-    from pathlib import Path
+def main(*, exit_now: bool = False) -> None:
+    """``pylock`` with ``sys.argv``; exits (SystemExit) with the command's code.
 
-    from pylock.checking.checks import CheckOptions
-    from pylock.cli.console import guarded, run_check
-
-    into = _text(options, "into")
-    venv = _text(options, "venv")
-    check_options = CheckOptions(
-        installed_required=bool(options.get("installed")),
-        deep=bool(options.get("deep")),
-        remote=bool(options.get("remote")),
-        platform=_text(options, "platform"),
-        python=_text(options, "python"),
-        every=bool(options.get("all")),
-        into=Path(into) if into else None,
-        venv=Path(venv) if venv else None,
-    )
-    project = Path(str(options["project"]))
-    output_format = _text(options, "format") or "text"
-    return guarded(
-        lambda: run_check(
-            project,
-            check_options,
-            _settings(options),
-            output_format,
-            quiet=bool(options["quiet"]),
-        ),
-        verbose=bool(options["verbose"]),
-        color=_color(options),
-    )
-
-
-def main() -> None:
+    ``exit_now`` (the installed console script, ``console``): an answer replayed from the memo
+    ends the process at once (``os._exit`` once stdout and stderr are flushed), skipping the
+    interpreter's finalization, which costs more than the rest of the replay and has nothing
+    to do there: no file open, no thread, no exit handler of pylock's. A test calls ``main()``
+    in its own process, which must live on."""
     args = sys.argv[1:]
     parsed = parse(args)
-    if parsed is not None:
-        command, options = parsed
-        sys.exit(_sync(options) if command == "sync" else _check(options))
-    from pylock.cli.app import main as full
+    if parsed is None:
+        from pylock.cli.app import main as full
 
-    full(args)
+        full(args)
+        return
+    command, options, arguments = parsed
+    answer = _recall(command, options, arguments)
+    if answer is None:
+        sys.exit(_full(command, options, arguments))
+    if command == "run":
+        from pylock.cli.child import run
+
+        sys.exit(run(answer[:-1], arguments, os.environ, color=_color(options)))
+    if answer:
+        sys.stdout.write(answer)
+    if exit_now:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # a closed pipe: Python's own exit reports it, as always
+            sys.exit(0)
+        os._exit(0)
+    sys.exit(0)
+
+
+def console() -> None:
+    """The installed ``pylock`` executable (pyproject.toml ``[project.scripts]``)."""
+    main(exit_now=True)

@@ -1,8 +1,9 @@
 """How results read: colour, labels and the text of tables, changes and summaries.
 
-Pure formatting, no printing and no typer: the typer commands (app.py), the typer-free
-``sync``/``check`` (console.py) and the progress bars all render through here, so a word or a
-colour is chosen in one place.
+Formatting without typer, and one printer: ``error_line``, the ``error:`` line every path
+prints. The typer commands (app.py), the typer-free commands (console.py), ``run``'s child
+(child.py) and the progress bars all render through here, so a word or a colour is chosen in
+one place.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from pylock.project.provenance import record_json
+
 if TYPE_CHECKING:
     from pylock.commands.listing import Offer
-    from pylock.commands.show import Shown
-    from pylock.resolution.locker import Change
+    from pylock.commands.show import Inventory, Shown
+    from pylock.project.provenance import Record
+    from pylock.resolution.locker import Change, Kept
     from pylock.resolution.lockfile import Target
 
 
@@ -30,6 +34,28 @@ def use_color(choice: str, stream: TextIO) -> bool:
 def label(word: str, code: str, color: str) -> str:
     """``error:``/``warning:``, coloured (ANSI ``code``) when ``--color`` says so for stderr."""
     return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
+
+
+def error_line(message: str, *, color: str = "auto") -> None:
+    """``error: message`` on stderr, the label coloured as ``--color`` says: every error path
+    (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here, and
+    every URL in the message is shown without its password (``credentials.redact_text``)."""
+    from pylock.base.credentials import redact_text
+
+    print(f"{label('error', '1;31', color)} {redact_text(message)}", file=sys.stderr)
+
+
+def provenance_text(record: Record | None) -> str:
+    """A target's recorded provenance as ``show``, ``list`` and ``lock`` print it: who built it
+    (the signer workflow and ref) and from which commit; empty when nobody looked."""
+    return _signed(record_json(record))
+
+
+def _signed(recorded: object) -> str:
+    """``provenance_text`` of a record as ``record_json`` spells it (``show``'s rows)."""
+    if isinstance(recorded, dict):
+        return f"signed by {recorded['workflow']} at {str(recorded['commit'])[:12]}"
+    return "no attestation" if recorded is not None else ""
 
 
 SHA_SHOWN = 12
@@ -49,17 +75,21 @@ def describe_change(change: Change) -> str:
     spell = spell_target
     where = f"{change.request} {change.platform}" if change.request else change.platform
     old, new = change.old, change.new
+    proved = provenance_text(new.provenance if new is not None else None)
+    signed = f"; {proved}" if proved else ""
     if change.kind == "added":
-        return f"  + {where}: {spell(new)}"
+        return f"  + {where}: {spell(new)}{signed}"
     if change.kind == "removed":
         return f"  - {where}: {spell(old)}"
     if change.kind == "upgraded" and old is not None and new is not None:
         if spell(old) != spell(new):
-            return f"  ~ {where}: {spell(old)} -> {spell(new)}"
+            return f"  ~ {where}: {spell(old)} -> {spell(new)}{signed}"
         if old.sha256 != new.sha256:
             was, now = old.sha256[:SHA_SHOWN], new.sha256[:SHA_SHOWN]
-            return f"  ~ {where}: {spell(new)}, new bytes: sha256 {was}… -> {now}…"
-        return f"  ~ {where}: {spell(new)}, url {old.url} -> {new.url}"
+            return f"  ~ {where}: {spell(new)}, new bytes: sha256 {was}… -> {now}…{signed}"
+        return f"  ~ {where}: {spell(new)}, url {old.url} -> {new.url}{signed}"
+    if change.kind == "proved":
+        return f"  * {where}: {spell(new)}{signed}"
     return f"    {where}: {spell(new)}"
 
 
@@ -75,14 +105,28 @@ def new_bytes_warning(change: Change) -> str:
     )
 
 
+def describe_kept(kept: Kept) -> str:
+    """Why ``lock --upgrade`` left a pin where it was (docs/provenance.md, no silent downgrade)."""
+    where = f"{kept.request} {kept.platform}" if kept.request else kept.platform
+    return (
+        f"kept {where} at {kept.locked.version} ({kept.locked.build}), "
+        f"{provenance_text(kept.locked.provenance)}: {kept.newer.version} "
+        f"({kept.newer.build}) has no attestation, and pylock lock never moves a proved target "
+        'to an unattested build. To move anyway, set [tool.pylock.provenance] policy = "off".'
+    )
+
+
 def megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def show_rows(shown: Shown) -> list[dict[str, object]]:
-    """``pylock show --format json``'s rows, which the text table is drawn from too."""
+def show_rows(
+    shown: Shown, inventories: tuple[Inventory, ...] | None = None
+) -> list[dict[str, object]]:
+    """``pylock show --format json``'s rows, which the text table is drawn from too; with
+    ``inventories`` (``--components``), each row also holds its target's bundled libraries."""
     rows: list[dict[str, object]] = []
-    for found in shown.installations:
+    for index, found in enumerate(shown.installations):
         target = found.target
         request = {"request": target.request or shown.lock.manifest.python} if shown.matrix else {}
         rows.append(
@@ -94,15 +138,40 @@ def show_rows(shown: Shown) -> list[dict[str, object]]:
                 "flavor": target.flavor,
                 "variant": target.variant,
                 "sha256": target.sha256,
+                "provenance": record_json(target.provenance),
                 "installed": found.installed,
                 "path": str(found.path) if found.installed else None,
             }
         )
+        if inventories is not None:
+            rows[-1]["components"] = components_row(inventories[index])
     return rows
 
 
+def components_row(inventory: Inventory) -> dict[str, object]:
+    """One target's ``components`` in ``show --components --format json``."""
+    licenses = inventory.licenses
+    return {
+        "known": inventory.known,
+        "note": inventory.note,
+        "libraries": [
+            {
+                "name": c.name,
+                "version": c.version,
+                "module": c.module,
+                "reported": c.reported,
+                **({"licenses": list(inventory.library_licenses(c))} if licenses else {}),
+            }
+            for c in inventory.libraries
+        ],
+        "licenses": None if licenses is None else list(licenses.interpreter),
+    }
+
+
 def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
-    """``pylock show``'s table: a line per target."""
+    """``pylock show``'s table: a line per target; under it who built it when the lock records
+    that, and with ``--components`` a line per bundled library (or the note saying why they are
+    unknown)."""
     lines = []
     for row in rows:
         where = row["path"] if row["installed"] else "not installed"
@@ -111,7 +180,30 @@ def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
             f"{request}{row['platform']!s:<24} {row['version']!s:<10} {row['build']}  "
             f"{row['flavor']!s:<22} {str(row['sha256'])[:12]}  {where}\n"
         )
+        signed = _signed(row.get("provenance"))
+        if signed:
+            lines.append(f"{'':<{len(request) + 25}}{signed}\n")
+        components = row.get("components")
+        if isinstance(components, dict):
+            lines.extend(_components_text(components))
     return "".join(lines)
+
+
+def _components_text(components: dict[str, object]) -> list[str]:
+    if not components["known"]:
+        return [f"    components unknown: {components['note']}.\n"]
+    libraries = components["libraries"]
+    assert isinstance(libraries, list)
+    if not libraries:
+        return ["    no bundled library found\n"]
+    lines = []
+    for library in libraries:
+        version = library["version"] or "(version not reported)"
+        said = library["module"]
+        if library["reported"]:
+            said = f"{said}: {library['reported']}"
+        lines.append(f"    {library['name']:<10} {version:<22} ({said})\n")
+    return lines
 
 
 def offers_text(offers: list[Offer]) -> str:
@@ -120,8 +212,11 @@ def offers_text(offers: list[Offer]) -> str:
     for offer in offers:
         mark = "*" if offer.locked else " "
         size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"
+        signed = provenance_text(offer.provenance) if offer.locked else ""
         lines.append(
             f"{mark} {offer.version:<10} {offer.build}  {offer.platform:<24} "
-            f"{offer.variant:<18} {offer.flavor:<22} {size}\n"
+            f"{offer.variant:<18} {offer.flavor:<22} {size}"
+            + (f"  {signed}" if signed else "")
+            + "\n"
         )
     return "".join(lines)

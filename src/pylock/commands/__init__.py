@@ -4,7 +4,10 @@ that return values (or report through a callback the CLI passes). They never pri
 the CLI renders what they return.
 
 - ``sync``: ``pylock sync``, ``which`` and ``run``: lock -> installed tree.
-- ``show``: ``pylock show``: the locked targets and their installs.
+- ``show``: ``pylock show``: the locked targets and their installs (``--components``: the
+  libraries bundled into each, as its receipt records them).
+- ``sbom``: ``pylock sbom``: a CycloneDX document of the locked interpreters and those
+  libraries (the only module that imports cyclonedx-python-lib).
 - ``mirror``: ``pylock mirror DIR``: every locked archive, verified, laid out as a mirror.
 - ``listing``: ``pylock list``: what a source offers, the locked target marked.
 - ``export``: ``pylock export uv``: the lock as a downloads JSON uv installs from.

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pylock.project.platforms import Platform, host_platform, parse_platform
+from pylock.project.provenance import Record, record_json
 from pylock.resolution import lockfile
-from pylock.resolution.lockfile import Lock
+from pylock.resolution.lockfile import Lock, Target
 from pylock.sources.artifacts import Artifact, asset_rank
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Offer:
     sha256: str | None
     size: int | None  # None when the source does not say (a catalog)
     locked: bool  # python.lock pins exactly this archive
+    provenance: Record | None = None  # what python.lock records about the locked one
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -56,6 +58,7 @@ class Offer:
             "sha256": self.sha256,
             "size": self.size,
             "locked": self.locked,
+            "provenance": record_json(self.provenance),
         }
 
 
@@ -132,7 +135,7 @@ def _offers(artifacts: list[Artifact], lock: Lock | None, *, all_builds: bool) -
     ]
     kept.sort(key=lambda a: (a.platform.key, a.asset.variant, asset_rank(a.asset)))
     kept.sort(key=lambda a: (a.version, a.build), reverse=True)
-    locked = {(t.platform, t.build, t.url, t.sha256) for t in lock.targets} if lock else set()
+    locked = {(t.platform, t.build, t.url, t.sha256): t for t in lock.targets} if lock else {}
     return [
         Offer(
             version=str(a.version),
@@ -143,16 +146,22 @@ def _offers(artifacts: list[Artifact], lock: Lock | None, *, all_builds: bool) -
             url=a.url,
             sha256=a.sha256,
             size=a.size,
-            locked=_is_locked(a, locked),
+            locked=(target := _locked_target(a, locked)) is not None,
+            provenance=target.provenance if target is not None else None,
         )
         for a in kept
     ]
 
 
-def _is_locked(artifact: Artifact, locked: set[tuple[str, str, str, str]]) -> bool:
-    return any(
-        platform == artifact.platform.key
-        and build == artifact.build
-        and (url == artifact.url or sha256 == artifact.sha256)
-        for platform, build, url, sha256 in locked
-    )
+def _locked_target(
+    artifact: Artifact, locked: dict[tuple[str, str, str, str], Target]
+) -> Target | None:
+    """The lock's target for this archive, or None when it is not the locked one."""
+    for (platform, build, url, sha256), target in locked.items():
+        if (
+            platform == artifact.platform.key
+            and build == artifact.build
+            and (url == artifact.url or sha256 == artifact.sha256)
+        ):
+            return target
+    return None

@@ -3,7 +3,10 @@
 DIR gets ``{DIR}/{build}/{asset}`` and ``{DIR}/{build}/SHA256SUMS``: the layout of GitHub's
 release downloads, so the same directory behind any static file server is read by pylock's
 ``mirror:`` source and ``--mirror``, by uv's ``UV_PYTHON_INSTALL_MIRROR`` and by mise's
-``url_replacements`` (docs/mirror.md).
+``url_replacements`` (docs/mirror.md). Unless the provenance policy is "off", each archive's
+attestation is proved (``pylock.provenance``, as ``pylock lock`` proves it) and its bundle written
+beside it as ``{DIR}/{build}/{asset}.sigstore.json``, so a firewalled ``lock``, ``sync`` and
+``check --provenance`` verify from the mirror alone.
 
 Bytes are fetched by the one downloader (``download.fetch_archive``) into the content-addressed
 archive cache, where they are checked against the lock's sha256 (and size, when it states one);
@@ -40,13 +43,14 @@ from pylock.errors import ExternalError, InputError
 from pylock.project.platforms import parse_platform
 from pylock.resolution import lockfile
 from pylock.resolution.lockfile import Target
-from pylock.sources.mirror import SUMS_NAME, mirror_path
+from pylock.sources.mirror import BUNDLE_SUFFIX, SUMS_NAME, mirror_path
 
 if TYPE_CHECKING:
     import httpx
 
     from pylock.fetch.cache import ArchiveCache
     from pylock.net.http import HttpPolicy
+    from pylock.project.manifest import Manifest
 
 DEFAULT_JOBS = 4
 _TEMP_PREFIX = ".pylock-mirror-"
@@ -78,6 +82,7 @@ class MirroredArchive:
 class MirrorResult:
     archives: tuple[MirroredArchive, ...]  # in lock order (by platform key)
     sums: tuple[Path, ...]  # the SHA256SUMS files written or already current
+    bundles: tuple[Path, ...] = ()  # the verified bundles written or already current
 
     @property
     def downloaded(self) -> int:
@@ -108,15 +113,14 @@ def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> 
 
 
 def _download_mirror(
-    settings: Settings, project_dir: Path, directory: Path
+    settings: Settings, project_dir: Path, directory: Path, manifest: Manifest | None
 ) -> tuple[str | None, HttpPolicy]:
     """Where downloads come from (--mirror > PYLOCK_MIRROR > manifest, as ``Settings.remote``
     decides), never DIR itself; and the HTTP policy with the credentials for it and for the
     source the lock's URLs point at."""
-    from pylock.project.manifest import PYPROJECT, load_if_any
+    from pylock.project.manifest import PYPROJECT
 
     pyproject = project_dir / PYPROJECT
-    manifest = load_if_any(pyproject)[0]
     remote = settings.remote(
         mirror=manifest.mirror if manifest else None,
         source=manifest.source if manifest else None,
@@ -240,7 +244,10 @@ def fill_mirror(
     lock = lockfile.read(lock_path)
     targets = _selected(lock, options.platforms, lock_path)
     directory = options.directory
-    mirror, policy = _download_mirror(settings, project_dir, directory)
+    from pylock.commands.sync import manifest_if_any
+
+    manifest = manifest_if_any(project_dir / "pyproject.toml")
+    mirror, policy = _download_mirror(settings, project_dir, directory, manifest)
 
     by_build: dict[str, list[Target]] = {}
     for target in targets:
@@ -292,7 +299,39 @@ def fill_mirror(
         pool.shutdown(wait=True)
         fetcher.close()
     sums = tuple(_write_sums(directory, build, group) for build, group in by_build.items())
-    return MirrorResult(archives=archives, sums=sums)
+    bundles = _write_bundles(targets, directory, manifest, settings, project_dir)
+    return MirrorResult(archives=archives, sums=sums, bundles=bundles)
+
+
+def _write_bundles(
+    targets: list[Target],
+    directory: Path,
+    manifest: Manifest | None,
+    settings: Settings,
+    project_dir: Path,
+) -> tuple[Path, ...]:
+    """Prove each archive (the one prover of ``pylock lock``: a bundle already in DIR first,
+    then the cache, the download mirror and the source) and write its bundle beside it. Under
+    policy "off" nothing is proved, and an archive the lock records as unattested is not asked
+    about again."""
+    from pylock.project.provenance import UNATTESTED, ProvenancePolicy
+    from pylock.provenance.prover import open_prover
+
+    policy = manifest.provenance if manifest is not None else ProvenancePolicy()
+    wanted = [t for t in targets if policy.active and t.provenance != UNATTESTED]
+    if not wanted:
+        return ()
+    written: list[Path] = []
+    with open_prover(settings, project_dir, manifest, mirrors=[str(directory)]) as prover:
+        for target in wanted:
+            prover.prove(target, policy)  # "require": refuses what has no attestation
+            bundle = prover.verdict(target, policy).bundle
+            if bundle is None:
+                continue
+            path = directory / target.build / (target.asset_name + BUNDLE_SUFFIX)
+            atomic_write_bytes(path, bundle)
+            written.append(path)
+    return tuple(written)
 
 
 def _named(callback: MirrorProgress, name: str) -> Callable[[int, int | None], None]:

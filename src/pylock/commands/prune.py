@@ -4,9 +4,10 @@ Every build pylock installs gets a directory of its own and every archive a cach
 its sha256, so locks that move on leave old builds behind. What is still needed is exactly what
 the kept projects' locks name (every target, every platform: a cache shared with other machines
 keeps their archives too). Everything else under the install root that pylock made goes:
-installs that no kept lock names, the archives of the cache that no kept lock names, and what
-killed processes left (half-built installs, an install renamed aside, partial downloads whose
-writer is dead by the cache's own rule, ``fsutil.dead_temps``).
+installs that no kept lock names, the archives of the cache that no kept lock names (and the
+verified attestation bundles kept for them, ``pylock.provenance.store``), and what killed
+processes left (half-built installs, an install renamed aside, partial downloads whose writer is
+dead by the cache's own rule, ``fsutil.dead_temps``).
 
 A directory under the install root that is not a pylock install (no receipt) is never touched,
 only reported. The install root's rules are store.py's, never restated here: the directory a
@@ -34,10 +35,11 @@ from pylock.errors import ExternalError, InputError, PylockError
 from pylock.fetch.cache import TEMP_PREFIX, TEMP_SUFFIX, ArchiveCache
 from pylock.formats import SHA256_HEX
 from pylock.install import store
+from pylock.provenance.store import BundleStore
 from pylock.resolution import lockfile
 from pylock.resolution.lockfile import Lock
 
-Kind = Literal["install", "archive", "leftover"]
+Kind = Literal["install", "archive", "bundle", "leftover"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,10 @@ def prune(
             kept_archives += 1
         elif SHA256_HEX.fullmatch(entry):
             removals.append(Removal("archive", path, _size(path), "no kept lock names it"))
+
+    for digest, path in sorted(BundleStore(settings.cache_dir).kept().items()):
+        if digest not in digests:
+            removals.append(Removal("bundle", path, _size(path), "no kept lock names its archive"))
 
     if not dry_run:
         for removal in removals:

@@ -3,12 +3,20 @@
 Sync never resolves and never writes python.lock. Its common case is a no-op (the locked build
 is already installed), so that path reads the lock, the manifest and one small receipt, and
 imports nothing heavier than packaging: httpx, tomlkit and rich load only when bytes must move.
+
+Sync trusts the lock's sha256. Under ``[tool.pylock.provenance] policy = "require"`` it also
+proves the archive it is about to install (``pylock.provenance``: the bundle from the cache, a
+mirror or the API, verified against the policy), before anything is downloaded or placed, so a
+hand-edited sha256 is refused; sigstore is imported only then.
+
+``sync_project``, ``installed_interpreter`` and ``staleness`` take an optional ``evidence``
+(fast/memo.py): they note there exactly what their verdict rested on (the bytes of python.lock
+and pyproject.toml they parsed, the install's receipt and interpreter), so the CLI can record
+the verdict for the console script to replay while those hold.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -23,6 +31,7 @@ from pylock.resolution.selection import choose_target, read_lock
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Limits
+    from pylock.fast.memo import Evidence
     from pylock.fetch.cache import ArchiveCache
     from pylock.fetch.download import ProgressCallback
     from pylock.install.installer import InstallOutcome
@@ -55,19 +64,22 @@ def installed_interpreter(
     python: str | None = None,
     into: Path | None = None,
     settings: Settings,
+    evidence: Evidence | None = None,
 ) -> Path:
     """``pylock which`` (and ``run``): the locked interpreter installed for ``platform`` and
     ``python``, by the store's one rule for "installed", or a VerificationError (exit 1) that
     says which sync installs it. A stale lock is not refused: it must not lock anyone out of
     their interpreter (the CLI warns)."""
-    lock = read_lock(project_dir)
+    lock = read_lock(project_dir, evidence)
     target = choose_target(lock, platform, python)
     found = Store(settings.python_dir).find(target, into)
+    if evidence is not None:
+        found.note(evidence)
     if not found.installed or found.interpreter is None:
         words = ["pylock", "sync"]
         for option, value in (("--python", python), ("--platform", platform), ("--into", into)):
             if value is not None:
-                words += [option, os.fspath(value)]
+                words += [option, str(value)]
         import shlex
 
         sync = shlex.join(words)
@@ -120,11 +132,16 @@ def _stale(manifest: Manifest, lock: Lock) -> Stale | None:
     return Stale("; ".join(str(d) for d in drifts), lockfile.relock_command(lock))
 
 
-def staleness(project_dir: Path) -> Stale | None:
+def staleness(project_dir: Path, evidence: Evidence | None = None) -> Stale | None:
     """Why python.lock no longer satisfies the project's manifest, or None (also when there is
     no pyproject.toml): ``which`` and ``run`` warn with it where ``sync`` refuses."""
-    manifest = manifest_if_any(project_dir / "pyproject.toml")
-    return None if manifest is None else _stale(manifest, read_lock(project_dir))
+    pyproject = project_dir / "pyproject.toml"
+    manifest, raw = _read_manifest(pyproject)
+    if evidence is not None:
+        evidence.content(pyproject, raw)
+    if manifest is None:
+        return None
+    return _stale(manifest, read_lock(project_dir, evidence))
 
 
 def _ensure_current(manifest: Manifest, lock: Lock) -> None:
@@ -144,15 +161,17 @@ def sync_project(
     *,
     settings: Settings,
     on_progress: ProgressCallback | None = None,
+    evidence: Evidence | None = None,
 ) -> SyncResult:
     """Install (or confirm) the locked interpreter, as ``settings`` say (offline, mirror, HTTP
-    policy, directories, install ceilings)."""
-    lock_path = project_dir / lockfile.LOCK_FILENAME
-    lock_raw = lockfile.read_bytes(lock_path)
-    lock = lockfile.from_bytes(lock_raw, lock_path)
+    policy, directories, install ceilings). ``evidence`` gets what the verdict rests on: the
+    lock and manifest bytes read, and the install as it now is (the next run finds it so)."""
+    lock = read_lock(project_dir, evidence)
     with lockfile.relock_hints(lock):  # a refused archive's advice names its source
         pyproject = project_dir / "pyproject.toml"
         manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
+        if evidence is not None and not options.frozen:
+            evidence.content(pyproject, manifest_raw)  # None: there is none
         if manifest is not None:
             _ensure_current(manifest, lock)
         target = choose_target(lock, options.platform, options.python)
@@ -160,15 +179,24 @@ def sync_project(
         path = existing.path
 
         def accepted(result: SyncResult) -> SyncResult:
-            if manifest is None or manifest_raw is not None:  # the bytes checked are known
-                _remember(project_dir, options, settings.environ, lock_raw, manifest_raw, result)
+            if evidence is not None:
+                result.installation.note(evidence)
             return result
 
         if existing.installed and not options.reinstall:
             return accepted(SyncResult(existing, "unchanged"))
 
-        # Something must be installed. A cached archive (re-verified by lookup) needs no network
-        # stack at all; only a download pays for importing httpx and making a client.
+        # Something must be installed: under "require", only what is proved (docs/provenance.md).
+        # --frozen reads the manifest only for its provenance policy and its mirror.
+        wanted = manifest if manifest is not None else manifest_if_any(pyproject)
+        if wanted is not None and wanted.provenance.mode == "require":
+            from pylock.provenance.prover import open_prover
+
+            with open_prover(settings, project_dir, wanted) as prover:
+                prover.prove(target, wanted.provenance)
+
+        # A cached archive (re-verified by lookup) needs no network stack at all; only a download
+        # pays for importing httpx and making a client.
         from pylock.extract.extractor import Limits
         from pylock.fetch.cache import ArchiveCache
         from pylock.install.installer import install
@@ -185,7 +213,7 @@ def sync_project(
                 outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
             else:
                 outcome = _download_and_install(
-                    target, path, cache, limits, manifest, pyproject, options, settings, on_progress
+                    target, path, cache, limits, wanted, pyproject, options, settings, on_progress
                 )
         except VerificationError:
             cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
@@ -217,44 +245,6 @@ def sync_all(
             on_progress=on_progress,
         )
         for python in lock.manifest.pythons
-    )
-
-
-def _remember(
-    project_dir: Path,
-    options: SyncOptions,
-    environ: Mapping[str, str],
-    lock_raw: bytes,
-    manifest_raw: bytes | None,
-    result: SyncResult,
-) -> None:
-    """Let the next no-op sync replay this verdict on the same bytes (noop.py)."""
-    from pylock.fast import noop
-    from pylock.install.receipt import receipt_json
-
-    installation = result.installation
-    if installation.receipt is None:  # pragma: no cover - a sync result always has one
-        return
-    target = installation.target
-    noop.remember(
-        os.fspath(project_dir),
-        frozen=options.frozen,
-        into=os.fspath(options.into) if options.into is not None else None,
-        platform=options.platform,
-        python=options.python,
-        environ=environ,
-        lock=lock_raw,
-        pyproject=manifest_raw,
-        install_dir=os.fspath(installation.path),
-        receipt=receipt_json(installation.receipt).encode("utf-8"),
-        interpreter=installation.receipt.interpreter,
-        report=noop.already_installed(
-            target.implementation,
-            target.version,
-            target.build,
-            target.flavor,
-            os.fspath(installation.path),
-        ),
     )
 
 

@@ -30,6 +30,7 @@ from pylock.errors import ExternalError, InputError, VerificationError
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
     from pylock.commands.sync import SyncOptions
+    from pylock.fast.memo import Evidence
     from pylock.fetch.download import ProgressCallback
 
 _ASIDE = ".pylock-replaced-"
@@ -57,11 +58,14 @@ def make_venv(
     seed: bool = False,
     settings: Settings,
     on_progress: ProgressCallback | None = None,
+    evidence: Evidence | None = None,
 ) -> VenvResult:
     """A venv at ``path`` (default ``.venv`` in the project) on the locked interpreter.
 
     An existing venv already on it is left alone (``unchanged``); one on another interpreter is
-    replaced only with ``clear``; a directory that is not a venv is never touched.
+    replaced only with ``clear``; a directory that is not a venv is never touched. What an
+    ``unchanged`` verdict rests on goes into ``evidence`` when given: sync's no-op, the venv a
+    directory holding that ``pyvenv.cfg``, on that ``home``, with nothing left to recover.
     """
     import shutil
 
@@ -69,10 +73,15 @@ def make_venv(
 
     dest = (path if path is not None else project_dir / DEFAULT_VENV).absolute()
     _recover(dest)
+    if evidence is not None:
+        evidence.no_entry_starting(dest.parent, _aside_prefix(dest))
+        evidence.directory(dest)
     if (dest / INCOMPLETE).is_file() and not dest.is_symlink():
         shutil.rmtree(dest, ignore_errors=True)  # a venv a killed run was making
     _refuse_non_venv(dest)  # before syncing: a refusal should cost nothing
-    synced = sync_project(project_dir, sync_options, settings=settings, on_progress=on_progress)
+    synced = sync_project(
+        project_dir, sync_options, settings=settings, on_progress=on_progress, evidence=evidence
+    )
     installation = synced.installation
     interpreter = installation.interpreter
     assert interpreter is not None  # sync_project returns an installed Installation
@@ -85,9 +94,9 @@ def make_venv(
             dest, interpreter, installation.path, target.version, target.build, action, was_synced
         )
 
-    existing = read_pyvenv_cfg(dest)
+    existing = read_pyvenv_cfg(dest, evidence)
     if existing is not None and not clear:
-        why = mismatch(existing, home, target.version)
+        why = mismatch(existing, home, target.version, evidence)
         if why is None:
             return result("unchanged")
         raise InputError(
@@ -157,7 +166,7 @@ def _recover(dest: Path) -> None:
     import shutil
 
     try:
-        asides = sorted(dest.parent.glob(f".{glob.escape(dest.name)}{_ASIDE}*"))
+        asides = sorted(dest.parent.glob(f"{glob.escape(_aside_prefix(dest))}*"))
     except OSError:
         return
     for aside in asides:
@@ -168,11 +177,16 @@ def _recover(dest: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
 
 
+def _aside_prefix(dest: Path) -> str:
+    """The name of a venv moved aside, before the pid: ``.<name>.pylock-replaced-``."""
+    return f".{dest.name}{_ASIDE}"
+
+
 def _move_aside(dest: Path) -> Path:
     """Rename the old venv next to itself, so a failure can put it back (one rename each way)."""
     import shutil
 
-    aside = dest.with_name(f".{dest.name}{_ASIDE}{os.getpid()}")
+    aside = dest.with_name(f"{_aside_prefix(dest)}{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)  # a leftover of a dead run with our pid
     try:
         dest.replace(aside)

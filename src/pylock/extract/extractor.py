@@ -48,6 +48,8 @@ NO_SIZE_MAX_BYTES = 4 * 1024 * 1024 * 1024
 """The ceiling when the archive's size is not known (a catalog source that lists none)."""
 DEFAULT_MAX_MEMBERS = 200_000
 """PBS ``install_only`` has ~5,000 members, ``full`` ~12,000."""
+MAX_PYTHON_JSON = 16 * 1024 * 1024
+"""A PYTHON.json larger than this is not kept (real ones are a few hundred KB)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,9 @@ class Extractor:
         self.base = os.fspath(root)
         self.asset = asset
         self.full = False
+        # A full archive's PYTHON.json, kept (not installed) for the licences it states; only
+        # trusted once the archive's bytes matched the lock, like everything else extracted.
+        self.python_json: bytes | None = None
         self.kinds: dict[str, str] = {}  # install path -> "dir" | "file" | "symlink"
         self.files: dict[str, RecordEntry] = {}  # every extracted regular file
         self.records: dict[str, RecordEntry] = {}  # what RECORD lists (no __pycache__)
@@ -221,6 +226,10 @@ class Extractor:
                 raise self._refuse(member, "is a FIFO")
             raise self._refuse(member, f"has an unsupported tar type {member.type!r}")
         relative = self._install_parts(parts)
+        if relative is None and self.full and parts == ["python", "PYTHON.json"]:
+            if kind == "file" and member.size <= MAX_PYTHON_JSON:
+                self.python_json = b"".join(bytes(piece) for piece in reader.data())
+            return
         link_source: str | None = None
         if kind == "symlink":
             self._vet_symlink(member, relative if relative is not None else parts[1:])

@@ -1,9 +1,11 @@
-"""The fast path: a plain ``sync`` or ``check`` command line parsed, and a ``pylock sync`` with
-nothing to do answered, before typer, httpx or any validator is imported. It is the full path
-made cheap, never a copy: it replays the verdict the full path last recorded when the inputs are
-byte-identical, and hands everything else on.
+"""The fast path: the command lines run all day (``sync``, ``check``, ``which``, ``run``, ``show``,
+``venv``) parsed, and answered when nothing changed, before typer, httpx or any validator is
+imported. It is the full path made cheap, never a copy: it replays the answer the full path
+last recorded while everything that answer rested on holds, and hands everything else on.
 
-- ``noop``: the no-op memo: ``remember`` what the full path accepted, ``check`` replays it.
+- ``memo``: ``remember`` an answer with its evidence; ``recall`` replays it; ``Evidence``, which
+  the full path fills as it reads.
+- ``noop``: the no-op ``sync``'s report line, and its answer from the memo.
 - ``argv``: the command line as the fast path parses it; the option tables typer hoists too.
 
 May import: ``pylock.base``, ``pylock.errors``, ``pylock.formats`` and the standard library

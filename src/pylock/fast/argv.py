@@ -2,14 +2,18 @@
 
 The global options are accepted before or after the command (as uv does). The typer app
 (``pylock.cli.app``) declares the same options and hoists them with these tables, and the
-launcher parses a plain ``sync`` or ``check`` with ``parse`` before typer is imported; a test
-holds the tables equal to the app's options.
+launcher parses the command lines run all day (``sync``, ``check``, ``which``, ``run``, ``show``,
+``venv``) with ``parse`` before typer is imported; a test holds the tables equal to the app's
+options.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
 from itertools import islice
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the fast path
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
 
 GLOBAL_FLAGS = {
     "-q": "quiet",
@@ -31,7 +35,11 @@ GLOBAL_DEFAULTS: dict[str, str | bool] = {
 COLOR_CHOICES = ("auto", "always", "never")
 COMMAND_FLAGS = {
     "sync": ("--frozen", "--all"),
-    "check": ("--installed", "--deep", "--remote", "--all"),
+    "check": ("--installed", "--deep", "--remote", "--provenance", "--all"),
+    "which": (),
+    "run": (),
+    "show": ("--components",),
+    "venv": ("--clear", "--seed", "--frozen"),
 }
 COMMAND_VALUES = {
     "sync": ("--into", "--platform", "--python", "--mirror", "--http-timeout", "--http-deadline"),
@@ -45,20 +53,28 @@ COMMAND_VALUES = {
         "--http-timeout",
         "--http-deadline",
     ),
+    "which": ("--platform", "--python", "--into"),
+    "run": ("--platform", "--python", "--into"),
+    "show": ("--python", "--format"),
+    "venv": ("--platform", "--python", "--mirror"),
 }
 SECONDS_VALUES = ("--http-timeout", "--http-deadline")
 """Values that must read as a number here; anything else goes the typer way, where Settings
 refuses it in its own words (quoting it as typed)."""
 
 
-def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
-    """``(command, options)`` for ``pylock [globals] sync|check [its options and globals]``,
-    else None (typer then parses the command line and phrases any usage error).
+def parse(args: list[str]) -> tuple[str, dict[str, str | bool], list[str]] | None:
+    """``(command, options, arguments)`` for ``pylock [globals] COMMAND [its options and
+    globals] [arguments]`` where COMMAND is one of ``COMMAND_FLAGS``, else None (typer then
+    parses the command line and phrases any usage error).
 
     Options are keyed by their long name without dashes (``project``, ``quiet``, ``into``...).
+    The arguments are ``venv``'s PATH (at most one) and ``run``'s command: everything from the
+    first word that is not an option (or after ``--``) on, which must not be empty.
     """
     options: dict[str, str | bool] = dict(GLOBAL_DEFAULTS)
     command: str | None = None
+    arguments: list[str] = []
     tokens = iter(args)
     for token in tokens:
         name, has_value, inline = token.partition("=")
@@ -75,11 +91,17 @@ def parse(args: list[str]) -> tuple[str, dict[str, str | bool]] | None:
             if not value or (name in SECONDS_VALUES and seconds(value) is None):
                 return None
             options[values[name]] = value
+        elif command == "run" and (token == "--" or not token.startswith("-")):
+            arguments = [*([] if token == "--" else [token]), *tokens]
+            if not arguments:
+                return None
+        elif command == "venv" and not token.startswith("-") and not arguments:
+            arguments.append(token)
         else:
             return None
-    if options["color"] not in COLOR_CHOICES:
+    if options["color"] not in COLOR_CHOICES or (command == "run" and not arguments):
         return None
-    return (command, options) if command is not None else None
+    return (command, options, arguments) if command is not None else None
 
 
 def seconds(value: str) -> float | None:

@@ -6,6 +6,6 @@ only verified bytes reach an install.
 - ``download``: one pass over the bytes: verify, cache and (for sync) extract as they arrive.
 - ``integrity``: the one stream verifier: status, length, ceiling, throughput, size, sha256.
 
-May import: ``pylock.extract`` and the stages below it (lock, sources, net, project, fast,
-base), ``pylock.errors`` and ``pylock.formats``; never a stage above it.
+May import: ``pylock.extract`` and the stages below it (lock, provenance, sources, net, project,
+fast, base), ``pylock.errors`` and ``pylock.formats``; never a stage above it.
 """

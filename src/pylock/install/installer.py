@@ -23,6 +23,7 @@ from typing import Protocol
 from pylock import __version__
 from pylock.extract.extractor import Extractor, Limits, cannot_write
 from pylock.install import store
+from pylock.install.components import NOT_RUN, Components, licenses_from_python_json
 from pylock.install.interpreter import check_layout, check_reported_version, parse_version
 from pylock.install.receipt import (
     BUILD_NAME,
@@ -108,22 +109,23 @@ def _build(
 ) -> Receipt:
     windows = parse_platform(target.platform, where="the lock target").os == "windows"
     version = parse_version(target)
-    if isinstance(archive, Path):
-        records = Extractor(root, target.asset_name, limits).extract(archive)
-    else:
+    extractors: list[Extractor] = []  # the last one is the attempt that completed
 
-        def fresh() -> Extractor:
-            if any(root.iterdir()):  # a restarted download: start from an empty tree
-                shutil.rmtree(root)
-                _write(root.mkdir, root)
-            return Extractor(root, target.asset_name, limits)
+    def fresh() -> Extractor:
+        if any(root.iterdir()):  # a restarted download: start from an empty tree
+            shutil.rmtree(root)
+            _write(root.mkdir, root)
+        extractors.append(Extractor(root, target.asset_name, limits))
+        return extractors[-1]
 
-        records = archive.extract(fresh)
+    records = fresh().extract(archive) if isinstance(archive, Path) else archive.extract(fresh)
+    python_json = extractors[-1].python_json
     interpreter = check_layout(root, target, version, windows=windows)
     if run_interpreter is None:
         run_interpreter = host_platform().key == target.platform
+    components = Components(NOT_RUN)
     if run_interpreter:
-        check_reported_version(root, interpreter, target, version)
+        components = check_reported_version(root, interpreter, target, version)
     if not windows and interpreter.startswith("bin/") and not os.path.lexists(root / "bin/python"):
         link = Path(interpreter).name
         _write(lambda: (root / "bin/python").symlink_to(link), root / "bin/python")
@@ -135,6 +137,8 @@ def _build(
         installed_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         tree_digest=record_digest(record_text),
         interpreter=interpreter,
+        components=components,
+        licenses=None if python_json is None else licenses_from_python_json(python_json),
     )
 
     def write_meta() -> None:

@@ -4,6 +4,8 @@ An archive can pass every safety check of extraction and still not be the interp
 names. Before an install is placed, its tree must hold the interpreter where the PBS layout puts
 it (``bin/python3.12``, ``python.exe``), a ``patchlevel.h`` that says the locked version, and,
 when the interpreter can run on this host, the interpreter itself must report that version.
+That one run also reports the libraries bundled into the build (components.py): the same
+process, not a second one, so a cold sync pays for a few imports, not another start-up.
 Kept apart from extraction (extract/extractor.py) and placement (store.py): each has one job.
 """
 
@@ -17,13 +19,11 @@ from pathlib import Path
 
 from pylock.errors import InputError
 from pylock.extract.extractor import refused
+from pylock.install.components import NO_ANSWER, PROBE, Components, parse_probe
 from pylock.resolution.lockfile import Target
 
 INTERPRETER_TIMEOUT = 60.0
-"""Seconds the interpreter gets to print its version; a cold start on a slow disk is well under."""
-
-VERSION_PROBE = "import sys; print(*tuple(sys.version_info))"
-"""Run as ``python -I -S -B -c VERSION_PROBE``; prints e.g. ``3 12 8 final 0`` (fields 0-4)."""
+"""Seconds the interpreter gets to answer; a cold start on a slow disk is well under."""
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?")
 _LEVELS = {"a": "alpha", "b": "beta", "rc": "candidate", None: "final"}
@@ -89,9 +89,15 @@ def check_layout(
 
 def check_reported_version(
     root: Path, interpreter: str, target: Target, version: tuple[int, int, int, str, int]
-) -> None:
-    """Run the new interpreter once, isolated, and hold it to the locked version."""
-    command = [os.fspath(root / interpreter), "-I", "-S", "-B", "-c", VERSION_PROBE]
+) -> Components:
+    """Run the new interpreter once, isolated, hold it to the locked version, and return the
+    bundled libraries it reported (components.PROBE prints the version first, then those).
+
+    The version decides: an interpreter that does not report the locked version is refused.
+    One that reports it and then fails while probing its libraries (a module that crashes on
+    import) is installed, with its components recorded as not reported.
+    """
+    command = [os.fspath(root / interpreter), "-I", "-S", "-B", "-c", PROBE]
     try:
         result = subprocess.run(
             command,
@@ -111,19 +117,24 @@ def check_reported_version(
         raise refused(
             target.asset_name, f"has an interpreter {interpreter} that cannot run here ({error})"
         ) from error
-    if result.returncode != 0:
+    lines = result.stdout.decode("utf-8", "replace").splitlines()
+    reported = lines[0].split() if lines else []
+    expected = [str(field) for field in version]
+    if result.returncode != 0 and reported != expected:
         detail = result.stderr.decode("utf-8", "replace").strip()[-500:]
         raise refused(
             target.asset_name,
             f"has an interpreter {interpreter} that failed (exit {result.returncode}: {detail})",
         )
-    reported = result.stdout.decode("utf-8", "replace").split()
-    if reported != [str(field) for field in version]:
+    if reported != expected:
         raise refused(
             target.asset_name,
             f"has an interpreter that reports Python {_spell(reported)}, but the lock says "
             f"{target.version}",
         )
+    if result.returncode != 0:
+        return Components(NO_ANSWER)
+    return parse_probe(lines[1:])
 
 
 def _spell(fields: list[str]) -> str:

@@ -24,7 +24,16 @@ are listed: an empty directory carries no content worth verifying.
     {"receipt_version": 1,
      "target": {"platform": ..., "triple": ..., ..., "sha256": ...},   # the lock's entry, verbatim
      "pylock_version": "0.1.0", "installed_at": "2025-01-02T03:04:05.678901Z",
-     "tree_digest": "<sha256 hex of RECORD>", "interpreter": "bin/python3.12"}
+     "tree_digest": "<sha256 hex of RECORD>", "interpreter": "bin/python3.12",
+     "components": {"status": "probed", "libraries": [{"name": "openssl", "version": "3.0.15",
+                    "module": "_ssl", "reported": "OpenSSL 3.0.15 3 Sep 2024"}, ...]},
+     "licenses": {"interpreter": ["Python-2.0", "CNRI-Python"], "modules": {"_ssl": [...]},
+                  "public_domain": ["_sqlite3"]}}
+
+``components`` (install/components.py) is absent from receipts an older pylock wrote: those stay
+valid, and ``show --components`` and ``sbom`` say to reinstall to record them. ``licenses`` is
+present only for a full archive (from its ``PYTHON.json``). Neither changes ``receipt_version``:
+an older pylock ignores keys it does not know, so it still reads these receipts.
 """
 
 from __future__ import annotations
@@ -47,6 +56,14 @@ from pylock.extract.record import PYCACHE as PYCACHE
 from pylock.extract.record import SYMLINK_MODE as SYMLINK_MODE
 from pylock.extract.record import RecordEntry as RecordEntry
 from pylock.formats import SHA256_HEX
+from pylock.install.components import (
+    Components,
+    Licenses,
+    components_from_json,
+    components_json,
+    licenses_from_json,
+    licenses_json,
+)
 from pylock.resolution.lockfile import ARCHIVE_FIELDS, Target, decode_target
 
 _MODE = re.compile(r"[0-7]{3,4}")
@@ -59,6 +76,9 @@ class Receipt:
     installed_at: str  # ISO 8601 UTC
     tree_digest: str  # sha256 hex of RECORD
     interpreter: str  # path of the interpreter relative to the install dir, e.g. "bin/python3.12"
+    # the bundled libraries; None: a receipt from a pylock that did not probe them
+    components: Components | None = None
+    licenses: Licenses | None = None  # from a full archive's PYTHON.json; None: none stated
 
 
 def read_receipt(install_dir: Path) -> Receipt | None:
@@ -90,12 +110,19 @@ def _receipt_from_json(data: object) -> Receipt | None:
         strings[key] = value
     if not SHA256_HEX.fullmatch(strings["tree_digest"]) or not _is_inside(strings["interpreter"]):
         return None
+    components = licenses = None
+    if "components" in data and (components := components_from_json(data["components"])) is None:
+        return None
+    if "licenses" in data and (licenses := licenses_from_json(data["licenses"])) is None:
+        return None
     return Receipt(
         target=target,
         pylock_version=strings["pylock_version"],
         installed_at=strings["installed_at"],
         tree_digest=strings["tree_digest"],
         interpreter=strings["interpreter"],
+        components=components,
+        licenses=licenses,
     )
 
 
@@ -122,6 +149,10 @@ def receipt_json(receipt: Receipt) -> str:
         "tree_digest": receipt.tree_digest,
         "interpreter": receipt.interpreter,
     }
+    if receipt.components is not None:
+        document["components"] = components_json(receipt.components)
+    if receipt.licenses is not None:
+        document["licenses"] = licenses_json(receipt.licenses)
     return json.dumps(document, indent=2) + "\n"
 
 

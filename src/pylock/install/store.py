@@ -31,12 +31,15 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pylock.base import layout
 from pylock.errors import ExternalError, InputError
-from pylock.install.receipt import Receipt, read_receipt
+from pylock.install.receipt import Receipt, read_receipt, receipt_json
 from pylock.resolution.lockfile import BUILD_FIELDS, Target
+
+if TYPE_CHECKING:
+    from pylock.fast.memo import Evidence
 
 IDENTITY_FIELDS = ("sha256", *BUILD_FIELDS)
 """What makes two lock entries the same install: the same bytes (sha256) for the same target.
@@ -98,6 +101,24 @@ class Installation:
         if self.receipt is None:
             return None
         return self.path / self.receipt.interpreter
+
+    def note(self, evidence: Evidence) -> None:
+        """Add what ``installed`` rests on to a memo's ``evidence`` (fast/memo.py): the receipt
+        as read (its canonical bytes: one pylock wrote), or that there is none, and that the
+        interpreter it names is a file. What no observation can say (a file there that is no
+        valid receipt, an interpreter that is gone) makes the verdict one never replayed."""
+        receipt_file = self.path / layout.META_DIR / layout.RECEIPT_NAME
+        if self.receipt is None:
+            if os.path.lexists(receipt_file):
+                evidence.unknown()
+            else:
+                evidence.absent(receipt_file)
+            return
+        evidence.content(receipt_file, receipt_json(self.receipt).encode("utf-8"))
+        if self.installed:
+            evidence.interpreter(self.path, self.receipt.interpreter)
+        elif same_build(self.receipt.target, self.target):  # the same build, interpreter gone
+            evidence.unknown()
 
 
 class Store:

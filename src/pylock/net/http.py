@@ -296,6 +296,9 @@ class HttpCache:
 
 
 _KEPT_HEADERS = ("etag", "last-modified", "link", "content-type")
+_STATUS_HEADER = "x-pylock-status"
+"""Marks a cached answer that was not a 200 (``remember_missing``): its status, no body."""
+MISSING_STATUSES = frozenset({404, 410})
 
 
 @dataclass(frozen=True)
@@ -317,17 +320,27 @@ def fetch_document(
     cache: HttpCache | None,
     policy: HttpPolicy | None = None,
     headers: Mapping[str, str] | None = None,
+    remember_missing: bool = False,
 ) -> Document:
-    """GET a small document through the conditional cache; offline serves the cache or fails."""
+    """GET a small document through the conditional cache; offline serves the cache or fails.
+
+    ``remember_missing``: a 404 or 410 is cached too (as its status alone), so that offline a
+    document known to be absent is answered as absent rather than as unknown (an attestation
+    that does not exist); online it is always asked again.
+    """
     policy = policy or HttpPolicy()
     cached = cache.load(url) if cache else None
+    missing = cached is not None and _STATUS_HEADER in cached[1]
     if policy.offline:
-        if cached is None:
+        if cached is None or (missing and not remember_missing):
             raise ExternalError(
                 f"{redact_url(url)} is not in the HTTP cache and offline mode is on.",
                 hint="Run once without --offline to fill the cache.",
             )
-        return Document(url, 200, cached[0], cached[1], from_cache=True)
+        status = int(cached[1][_STATUS_HEADER]) if missing else 200
+        return Document(url, status, cached[0], cached[1], from_cache=True)
+    if missing:
+        cached = None
     send = dict(headers or {})
     if cached is not None:
         if "etag" in cached[1]:
@@ -340,6 +353,8 @@ def fetch_document(
     kept = {k: v for k in _KEPT_HEADERS if (v := response.headers.get(k)) is not None}
     if response.status_code == 200 and cache is not None:
         cache.store(url, response.content, kept)
+    elif remember_missing and response.status_code in MISSING_STATUSES and cache is not None:
+        cache.store(url, b"", {_STATUS_HEADER: str(response.status_code)})
     all_headers = {k.lower(): v for k, v in response.headers.items()}
     return Document(
         url, response.status_code, response.content, all_headers, tried=attempt(response)

@@ -25,6 +25,7 @@ from pylock.base.fsutil import read_input, read_input_if_any
 from pylock.errors import InputError
 from pylock.formats import BUILD_TAG, is_iso_date
 from pylock.project.platforms import Platform, parse_platform
+from pylock.project.provenance import DEFAULT_POLICY, ProvenancePolicy, parse_policy
 
 PYPROJECT = "pyproject.toml"
 
@@ -50,7 +51,16 @@ FLAVORS: tuple[str, ...] = (
 )
 """Every flavor a manifest may pin; variant tokens (``freethreaded``) are never part of one."""
 
-_MANIFEST_KEYS = ("python", "platforms", "flavor", "build", "source", "mirror", "exclude-newer")
+_MANIFEST_KEYS = (
+    "python",
+    "platforms",
+    "flavor",
+    "build",
+    "source",
+    "mirror",
+    "exclude-newer",
+    "provenance",
+)
 
 
 @dataclass(frozen=True)
@@ -207,6 +217,7 @@ class Manifest:
     mirror: str | None
     exclude_newer: str | None = None  # "YYYY-MM-DD"
     more_pythons: tuple[PythonRequest, ...] = ()  # a matrix: the requests after the first
+    provenance: ProvenancePolicy = DEFAULT_POLICY  # [tool.pylock.provenance]
 
     @property
     def pythons(self) -> tuple[PythonRequest, ...]:
@@ -224,7 +235,7 @@ def read_toml(path: Path, *, hint: str, raw: bytes | None = None) -> dict[str, o
     that are not UTF-8 get a hint of their own). A path that names no readable file ->
     InputError (exit 2) naming it (``fsutil.read_input``, the rule for every input file)."""
     try:
-        text = (read_input(path, fix=_CREATE) if raw is None else raw).decode("utf-8")
+        text = (read_bytes(path) if raw is None else raw).decode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(
             f"{path} is not UTF-8 text: {error}.", hint=f"Save {path.name} as UTF-8."
@@ -249,6 +260,12 @@ def _string(table: Mapping[str, object], key: str, where: str) -> str | None:
     if not value.strip():
         raise InputError(f"{where} is empty.", hint=f"Set a value or remove the {key} key.")
     return value.strip()
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the pyproject.toml at ``path``, for ``load(path, raw=...)``: missing, a
+    directory or unreadable -> InputError (exit 2) naming it, as ``load`` says it."""
+    return read_input(path, fix=_CREATE)
 
 
 def load_if_any(path: Path) -> tuple[Manifest | None, bytes | None]:
@@ -351,6 +368,9 @@ def load(path: Path, *, raw: bytes | None = None) -> Manifest:
         if "exclude-newer" in table
         else None,
         more_pythons=more_pythons,
+        provenance=parse_policy(table["provenance"], where=f"{path} [tool.pylock.provenance]")
+        if "provenance" in table
+        else DEFAULT_POLICY,
     )
 
 
@@ -387,6 +407,7 @@ class Request:
     flavor: str | None
     build: str | None
     exclude_newer: str | None = None  # "YYYY-MM-DD": resolve as if no later release existed
+    provenance: ProvenancePolicy = DEFAULT_POLICY  # who must have built what is locked
 
     @property
     def newest_build(self) -> str | None:
@@ -490,4 +511,5 @@ class Request:
             else manifest.flavor,
             build=pinned,
             exclude_newer=day,
+            provenance=manifest.provenance,
         )

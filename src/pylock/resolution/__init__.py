@@ -8,6 +8,7 @@
 - ``drift``: every way a lock fails to satisfy the manifest (shared by lock, sync and check).
 - ``selection``: which target a command means (``--python``, ``--platform``).
 
-May import: ``pylock.sources`` and the stages below it (net, project, fast, base),
-``pylock.errors`` and ``pylock.formats``; never a stage above it.
+May import: ``pylock.provenance`` (to prove what ``pylock lock`` records) and the stages below
+it (sources, net, project, fast, base), ``pylock.errors`` and ``pylock.formats``; never a stage
+above it.
 """

@@ -14,7 +14,8 @@ from packaging.version import Version
 
 from pylock.project.manifest import Request, is_debug_flavor
 from pylock.project.platforms import Platform
-from pylock.resolution.lockfile import Lock, LockedManifest, relock_command
+from pylock.project.provenance import UNATTESTED, Proof
+from pylock.resolution.lockfile import Lock, LockedManifest, Target, relock_command
 
 
 def locked_manifest(
@@ -35,7 +36,7 @@ def locked_manifest(
 class Drift:
     """One input the lock no longer satisfies: ``recorded -> current`` and the fixing command."""
 
-    input: str  # "python", "platforms", "flavor", "build", "exclude-newer"
+    input: str  # "python", "platforms", "flavor", "build", "exclude-newer", "provenance"
     recorded: str
     current: str
     fix: str  # "pylock lock" (``lockfile.relock_command``: with --source when the lock records it)
@@ -92,8 +93,10 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
     """Every way ``lock`` fails to satisfy ``request`` (docs/lockfile.md §8); empty means current.
 
     Current when every requested platform has a target, every target's version and variant
-    satisfy the python request, a pinned flavor/build equals every target's, and no target's
-    build is newer than exclude-newer. Extra targets are fine; source and mirror never matter.
+    satisfy the python request, a pinned flavor/build equals every target's, no target's
+    build is newer than exclude-newer, and every target's recorded provenance satisfies the
+    provenance policy (``ProvenancePolicy.accepts``). Extra targets are fine; source and mirror
+    never matter.
     """
     found: list[Drift] = []
     fix = relock_command(lock)  # `pylock lock`, with --source when the lock records one
@@ -151,4 +154,19 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
                     fix,
                 )
             )
+
+    unproved = [t for t in lock.targets if not request.provenance.accepts(t.provenance)]
+    if unproved:
+        recorded = _distinct(f"{t.platform} {_recorded(t)}" for t in unproved)
+        found.append(
+            Drift("provenance", f"{recorded} (locked)", request.provenance.describe(), fix)
+        )
     return found
+
+
+def _recorded(target: Target) -> str:
+    """A target's recorded provenance as a drift finding says it."""
+    record = target.provenance
+    if isinstance(record, Proof):
+        return f"signed by {record.signer} (source {record.repository}, issuer {record.issuer})"
+    return "with no attestation" if record == UNATTESTED else "never verified"

@@ -14,6 +14,13 @@ used to list (the lock's ``[manifest].platforms``) and no longer does is removed
 A current lock is left alone even when the manifest was reworded in a way its pins still satisfy
 (``python = "3.12"`` -> ``">=3.12,<3.13"``): its ``[manifest]`` table, a record for reviewers, is
 refreshed the next time a target changes, so no run rewrites a lock just to restate its inputs.
+
+Provenance (docs/provenance.md): every target of a request that is rewritten and has no record,
+or one the policy no longer accepts, is proved (``pylock.provenance``) and its ``provenance``
+recorded; a change of policy alone re-proves the pins, never moves them. No silent downgrade: a
+target whose provenance was proved is never moved to an unattested build. When the old pins
+still satisfy the manifest (``--upgrade``) they are kept and ``LockResult.kept`` says why;
+otherwise the lock is refused (exit 1) until the policy is lowered to "off".
 """
 
 from __future__ import annotations
@@ -21,23 +28,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from packaging.version import Version
 
 from pylock.base.settings import Settings
 from pylock.base.sourcespec import naming_offline_routes
-from pylock.errors import InputError, ResolutionError
+from pylock.errors import InputError, ResolutionError, VerificationError
 from pylock.project.edit import set_python
 from pylock.project.manifest import PYPROJECT, Manifest, Request, parse_python_request
 from pylock.project.manifest import load as load_manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
+from pylock.project.provenance import UNATTESTED, Proof
 from pylock.resolution import lockfile
 from pylock.resolution.drift import drift, locked_manifest, pair_requests
 from pylock.resolution.lockfile import LOCK_FILENAME, Lock, Target
 from pylock.resolution.resolver import resolve
 
 if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resolved
+    from pylock.provenance.prover import Prover
     from pylock.sources.artifacts import Artifact
     from pylock.sources.source import Source, SourceContext
 
@@ -55,8 +64,9 @@ class LockOptions:
     dry_run: bool = False
 
 
-ChangeKind = Literal["added", "removed", "upgraded", "unchanged"]
-"""What happened to one platform's target; "upgraded" is any change of its pin."""
+ChangeKind = Literal["added", "removed", "upgraded", "proved", "unchanged"]
+"""What happened to one platform's target; "upgraded" is any change of its pin, "proved" a new
+provenance record for the same pin."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +104,23 @@ class LockResult:
     releases: tuple[ReleaseNote, ...] = ()  # set only when the lock spans several PBS releases
     # What was wrong with an unreadable python.lock that --upgrade replaced (None: nothing was).
     replaced: str | None = None
+    kept: tuple[Kept, ...] = ()  # attested pins not moved to an unattested build
     # --python changed the manifest's request (None: not given, or the manifest's already).
     pinned: PythonPin | None = None
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A pin ``--upgrade`` did not move: its archive was proved, the newer one has no
+    attestation (docs/provenance.md, "No silent downgrade")."""
+
+    request: str | None  # the manifest request, in a matrix lock
+    platform: str
+    locked: Target  # kept, with its proof
+    newer: Target  # what the upgrade resolved, unattested
+
+
+_Named = TypeVar("_Named", Change, Kept)
 
 
 class ContextFactory(Protocol):
@@ -107,17 +132,10 @@ class ContextFactory(Protocol):
 
 def default_context(settings: Settings, *, base_dir: Path) -> SourceContext:
     """One client for the run, under the settings' HTTP policy, and the HTTP cache in the
-    settings' cache directory."""
-    from pylock.net.http import HttpCache, make_client
-    from pylock.sources.source import SourceContext
+    settings' cache directory (``sources.source.open_context``)."""
+    from pylock.sources.source import open_context
 
-    return SourceContext(
-        client=make_client(settings.http),
-        cache=HttpCache(settings.cache_dir),
-        policy=settings.http,
-        base_dir=base_dir,
-        environ=settings.environ,
-    )
+    return open_context(settings, base_dir=base_dir)
 
 
 class _Session:
@@ -131,14 +149,17 @@ class _Session:
         *,
         settings: Settings,
         base_dir: Path,
+        mirror: str | None = None,
     ) -> None:
         self._spec = spec
         self._where = where
         self._factory = factory
         self._settings = settings
         self._base_dir = base_dir
+        self._mirror = mirror
         self._context: SourceContext | None = None
         self._source: Source | None = None
+        self._prover: Prover | None = None
 
     @property
     def context(self) -> SourceContext:
@@ -158,6 +179,23 @@ class _Session:
     def opened(self) -> bool:
         """Whether the source was read at all (a run that only drops targets reads nothing)."""
         return self._source is not None
+
+    @property
+    def prover(self) -> Prover:
+        """Proves archives with this run's client: bundles from the download mirror, then
+        from the source (docs/provenance.md)."""
+        if self._prover is None:
+            from pylock.provenance.places import Places
+            from pylock.provenance.prover import Prover
+
+            places = Places(
+                spec=self._spec,
+                where=self._where,
+                mirrors=[self._mirror] if self._mirror else [],
+                context=lambda: self.context,
+            )
+            self._prover = Prover(settings=self._settings, places=places)
+        return self._prover
 
     def close(self) -> None:
         if self._context is not None:
@@ -233,13 +271,21 @@ def lock_project(
         context_factory,
         settings=replace(settings, http=remote.http),
         base_dir=project_dir,
+        mirror=remote.mirror,
     )
     views: list[Lock] = []
     changes_: list[Change] = []
+    kept: list[Kept] = []
     try:
         for job in jobs:
             with naming_offline_routes(remote.source, "pylock lock"):
                 targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
+            if not job.current and job.request.provenance.active:
+                targets = _proved(job, targets, session.prover)
+                held = _no_downgrade(job, targets, lock_path)
+                if held:
+                    kept.extend(_named(held, job.request.python.text, matrix))
+                    targets = list(job.old_targets)
             view = Lock(
                 manifest=locked_manifest(job.request, manifest.platforms),
                 targets=tuple(sorted(targets, key=lambda t: t.platform)),
@@ -256,12 +302,13 @@ def lock_project(
             changes_.extend(
                 replace(c, request=python) for c in _changes(old.view(python).targets, ())
             )
-    new = lockfile.combine(views)
+    combined = lockfile.combine(views)
     if session.opened:  # the targets now come from this run's source: the lock says which
         recorded = _recorded_source(settings, manifest, pyproject, remote.source)
     else:  # only targets dropped: they still come from where the old lock's came from
         recorded = old.manifest.source if old is not None else None
-    new = replace(new, manifest=replace(new.manifest, source=recorded))
+    combined = replace(combined, manifest=replace(combined.manifest, source=recorded))
+    new = replace(combined, lock_version=combined.format_version)  # as it will be read back
     written = False
     if not options.dry_run:
         if pinned is not None:
@@ -274,6 +321,7 @@ def lock_project(
         releases=_releases(jobs, views, new),
         replaced=replaced,
         pinned=pinned,
+        kept=tuple(kept),
     )
 
 
@@ -349,9 +397,49 @@ def _job(
     return _Job(request, old, kept, current)
 
 
-def _named(changes: Iterable[Change], request: str, matrix: bool) -> list[Change]:
+def _named(changes: Iterable[_Named], request: str, matrix: bool) -> list[_Named]:
     """Each change naming its request when the lock has several (a lone request needs none)."""
     return [replace(c, request=request) if matrix else c for c in changes]
+
+
+def _proved(job: _Job, targets: list[Target], prover: Prover) -> list[Target]:
+    """``targets`` with every one the policy does not yet accept, or that no one looked at,
+    proved and its provenance recorded; one the policy refuses stops the lock (exit 1)."""
+    policy = job.request.provenance
+    return [
+        t
+        if t.provenance is not None and policy.accepts(t.provenance)
+        else replace(t, provenance=prover.prove(t, policy))
+        for t in targets
+    ]
+
+
+def _no_downgrade(job: _Job, targets: list[Target], lock_path: Path) -> list[Kept]:
+    """The targets that would move from a proved archive to an unattested one. Empty: none
+    would. Else the old pins are kept when they still satisfy the manifest (an ``--upgrade``);
+    when the manifest forces the move, the lock is refused."""
+    before = {t.platform: t for t in job.old_targets}
+    held = [
+        Kept(None, t.platform, before[t.platform], t)
+        for t in targets
+        if t.platform in before
+        and isinstance(before[t.platform].provenance, Proof)
+        and t.provenance == UNATTESTED
+        and before[t.platform].sha256 != t.sha256
+    ]
+    if not held or (job.old is not None and not drift(job.old, job.request)):
+        return held
+    first = held[0]
+    proof = first.locked.provenance
+    assert isinstance(proof, Proof)
+    raise VerificationError(
+        f"{lock_path} records that {proof.signer} built {first.platform}'s "
+        f"{first.locked.version} ({first.locked.build}), and the manifest now needs "
+        f"{first.newer.version} ({first.newer.build}), which has no attestation: pylock lock "
+        "never moves a proved target to an unattested build.",
+        hint='To move anyway, lower [tool.pylock.provenance] policy to "off" for this change; '
+        "or pin a build that has an attestation.",
+    )
 
 
 @dataclass(frozen=True)
@@ -424,7 +512,8 @@ def _plan(job: _Job, upgrade: bool, session: _Session) -> list[Target]:
     )
     if old is None or upgrade or not kept:
         return _resolve_all(everything, session)
-    if any(d.input != "platforms" for d in drift(replace(old, targets=kept), request)):
+    moved = drift(replace(old, targets=kept), request)
+    if any(d.input not in ("platforms", "provenance") for d in moved):
         return _resolve_all(everything, session)  # python, flavor or build changed
     have = {t.platform for t in kept}
     missing = tuple(p for p in request.platforms if p.key not in have)
@@ -506,6 +595,8 @@ def _changes(old: Iterable[Target], new: Iterable[Target]) -> tuple[Change, ...]
             kind = "removed"
         elif was == now:
             kind = "unchanged"
+        elif replace(was, provenance=None) == replace(now, provenance=None):
+            kind = "proved"
         else:
             kind = "upgraded"
         changes.append(Change(kind, platform, was, now))

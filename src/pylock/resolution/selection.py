@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pylock.errors import InputError
 from pylock.project.platforms import host_platform, parse_platform
 from pylock.resolution import lockfile
 from pylock.resolution.lockfile import Lock, Target
 
+if TYPE_CHECKING:
+    from pylock.fast.memo import Evidence
 
-def read_lock(project_dir: Path) -> Lock:
-    return lockfile.read(project_dir / lockfile.LOCK_FILENAME)
+
+def read_lock(project_dir: Path, evidence: Evidence | None = None) -> Lock:
+    """The project's python.lock; its bytes are noted in a memo's ``evidence`` when given."""
+    path = project_dir / lockfile.LOCK_FILENAME
+    raw = lockfile.read_bytes(path)
+    if evidence is not None:
+        evidence.content(path, raw)
+    return lockfile.from_bytes(raw, path)
 
 
 def select_request(lock: Lock, python: str | None) -> Lock:

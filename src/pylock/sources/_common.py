@@ -59,15 +59,22 @@ def fetch(
     *,
     source: str,
     headers: Mapping[str, str] | None = None,
+    remember_missing: bool = False,
 ) -> Document:
     """A small document through the HTTP cache; unreachable or an invalid URL (open_stream
     reports both as ExternalError) -> ExternalError naming the source.
 
-    Any status is returned: what a 404 means depends on the document.
+    Any status is returned: what a 404 means depends on the document (``remember_missing``:
+    see ``fetch_document``).
     """
     try:
         return fetch_document(
-            context.client, url, cache=context.cache, policy=context.policy, headers=headers
+            context.client,
+            url,
+            cache=context.cache,
+            policy=context.policy,
+            headers=headers,
+            remember_missing=remember_missing,
         )
     except ExternalError as exc:
         raise ExternalError(f"Source {source}: {exc.message}", hint=exc.hint) from exc

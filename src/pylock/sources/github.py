@@ -13,6 +13,10 @@ The token (``GITHUB_TOKEN``/``GH_TOKEN`` for api.github.com, ``GH_ENTERPRISE_TOK
 other host: see ``sources.spec.github_token``) goes only to the API: same scheme, host and port as
 the API URL and under its API root. Checksum files are downloads, which never carry it, even on
 GitHub Enterprise where downloads and API share a host.
+
+The same API serves the release's artifact attestations (``attestations``: one request per
+archive digest, through the HTTP cache, rate limits reported as for releases); verifying them is
+``pylock.provenance``'s job, not this module's.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ PER_PAGE = 5
 API_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
 _LINK = re.compile(r"<([^>]*)>([^<]*)")
+_DOWNLOAD_PATH = re.compile(r"/(?P<owner>[^/]+)/(?P<name>[^/]+)/releases/download/")
 _REL = re.compile(r"""rel\s*=\s*"?([^";,]*)"?""")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -94,6 +99,20 @@ def _is_rate_limited(doc: Document) -> bool:
     )
 
 
+def api_for_download(url: str) -> str | None:
+    """The API of the github.com repository a release download URL belongs to
+    (``https://github.com/O/N/releases/download/…`` -> ``https://api.github.com/repos/O/N``), or
+    None for any other URL: a catalog or index names archives, not where their attestations are,
+    and only github.com's layout is certain (a GitHub Enterprise host is named with
+    ``github:<API URL>``, never guessed, so no enterprise token goes to a host a catalog names).
+    """
+    parts = urlsplit(url)
+    match = _DOWNLOAD_PATH.match(parts.path)
+    if parts.scheme != "https" or (parts.hostname or "").lower() != "github.com" or not match:
+        return None
+    return f"https://api.github.com/repos/{match['owner']}/{match['name']}"
+
+
 class GitHubSource:
     """Releases from ``{api_url}/releases`` of one repository."""
 
@@ -140,6 +159,26 @@ class GitHubSource:
                     yield release
             url = next_link(doc.headers.get("link"), doc.url)
 
+    def attestations(self, sha256: str) -> list[bytes] | None:
+        """The Sigstore bundles the repository's attestations API holds for an artifact with
+        this digest (``GET {api}/attestations/sha256:{hex}``), each as JSON bytes; None when it
+        holds none (404, or an empty list). Entries without an inline ``bundle`` are passed
+        over. Network trouble and rate limits raise ExternalError (exit 3)."""
+        url = f"{self.api_url}/attestations/sha256:{sha256}"
+        doc = self._get_api(url, missing_ok=True, what="the attestations API", remember=True)
+        if doc.status == 404:
+            return None
+        data = self._json(doc)
+        entries = data.get("attestations") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise self._shape_error(doc.url, "an attestations list", "attestations")
+        bundles = [
+            json.dumps(entry["bundle"]).encode("utf-8")
+            for entry in entries
+            if isinstance(entry, dict) and isinstance(entry.get("bundle"), dict)
+        ]
+        return bundles or None
+
     # --- the API -------------------------------------------------------------------------
 
     def _sends_token_to(self, url: str) -> bool:
@@ -149,13 +188,26 @@ class GitHubSource:
         root = self._api_root.rstrip("/")
         return path == root or path.startswith(root + "/")
 
-    def _get_api(self, url: str, *, missing_ok: bool = False) -> Document:
+    def _get_api(
+        self,
+        url: str,
+        *,
+        missing_ok: bool = False,
+        what: str = "the releases API",
+        remember: bool = False,
+    ) -> Document:
         headers = dict(API_HEADERS)
         if self._token is not None and self._sends_token_to(url):
             headers["Authorization"] = f"Bearer {self._token}"
-        doc = fetch(self._context, url, source=self.description, headers=headers)
+        doc = fetch(
+            self._context,
+            url,
+            source=self.description,
+            headers=headers,
+            remember_missing=remember and missing_ok,
+        )
         if doc.status != 200 and not (missing_ok and doc.status == 404):
-            raise self._api_error(doc)
+            raise self._api_error(doc, what)
         return doc
 
     def _get_json(self, url: str) -> Any:
@@ -172,14 +224,14 @@ class GitHubSource:
                 hint="Check that the source URL points at a GitHub-compatible releases API.",
             ) from exc
 
-    def _shape_error(self, url: str, expected: str) -> ExternalError:
+    def _shape_error(self, url: str, expected: str, api: str = "releases") -> ExternalError:
         return ExternalError(
             f"Source {self.description}: {url} did not return {expected} in the shape of "
-            "GitHub's releases API.",
-            hint="Check that the source URL points at a GitHub-compatible releases API.",
+            f"GitHub's {api} API.",
+            hint=f"Check that the source URL points at a GitHub-compatible {api} API.",
         )
 
-    def _api_error(self, doc: Document) -> ExternalError:
+    def _api_error(self, doc: Document, what: str = "the releases API") -> ExternalError:
         if _is_rate_limited(doc):
             when = _reset_time(doc.headers, datetime.now(timezone.utc))
             resets = (
@@ -218,7 +270,7 @@ class GitHubSource:
                 hint="Check the repository API URL (https://api.github.com/repos/OWNER/REPO); "
                 "for a private repository set GITHUB_TOKEN.",
             )
-        return status_error(self.description, doc, "the releases API")
+        return status_error(self.description, doc, what)
 
     # --- release objects -----------------------------------------------------------------
 

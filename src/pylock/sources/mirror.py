@@ -6,6 +6,10 @@ local path) or from the HTML index at ``{base}/`` that every static file server 
 (nginx, Apache, Artifactory, ``python -m http.server``); a pinned build needs no index at all.
 Each build's SHA256SUMS names its assets and their checksums; a build without one is not a
 release of this mirror (a half-copied directory), so it is passed over.
+
+Beside each archive a mirror may hold its Sigstore bundle, ``{base}/{build}/{asset}.sigstore.json``
+(``pylock mirror`` writes them): ``attestation`` reads it, so provenance is verified behind a
+firewall from the mirror alone.
 """
 
 from __future__ import annotations
@@ -56,6 +60,10 @@ def mirror_path(base: Path | str, build: str, name: str | None = None) -> Path |
     if name is not None:
         parts.append(quote(name, safe=""))
     return "/".join(parts)
+
+
+BUNDLE_SUFFIX = ".sigstore.json"
+"""A mirror holds an archive's Sigstore bundle as ``{asset}`` + this, beside the archive."""
 
 
 class _Links(HTMLParser):
@@ -110,6 +118,31 @@ class MirrorSource:
             return self._dir_releases(self.location.path, build, platforms)
         assert self.location.url is not None
         return self._url_releases(self.location.url.rstrip("/"), build, platforms)
+
+    def attestation(self, build: str, asset: str) -> bytes | None:
+        """The bundle beside an archive, ``{base}/{build}/{asset}.sigstore.json``, as bytes;
+        None when the mirror has none. Unreadable or unreachable: ExternalError (exit 3)."""
+        name = asset + BUNDLE_SUFFIX
+        if self.location.path is not None:
+            path = self.location.path / build / name
+            try:
+                return path.read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            except OSError as exc:
+                raise ExternalError(
+                    f"Source {self.description}: cannot read {path}: {exc.strerror or exc}.",
+                    hint="Check the file's permissions.",
+                ) from exc
+        assert self.location.url is not None
+        base = self.location.url.rstrip("/")
+        url = f"{base}/{quote(build, safe='')}/{quote(name, safe='')}"
+        doc = fetch(self._context, url, source=self.description)
+        if doc.status in (404, 410):
+            return None
+        if doc.status != 200:
+            raise status_error(self.description, doc, "an attestation bundle")
+        return doc.body
 
     # --- a directory ---------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import httpx
 
+from pylock.base.settings import Settings
 from pylock.net.http import HttpCache, HttpPolicy
 from pylock.project.platforms import Platform
 from pylock.sources.artifacts import Artifact
@@ -57,3 +58,17 @@ class SourceContext:
     policy: HttpPolicy
     base_dir: Path  # relative catalog/mirror paths are read relative to the project
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)  # tokens (Settings)
+
+
+def open_context(settings: Settings, *, base_dir: Path) -> SourceContext:
+    """One client for the run, under the settings' HTTP policy, and the HTTP cache in the
+    settings' cache directory (the caller closes ``client``)."""
+    from pylock.net.http import make_client
+
+    return SourceContext(
+        client=make_client(settings.http),
+        cache=HttpCache(settings.cache_dir),
+        policy=settings.http,
+        base_dir=base_dir,
+        environ=settings.environ,
+    )

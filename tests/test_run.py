@@ -1,0 +1,231 @@
+"""``pylock run`` behaves like the command itself, with real processes.
+
+Its exit code and the signal that ends it are the command's, as a shell reports them; Ctrl-C
+reaches it; stdin, stdout and stderr (a terminal included) are its own; 127 when it is not
+found, 126 when it cannot be run. On POSIX it replaces pylock (exec), so the command has
+pylock's process id. Each behaviour is checked through the console script twice, once taking
+the full path (no memo yet: it also writes the memo) and once answered from the memo, and
+through the typer app; Windows's wait-for-the-child path (``child.wait``) is run here too.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clirun import console_script
+from conftest import SyncedTemplate
+from pylock.fast import memo
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
+
+PYTHON = sys.executable  # absolute: the locked bin directory's `python` is first on PATH
+TYPER = "import sys\nfrom pylock.cli.app import main\nmain(sys.argv[1:])\n"
+ENTRIES = ("full path", "memo", "typer app")
+
+
+@pytest.fixture
+def project(synced_template: SyncedTemplate, tmp_path: Path) -> Path:
+    return synced_template.synced(tmp_path / "project")
+
+
+@pytest.fixture(params=ENTRIES)
+def pylock_run(request: pytest.FixtureRequest, project: Path) -> Iterator[list[str]]:
+    """The argv prefix of ``pylock -p PROJECT run``: through the console script with no memo
+    (the full path, which remembers), with the memo (the fast path, checked to be there), or
+    through the typer app."""
+    entry = str(request.param)
+    head = ["-p", str(project), "run"]
+    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR
+    if entry == "typer app":
+        yield [sys.executable, "-c", TYPER, *head]
+        return
+    if entry == "memo":
+        warm = subprocess.run([str(console_script()), *head, "true"], check=False)
+        assert warm.returncode == 0 and any(memos.iterdir())
+    else:  # a file where the memos would go: none is written or read, every run is full
+        memos.parent.mkdir(parents=True, exist_ok=True)
+        memos.write_bytes(b"")
+    yield [str(console_script()), *head]
+
+
+def test_the_exit_code_is_the_commands(pylock_run: list[str]) -> None:
+    for code in (0, 1, 7, 255):
+        done = subprocess.run([*pylock_run, "sh", "-c", f"exit {code}"], check=False)
+        assert done.returncode == code
+
+
+def test_a_command_killed_by_a_signal_is_reported_as_a_shell_would(
+    pylock_run: list[str],
+) -> None:
+    killed = subprocess.run([*pylock_run, "sh", "-c", "kill -TERM $$"], check=False)
+    assert killed.returncode == -signal.SIGTERM  # the process itself died of SIGTERM
+    command = " ".join(f"'{word}'" for word in pylock_run)
+    shell = subprocess.run(
+        ["sh", "-c", f"{command} sh -c 'kill -TERM $$'; echo $?"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shell.stdout == "143\n"  # 128 + 15
+
+
+def test_the_command_is_the_process_itself(pylock_run: list[str], project: Path) -> None:
+    """Exec, not a child: the command has the pid pylock was started with."""
+    started = subprocess.Popen(
+        [*pylock_run, "sh", "-c", "echo $$"], stdout=subprocess.PIPE, text=True
+    )
+    out, _ = started.communicate()
+    assert out == f"{started.pid}\n"
+
+
+def test_ctrl_c_reaches_the_command(pylock_run: list[str]) -> None:
+    """The terminal sends SIGINT to the foreground process group: the command handles it."""
+    script = (
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        "    print('interrupted', flush=True)\n"
+        "    sys.exit(42)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen(
+        [*pylock_run, PYTHON, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "ready\n"
+    os.killpg(child.pid, signal.SIGINT)
+    assert child.stdout.read() == "interrupted\n"
+    assert child.wait(timeout=30) == 42
+
+
+def test_stdin_stdout_and_stderr_are_the_commands(pylock_run: list[str]) -> None:
+    done = subprocess.run(
+        [*pylock_run, "sh", "-c", "cat; echo to-stderr >&2"],
+        input=b"from stdin\n" * 10_000,
+        capture_output=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        b"from stdin\n" * 10_000,
+        b"to-stderr\n",
+    )
+
+
+def test_a_terminal_stays_a_terminal(pylock_run: list[str]) -> None:
+    import pty
+
+    script = "import sys; print(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())"
+    terminal, seat = pty.openpty()
+    child = subprocess.Popen(
+        [*pylock_run, PYTHON, "-c", script], stdin=seat, stdout=seat, stderr=seat
+    )
+    os.close(seat)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 1024)
+        except OSError:  # EIO: every process closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(terminal)
+    assert child.wait(timeout=30) == 0
+    assert output.strip().splitlines()[-1] == b"True True True"
+
+
+def test_a_closed_pipe_ends_the_command_as_it_would_end_alone(pylock_run: list[str]) -> None:
+    """Python ignores SIGPIPE; the command gets it back at its default (it dies of it, as
+    `yes | head -1` does), not an ignored signal inherited through exec."""
+    child = subprocess.Popen([*pylock_run, "yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline() == b"y\n"
+    child.stdout.close()
+    assert child.wait(timeout=30) == -signal.SIGPIPE
+    assert child.stderr.read() == b""  # no "write error: Broken pipe"
+
+
+def test_the_command_runs_on_the_locked_interpreters_path(
+    pylock_run: list[str], project: Path
+) -> None:
+    done = subprocess.run(
+        [*pylock_run, "sh", "-c", 'echo "$PYLOCK_PYTHON"; command -v python'],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    interpreter, found = done.stdout.splitlines()
+    assert Path(found).parent == Path(interpreter).parent
+    assert Path(interpreter).is_file()
+
+
+def test_not_found_is_127_and_not_executable_is_126(pylock_run: list[str], tmp_path: Path) -> None:
+    missing = subprocess.run(
+        [*pylock_run, "no-such-command-here"], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 127
+    assert missing.stderr.startswith("error: command not found: no-such-command-here")
+    plain = tmp_path / "not-executable"
+    plain.write_text("echo hi\n")
+    refused = subprocess.run([*pylock_run, str(plain)], capture_output=True, text=True, check=False)
+    assert refused.returncode == 126
+    assert refused.stderr.startswith(f"error: cannot run {plain}: Permission denied")
+    garbage = tmp_path / "not-a-program"
+    garbage.write_bytes(b"\x7fELF\x00garbage")
+    garbage.chmod(0o755)
+    unknown = subprocess.run(
+        [*pylock_run, str(garbage)], capture_output=True, text=True, check=False
+    )
+    assert unknown.returncode == 126
+    assert unknown.stderr.startswith(f"error: cannot run {garbage}: Exec format error")
+    assert "Traceback" not in missing.stderr + refused.stderr + unknown.stderr
+
+
+WAIT = """
+import os, signal, sys
+from pylock.cli.child import environment, wait
+print("ready", flush=True)
+sys.exit(wait(sys.argv[1:], environment(sys.executable, os.environ), color="never"))
+"""
+
+
+def test_waiting_for_the_child_exits_as_it_did() -> None:
+    """Where there is no exec (Windows), pylock waits: the child's exit code, its signal raised
+    again (so the shell sees the same death), and Ctrl-C left to the child."""
+    exited = subprocess.run([PYTHON, "-c", WAIT, "sh", "-c", "exit 5"], check=False)
+    assert exited.returncode == 5
+    killed = subprocess.run([PYTHON, "-c", WAIT, "sh", "-c", "kill -TERM $$"], check=False)
+    assert killed.returncode == -signal.SIGTERM
+    missing = subprocess.run(
+        [PYTHON, "-c", WAIT, "no-such-command-here"], capture_output=True, text=True, check=False
+    )
+    assert missing.returncode == 127 and "command not found" in missing.stderr
+    handler = (
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: sys.exit(42))\n"
+        "print('child ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    waiting = subprocess.Popen(
+        [PYTHON, "-c", WAIT, PYTHON, "-c", handler],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert waiting.stdout is not None
+    assert waiting.stdout.readline() == "ready\n"
+    assert waiting.stdout.readline() == "child ready\n"
+    os.killpg(waiting.pid, signal.SIGINT)  # the terminal's Ctrl-C: both get it
+    assert waiting.wait(timeout=30) == 42  # the parent ignored it and exited as the child did
