@@ -61,7 +61,7 @@ def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> Spelling:
     options: Spelling = {}
     in_options = False
     for line in out.splitlines():
-        if line.strip() in ("Options:", "Commands:", "Arguments:"):
+        if line.strip() in ("Options:", "Commands:", "Arguments:", "Global options:"):
             in_options = line.strip() == "Options:"
         elif in_options and line.startswith("  -"):
             spelled = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
@@ -74,9 +74,9 @@ def help_options(capsys: pytest.CaptureFixture[str], *command: str) -> Spelling:
 def commands(capsys: pytest.CaptureFixture[str], *group: str) -> list[str]:
     """Every command, a group's subcommands spelled ``group sub`` (``export uv``)."""
     _, out, _ = pylock(capsys, *group, "--help")
-    listed = out.split("Commands:", 1)[1].splitlines()
+    listed = out.split("Commands:", 1)[1].split("\n\n", 1)[0].splitlines()
     found = []
-    for name in [line.split()[0] for line in listed if line.startswith("  ") and line.strip()]:
+    for name in [line.split()[0] for line in listed if re.match(r"  \S", line)]:
         _, sub, _ = pylock(capsys, *group, name, "--help")
         found += (
             commands(capsys, *group, name) if "Commands:" in sub else [" ".join([*group, name])]

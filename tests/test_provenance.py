@@ -435,7 +435,7 @@ def test_a_mirror_round_trip_verifies_with_the_api_gone(
     mirror = tmp_path / "mirror"
     code, out, err = pylock(capsys, "-p", str(online), "mirror", str(mirror))
     assert code == 0, err
-    assert "1 verified attestation bundle(s)" in out
+    assert "1 verified attestation bundle beside them" in out
     written = mirror / BUILD / f"{asset()}.sigstore.json"
     assert json.loads(written.read_bytes()) == json.loads(REUSABLE.bundle)
     assert (mirror / BUILD / asset()).read_bytes() == REUSABLE.artifact

@@ -9,6 +9,7 @@ the sequences a user runs offline (lock, check, sync, which) run here for real.
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -567,3 +568,188 @@ def test_the_console_scripts_memo_never_replays_under_a_misspelled_source_or_mir
             done = script(command, **{variable: value})
             assert done.returncode == 2, (command, variable, done.stdout + done.stderr)
             assert variable in done.stderr
+
+
+# --- item 10: what a terminal user sees --------------------------------------------------------
+
+
+def in_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """``args`` run with stdin, stdout and stderr on a real pseudo-terminal (120 columns): its
+    exit code and everything it wrote there."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    process = subprocess.Popen(
+        args, stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return process.wait(), b"".join(chunks).decode("utf-8", "replace")
+
+
+def script_env(**extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    return {**env, "TERM": "xterm-256color", **extra}
+
+
+@pytest.fixture
+def checked(capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path) -> Path:
+    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}")[0] == 0
+    assert run(capsys, proj, "sync")[0] == 0
+    return proj
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
+def test_check_is_coloured_on_a_terminal_and_plain_when_told_or_piped(checked: Path) -> None:
+    import subprocess
+
+    from clirun import console_script
+
+    check = [str(console_script()), "-p", str(checked), "check"]
+    for _ in range(2):  # the full path, then the memo's replay: both coloured on a terminal
+        code, out = in_a_terminal(check, script_env())
+        assert code == 0, out
+        assert "\x1b[32mpass \x1b[0m  lock-valid" in out
+        assert "\x1b[33mskip \x1b[0m  tree" in out
+    for told in (script_env(NO_COLOR="1"), script_env()):
+        args = check if "NO_COLOR" in told else [*check, "--color", "never"]
+        code, out = in_a_terminal(args, told)
+        assert code == 0 and "\x1b[" not in out and "pass   lock-valid" in out, out
+    piped = subprocess.run(check, capture_output=True, text=True, env=script_env(), check=False)
+    assert piped.returncode == 0 and "\x1b[" not in piped.stdout  # not the terminal's memo
+    forced = subprocess.run(
+        [*check, "--color", "always"], capture_output=True, text=True, env=script_env()
+    )
+    assert "\x1b[32mpass" in forced.stdout
+
+    (checked / "pyproject.toml").write_text(
+        (checked / "pyproject.toml").read_text("utf-8").replace('"3.12"', '"3.11"'), "utf-8"
+    )
+    code, out = in_a_terminal(check, script_env())
+    assert code == 1
+    assert "\x1b[1;31mfail \x1b[0m  lock-current" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
+def test_the_progress_bar_shows_bytes_and_speed_on_a_terminal(proj: Path, mirror: Path) -> None:
+    """A download that takes a second, from a loopback mirror that sends the archive in
+    pieces: the bar drawn on the terminal says how many bytes of how many, and how fast."""
+    import re
+    import threading
+    import time
+    from urllib.parse import quote
+
+    from clirun import console_script
+    from test_download import Handler, Loopback
+
+    lock_script = [str(console_script()), "-p", str(proj)]
+    assert (
+        in_a_terminal([*lock_script, "lock", "--source", f"mirror:{mirror}"], script_env())[0] == 0
+    )
+    (target,) = lockfile.read(proj / "python.lock").targets
+    body = (mirror / BUILD / target.asset_name).read_bytes()
+    done = threading.Event()
+
+    def slowly(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        pieces = 12
+        for index in range(pieces):
+            h.wfile.write(body[index * len(body) // pieces : (index + 1) * len(body) // pieces])
+            h.wfile.flush()
+            if done.wait(0.1):
+                break
+        h.close_connection = True
+
+    server = Loopback()
+    try:
+        server.route(f"/m/{BUILD}/{quote(target.asset_name, safe='')}", slowly)
+        started = time.monotonic()
+        code, out = in_a_terminal(
+            [*lock_script, "sync", "--mirror", server.url("/m")], script_env()
+        )
+    finally:
+        done.set()
+        server.close()
+    assert code == 0, out
+    assert time.monotonic() - started > 1.0
+    unit = r"(bytes|[kMG]B)"
+    assert re.search(rf"(?<![\d.])0\.[1-9]/\d+(\.\d+)? {unit}", out), out  # bytes done of the total
+    assert re.search(rf"\d+(\.\d+)? {unit}/s", out), out  # the speed
+    assert "Installed cpython 3.12.8" in out
+
+
+def test_show_and_list_tables_have_a_header_row(
+    capsys: pytest.CaptureFixture[str], checked: Path, mirror: Path
+) -> None:
+    code, out, _ = run(capsys, checked, "show")
+    assert code == 0
+    header, row = out.splitlines()[:2]
+    assert header.split() == ["PLATFORM", "VERSION", "BUILD", "FLAVOR", "SHA256", "INSTALLED", "AT"]
+    assert row.split()[0] == HOST.key
+    assert header.index("VERSION") == row.index("3.12.8")  # the columns line up
+    code, out, _ = run(capsys, checked, "list", "--source", f"mirror:{mirror}")
+    assert code == 0
+    header, first = out.splitlines()[:2]
+    assert header.split() == ["VERSION", "BUILD", "PLATFORM", "VARIANT", "FLAVOR", "SIZE"]
+    assert header.index("BUILD") == first.index(BUILD)
+    assert header.rindex("SIZE") + len("SIZE") == first.rindex("MB") + len("MB")
+
+
+def test_counts_read_as_english(
+    capsys: pytest.CaptureFixture[str], checked: Path, tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, checked, "mirror", str(tmp_path / "copy"))
+    assert code == 0 and f"Mirrored 1 archive into {tmp_path / 'copy'}" in out, out
+    code, out, _ = run(capsys, checked, "export", "uv", "-o", str(tmp_path / "d.json"))
+    assert code == 0 and "(1 locked target)" in out, out
+    assert "(s)" not in out
+    code, out, _ = run(capsys, checked, "check")
+    assert "python.lock is valid (1 target)." in out
+
+
+def test_help_lists_every_command_in_full_and_each_command_the_global_options(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    os.environ["COLUMNS"] = "80"
+    try:
+        code, out, _ = pylock(capsys, "--help")
+    finally:
+        del os.environ["COLUMNS"]
+    assert code == 0
+    listed = " ".join(out.split("Commands:", 1)[1].split())
+    from pylock.cli.app import click_command
+
+    for name, command in click_command().commands.items():
+        sentence = " ".join((command.help or "").split(". ")[0].split()).rstrip(".") + "."
+        assert f"{name} {sentence}" in listed, name  # in full, however long
+    assert "Install exactly the interpreter python.lock names for this machine." in listed
+    assert not any(
+        row.rstrip().endswith("...") for row in out.split("Commands:", 1)[1].splitlines()
+    )
+    for command in (["sync"], ["check"], ["export", "uv"]):
+        code, out, _ = pylock(capsys, *command, "-h")
+        assert code == 0
+        own, common = out.split("Global options:")
+        assert "-p, --project DIR" in common and "--offline" in common and "--quiet" in common
+        assert "--offline" not in own

@@ -93,7 +93,8 @@ def test_show_components_lists_each_library_of_the_install(
     code, out, err = pylock(capsys, "-p", str(project), "show", "--components")
     assert code == 0, err
     reported = self_report(sys.executable)
-    first, *rest = out.splitlines()
+    header, first, *rest = out.splitlines()
+    assert header.startswith("PLATFORM ")
     assert REAL in first
     by_name = {line.split()[0]: line.split()[1] for line in rest}
     for name, version in reported.items():

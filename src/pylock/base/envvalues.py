@@ -16,6 +16,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import TextIO
 
     from pylock.errors import InputError
 
@@ -56,6 +57,18 @@ def color_choice(choice: str, environ: Mapping[str, str]) -> str:
     """``--color`` with ``NO_COLOR`` applied: ``auto`` is ``never`` when ``NO_COLOR`` is set to
     anything non-empty (https://no-color.org); ``always`` and ``never`` are kept as given."""
     return "never" if choice == "auto" and environ.get("NO_COLOR") else choice
+
+
+def use_color(choice: str, stream: TextIO) -> bool:
+    """``--color`` as resolved (``color_choice``: ``NO_COLOR`` already applied to ``auto``):
+    ``always``, ``never``, or ``auto`` = ``stream`` is a terminal. The one rule for every colour
+    pylock prints (cli/render.py), and for the memo, which must not replay a coloured answer
+    into a pipe (fast/memo.py)."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    return stream.isatty()
 
 
 def env_flag(environ: Mapping[str, str], name: str) -> bool:

@@ -45,6 +45,7 @@ from pylock.errors import (
     PylockError,
     VerificationError,
 )
+from pylock.formats import counted
 from pylock.install import receipt
 from pylock.install.store import Installation, Store, differences, is_installed
 from pylock.project import manifest
@@ -251,7 +252,7 @@ def _check_lock_valid(
         return result, None, "lock invalid"
     data["targets"] = [t.platform for t in lock.targets]
     count = len(lock.targets)
-    summary = f"{path.name} is valid ({count} target{'s' * (count != 1)})."
+    summary = f"{path.name} is valid ({counted(count, 'target')})."
     return CheckResult(name, "pass", summary, (), data), lock, ""
 
 
@@ -565,18 +566,24 @@ def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPol
     where = f"the mirror {mirror}" if mirror else "the locked URLs"
     if failed:
         summary = (
-            f"{len(failed)} of {len(outcomes)} archives from {where} do not match python.lock: "
+            f"{len(failed)} of {counted(len(outcomes), 'archive')} from {where} "
+            f"{'does' if len(failed) == 1 else 'do'} not match python.lock: "
             "a different file is being served. Check the mirror, or review the release and "
             f"re-lock with `{lockfile.relock_command(lock, '--upgrade')}`."
         )
         return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
     if errors:
         summary = (
-            f"{len(errors)} of {len(outcomes)} archives could not be fetched from {where}; "
+            f"{len(errors)} of {counted(len(outcomes), 'archive')} could not be fetched from "
+            f"{where}; "
             "check the network (HTTPS_PROXY) and the URLs, then try again."
         )
         return CheckResult(name, "error", summary, details, data, EXIT_EXTERNAL)
-    summary = f"all {len(outcomes)} archives from {where} match their locked size and sha256."
+    summary = (
+        f"the archive from {where} matches its locked size and sha256."
+        if len(outcomes) == 1
+        else f"all {len(outcomes)} archives from {where} match their locked size and sha256."
+    )
     return CheckResult(name, "pass", summary, details, data)
 
 

@@ -7,7 +7,7 @@ report is judged and shown is decided here, once, for every check.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -82,12 +82,17 @@ class CheckReport:
             "checks": [check.to_json() for check in self.checks],
         }
 
-    def lines(self) -> list[str]:
-        """The text report: one line per check, its details indented below, then a verdict."""
+    def lines(self, paint: Callable[[str, str], str] | None = None) -> list[str]:
+        """The text report: one line per check, its details indented below, then a verdict.
+        ``paint(status, padded)`` styles a status word (the CLI colours it on a terminal); the
+        padding is done first, so the columns line up whatever the styling adds."""
         width = max(len(check.name) for check in self.checks) if self.checks else 0
         out: list[str] = []
         for check in self.checks:
-            out.append(f"{check.status:<5}  {check.name:<{width}}  {check.summary}")
+            status = f"{check.status:<5}"
+            if paint is not None:
+                status = paint(check.status, status)
+            out.append(f"{status}  {check.name:<{width}}  {check.summary}")
             out.extend(f"{'':<{width + 9}}{detail}" for detail in check.details)
         bad = [c.name for c in self.checks if c.status in ("fail", "error")]
         if bad:

@@ -29,12 +29,70 @@ from pylock.cli.render import (
     new_bytes_warning,
     offers_text,
 )
-from pylock.fast.argv import COLOR_CHOICES, global_options, hoist_global_options
+from pylock.fast.argv import (
+    COLOR_CHOICES,
+    GLOBAL_FLAGS,
+    GLOBAL_VALUES,
+    global_options,
+    hoist_global_options,
+)
+from pylock.formats import counted
 
 if TYPE_CHECKING:
+    from typer._click import Context, HelpFormatter  # the click typer carries with it
+
     from pylock.base.settings import Settings
 
+
+def _global_options(ctx: Context, formatter: HelpFormatter) -> None:
+    """The root command's options (``-p``, ``-q``, ``--offline``, ``--color``, ...) as a "Global
+    options" section of a command's own help, as uv lists them: they are accepted after the
+    command too (``pylock sync -q``), so ``pylock sync -h`` must name them."""
+    root = ctx.find_root()
+    if root is ctx:
+        return
+    hoisted = {*GLOBAL_FLAGS, *GLOBAL_VALUES}  # what fast.argv moves before the command
+    rows = [
+        record
+        for param in root.command.get_params(root)
+        if hoisted.intersection(getattr(param, "opts", ()))
+        and (record := param.get_help_record(root)) is not None
+    ]
+    if rows:
+        with formatter.section("Global options"):
+            formatter.write_dl(rows)
+
+
+class PylockCommand(typer.core.TyperCommand):
+    """A command whose help lists the global options after its own."""
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        _global_options(ctx, formatter)
+
+
+class PylockGroup(typer.core.TyperGroup):
+    """The command groups: each command's description in full in the list (click cuts it at
+    the terminal's width with "..."; a help that reads like a sentence cut off mid-word helps
+    nobody), wrapped instead; a subgroup (``export``) lists the global options too."""
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        _global_options(ctx, formatter)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=PylockGroup,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -174,7 +232,8 @@ def _main(
         str,
         typer.Option(
             "--color",
-            help="Colour errors and progress: auto (a terminal without NO_COLOR), always, never.",
+            help="Colour errors, check statuses and progress: auto (a terminal without NO_COLOR), "
+            "always, never.",
             metavar="auto|always|never",
             callback=_color_choice,
         ),
@@ -249,7 +308,7 @@ def command_options() -> dict[str, frozenset[str]]:
     return table
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def init(
     ctx: typer.Context,
     python: Annotated[
@@ -282,7 +341,7 @@ def init(
     _say(state, "Next: `pylock lock`.")
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def lock(
     ctx: typer.Context,
     python: Annotated[
@@ -392,7 +451,8 @@ def lock(
             warn(new_bytes_warning(change), color=state.color_choice)
     if result.releases:
         builds = sorted({note.build for note in result.releases}, reverse=True)
-        _say(state, f"The matrix spans {len(builds)} PBS releases ({', '.join(builds)}):")
+        spans = counted(len(builds), "PBS release")
+        _say(state, f"The matrix spans {spans} ({', '.join(builds)}):")
         for note in result.releases:
             _say(state, f"  {note.request}: {note.build}, {note.reason}")
 
@@ -459,7 +519,7 @@ CheckIntoOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def sync(
     ctx: typer.Context,
     platform: SyncPlatformOption = None,
@@ -496,7 +556,7 @@ def sync(
     )
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def which(
     ctx: typer.Context,
     platform: PlatformOption = None,
@@ -517,6 +577,7 @@ def which(
 
 
 @app.command(
+    cls=PylockCommand,
     # Options after CMD are CMD's: `pylock run python -V` must not read -V as pylock's.
     context_settings={
         "allow_extra_args": True,
@@ -544,7 +605,7 @@ def run(
     )  # fmt: skip
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def show(
     ctx: typer.Context,
     python: PythonOption = None,
@@ -576,7 +637,7 @@ def show(
     )
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def sbom(
     ctx: typer.Context,
     python: Annotated[
@@ -624,10 +685,11 @@ def sbom(
         typer.echo(result.text, nl=False)
         return
     listed = len(result.inventories)
-    _say(state, f"Wrote {result.path} (CycloneDX 1.6, {listed} locked interpreter(s)).")
+    interpreters = counted(listed, "locked interpreter")
+    _say(state, f"Wrote {result.path} (CycloneDX 1.6, {interpreters}).")
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def check(
     ctx: typer.Context,
     installed: Annotated[
@@ -703,7 +765,7 @@ def check(
     )
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def demo(
     ctx: typer.Context,
     directory: Annotated[
@@ -740,13 +802,14 @@ def demo(
 
 
 export_app = typer.Typer(
+    cls=PylockGroup,
     no_args_is_help=True,
     help="Write the lock in another tool's format.",
 )
 app.add_typer(export_app, name="export")
 
 
-@export_app.command("uv")
+@export_app.command("uv", cls=PylockCommand)
 def export_uv(
     ctx: typer.Context,
     output: Annotated[
@@ -789,7 +852,8 @@ def export_uv(
             err=True,
         )
         return
-    _say(state, f"Wrote {result.path} ({len(result.document)} locked targets). For uv, set:")
+    targets = counted(len(result.document), "locked target")
+    _say(state, f"Wrote {result.path} ({targets}). For uv, set:")
     for name, value in result.settings().items():
         typer.echo(f"{name}={value}")
     if len(result.builds) > 1:
@@ -800,7 +864,7 @@ def export_uv(
         )
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def venv(
     ctx: typer.Context,
     path: Annotated[
@@ -838,7 +902,7 @@ def venv(
     )  # fmt: skip
 
 
-@app.command("list")
+@app.command("list", cls=PylockCommand)
 def list_(
     ctx: typer.Context,
     request: Annotated[
@@ -893,7 +957,7 @@ def list_(
         _say(state, "(* marks the build python.lock pins.)")
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def prune(
     ctx: typer.Context,
     dry_run: Annotated[
@@ -922,12 +986,15 @@ def prune(
         )
     for path in result.foreign:
         _say(state, f"Left alone {path}: not a pylock install.")
-    kept = f"kept {result.kept_installs} installs and {result.kept_archives} archives"
+    kept = (
+        f"kept {counted(result.kept_installs, 'install')} and "
+        f"{counted(result.kept_archives, 'archive')}"
+    )
     freed = megabytes(result.freed)
     _say(state, f"{'Would free' if dry_run else 'Freed'} {freed}; {kept}.")
 
 
-@app.command()
+@app.command(cls=PylockCommand)
 def mirror(
     ctx: typer.Context,
     directory: Annotated[
@@ -982,10 +1049,10 @@ def mirror(
     present = len(result.archives) - sum(counts.values())
     _say(
         state,
-        f"Mirrored {len(result.archives)} archive(s) into {directory}: "
+        f"Mirrored {counted(len(result.archives), 'archive')} into {directory}: "
         f"{counts['downloaded']} downloaded, {counts['copied']} copied from the cache, "
-        f"{present} already present; {len(result.bundles)} verified attestation bundle(s) "
-        "beside them.",
+        f"{present} already present; "
+        f"{counted(len(result.bundles), 'verified attestation bundle')} beside them.",
     )
 
 

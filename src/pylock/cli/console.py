@@ -215,7 +215,10 @@ def run_check(
 
         text = json.dumps(report.to_json(), indent=2) + "\n"
     elif not (quiet and report.ok):
-        text = "".join(f"{line}\n" for line in report.lines())
+        from pylock.cli.render import status_painter
+
+        paint = status_painter(settings.color, sys.stdout)  # colour on a terminal, as uv's
+        text = "".join(f"{line}\n" for line in report.lines(paint))
     else:
         text = ""
     sys.stdout.write(text)

@@ -9,8 +9,10 @@ one place.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from pylock.base.envvalues import use_color as use_color
 from pylock.project.provenance import record_json
 
 if TYPE_CHECKING:
@@ -21,14 +23,18 @@ if TYPE_CHECKING:
     from pylock.resolution.lockfile import Target
 
 
-def use_color(choice: str, stream: TextIO) -> bool:
-    """``--color`` as resolved (``Settings.color``: ``NO_COLOR`` already applied to ``auto`` by
-    ``color_choice``, once): ``always``, ``never``, or ``auto`` = a terminal."""
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    return stream.isatty()
+STATUS_COLORS = {"pass": "32", "fail": "1;31", "error": "1;31", "skip": "33"}
+"""ANSI colours of ``pylock check``'s statuses: green, bold red, bold red, yellow (uv's own
+palette for success, failure and what was left out)."""
+
+
+def status_painter(choice: str, stream: TextIO) -> Callable[[str, str], str] | None:
+    """How ``check``'s report styles a status word on ``stream`` (``CheckReport.lines``):
+    coloured when ``--color`` (with ``NO_COLOR`` applied) says so for that stream, else
+    None, plain."""
+    if not use_color(choice, stream):
+        return None
+    return lambda status, text: f"\x1b[{STATUS_COLORS.get(status, '0')}m{text}\x1b[0m"
 
 
 def label(word: str, code: str, color: str) -> str:
@@ -169,10 +175,14 @@ def components_row(inventory: Inventory) -> dict[str, object]:
 
 
 def show_text(rows: list[dict[str, object]], *, matrix: bool) -> str:
-    """``pylock show``'s table: a line per target; under it who built it when the lock records
-    that, and with ``--components`` a line per bundled library (or the note saying why they are
-    unknown)."""
-    lines = []
+    """``pylock show``'s table: a header row, then a line per target; under it who built it when
+    the lock records that, and with ``--components`` a line per bundled library (or the note
+    saying why they are unknown)."""
+    heading = f"{'REQUEST':<10} " if matrix else ""
+    lines = [
+        f"{heading}{'PLATFORM':<24} {'VERSION':<10} {'BUILD':<8}  {'FLAVOR':<22} "
+        f"{'SHA256':<12}  INSTALLED AT\n"
+    ]
     for row in rows:
         where = row["path"] if row["installed"] else "not installed"
         request = f"{row['request']!s:<10} " if matrix else ""
@@ -207,8 +217,12 @@ def _components_text(components: dict[str, object]) -> list[str]:
 
 
 def offers_text(offers: list[Offer]) -> str:
-    """``pylock list``'s table: a line per archive, the locked one marked ``*``."""
-    lines = []
+    """``pylock list``'s table: a header row, then a line per archive, the locked one marked
+    ``*``."""
+    lines = [
+        f"  {'VERSION':<10} {'BUILD':<8}  {'PLATFORM':<24} {'VARIANT':<18} {'FLAVOR':<22} "
+        f"{'SIZE':>10}\n"
+    ]
     for offer in offers:
         mark = "*" if offer.locked else " "
         size = f"{offer.size / 1e6:7.1f} MB" if offer.size is not None else "        ?"

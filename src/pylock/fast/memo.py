@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 
 from pylock import __version__
 from pylock.base import hostinfo, layout, locations
@@ -176,7 +177,18 @@ def command_key(
         _bytes(hostinfo.host_key()),
         *(_bytes(option) for option in given),
         *(_bytes(f"{name}={_shown(environ.get(name, ''))}") for name in _SPELLED_SETTINGS),
+        _bytes(_shade(options, environ)),
     ]
+
+
+def _shade(options: Mapping[str, str | bool | None], environ: Mapping[str, str]) -> str:
+    """Whether the answer is coloured: ``check`` colours its statuses on a terminal, so a text
+    remembered for a terminal is never replayed into a pipe, nor the reverse (``--color`` with
+    ``NO_COLOR`` applied, for stdout: ``envvalues.use_color``, the rule the output follows)."""
+    from pylock.base.envvalues import color_choice, use_color
+
+    choice = color_choice(str(options.get("color") or "auto"), environ)
+    return "color" if use_color(choice, sys.stdout) else "plain"
 
 
 def _shown(value: str) -> str:

@@ -27,7 +27,7 @@ from pylock.base.fsutil import (
     url_scheme,
 )
 from pylock.errors import InputError, PylockError
-from pylock.formats import BUILD_TAG, SHA256_HEX, is_iso_date
+from pylock.formats import BUILD_TAG, SHA256_HEX, counted, is_iso_date
 from pylock.project.platforms import KNOWN_PLATFORMS, from_triple
 from pylock.project.provenance import UNATTESTED, Proof, Record
 from pylock.sources.artifacts import VARIANTS, parse_asset_url
@@ -699,7 +699,7 @@ def loads(text: str, *, path: Path | None = None) -> Lock:
             "writes by running `pylock lock --upgrade`.",
         )
     listed = "\n".join(f"  - {problem}" for problem in problems)
-    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    count = counted(len(problems), "problem")
     raise InputError(f"{where} is not a valid lock file ({count}):\n{listed}\n", hint=_REGENERATE)
 
 
