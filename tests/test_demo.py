@@ -53,8 +53,20 @@ def test_demo_walks_the_whole_job_and_leaves_nothing_behind(tmp_path: Path) -> N
         "which",
         "run",
         "check",
+        "check",
+        "sync",
+        "check",
     ]
     assert "Updated python.lock:" in out and "Installed cpython " in out
+    # it ends by changing a file of the install, which the deep check names (exit 1), and
+    # mending it: the last check passes again
+    tampered = out.split("$ pylock check --installed --deep\n", 2)
+    assert "appends a line to " in tampered[0] and tampered[0].rstrip().endswith("this.py.")
+    caught, mended = tampered[1], tampered[2]
+    assert "fail   tree" in caught and "modified  lib/" in caught and "this.py" in caught
+    assert "pylock check: tree did not pass (exit 1)." in caught
+    assert "$ pylock sync --reinstall\nInstalled cpython " in caught
+    assert "pass   tree" in mended and mended.split("\n\n")[0].endswith("all checks passed.")
     assert "is already installed at" in out
     assert "pylock check: all checks passed." in out
     assert "pylock init`, `pylock lock`" in out

@@ -9,6 +9,11 @@ with ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` inside the demo directory. T
 a ``file://`` URL into that mirror, so nothing is read from the network (``PYLOCK_OFFLINE=1``
 allows it too: a local file needs no network), and nothing is written outside that directory.
 
+It ends by showing what the check is for: it changes one file inside the install, as a stray
+edit or a bad actor would, runs ``pylock check --installed --deep``, which names that file and
+exits 1 (the one step expected to fail), and mends the install with ``pylock sync
+--reinstall``, checked again.
+
 Only the CLI prints: each line goes through the ``echo`` callback it passes in.
 """
 
@@ -53,17 +58,53 @@ class DemoLayout:
         return self.root / "python"
 
 
-def steps(layout: DemoLayout, version: str) -> list[list[str]]:
-    """The pylock command lines the demo runs (without the leading ``pylock``), in order."""
+@dataclass(frozen=True)
+class Step:
+    """One pylock command line of the demo (without the leading ``pylock``): the exit code it
+    is expected to end with, and whether the demo first changes a file inside the install (the
+    tampering the next check is there to catch)."""
+
+    args: tuple[str, ...]
+    expect: int = 0
+    tamper: bool = False
+
+
+DEEP_CHECK = ("check", "--installed", "--deep")
+
+
+def steps(layout: DemoLayout, version: str) -> list[Step]:
+    """The pylock command lines the demo runs, in order."""
     return [
-        ["init", "--python", version],
-        ["lock", "--source", f"mirror:{layout.mirror}"],
-        ["sync"],
-        ["sync"],  # the second one is the no-op every CI job and container start pays for
-        ["which"],
-        ["run", "--", "python", "-c", _PROBE],
-        ["check", "--installed"],
+        Step(("init", "--python", version)),
+        Step(("lock", "--source", f"mirror:{layout.mirror}")),
+        Step(("sync",)),
+        Step(("sync",)),  # the second one is the no-op every CI job and container start pays for
+        Step(("which",)),
+        Step(("run", "--", "python", "-c", _PROBE)),
+        Step(("check", "--installed")),
+        Step(DEEP_CHECK, expect=1, tamper=True),  # names the changed file
+        Step(("sync", "--reinstall")),  # mends it from the cached archive
+        Step(DEEP_CHECK),
     ]
+
+
+TAMPERED = "this.py"
+"""The file of the install the demo changes: the standard library's Zen of Python, which no
+step runs, so the change can only be seen by re-hashing the tree."""
+
+
+def tamper(layout: DemoLayout) -> Path:
+    """Append a line to one file of the installed interpreter (``TAMPERED``); its path."""
+    found = [
+        path
+        for path in layout.pythons.glob(f"cpython-*/**/{TAMPERED}")
+        if "site-packages" not in path.parts
+    ]
+    if len(found) != 1:  # pragma: no cover - the stand-in is this CPython's install tree
+        raise InputError(f"The demo's install has {len(found)} files named {TAMPERED}, not one.")
+    with found[0].open("a", encoding="utf-8") as stream:
+        stream.write("# changed by pylock demo: `pylock check --deep` names this file\n")
+    return found[0]
 
 
 def child_environment(layout: DemoLayout, base: Mapping[str, str]) -> dict[str, str]:
@@ -108,7 +149,15 @@ def run_demo(root: Path, echo: Callable[[str], None], *, environ: Mapping[str, s
         f"Running the real pylock commands in {layout.project}, with "
         f"PYLOCK_CACHE_DIR={layout.cache} and PYLOCK_PYTHON_DIR={layout.pythons}."
     )
-    for args in steps(layout, version):
+    for step in steps(layout, version):
+        args = step.args
+        if step.tamper:
+            echo("")
+            changed = tamper(layout)
+            echo(
+                f"The demo now changes one file inside the install, as a stray edit or a bad "
+                f"actor would: it appends a line to {changed}."
+            )
         echo("")
         echo(f"$ pylock {shlex.join(args)}")
         done = subprocess.run(
@@ -122,7 +171,12 @@ def run_demo(root: Path, echo: Callable[[str], None], *, environ: Mapping[str, s
         )
         for line in done.stdout.rstrip("\n").splitlines():
             echo(line)
-        if done.returncode != 0:
+        if done.returncode != step.expect:
             echo(f"The demo stopped: `pylock {args[0]}` exited {done.returncode}.")
-            return done.returncode
+            return done.returncode or 1
+        if step.expect:
+            echo(
+                f"(exit {done.returncode}: the check named the changed file, as it would in CI; "
+                "`pylock sync --reinstall` puts back the locked bytes.)"
+            )
     return 0
