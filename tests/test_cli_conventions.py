@@ -97,7 +97,7 @@ def test_quiet_check_still_prints_a_failure(
 
 
 def test_which_and_run_warn_on_a_stale_lock(
-    synced: Path, capsys: pytest.CaptureFixture[str]
+    synced: Path, fake_pbs: FakePBS, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, path, err = pylock(capsys, "-p", str(synced), "which")
     assert (code, err) == (0, "")
@@ -106,7 +106,8 @@ def test_which_and_run_warn_on_a_stale_lock(
     code, out, err = pylock(capsys, "-p", str(synced), "which")
     assert (code, out) == (0, path)  # still usable
     assert err.startswith("warning: python.lock is out of date with ")
-    assert ">=3.99" in err and "`pylock lock`" in err
+    assert ">=3.99" in err
+    assert f"`pylock lock --source {fake_pbs.spec}`, then `pylock sync`" in err  # its source
     code, _, err = typer_in_child("-p", str(synced), "run", "--", "true")  # run execs: a child
     assert code == 0
     assert err.startswith("warning: python.lock is out of date")
@@ -173,6 +174,7 @@ def test_init_echoes_the_keys_it_wrote(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0, err
     assert 'python = "3.12", platforms = ["macos-x86_64-none"]' in out
     assert 'platforms = ["macos-x86_64-none"]' in (tmp_path / "pyproject.toml").read_text()
+    (tmp_path / "other").mkdir()
     code, _, err = pylock(capsys, "-p", str(tmp_path / "other"), "init", "--platform", "nope")
     assert code == 2 and "--platform" in err
 

@@ -58,9 +58,12 @@ def sample(fake_pbs: FakePBS) -> FakePBS:
     return fake_pbs
 
 
-def test_three_requests_three_platforms(sample: FakePBS, tmp_path: Path) -> None:
+def test_three_requests_three_platforms(
+    sample: FakePBS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_manifest(tmp_path, ["3.13", "3.12", "3.13t"], THREE)
-    done = cli("-p", str(tmp_path), "lock", "--source", sample.spec)
+    monkeypatch.setenv("PYLOCK_SOURCE", sample.spec)  # a lock that records no --source
+    done = cli("-p", str(tmp_path), "lock")
     assert done.returncode == 0, done.stderr
     lock = lockfile.read(tmp_path / "python.lock")
     assert lock.manifest.pythons == ("3.13", "3.12", "3.13t")
@@ -133,15 +136,16 @@ def test_editing_one_request_re_resolves_only_its_targets(sample: FakePBS, tmp_p
 
 
 def test_an_exact_pin_keeps_its_release_and_the_others_stay(
-    sample: FakePBS, tmp_path: Path
+    sample: FakePBS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("PYLOCK_SOURCE", sample.spec)  # a lock that records no --source
     write_manifest(tmp_path, ["3.13", "3.12.4"], ("linux-x86_64-gnu",))
-    done = cli("-p", str(tmp_path), "lock", "--source", sample.spec)
+    done = cli("-p", str(tmp_path), "lock")
     assert done.returncode == 0, done.stderr
     assert "3.12.4: 20240726, the newest release with a 3.12.4 build" in done.stdout
     # Dropping a request removes its targets; one request left is a plain single lock again.
     write_manifest(tmp_path, ["3.13"], ("linux-x86_64-gnu",))
-    done = cli("-p", str(tmp_path), "lock", "--source", sample.spec)
+    done = cli("-p", str(tmp_path), "lock")
     assert done.returncode == 0, done.stderr
     assert "- 3.12.4 linux-x86_64-gnu: 3.12.4" in done.stdout
     text = (tmp_path / "python.lock").read_text("utf-8")

@@ -163,7 +163,8 @@ CASES: dict[str, Edit] = {
     "lock: created-by a number": _lock('created-by = "pylock"', "created-by = 5"),
     "lock: [manifest] python = 5": _lock('python = "3.12"', "python = 5"),
     "lock: unknown top-level key": _lock("created-by", 'extra = "key"\ncreated-by'),
-    "lock: unknown [manifest] key": _lock("[manifest]", "[manifest]\nsource = 'github'"),
+    "lock: unknown [manifest] key": _lock("[manifest]", "[manifest]\nmirror = 'x'"),
+    "lock: a source in lock-version 1": _lock("[manifest]", "[manifest]\nsource = 'github'"),
     "lock: unknown target key": _lock("[[target]]", "[[target]]\ncomment = 'x'"),
     "lock: a second target whose sha256 is not hex": lambda p: p.lock.write_text(
         p.lock.read_text("utf-8") + SECOND_TARGET.format(sha="z" * 64), "utf-8"
@@ -411,7 +412,9 @@ def test_the_fast_and_the_full_path_agree_on_every_input(
             for flavor in ("install_only", "install_only_stripped")
         ],
     )
-    assert pylock(capsys, "-p", str(project), "lock", "--source", fake_pbs.spec)[0] == 0
+    monkeypatch.setenv("PYLOCK_SOURCE", fake_pbs.spec)  # not --source: a lock recording none
+    assert pylock(capsys, "-p", str(project), "lock")[0] == 0
+    monkeypatch.delenv("PYLOCK_SOURCE")
     assert pylock(capsys, "-p", str(project), "sync")[0] == 0
     home = isolated_environment
     (receipt,) = (home / "python").glob("*/.pylock/receipt.json")

@@ -119,7 +119,7 @@ def test_values_are_validated_and_normalised(tmp_path: Path) -> None:
     ("python", "platforms", "said"),
     [
         ("3.12.*", ["linux-x86_64-gnu"], "--python"),
-        ("3.12", ["linux-x86_64-gnu", "linux-amd64"], "'linux-amd64'"),
+        ("3.12", ["linux-x86_64-gnu", "linux-amd46"], "'linux-amd46'"),
     ],
 )
 def test_bad_values_change_nothing(

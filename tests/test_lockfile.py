@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -434,7 +435,9 @@ def test_top_level_problems(edit: dict[str, Any], where: str) -> None:
         ({"platforms": [1]}, "manifest.platforms"),
         ({"flavor": 1}, "manifest.flavor"),
         ({"build": 20241219}, "manifest.build"),
-        ({"source": "github"}, "manifest.source"),
+        ({"source": 1}, "manifest.source"),
+        ({"source": "bogus:/x"}, "manifest.source"),
+        ({"source": "mirror:https://ci:secret@pbs.example/m"}, "manifest.source"),
         ({"platforms": ["linux-x86_64-gnu", "x86_64-unknown-linux-gnu"]}, "manifest.platforms"),
         ({"build": "2024"}, "manifest.build"),
     ],
@@ -634,3 +637,48 @@ def test_a_file_url_naming_another_machine_cannot_be_locked() -> None:
     assert "must name this machine" in problems[0].message
     data["target"][0]["url"] = f"file://localhost/srv/mirror/20241219/{_NAME}"
     assert validate(data)[1] == []
+
+
+# --- the recorded source (lock-version 3) -------------------------------------------------------
+
+
+def test_a_recorded_source_is_written_as_lock_version_3_and_read_back() -> None:
+    lock = replace(
+        sample_lock(),
+        manifest=replace(sample_lock().manifest, source="catalog:./pbs/download-metadata.json"),
+    )
+    text = dumps(lock)
+    assert text.splitlines()[1] == "lock-version = 3"
+    assert 'source = "catalog:./pbs/download-metadata.json"\n\n[[target]]' in text
+    assert loads(text) == replace(lock, lock_version=3)
+    assert dumps(sample_lock()).splitlines()[1] == "lock-version = 1"  # none: the same bytes
+
+
+def test_a_lock_version_below_3_cannot_record_a_source() -> None:
+    data = _document()
+    data["manifest"]["source"] = "mirror:/srv/pbs"
+    lock, problems = validate(data)
+    assert lock is None
+    assert [str(p) for p in problems] == [
+        "lock-version: 1 cannot record a source (lock-version 3 can)"
+    ]
+
+
+def test_relock_advice_names_the_recorded_source_and_only_then() -> None:
+    from pylock.resolution.lockfile import naming_source, relock_command
+
+    plain = sample_lock()
+    recorded = replace(plain, manifest=replace(plain.manifest, source="mirror:/srv/my pbs"))
+    assert relock_command(plain, "--upgrade") == "pylock lock --upgrade"
+    assert (
+        relock_command(recorded, "--upgrade")
+        == "pylock lock --upgrade --source 'mirror:/srv/my pbs'"
+    )
+    advice = "re-lock with `pylock lock --upgrade`, or run `pylock lock`; `pylock sync` is fine."
+    assert naming_source(advice, plain) == advice
+    assert naming_source(advice, recorded) == (
+        "re-lock with `pylock lock --upgrade --source 'mirror:/srv/my pbs'`, or run "
+        "`pylock lock --source 'mirror:/srv/my pbs'`; `pylock sync` is fine."
+    )
+    already = "run `pylock lock --source catalog:x.json`"
+    assert naming_source(already, recorded) == already

@@ -18,6 +18,7 @@ import pytest
 from pbs_server import FakePBS, sha256_hex, synthetic_body
 from pylock.base.settings import Settings
 from pylock.errors import InputError, ResolutionError
+from pylock.project.manifest import load
 from pylock.project.platforms import KNOWN_PLATFORMS, host_platform, parse_platform
 from pylock.resolution import lockfile
 from pylock.resolution.locker import LockOptions, LockResult, default_context, lock_project
@@ -363,7 +364,7 @@ def test_a_changed_python_request_re_resolves_every_target(
     assert result.lock.manifest.python == "3.13"
 
 
-def test_cli_overrides_apply_for_one_run(
+def test_cli_overrides_apply_for_one_run_and_python_sets_the_manifest(
     fake_pbs: FakePBS, project: Path, contexts: Contexts
 ) -> None:
     publish(fake_pbs, "20250115", "3.12.8", LINUX)
@@ -373,8 +374,12 @@ def test_cli_overrides_apply_for_one_run(
     (target,) = result.lock.targets
     assert (target.version, target.build, target.flavor) == ("3.12.7", "20241219", "install_only")
     assert (result.lock.manifest.python, result.lock.manifest.flavor) == ("3.12.7", "install_only")
-    pinned = run(project, contexts, build="20250115")
+    manifest = load(project / "pyproject.toml")
+    assert manifest.python is not None and manifest.python.text == "3.12.7"  # --python stays
+    assert manifest.flavor is None  # --flavor was for that run
+    pinned = run(project, contexts, python="3.12", build="20250115")
     assert pins(pinned.lock) == {LINUX: ("3.12.8", "20250115")}
+    assert pinned.pinned is not None and pinned.pinned.was == ("3.12.7",)
 
 
 def test_offline_resolves_from_the_http_cache_only(

@@ -232,12 +232,12 @@ def test_pylock_that_is_not_a_table(tmp_path: Path) -> None:
 def test_an_unknown_platform_names_its_index_and_suggests(tmp_path: Path) -> None:
     path = _pyproject(
         tmp_path,
-        '[tool.pylock]\npython = "3.12"\nplatforms = ["linux-x86_64-gnu", "macos-arm64"]\n',
+        '[tool.pylock]\npython = "3.12"\nplatforms = ["linux-x86_64-gnu", "macos-arm46"]\n',
     )
     with pytest.raises(InputError) as caught:
         load(path)
     assert f"{path} [tool.pylock].platforms[1]" in caught.value.message
-    assert "'macos-arm64'" in caught.value.message
+    assert "'macos-arm46'" in caught.value.message
 
 
 def test_a_platform_and_its_triple_are_one_platform(tmp_path: Path) -> None:

@@ -36,11 +36,14 @@ def publish_versions(fake: FakePBS, tag: str, versions: tuple[str, ...], *keys: 
     fake.add_release(tag, [(n, synthetic_body(n)) for n in names])
 
 
-def write(root: Path, pythons: list[str], platforms: tuple[str, ...] = (LINUX,)) -> None:
+def write(
+    root: Path, pythons: list[str], platforms: tuple[str, ...] = (LINUX,), source: str = ""
+) -> None:
     listed = ", ".join(f'"{p}"' for p in pythons)
     keys = ", ".join(f'"{p}"' for p in platforms)
+    named = f'source = "{source}"\n' if source else ""  # the project's own: never recorded
     (root / "pyproject.toml").write_text(
-        f"[tool.pylock]\npython = [{listed}]\nplatforms = [{keys}]\n", "utf-8"
+        f"[tool.pylock]\npython = [{listed}]\nplatforms = [{keys}]\n{named}", "utf-8"
     )
 
 
@@ -106,7 +109,12 @@ def test_adding_a_request_keeps_the_others_pins(
         ("3.13", "added"),
     ]
     assert [(n.request, n.build, n.reason) for n in result.releases] == [
-        ("3.12", OLD, "kept from python.lock (run `pylock lock --upgrade` to move it)"),
+        (
+            "3.12",
+            OLD,
+            f"kept from python.lock (run `pylock lock --upgrade --source {fake_pbs.spec}` to "
+            "move it)",  # the lock records the --source it was resolved from
+        ),
         ("3.13", NEW, "the newest release in the lock"),
     ]
     upgraded = run(project, contexts, source=fake_pbs.spec, upgrade=True)
@@ -150,9 +158,9 @@ def test_a_new_platform_reaches_every_request(
 def test_python_option_replaces_the_whole_list(
     releases: FakePBS, project: Path, contexts: Contexts
 ) -> None:
-    write(project, ["3.13", "3.12"])
-    run(project, contexts, source=releases.spec)
-    result = run(project, contexts, source=releases.spec, python="3.12")
+    write(project, ["3.13", "3.12"], source=releases.spec)
+    run(project, contexts)
+    result = run(project, contexts, python="3.12")
     assert not result.lock.is_matrix
     assert result.lock.manifest.python == "3.12"
     assert [(c.request, c.kind) for c in result.changes if c.kind != "unchanged"] == [
@@ -162,6 +170,9 @@ def test_python_option_replaces_the_whole_list(
     assert 'python = "3.12"\n' in text and "request = " not in text
     # version 3, not 1: the default provenance policy recorded that no attestation was found
     assert "lock-version = 3" in text and 'provenance = "none"' in text
+    assert result.pinned is not None and result.pinned.was == ("3.13", "3.12")
+    assert load(project / "pyproject.toml").pythons[0].text == "3.12"  # the manifest agrees
+    assert not load(project / "pyproject.toml").more_pythons
 
 
 def test_pairing_same_text_first_then_in_order() -> None:
@@ -189,10 +200,10 @@ def test_exclude_newer_applies_to_every_request_and_is_recorded_once(
 ) -> None:
     (project / "pyproject.toml").write_text(
         '[tool.pylock]\npython = ["3.12", "3.12.7"]\nplatforms = ["linux-x86_64-gnu"]\n'
-        'exclude-newer = "2024-12-31"\n',
+        f'exclude-newer = "2024-12-31"\nsource = "{releases.spec}"\n',
         "utf-8",
     )
-    matrix = run(project, contexts, source=releases.spec).lock
+    matrix = run(project, contexts).lock
     # 3.12 alone would take 3.12.8 from NEW; as of 2024-12-31 only OLD exists, for both requests
     assert [(t.request, t.version, t.build) for t in matrix.targets] == [
         ("3.12", "3.12.7", OLD),

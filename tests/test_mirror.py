@@ -28,6 +28,7 @@ from pylock.project.platforms import host_platform, parse_platform
 from pylock.resolution import lockfile
 from pylock.sources._common import parse_sha256sums
 from pylock.sources.source import SourceContext
+from temps import dead_writers_file, live_writer
 
 HOST = host_platform()
 VERSION = ".".join(str(part) for part in sys.version_info[:3])
@@ -223,17 +224,12 @@ def test_a_damaged_copy_is_replaced_and_a_dead_runs_temp_file_removed(
     fill_mirror(project, options, settings=quick(fake_pbs.download_base))
     damaged = out_dir / BUILD / name_for(HOST.key)
     damaged.write_bytes(b"half an archive")
-    stale = out_dir / BUILD / ".pylock-mirror-0123456789ab.part"
-    stale.write_bytes(b"left by a killed run")
-    old = time.time() - 7200
-    os.utime(stale, (old, old))
-    fresh = out_dir / BUILD / ".pylock-mirror-ba9876543210.part"  # a live run's: kept
-    fresh.write_bytes(b"being written")
-
-    result = fill_mirror(project, options, settings=quick(fake_pbs.download_base))
+    stale = dead_writers_file(out_dir / BUILD / ".pylock-mirror-0123456789ab.part")
+    with live_writer(out_dir / BUILD / ".pylock-mirror-ba9876543210.part") as fresh:
+        result = fill_mirror(project, options, settings=quick(fake_pbs.download_base))
+        assert not stale.exists() and fresh.exists()  # a killed run's at once; a live one's kept
     assert {a.platform: a.action for a in result.archives}[HOST.key] == "copied"
     assert damaged.read_bytes() == bodies[HOST.key]
-    assert not stale.exists() and fresh.exists()
 
 
 def test_sums_of_other_builds_and_assets_are_kept(

@@ -88,7 +88,7 @@ def test_parse_platform_strips_whitespace() -> None:
     ("typo", "suggestion"),
     [
         ("linux-x86_64-gun", "linux-x86_64-gnu"),
-        ("macos-arm64-none", "macos-aarch64-none"),
+        ("macos-arm64-nonee", "macos-aarch64-none"),  # read by meaning: arm64 is aarch64
         ("x86_64-unknown-linux-gnux", "x86_64-unknown-linux-gnu"),
     ],
 )

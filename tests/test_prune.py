@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from pbs_server import FakePBS
 from pylock.fetch.cache import ArchiveCache
 from pylock.install.store import install_dir_name
 from pylock.resolution import lockfile
+from temps import dead_writers_file, live_writer
 from test_cli_sync import BUILD, NEWER, REAL, publish
 
 HOST_MINOR = ".".join(REAL.split(".")[:2])
@@ -67,7 +68,18 @@ def two(fake_pbs: FakePBS, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     return old, new
 
 
-def test_prune_keeps_this_project_and_removes_the_rest(two: tuple[Path, Path]) -> None:
+@pytest.fixture
+def live_download() -> Iterator[Path]:
+    """A download in progress in the archive cache: a temp file a live process holds."""
+    cache = ArchiveCache(Path(os.environ["PYLOCK_CACHE_DIR"]))
+    cache.store_dir.mkdir(parents=True, exist_ok=True)
+    with live_writer(cache.store_dir / ".tmp-live.part") as live:
+        yield live
+
+
+def test_prune_keeps_this_project_and_removes_the_rest(
+    two: tuple[Path, Path], live_download: Path
+) -> None:
     old, new = two
     root = Path(os.environ["PYLOCK_PYTHON_DIR"])
     cache = ArchiveCache(Path(os.environ["PYLOCK_CACHE_DIR"]))
@@ -78,12 +90,8 @@ def test_prune_keeps_this_project_and_removes_the_rest(two: tuple[Path, Path]) -
     (foreign / "bin" / "python").write_text("mine\n", "utf-8")
     killed = root / f".{install_dir_name(kept)}.tmp-0123456789abcdef"
     (killed / "bin").mkdir(parents=True)
-    dead = cache.store_dir / ".tmp-dead.part"
-    dead.write_bytes(b"half an archive")
-    two_hours_ago = time.time() - 7200
-    os.utime(dead, (two_hours_ago, two_hours_ago))
-    live = cache.store_dir / ".tmp-live.part"
-    live.write_bytes(b"being written")
+    dead = dead_writers_file(cache.store_dir / ".tmp-dead.part")  # killed a moment ago
+    live = live_download
 
     before = everything()
     dry = run("-p", str(new), "prune", "--dry-run")

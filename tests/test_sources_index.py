@@ -213,20 +213,17 @@ def test_an_error_while_parsing_keeps_no_partial_copy_in_the_cache(
 def test_a_dead_process_partial_body_is_removed_by_the_next_fetch(
     fake_pbs: FakePBS, source_context: SourceContext
 ) -> None:
-    import os
-    import time
+    """A body a killed lock left half-written a moment ago goes at once; one a live process is
+    writing stays (fsutil.dead_temps, the archive cache's rule too)."""
+    from temps import dead_writers_file, live_writer
 
     url = publish_file(fake_pbs, "versions.ndjson", EXCERPT.read_bytes())
     assert source_context.cache is not None
     folder = source_context.cache.body_path(url).parent
-    folder.mkdir(parents=True)
-    stale, live = folder / ".tmp-dead.part", folder / ".tmp-live.part"
-    for path in (stale, live):
-        path.write_bytes(b"half a body")
-    old = time.time() - 7200
-    os.utime(stale, (old, old))
-    assert len(list(open_source(f"index:{url}", source_context).releases())) == 1
-    assert not stale.exists() and live.exists()
+    stale = dead_writers_file(folder / ".tmp-dead.part", b"half a body")
+    with live_writer(folder / ".tmp-live.part") as live:
+        assert len(list(open_source(f"index:{url}", source_context).releases())) == 1
+        assert not stale.exists() and live.exists()
 
 
 def test_http_errors_name_the_source(fake_pbs: FakePBS, source_context: SourceContext) -> None:

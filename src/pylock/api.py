@@ -53,7 +53,8 @@ def lock(
 ) -> LockResult:
     """``pylock lock``: resolve ``project_dir``'s ``[tool.pylock]`` into its ``python.lock``.
 
-    The options are the command's (``platforms`` is the repeatable ``--platform``); the source
+    The options are the command's (``platforms`` is the repeatable ``--platform``; ``python``
+    sets ``[tool.pylock].python``, as ``--python`` does, and ``result.pinned`` says so); the source
     is the settings' (``Settings.resolve(source=...)``), else the manifest's. As with the
     command, a lock that still satisfies the manifest is kept byte for byte without opening a
     connection: ``result.written`` says whether the file changed. Raises ``InputError`` (2),

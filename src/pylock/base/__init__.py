@@ -9,6 +9,8 @@ them without importing anything heavy.
 - ``locations``: the cache and install directories (``PYLOCK_CACHE_DIR``, ``PYLOCK_PYTHON_DIR``).
 - ``layout``: names inside and around an install that installer, checker and fast path share.
 - ``settings``: one ``Settings`` per command, resolved once from the flags and the environment.
+- ``sourcespec``: how a source is spelled (``--source``, ``PYLOCK_SOURCE``, a manifest's
+  ``source``), read without opening it, so a typo is caught on every run.
 - ``credentials``: credentials for private mirrors (URLs, ``PYLOCK_MIRROR_TOKEN``, netrc), which
   request may carry which, and the one rule for showing and keeping a URL that holds one.
 - ``envvalues``: the settings' values read and validated, for ``settings`` and the memo path.

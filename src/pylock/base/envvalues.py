@@ -35,8 +35,8 @@ def read(
     environ: Mapping[str, str],
     *,
     offline: bool = False,
-    http_timeout: float | None = None,
-    http_deadline: float | None = None,
+    http_timeout: float | str | None = None,
+    http_deadline: float | str | None = None,
 ) -> tuple[bool, float, float | None, int | None, int | None]:
     """``(offline, timeout, deadline, max install bytes, max install members)``: the flags over
     ``environ``, every value validated (an InputError names the first bad one), in the order
@@ -74,39 +74,49 @@ def env_flag(environ: Mapping[str, str], name: str) -> bool:
 
 
 def http_values(
-    environ: Mapping[str, str], *, timeout: float | None = None, deadline: float | None = None
+    environ: Mapping[str, str],
+    *,
+    timeout: float | str | None = None,
+    deadline: float | str | None = None,
 ) -> tuple[float, float | None]:
     """``(timeout, deadline)``: a flag beats its environment variable, which beats the default.
 
-    A deadline of 0 means none (None). A value that is not a positive number is an InputError
-    naming where it came from; the environment's values are checked even when a flag overrides
-    them.
+    A flag may be given as typed (the CLI passes the text, so a message quotes ``-5``, not
+    ``-5.0``) or as a number (a Python caller). A deadline of 0 means none (None). A value that
+    is not a positive number is an InputError naming where it came from; the environment's
+    values are checked even when a flag overrides them.
     """
     env_timeout = _env_seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
     env_deadline = _env_seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
-    if timeout is None:
-        timeout = env_timeout
-    elif not timeout > 0 or timeout == _INF:
-        raise bad_seconds("--http-timeout", str(timeout), zero_ok=False)
-    if deadline is None:
-        deadline = env_deadline
-    elif not deadline >= 0 or deadline == _INF:
-        raise bad_seconds("--http-deadline", str(deadline), zero_ok=True)
-    return timeout, deadline or None
+    timeout_s = env_timeout if timeout is None else _seconds(_typed(timeout), "--http-timeout")
+    deadline_s = (
+        env_deadline
+        if deadline is None
+        else _seconds(_typed(deadline), "--http-deadline", zero_ok=True)
+    )
+    return timeout_s, deadline_s or None
+
+
+def _typed(value: float | str) -> str:
+    return value if isinstance(value, str) else repr(value)
 
 
 def _env_seconds(
     environ: Mapping[str, str], name: str, default: float, zero_ok: bool = False
 ) -> float:
     raw = environ.get(name, "").strip()
-    if not raw:
-        return default
+    return _seconds(raw, name, zero_ok=zero_ok) if raw else default
+
+
+def _seconds(raw: str, where: str, *, zero_ok: bool = False) -> float:
+    """``raw`` as a number of seconds, positive (or 0 when ``zero_ok``) and finite, else the
+    InputError of ``bad_seconds`` quoting ``raw`` as given."""
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
     if not (value > 0 or (zero_ok and value == 0)) or value != value or value == _INF:
-        raise bad_seconds(name, raw, zero_ok=zero_ok)
+        raise bad_seconds(where, raw, zero_ok=zero_ok)
     return value
 
 

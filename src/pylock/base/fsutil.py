@@ -133,10 +133,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         raise ExternalError(f"Cannot read {path}: {error.strerror or error}.") from None
     import secrets
 
+    prefix = f".{path.name}."
+    remove_dead_temps(path.parent, prefix, _ATOMIC_SUFFIX)  # a killed writer's, of this file
     temp: Path | None = None
     try:
         while temp is None:
-            candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            candidate = path.with_name(f"{prefix}{secrets.token_hex(4)}{_ATOMIC_SUFFIX}")
             try:
                 # 0o666 minus the umask, the mode any ordinary new file would get.
                 descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -144,10 +146,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
                 continue
             temp = candidate
         with os.fdopen(descriptor, "wb") as handle:
+            mark_alive(descriptor)  # before the first byte: see dead_temps
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
-        temp.replace(path)
+            os.fsync(descriptor)
+            seal(handle)
+            temp.replace(path)  # still locked: never an unlocked temp file with bytes in it
         temp = None
     except OSError as error:
         raise ExternalError(
@@ -160,6 +164,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
                 temp.unlink()
     _fsync_directory(path.parent)
     return True
+
+
+_ATOMIC_SUFFIX = ".tmp"
+"""``atomic_write_bytes``'s temp files are ``.<name>.<8 hex>.tmp`` beside ``<name>``."""
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -175,28 +183,36 @@ def _fsync_directory(directory: Path) -> None:
 
 
 LEFTOVER_GRACE = 5.0
-"""Seconds a temp file is spared after it was last written, whether or not it is locked."""
+"""Seconds an *empty*, unlocked temp file is spared: its writer may be alive, between creating
+it and locking it. A temp file with a byte in it is never spared once unlocked."""
 
 
 def mark_alive(fd: int) -> None:
-    """Hold an exclusive lock on our own temp file while we live (see ``remove_dead_temps``)."""
+    """Hold an exclusive lock on our own new temp file while we live, taken before its first
+    byte is written (see ``remove_dead_temps``). Blocking, not "non-blocking or give up": a
+    clean-up in another process may be probing the file this instant, and that probe (a lock
+    taken and dropped at once) must not leave us writing unlocked."""
     try:
         import fcntl
     except ImportError:  # Windows: an open file cannot be deleted anyway
         return
-    with contextlib.suppress(OSError):  # no flock here: _held then says "held" to everyone
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with contextlib.suppress(OSError):  # no flock here (ENOLCK): then the probe cannot lock it
+        fcntl.flock(fd, fcntl.LOCK_EX)  # either, and calls it held: it is never removed
 
 
-def remove_dead_temps(directory: Path, prefix: str, suffix: str) -> None:
-    """Delete the temp files (``prefix…suffix``) in ``directory`` whose writer died, never a
-    live one's: the one rule for the archive cache, the HTTP cache and a mirror being filled.
+def dead_temps(directory: Path, prefix: str, suffix: str) -> list[Path]:
+    """The temp files (``prefix…suffix``) in ``directory`` whose writer is dead: the one rule
+    for the archive cache, the HTTP cache, a mirror being filled, every ``atomic_write_bytes``
+    and ``pylock prune``.
 
-    A writer holds an exclusive ``flock`` on its temp file for as long as it lives
-    (``mark_alive``; the kernel drops it when the process dies, however it dies), so a temp file
-    we can lock has no writer. A file younger than ``LEFTOVER_GRACE`` seconds is left alone: its
-    writer may be between creating and locking it. Without ``flock`` (Windows) a file another
-    process holds open cannot be deleted, which is the same test.
+    A writer locks its temp file (``mark_alive``: an exclusive ``flock``, which the kernel drops
+    when the process dies, however it dies) before it writes a byte, and keeps the lock until
+    the file has been renamed to its final name. So a temp file that is not empty and that we
+    can lock has a dead writer, whatever its age. Only an empty one is given ``LEFTOVER_GRACE``
+    seconds: its writer may be between creating and locking it. The probe is taken before the
+    size is read, so a live writer is either holding its lock or has written nothing. Without
+    ``flock`` (Windows) a file another process holds open cannot be deleted, which is the same
+    test, made by ``remove_dead_temps``.
     """
     import time
 
@@ -208,29 +224,53 @@ def remove_dead_temps(directory: Path, prefix: str, suffix: str) -> None:
                 if entry.name.startswith(prefix) and entry.name.endswith(suffix)
             ]
     except OSError:
-        return
-    now = time.time()
+        return []
+    dead = []
     for name in names:
         path = directory / name
         with contextlib.suppress(OSError):
-            if now - path.stat().st_mtime >= LEFTOVER_GRACE and not _held(path):
-                path.unlink()
+            status = _unheld_status(path)
+            if status is not None and (
+                status.st_size > 0 or time.time() - status.st_mtime >= LEFTOVER_GRACE
+            ):
+                dead.append(path)
+    return dead
 
 
-def _held(path: Path) -> bool:
-    """Whether a live process holds ``path``'s lock (always True where we cannot tell)."""
-    try:
-        import fcntl
-    except ImportError:
-        return False  # unlink() itself fails on a file another process holds open
+def remove_dead_temps(directory: Path, prefix: str, suffix: str) -> None:
+    """Delete the temp files in ``directory`` whose writer died (``dead_temps``), never a live
+    one's."""
+    for path in dead_temps(directory, prefix, suffix):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _unheld_status(path: Path) -> os.stat_result | None:
+    """``path``'s status when no live process holds its lock; None when one does (or when we
+    cannot tell: a file system without ``flock``)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
+        try:
+            import fcntl
+        except ImportError:
+            return os.fstat(fd)  # unlink() itself fails on a file another process holds open
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None
+        return os.fstat(fd)  # read under the lock: a writer that locks next has written nothing
     finally:
         os.close(fd)  # also releases the lock we may have taken
-    return False
+
+
+def seal(stream: BinaryIO) -> None:
+    """Flush a finished temp file before it is renamed into place, keeping it open, and so
+    locked (``mark_alive``), until after the rename: closed first, it would be an unlocked file
+    with bytes in it, which another process's clean-up rightly removes. Where an open file
+    cannot be renamed (Windows, which has no such clean-up race), it is closed here."""
+    stream.flush()
+    if os.name == "nt":
+        stream.close()
 
 
 _SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789+-.")

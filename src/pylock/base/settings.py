@@ -11,7 +11,8 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   (``mirror_for``: a relative directory there is relative to the project);
 - ``source``: ``--source``, else the manifest's ``source``, else ``PYLOCK_SOURCE``, else
   ``github`` (``source_for``; the variable is a default, as docs/cli.md says, so a project that
-  names its source keeps it on every machine);
+  names its source keeps it on every machine); ``--source`` and ``PYLOCK_SOURCE`` are spelled
+  as docs/sources.md says (``sourcespec.parse_source``) or the run stops;
 - directories: ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` (locations.py has the defaults);
 - the HTTP policy (timeouts, retries, back-off, CA bundle): ``--http-timeout``/
   ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
@@ -57,7 +58,9 @@ from pylock.base.envvalues import MAX_MEMBERS_ENV as MAX_MEMBERS_ENV
 from pylock.base.envvalues import color_choice as color_choice
 from pylock.base.envvalues import env_flag as env_flag
 from pylock.base.envvalues import http_values
-from pylock.base.fsutil import url_scheme
+from pylock.base.fsutil import file_url_path, url_scheme
+from pylock.base.sourcespec import parse_source
+from pylock.errors import InputError
 
 DEFAULT_SOURCE = "github"
 DEFAULT_RETRIES = 3
@@ -96,8 +99,8 @@ def http_policy(
     environ: Mapping[str, str],
     *,
     offline: bool = False,
-    timeout: float | None = None,
-    deadline: float | None = None,
+    timeout: float | str | None = None,
+    deadline: float | str | None = None,
 ) -> HttpPolicy:
     """The policy of one command: a flag beats its environment variable, which beats the default
     (``envvalues.http_values`` reads and checks them; a deadline of 0 means none)."""
@@ -115,6 +118,37 @@ def _policy(
         ca_file=environ.get("SSL_CERT_FILE") or None,
         ca_dir=environ.get("SSL_CERT_DIR") or None,
     )
+
+
+def check_mirror(spelled: str, where: str) -> None:
+    """A mirror (``--mirror``, ``PYLOCK_MIRROR``, the manifest's ``mirror``) is a directory, an
+    http(s) URL or a ``file:`` URL of this machine: what a download can read
+    (``fetch.download``); anything else is bad input naming ``where``, on every run."""
+    scheme = url_scheme(spelled)
+    if scheme is None or scheme in ("http", "https") or file_url_path(spelled) is not None:
+        return
+    why = (
+        "which names another machine (a file: URL must name this one)"
+        if scheme == "file"
+        else "which is neither a directory nor an http(s) or file: URL"
+    )
+    raise InputError(
+        f"{where} is {redact_url(spelled)!r}, {why}.",
+        hint=f"Set {where} to a mirror's https:// URL or a directory laid out as "
+        "{mirror}/{build}/{asset} (docs/mirror.md).",
+    )
+
+
+def _count(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if raw == "":
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        raise InputError(
+            f"{name} is {raw!r}, which is not a positive whole number.",
+            hint=f"Set {name} to a positive number, or unset it for the default.",
+        )
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -155,8 +189,8 @@ class Settings:
         mirror: str | None = None,
         source: str | None = None,
         http: HttpPolicy | None = None,
-        http_timeout: float | None = None,
-        http_deadline: float | None = None,
+        http_timeout: float | str | None = None,
+        http_deadline: float | str | None = None,
         color: str = "auto",
         progress: bool = True,
     ) -> Settings:
@@ -170,13 +204,19 @@ class Settings:
         if http is not None:
             policy = replace(http, offline=True) if offline else http
         credentials = Credentials.from_environ(environ)
+        from_env = environ.get("PYLOCK_MIRROR") or None
+        for spelled, where in ((mirror, "--mirror"), (from_env, "PYLOCK_MIRROR")):
+            if spelled is not None:  # fetchable, whether or not this command downloads
+                check_mirror(spelled, where)
         if mirror:
             credentials, mirror = credentials.take(mirror, "--mirror")
         else:
-            from_env = environ.get("PYLOCK_MIRROR") or None
             credentials, mirror = credentials.take(from_env, "PYLOCK_MIRROR")
-        credentials, source = credentials.take_source(source or None, "--source")
         env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
+        for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
+            if spelled is not None:  # spelled right, whether or not this command reads it
+                parse_source(spelled, where=where)
+        credentials, source = credentials.take_source(source, "--source")
         credentials, env_source = credentials.take_source(env_source, "PYLOCK_SOURCE")
         # --mirror/PYLOCK_MIRROR and --source beat the manifest, so their origins are settled.
         credentials = credentials.with_endpoints(mirror, source)
@@ -207,6 +247,8 @@ class Settings:
         credentials = self.credentials
         if self.mirror is None:
             where = f"{manifest_path} [tool.pylock].mirror"
+            if mirror is not None:
+                check_mirror(mirror, where)
             credentials, mirror = credentials.take(mirror, where)
         if self.source is None:
             where = f"{manifest_path} [tool.pylock].source"
@@ -233,14 +275,19 @@ class Settings:
 
     def source_for(self, manifest_source: str | None, manifest_path: Path) -> tuple[str, str]:
         """The source to read (a URL in it in its display form) and where it was named (for
-        error messages)."""
+        error messages), its spelling checked (``sourcespec.parse_source``, with relative paths
+        read from the project directory): every command that names a source checks it, even one
+        that will not read it (a current ``pylock lock``)."""
         if self.source:
-            return self.source, "--source"
-        if manifest_source:
+            spec, where = self.source, "--source"
+        elif manifest_source:
             spelled = spelled_url(manifest_source)
             if spelled is not None:
                 manifest_source = spelled[0] + redact_url(spelled[1])
-            return manifest_source, f"{manifest_path} [tool.pylock].source"
-        if self.env_source:
-            return self.env_source, "PYLOCK_SOURCE"
-        return DEFAULT_SOURCE, "the default source"
+            spec, where = manifest_source, f"{manifest_path} [tool.pylock].source"
+        elif self.env_source:
+            spec, where = self.env_source, "PYLOCK_SOURCE"
+        else:
+            spec, where = DEFAULT_SOURCE, "the default source"
+        parse_source(spec, where=where, base_dir=manifest_path.parent)
+        return spec, where

@@ -327,7 +327,7 @@ def _check_installed(
         have = ", ".join(t.platform for t in lock.targets) or "none"
         summary = (
             f"python.lock has no target for {platform.key} (it has: {have}); "
-            f"run `pylock lock --platform {platform.key}` to add one."
+            f"run `{lockfile.relock_command(lock, '--platform', platform.key)}` to add one."
         )
         return CheckResult(name, missing_status, summary, (), data, missing_code), None, None
 
@@ -496,19 +496,21 @@ def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPol
     is in its display form and ``policy`` carries the credentials (``Settings.remote``)."""
     name = "remote"
     data: dict[str, object] = {"mirror": mirror, "targets": []}
-    if offline:
-        summary = (
-            "--remote needs the network, but offline mode is on; drop --offline "
-            "(or unset PYLOCK_OFFLINE) to verify the locked URLs."
-        )
-        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
     if not lock.targets:
         return CheckResult(name, "skip", "python.lock has no targets to verify.", (), data)
 
     from concurrent.futures import ThreadPoolExecutor
 
+    from pylock.base.fsutil import file_url_path
     from pylock.fetch.download import source_url
     from pylock.net.http import make_client
+
+    if offline and any(file_url_path(_url_or_lock(t, mirror)) is None for t in lock.targets):
+        summary = (  # local files (file: URLs, a mirror directory) need no network: those pass
+            "--remote needs the network for the locked URLs, but offline mode is on; drop "
+            "--offline (or unset PYLOCK_OFFLINE) to verify them."
+        )
+        return CheckResult(name, "error", summary, (), data, EXIT_INPUT)
 
     with (
         make_client(policy) as client,
@@ -525,7 +527,9 @@ def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPol
         outcomes = list(pool.map(verify, lock.targets))
 
     data["targets"] = [o.to_json() for o in outcomes]
-    details = tuple(f"{o.status:<5}  {o.platform}: {o.message}" for o in outcomes)
+    details = tuple(
+        f"{o.status:<5}  {o.platform}: {lockfile.naming_source(o.message, lock)}" for o in outcomes
+    )
     failed = [o for o in outcomes if o.status == "fail"]
     errors = [o for o in outcomes if o.status == "error"]
     where = f"the mirror {mirror}" if mirror else "the locked URLs"
@@ -533,7 +537,7 @@ def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPol
         summary = (
             f"{len(failed)} of {len(outcomes)} archives from {where} do not match python.lock: "
             "a different file is being served. Check the mirror, or review the release and "
-            "re-lock with `pylock lock --upgrade`."
+            f"re-lock with `{lockfile.relock_command(lock, '--upgrade')}`."
         )
         return CheckResult(name, "fail", summary, details, data, EXIT_FAILED)
     if errors:
@@ -544,6 +548,17 @@ def _check_remote(lock: Lock, mirror: str | None, offline: bool, policy: HttpPol
         return CheckResult(name, "error", summary, details, data, EXIT_EXTERNAL)
     summary = f"all {len(outcomes)} archives from {where} match their locked size and sha256."
     return CheckResult(name, "pass", summary, details, data)
+
+
+def _url_or_lock(target: Target, mirror: str | None) -> str:
+    """Where ``--remote`` reads ``target`` from (a URL it cannot spell is judged remote: its
+    error is reported per target)."""
+    from pylock.fetch.download import source_url
+
+    try:
+        return source_url(target, mirror)
+    except (PylockError, ValueError):
+        return target.url
 
 
 def _verify_remote(

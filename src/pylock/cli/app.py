@@ -46,12 +46,20 @@ class State:
     def __init__(
         self, project: Path, verbose: bool, quiet: bool, offline: bool, color: str, progress: bool
     ) -> None:
-        self.project = project
+        self._project = project
         self.verbose = verbose
         self.quiet = quiet
         self.offline = offline
         self.color = color  # as given; ``NO_COLOR`` applies in ``color_choice``
         self.progress = progress
+
+    @property
+    def project(self) -> Path:
+        """``-p``/``--project``, checked to be a directory (``console.project_directory``) when a
+        command first asks for it: ``demo`` never does."""
+        from pylock.cli.console import project_directory
+
+        return project_directory(self._project)
 
     @property
     def color_choice(self) -> str:
@@ -66,8 +74,8 @@ class State:
         *,
         mirror: str | None = None,
         source: str | None = None,
-        http_timeout: float | None = None,
-        http_deadline: float | None = None,
+        http_timeout: str | None = None,
+        http_deadline: str | None = None,
     ) -> Settings:
         """The command's one Settings: the global and the command's flags over ``os.environ``,
         resolved (and every value validated) once, here, for the library to take whole."""
@@ -142,7 +150,6 @@ def _main(
             "-p",
             metavar="DIR",
             help="The project directory (holding pyproject.toml and python.lock).",
-            file_okay=False,
         ),
     ] = Path(),
     verbose: Annotated[
@@ -184,7 +191,7 @@ def _main(
 
 
 HttpTimeoutOption = Annotated[
-    float | None,
+    str | None,  # the text as typed: Settings checks it and quotes it (``-5``, not ``-5.0``)
     typer.Option(
         "--http-timeout",
         metavar="SECONDS",
@@ -193,7 +200,7 @@ HttpTimeoutOption = Annotated[
     ),
 ]
 HttpDeadlineOption = Annotated[
-    float | None,
+    str | None,  # the text as typed: Settings checks it and quotes it (``-5``, not ``-5.0``)
     typer.Option(
         "--http-deadline",
         metavar="SECONDS",
@@ -275,7 +282,9 @@ def lock(
     python: Annotated[
         str | None,
         typer.Option(
-            "--python", metavar="REQ", help="Override the manifest's version request for this run."
+            "--python",
+            metavar="REQ",
+            help="Set [tool.pylock].python in pyproject.toml to REQ (saying so), then lock it.",
         ),
     ] = None,
     platform: Annotated[
@@ -349,6 +358,21 @@ def lock(
         )
     for kept in result.kept:
         warn(describe_kept(kept), color=state.color_choice)
+    if result.pinned is not None:
+        was = result.pinned.was
+        before = (
+            "it had none"
+            if not was
+            else f'it was "{was[0]}"'
+            if len(was) == 1
+            else "it was [" + ", ".join(f'"{text}"' for text in was) + "]"
+        )
+        verb = "Would set" if dry_run else "Set"
+        _say(
+            state,
+            f'{verb} [tool.pylock].python = "{result.pinned.now}" in '
+            f"{state.project / 'pyproject.toml'} ({before}).",
+        )
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")

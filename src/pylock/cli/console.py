@@ -105,6 +105,28 @@ def _remember(
         memo.remember(memo_key, evidence, answer, settings.environ)
 
 
+def project_directory(path: Path) -> Path:
+    """``-p``/``--project`` (default: the current directory) names an existing directory, or
+    the run stops here with one paragraph about that (exit 2), not about the files a missing
+    directory cannot hold: "python.lock not found, create it with `pylock lock`" would send the
+    user to a command that fails the same way. Every command but ``demo`` takes its project
+    through here (``State.project``, ``run_sync``, ``run_check``)."""
+    if path.is_dir():
+        return path
+    if path.exists() or path.is_symlink():
+        what = "is not a directory" if path.exists() else "is a symbolic link to nothing"
+        raise InputError(
+            f"The project directory {path} (-p/--project) {what}.",
+            hint="Pass -p/--project the directory that holds pyproject.toml and python.lock.",
+        )
+    raise InputError(
+        f"The project directory {path} (-p/--project) does not exist.",
+        hint="Pass -p/--project the directory that holds pyproject.toml and python.lock "
+        "(default: the current directory); for a new project, create the directory first, then "
+        "run `pylock init` in it.",
+    )
+
+
 def run_sync(
     project: Path,
     options: SyncOptions,
@@ -124,6 +146,7 @@ def run_sync(
     from pylock.commands.sync import sync_all, sync_project
     from pylock.fast.noop import already_installed
 
+    project = project_directory(project)
     progress = TransferProgress(quiet=quiet or not settings.progress, color=settings.color)
     bar = progress.callback(DOWNLOADING)
     evidence = None if every else _evidence(memo_key)
@@ -186,7 +209,7 @@ def run_check(
 
     output_format = parse_format(output_format)
     evidence = _evidence(memo_key)
-    report = run_checks(project, options, settings=settings, evidence=evidence)
+    report = run_checks(project_directory(project), options, settings=settings, evidence=evidence)
     if output_format == "json":
         import json
 
@@ -212,10 +235,11 @@ def _warn_if_stale(project: Path, settings: Settings, evidence: Evidence | None)
     except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
         warn(f"cannot tell whether python.lock is current: {error}", color=settings.color)
         return True
-    if problems:
+    if problems is not None:
         warn(
-            f"python.lock is out of date with {project / 'pyproject.toml'}: {problems}; "
-            "this is the interpreter the old lock names. Run `pylock lock`, then `pylock sync`.",
+            f"python.lock is out of date with {project / 'pyproject.toml'}: "
+            f"{problems.summary}; this is the interpreter the old lock names. Run "
+            f"`{problems.fix}`, then `pylock sync`.",
             color=settings.color,
         )
         return True

@@ -22,18 +22,13 @@ from __future__ import annotations
 import os
 import sys
 
-from pylock.fast.argv import parse, seconds
+from pylock.fast.argv import parse
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
 
     Options = dict[str, str | bool]
-
-
-def _number(options: Options, name: str) -> float | None:
-    value = _text(options, name)
-    return None if value is None else seconds(value)
 
 
 def _text(options: Options, name: str) -> str | None:
@@ -52,8 +47,8 @@ def _settings(options: Options) -> Settings:
         color=str(options["color"]),
         progress=not options["no_progress"],
         mirror=_text(options, "mirror"),
-        http_timeout=_number(options, "http-timeout"),
-        http_deadline=_number(options, "http-deadline"),
+        http_timeout=_text(options, "http-timeout"),  # as typed: Settings checks and quotes it
+        http_deadline=_text(options, "http-deadline"),
     )
 
 
@@ -84,8 +79,8 @@ def _recall(command: str, options: Options, arguments: list[str]) -> str | None:
         envvalues.read(
             os.environ,
             offline=bool(options["offline"]),
-            http_timeout=_number(options, "http-timeout"),
-            http_deadline=_number(options, "http-deadline"),
+            http_timeout=_text(options, "http-timeout"),
+            http_deadline=_text(options, "http-deadline"),
         )
         return memo.recall(_key(command, options, arguments), os.environ)
     except Exception:  # never a traceback from a shortcut

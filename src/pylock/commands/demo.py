@@ -6,9 +6,8 @@ archive made from the running CPython, under the made-up build tag 20990101), la
 local mirror (``{mirror}/{build}/{asset}`` plus ``SHA256SUMS``, what ``--source mirror:PATH``
 reads), and then runs the real ``pylock`` commands on a fresh project, each in a child process,
 with ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` inside the demo directory. The lock's URL is
-a ``file://`` URL into that mirror, so nothing is read from the network, and nothing is written
-outside that directory. (``PYLOCK_OFFLINE=1`` would forbid fetching that URL too: offline means
-"from the cache only", whatever the URL.)
+a ``file://`` URL into that mirror, so nothing is read from the network (``PYLOCK_OFFLINE=1``
+allows it too: a local file needs no network), and nothing is written outside that directory.
 
 Only the CLI prints: each line goes through the ``echo`` callback it passes in.
 """

@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pylock.base import tomlread
 from pylock.base.fsutil import atomic_write_bytes
 from pylock.errors import InputError
+from pylock.project.edit import means
 from pylock.project.manifest import parse_python_request, read_toml
 from pylock.project.platforms import parse_platform
 
@@ -78,14 +78,6 @@ def _inserted(original: str, values: dict[str, object]) -> str:
     return tomlkit.dumps(document)
 
 
-def _means(text: str, expected: dict[str, object]) -> bool:
-    """Whether ``text`` is valid TOML whose data is exactly ``expected``."""
-    try:
-        return bool(tomlread.loads(text) == expected)
-    except tomlread.TOMLDecodeError:
-        return False
-
-
 def init_pyproject(path: Path, *, python: str, platforms: list[str]) -> bool:
     """Add ``[tool.pylock]`` with ``python`` and ``platforms`` to ``path`` (created if missing).
 
@@ -111,9 +103,9 @@ def init_pyproject(path: Path, *, python: str, platforms: list[str]) -> bool:
     original = path.read_bytes().decode("utf-8")
     expected = {**document, "tool": {**tool, "pylock": values}}
     updated = _appended(original, table)
-    if not _means(updated, expected):
+    if not means(updated, expected):
         updated = _inserted(original, values)
-    if not _means(updated, expected):  # pragma: no cover - a TOML shape neither way can extend
+    if not means(updated, expected):  # pragma: no cover - a TOML shape neither way can extend
         raise InputError(
             f"Could not add [tool.pylock] to {path} without changing its meaning.",
             hint="Add the [tool.pylock] table by hand.",

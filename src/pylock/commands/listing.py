@@ -73,6 +73,7 @@ def list_offers(
     The source is chosen as for ``pylock lock`` (``Settings.source_for``: ``--source``, the
     manifest's, ``PYLOCK_SOURCE``, GitHub) and read under the same HTTP policy
     (``settings.http``: ``--offline`` or ``PYLOCK_OFFLINE`` answers from the cache)."""
+    from pylock.base.sourcespec import naming_offline_routes
     from pylock.commands.sync import manifest_if_any
     from pylock.project.manifest import PYPROJECT, parse_python_request
     from pylock.resolution.locker import default_context
@@ -91,13 +92,14 @@ def list_offers(
     context = default_context(replace(settings, http=remote.http), base_dir=project_dir)
     try:
         source = open_source(remote.source, context, where=remote.source_where)
-        releases = source.releases(platforms=frozenset(platforms))
-        artifacts = [
-            artifact
-            for release in releases
-            for artifact in release.artifacts
-            if artifact.platform in platforms and (python is None or _wanted(python, artifact))
-        ]
+        with naming_offline_routes(remote.source, "pylock list"):
+            releases = source.releases(platforms=frozenset(platforms))
+            artifacts = [
+                artifact
+                for release in releases
+                for artifact in release.artifacts
+                if artifact.platform in platforms and (python is None or _wanted(python, artifact))
+            ]
     finally:
         context.client.close()
     return _offers(artifacts, lock, all_builds=options.all_builds)

@@ -36,6 +36,7 @@ from pylock.base.fsutil import (
     hash_stream,
     mark_alive,
     remove_dead_temps,
+    seal,
 )
 from pylock.base.settings import Settings
 from pylock.errors import ExternalError, InputError
@@ -105,7 +106,7 @@ def _selected(lock: lockfile.Lock, wanted: tuple[str, ...], lock_path: Path) -> 
             raise InputError(
                 f"{lock_path} has no target for {key} (--platform).",
                 hint=f"Mirror one of the locked platforms ({locked}), or add it with "
-                f"`pylock lock --platform {key}`.",
+                f"`{lockfile.relock_command(lock, '--platform', key)}`.",
             )
         chosen += [t for t in found if t not in chosen]
     return chosen
@@ -165,7 +166,8 @@ def _place(source: Path, dest: Path) -> None:
             mark_alive(fd)
             with os.fdopen(fd, "wb") as writing:
                 shutil.copyfileobj(reading, writing, CHUNK_SIZE)
-        temp.replace(dest)
+                seal(writing)
+                temp.replace(dest)  # still locked: never an unlocked temp file with bytes in it
     except OSError as exc:
         raise ExternalError(
             f"Cannot write {dest}: {exc.strerror or exc}.",
@@ -286,7 +288,8 @@ def fill_mirror(
 
     pool = ThreadPoolExecutor(max_workers=min(options.jobs, len(targets)))
     try:
-        archives = tuple(pool.map(one, targets))
+        with lockfile.relock_hints(lock):  # a refused archive's advice names its source
+            archives = tuple(pool.map(one, targets))
     except BaseException:
         # A failure (or Ctrl-C) stops the run: queued archives are not started, and those
         # already downloading finish into the cache (never under a final name in DIR unverified).

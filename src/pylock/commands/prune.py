@@ -6,7 +6,8 @@ the kept projects' locks name (every target, every platform: a cache shared with
 keeps their archives too). Everything else under the install root that pylock made goes:
 installs that no kept lock names, the archives of the cache that no kept lock names (and the
 verified attestation bundles kept for them, ``pylock.provenance.store``), and what killed
-processes left (half-built installs, an install renamed aside, partial downloads).
+processes left (half-built installs, an install renamed aside, partial downloads whose writer is
+dead by the cache's own rule, ``fsutil.dead_temps``).
 
 A directory under the install root that is not a pylock install (no receipt) is never touched,
 only reported. The install root's rules are store.py's, never restated here: the directory a
@@ -23,12 +24,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pylock.base.fsutil import dead_temps
 from pylock.base.settings import Settings
 from pylock.errors import ExternalError, InputError, PylockError
 from pylock.fetch.cache import TEMP_PREFIX, TEMP_SUFFIX, ArchiveCache
@@ -39,9 +40,6 @@ from pylock.resolution import lockfile
 from pylock.resolution.lockfile import Lock
 
 Kind = Literal["install", "archive", "bundle", "leftover"]
-STALE_DOWNLOAD_SECONDS = 3600
-"""A partial download untouched this long belongs to a dead process (a live one writes to it
-continuously); younger ones may be in progress and are left alone."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +96,11 @@ def prune(
 
     cache = ArchiveCache(settings.cache_dir)
     kept_archives = 0
-    now = time.time()
+    dead = set(dead_temps(cache.store_dir, TEMP_PREFIX, TEMP_SUFFIX))  # the cache's own rule
     for entry in _entries(cache.store_dir):
         path = cache.store_dir / entry
         if entry.startswith(TEMP_PREFIX) and entry.endswith(TEMP_SUFFIX):
-            if now - _mtime(path) > STALE_DOWNLOAD_SECONDS:
+            if path in dead:
                 removals.append(Removal("leftover", path, _size(path), "a dead download"))
         elif entry in digests:
             kept_archives += 1
@@ -175,13 +173,6 @@ def _size(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += (Path(top) / name).lstat().st_size
     return total
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return time.time()
 
 
 def _remove(removal: Removal, root: Path) -> None:

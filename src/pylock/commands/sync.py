@@ -17,6 +17,7 @@ the verdict for the console script to replay while those hold.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from pylock.base.settings import Settings
 from pylock.errors import InputError, VerificationError
 from pylock.install.store import Installation, Store
+from pylock.resolution import lockfile
 from pylock.resolution.drift import matrix_drift
 from pylock.resolution.lockfile import Lock, Target
 from pylock.resolution.selection import choose_target, read_lock
@@ -69,16 +71,31 @@ def installed_interpreter(
     ``python``, by the store's one rule for "installed", or a VerificationError (exit 1) that
     says which sync installs it. A stale lock is not refused: it must not lock anyone out of
     their interpreter (the CLI warns)."""
-    target = choose_target(read_lock(project_dir, evidence), platform, python)
+    lock = read_lock(project_dir, evidence)
+    target = choose_target(lock, platform, python)
     found = Store(settings.python_dir).find(target, into)
     if evidence is not None:
         found.note(evidence)
     if not found.installed or found.interpreter is None:
-        again = f" --python {python}" if python is not None else ""
+        words = ["pylock", "sync"]
+        for option, value in (("--python", python), ("--platform", platform), ("--into", into)):
+            if value is not None:
+                words += [option, os.fspath(value)]
+        import shlex
+
+        sync = shlex.join(words)
+        stale = staleness(project_dir)  # then sync refuses the lock: say what it takes
+        hint = (
+            f"Run `{sync}` first."
+            if stale is None
+            else f"python.lock is also out of date ({stale.summary}), which `pylock sync` "
+            f"refuses: run `{stale.fix}`, then `{sync}`; or `{shlex.join([*words, '--frozen'])}` "
+            "to install the locked build as it is."
+        )
         raise VerificationError(
             f"The locked interpreter ({target.version}, build {target.build}) "
             f"is not installed at {found.path}.",
-            hint=f"Run `pylock sync{again}` first.",
+            hint=hint,
         )
     return found.interpreter
 
@@ -96,16 +113,27 @@ def _read_manifest(pyproject: Path) -> tuple[Manifest | None, bytes | None]:
     return load_if_any(pyproject)
 
 
-def _drift_summary(manifest: Manifest, lock: Lock) -> str | None:
-    """How the lock fails the manifest ("; "-joined), or None when it satisfies it."""
+@dataclass(frozen=True)
+class Stale:
+    """How a lock fails its manifest: the findings ("; "-joined) and the command that mends it
+    (``lockfile.relock_command``: ``pylock lock``, naming the source the lock records)."""
+
+    summary: str
+    fix: str
+
+
+def _stale(manifest: Manifest, lock: Lock) -> Stale | None:
+    """How the lock fails the manifest, or None when it satisfies it."""
     from pylock.project import manifest as manifest_mod
 
     requests = manifest_mod.Request.matrix(manifest, default_platforms=())
     drifts = matrix_drift(lock, requests)
-    return "; ".join(str(d) for d in drifts) if drifts else None
+    if not drifts:
+        return None
+    return Stale("; ".join(str(d) for d in drifts), lockfile.relock_command(lock))
 
 
-def staleness(project_dir: Path, evidence: Evidence | None = None) -> str | None:
+def staleness(project_dir: Path, evidence: Evidence | None = None) -> Stale | None:
     """Why python.lock no longer satisfies the project's manifest, or None (also when there is
     no pyproject.toml): ``which`` and ``run`` warn with it where ``sync`` refuses."""
     pyproject = project_dir / "pyproject.toml"
@@ -114,16 +142,16 @@ def staleness(project_dir: Path, evidence: Evidence | None = None) -> str | None
         evidence.content(pyproject, raw)
     if manifest is None:
         return None
-    return _drift_summary(manifest, read_lock(project_dir, evidence))
+    return _stale(manifest, read_lock(project_dir, evidence))
 
 
 def _ensure_current(manifest: Manifest, lock: Lock) -> None:
     """Refuse to install from a lock that no longer satisfies the manifest (exit 1)."""
-    listed = _drift_summary(manifest, lock)
-    if listed:
+    stale = _stale(manifest, lock)
+    if stale is not None:
         raise VerificationError(
-            f"python.lock is out of date with {manifest.path}: {listed}.",
-            hint="Run `pylock lock` to update it, or `pylock sync --frozen` to install the "
+            f"python.lock is out of date with {manifest.path}: {stale.summary}.",
+            hint=f"Run `{stale.fix}` to update it, or `pylock sync --frozen` to install the "
             "locked build anyway.",
         )
 
@@ -140,58 +168,59 @@ def sync_project(
     policy, directories, install ceilings). ``evidence`` gets what the verdict rests on: the
     lock and manifest bytes read, and the install as it now is (the next run finds it so)."""
     lock = read_lock(project_dir, evidence)
-    pyproject = project_dir / "pyproject.toml"
-    manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
-    if evidence is not None and not options.frozen:
-        evidence.content(pyproject, manifest_raw)  # None: there is none
-    if manifest is not None:
-        _ensure_current(manifest, lock)
-    target = choose_target(lock, options.platform, options.python)
-    existing = Store(settings.python_dir).find(target, options.into)
-    path = existing.path
+    with lockfile.relock_hints(lock):  # a refused archive's advice names its source
+        pyproject = project_dir / "pyproject.toml"
+        manifest, manifest_raw = (None, None) if options.frozen else _read_manifest(pyproject)
+        if evidence is not None and not options.frozen:
+            evidence.content(pyproject, manifest_raw)  # None: there is none
+        if manifest is not None:
+            _ensure_current(manifest, lock)
+        target = choose_target(lock, options.platform, options.python)
+        existing = Store(settings.python_dir).find(target, options.into)
+        path = existing.path
 
-    def accepted(result: SyncResult) -> SyncResult:
-        if evidence is not None:
-            result.installation.note(evidence)
-        return result
+        def accepted(result: SyncResult) -> SyncResult:
+            if evidence is not None:
+                result.installation.note(evidence)
+            return result
 
-    if existing.installed and not options.reinstall:
-        return accepted(SyncResult(existing, "unchanged"))
+        if existing.installed and not options.reinstall:
+            return accepted(SyncResult(existing, "unchanged"))
 
-    # Something must be installed: under "require", only what is proved (docs/provenance.md).
-    # --frozen reads the manifest only for its provenance policy and its mirror.
-    wanted = manifest if manifest is not None else manifest_if_any(pyproject)
-    if wanted is not None and wanted.provenance.mode == "require":
-        from pylock.provenance.prover import open_prover
+        # Something must be installed: under "require", only what is proved (docs/provenance.md).
+        # --frozen reads the manifest only for its provenance policy and its mirror.
+        wanted = manifest if manifest is not None else manifest_if_any(pyproject)
+        if wanted is not None and wanted.provenance.mode == "require":
+            from pylock.provenance.prover import open_prover
 
-        with open_prover(settings, project_dir, wanted) as prover:
-            prover.prove(target, wanted.provenance)
+            with open_prover(settings, project_dir, wanted) as prover:
+                prover.prove(target, wanted.provenance)
 
-    # A cached archive (re-verified by lookup) needs no network stack at all; only a download
-    # pays for importing httpx and making a client.
-    from pylock.extract.extractor import Limits
-    from pylock.fetch.cache import ArchiveCache
-    from pylock.install.installer import install
+        # A cached archive (re-verified by lookup) needs no network stack at all; only a download
+        # pays for importing httpx and making a client.
+        from pylock.extract.extractor import Limits
+        from pylock.fetch.cache import ArchiveCache
+        from pylock.install.installer import install
 
-    cache = ArchiveCache(settings.cache_dir)
-    limits = Limits.for_archive(
-        target.size,
-        max_bytes=settings.max_install_bytes,
-        max_members=settings.max_install_members,
-    )
-    archive = cache.lookup(target.sha256, target.size)
-    try:
-        if archive is not None:
-            outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
-        else:
-            outcome = _download_and_install(
-                target, path, cache, limits, wanted, pyproject, options, settings, on_progress
-            )
-    except VerificationError:
-        cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
-        raise
-    action: SyncAction = "installed" if outcome.installed else "unchanged"
-    return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
+        cache = ArchiveCache(settings.cache_dir)
+        limits = Limits.for_archive(
+            target.size,
+            max_bytes=settings.max_install_bytes,
+            max_members=settings.max_install_members,
+        )
+        archive = cache.lookup(target.sha256, target.size)
+        try:
+            if archive is not None:
+                outcome = install(archive, target, path, reinstall=options.reinstall, limits=limits)
+            else:
+                outcome = _download_and_install(
+                    target, path, cache, limits, wanted, pyproject, options, settings, on_progress
+                )
+        except VerificationError:
+            cache.discard(target.sha256)  # refused bytes are kept nowhere, not even the cache
+            raise
+        action: SyncAction = "installed" if outcome.installed else "unchanged"
+        return accepted(SyncResult(Installation(target, path, outcome.receipt), action))
 
 
 def sync_all(

@@ -59,7 +59,8 @@ COMMAND_VALUES = {
     "venv": ("--platform", "--python", "--mirror"),
 }
 SECONDS_VALUES = ("--http-timeout", "--http-deadline")
-"""Values that must read as a number; anything else is left to typer's usage error."""
+"""Values that must read as a number here; anything else goes the typer way, where Settings
+refuses it in its own words (quoting it as typed)."""
 
 
 def parse(args: list[str]) -> tuple[str, dict[str, str | bool], list[str]] | None:

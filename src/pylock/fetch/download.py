@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import httpx
 
-from pylock.base.fsutil import CHUNK_SIZE, file_url_path, url_scheme
+from pylock.base.fsutil import CHUNK_SIZE, file_url_path, seal, url_scheme
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.extract import tarstream
 from pylock.fetch.cache import ArchiveCache
@@ -177,7 +177,7 @@ def stream_archive(
     mismatch raises ArchiveMismatch, with the temp file gone.
     """
     url = source_url(target, mirror)
-    if policy.offline:
+    if policy.offline and _local_path(url) is None:  # a local file needs no network
         raise ExternalError(
             f"The archive {target.asset_name} (sha256 {target.sha256}) is not in the cache "
             f"{cache.store_dir} and offline mode is on, so it cannot be fetched from {url}.",
@@ -415,9 +415,11 @@ def _verify_and_store(
     target: Target,
     url: str,
 ) -> Path:
-    """Compare size and digest with the lock; only a match enters the store."""
+    """Compare size and digest with the lock; only a match enters the store. The temp file
+    stays open, and so locked, until it is renamed into the store (``fsutil.seal``); the cache's
+    ``temp_file`` closes it."""
     try:
-        stream.close()
+        seal(stream)
     except OSError as exc:
         raise _disk_error(exc) from exc
     if verifier.verdict().problem != "ok":

@@ -38,7 +38,13 @@ from pylock.base.credentials import (
     redact_url,
     without_userinfo,
 )
-from pylock.base.fsutil import CHUNK_SIZE, atomic_write_bytes, mark_alive, remove_dead_temps
+from pylock.base.fsutil import (
+    CHUNK_SIZE,
+    atomic_write_bytes,
+    mark_alive,
+    remove_dead_temps,
+    seal,
+)
 from pylock.base.settings import HttpPolicy as HttpPolicy
 from pylock.errors import ExternalError, PylockError
 
@@ -424,12 +430,15 @@ class _Tee:
             with contextlib.suppress(PylockError):
                 for _ in rest:
                     pass
-        if self.sink is not None:
-            with contextlib.suppress(OSError):
-                self.sink.close()
-        if self.complete and self.temp is not None and self.cache is not None:
+        sink, temp, cache = self.sink, self.temp, self.cache
+        if self.complete and sink is not None and temp is not None and cache is not None:
+            try:
+                seal(sink)  # flushed, and still locked until renamed (fsutil.dead_temps)
+            except OSError:
+                self.discard()
+                return
             kept = {k: v for k in _KEPT_HEADERS if (v := self.response.headers.get(k)) is not None}
-            self.cache.store_file(self.url, self.temp, kept)
+            cache.store_file(self.url, temp, kept)
         self.discard()
 
     def discard(self) -> None:

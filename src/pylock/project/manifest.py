@@ -62,12 +62,6 @@ _MANIFEST_KEYS = (
     "provenance",
 )
 
-# What resolution/drift.py's drift() recommends. `pylock lock` re-resolves exactly the inputs a lock
-# no longer satisfies and keeps every other pin (docs/resolution.md), so it is always enough to
-# make the lock current;
-# `--upgrade` is only for moving pins that still satisfy the manifest, a bigger diff than needed.
-FIX_COMMAND = "pylock lock"
-
 
 @dataclass(frozen=True)
 class PythonRequest:

@@ -97,13 +97,54 @@ def from_triple(triple: str) -> Platform | None:
     return _BY_TRIPLE.get(triple)
 
 
+# The other names people (Go, Debian, Docker, Node, Rust) give the same OS or arch.
+_OS_ALIASES = {"darwin": "macos", "osx": "macos", "mac": "macos", "win": "windows"}
+_ARCH_ALIASES = {
+    "amd64": "x86_64",
+    "x64": "x86_64",
+    "arm64": "aarch64",
+    "i686": "x86",
+    "i386": "x86",
+    "ppc64le": "powerpc64le",
+    "armv7l": "armv7",
+}
+
+
+def _by_meaning(spelled: str) -> tuple[Platform | None, str]:
+    """The platform ``os-arch[-libc]`` means when spelled with common aliases (``linux-amd64``,
+    ``macos-arm64``, ``darwin-arm64``, ``windows-x64``) or without its libc (Linux: glibc, the
+    armv7 one with hardware float; macOS and Windows: none), and the key it spells either way
+    (for a suggestion when it is no platform)."""
+    parts = spelled.lower().replace("x86-64", "x86_64").split("-")
+    if len(parts) not in (2, 3):
+        return None, spelled
+    os_name = _OS_ALIASES.get(parts[0], parts[0])
+    arch = _ARCH_ALIASES.get(parts[1], parts[1])
+    if len(parts) == 3:
+        libc = parts[2]
+    elif os_name == "linux":
+        libc = "gnueabihf" if arch == "armv7" else "gnu"
+    else:
+        libc = "none"
+    key = f"{os_name}-{arch}-{libc}"
+    return _BY_KEY.get(key), key if os_name in OSES else spelled
+
+
 def parse_platform(text: str, *, where: str = "") -> Platform:
-    """A platform from a uv-style key or a PBS triple; unknown -> InputError with a suggestion."""
+    """A platform from a uv-style key or a PBS triple, also spelled with the common OS and arch
+    aliases (``linux-amd64`` is ``linux-x86_64-gnu``: ``_by_meaning``); unknown -> InputError
+    with the nearest key by meaning as a suggestion. Everything written (lock, manifest) uses
+    the key."""
     spelled = text.strip()
     found = _BY_KEY.get(spelled) or _BY_TRIPLE.get(spelled)
     if found is not None:
         return found
-    close = difflib.get_close_matches(spelled, [*_BY_KEY, *_BY_TRIPLE], n=1, cutoff=0.5)
+    meant, normalised = _by_meaning(spelled)
+    if meant is not None:
+        return meant
+    close = difflib.get_close_matches(normalised, [*_BY_KEY], n=1, cutoff=0.5) or (
+        difflib.get_close_matches(spelled, [*_BY_KEY, *_BY_TRIPLE], n=1, cutoff=0.5)
+    )
     suggestion = f" Did you mean {close[0]!r}?" if close else ""
     location = f" in {where}" if where else ""
     raise InputError(

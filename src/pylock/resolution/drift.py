@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
-from pylock.project.manifest import FIX_COMMAND, Request, is_debug_flavor
+from pylock.project.manifest import Request, is_debug_flavor
 from pylock.project.platforms import Platform
 from pylock.project.provenance import UNATTESTED, Proof
-from pylock.resolution.lockfile import Lock, LockedManifest, Target
+from pylock.resolution.lockfile import Lock, LockedManifest, Target, relock_command
 
 
 def locked_manifest(
@@ -39,7 +39,7 @@ class Drift:
     input: str  # "python", "platforms", "flavor", "build", "exclude-newer", "provenance"
     recorded: str
     current: str
-    fix: str  # e.g. "pylock lock"
+    fix: str  # "pylock lock" (``lockfile.relock_command``: with --source when the lock records it)
     request: str | None = None  # in a matrix: the manifest request whose targets drifted
 
     def __str__(self) -> str:
@@ -72,7 +72,9 @@ def matrix_drift(lock: Lock, requests: Sequence[Request]) -> list[Drift]:
     found: list[Drift] = []
     if pairs != list(range(len(locked))):
         found.append(
-            Drift("python", f"{', '.join(locked)} (locked)", ", ".join(wanted), FIX_COMMAND)
+            Drift(
+                "python", f"{', '.join(locked)} (locked)", ", ".join(wanted), relock_command(lock)
+            )
         )
     for request, index in zip(requests, pairs, strict=True):
         if index is None:
@@ -97,16 +99,15 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
     never matter.
     """
     found: list[Drift] = []
+    fix = relock_command(lock)  # `pylock lock`, with --source when the lock records one
     locked_keys = [target.platform for target in lock.targets]
     locked = f"{', '.join(locked_keys)} (locked)" if locked_keys else "no targets (locked)"
     missing = [p.key for p in request.platforms if p.key not in locked_keys]
     if missing:
         requested = ", ".join(p.key for p in request.platforms)
-        found.append(
-            Drift("platforms", locked, f"{requested}; missing {', '.join(missing)}", FIX_COMMAND)
-        )
+        found.append(Drift("platforms", locked, f"{requested}; missing {', '.join(missing)}", fix))
     elif not request.platforms and not lock.targets:
-        found.append(Drift("platforms", locked, "at least one platform", FIX_COMMAND))
+        found.append(Drift("platforms", locked, "at least one platform", fix))
 
     # The free-threaded half of the variant comes from the python request ("t"), the debug half
     # from the flavor, so a variant mismatch is reported against the input that asked for it.
@@ -122,7 +123,7 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
         versions = _distinct(
             t.version + ("t" if "freethreaded" in t.variant.split("+") else "") for t in bad_python
         )
-        found.append(Drift("python", f"{versions} (locked)", request.python.text, FIX_COMMAND))
+        found.append(Drift("python", f"{versions} (locked)", request.python.text, fix))
 
     if request.flavor is not None:
         bad_flavor = [t for t in lock.targets if t.flavor != request.flavor]
@@ -132,13 +133,13 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
         current_flavor = "unpinned (a non-debug build)"
     if bad_flavor:
         flavors = _distinct(t.flavor for t in bad_flavor)
-        found.append(Drift("flavor", f"{flavors} (locked)", current_flavor, FIX_COMMAND))
+        found.append(Drift("flavor", f"{flavors} (locked)", current_flavor, fix))
 
     if request.build is not None:
         bad_build = [t for t in lock.targets if t.build != request.build]
         if bad_build:
             builds = _distinct(t.build for t in bad_build)
-            found.append(Drift("build", f"{builds} (locked)", request.build, FIX_COMMAND))
+            found.append(Drift("build", f"{builds} (locked)", request.build, fix))
 
     newest = request.newest_build
     if newest is not None:
@@ -150,7 +151,7 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
                     "exclude-newer",
                     f"{builds} (locked)",
                     f"no build after {request.exclude_newer}",
-                    FIX_COMMAND,
+                    fix,
                 )
             )
 
@@ -158,7 +159,7 @@ def drift(lock: Lock, request: Request) -> list[Drift]:
     if unproved:
         recorded = _distinct(f"{t.platform} {_recorded(t)}" for t in unproved)
         found.append(
-            Drift("provenance", f"{recorded} (locked)", request.provenance.describe(), FIX_COMMAND)
+            Drift("provenance", f"{recorded} (locked)", request.provenance.describe(), fix)
         )
     return found
 

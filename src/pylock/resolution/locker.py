@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 from packaging.version import Version
 
 from pylock.base.settings import Settings
+from pylock.base.sourcespec import naming_offline_routes
 from pylock.errors import InputError, ResolutionError, VerificationError
-from pylock.project.manifest import PYPROJECT, Manifest, Request
+from pylock.project.edit import set_python
+from pylock.project.manifest import PYPROJECT, Manifest, Request, parse_python_request
 from pylock.project.manifest import load as load_manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
 from pylock.project.provenance import UNATTESTED, Proof
@@ -53,7 +55,7 @@ if TYPE_CHECKING:  # httpx is imported only when a lock actually has to be resol
 class LockOptions:
     """One run's command-line options (``None``/empty: not given)."""
 
-    python: str | None = None
+    python: str | None = None  # --python: becomes [tool.pylock].python (``PythonPin``)
     platforms: tuple[str, ...] = ()  # --platform, repeatable: adds to the lock's platforms
     flavor: str | None = None
     build: str | None = None
@@ -79,6 +81,15 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PythonPin:
+    """``--python REQ`` set ``[tool.pylock].python`` to ``now`` (or, on a dry run, would have):
+    the manifest's requests ``was`` (empty: it had none) and the one request it holds now."""
+
+    was: tuple[str, ...]
+    now: str
+
+
+@dataclass(frozen=True)
 class LockResult:
     lock: Lock
     changes: tuple[Change, ...]  # one per (request, platform) in the old or the new lock
@@ -87,6 +98,8 @@ class LockResult:
     # What was wrong with an unreadable python.lock that --upgrade replaced (None: nothing was).
     replaced: str | None = None
     kept: tuple[Kept, ...] = ()  # attested pins not moved to an unattested build
+    # --python changed the manifest's request (None: not given, or the manifest's already).
+    pinned: PythonPin | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +185,11 @@ class _Session:
             self._prover = Prover(settings=self._settings, places=places)
         return self._prover
 
+    @property
+    def opened(self) -> bool:
+        """Whether the source was read at all (a run that only drops targets reads nothing)."""
+        return self._source is not None
+
     def close(self) -> None:
         if self._context is not None:
             self._context.client.close()
@@ -190,12 +208,26 @@ def lock_project(
     request would be, against the targets it had (``drift.pair_requests``); so editing one
     request re-resolves only its targets and leaves every other byte of the lock alone.
 
-    Errors leave ``python.lock`` untouched: it is only ever replaced atomically at the very end.
+    ``--python REQ`` is not a one-run override: the manifest is what ``check``, ``sync`` and
+    ``which`` judge a lock by, so a lock of a request the manifest does not make would be stale
+    the moment it is written. It sets ``[tool.pylock].python`` to REQ (``project.edit``; a test
+    matrix's list is replaced), as ``uv python pin`` writes ``.python-version``, and the result
+    says so (``pinned``). The manifest is written just before the lock: a run killed between the
+    two leaves a lock that is stale against the new request, which ``pylock lock`` mends.
+
+    Errors leave ``python.lock`` and ``pyproject.toml`` untouched: they are only ever replaced
+    atomically at the very end.
     """
     pyproject = project_dir / PYPROJECT
     manifest = load_manifest(pyproject)
+    pinned = _pinned(manifest, options.python)
     lock_path = project_dir / LOCK_FILENAME
     old, replaced = _read_old(lock_path, upgrade=options.upgrade)
+    # The source is chosen, and its spelling checked, on every run: a current lock reads nothing
+    # from it, but `pylock lock --source githb` is a typo whether or not it would be read.
+    remote = settings.remote(
+        mirror=manifest.mirror, source=manifest.source, manifest_path=pyproject
+    )
     requests = Request.matrix(
         manifest,
         python=options.python,
@@ -222,11 +254,10 @@ def lock_project(
                 _changes(job.old_targets, job.old_targets), job.request.python.text, matrix
             )
         )
-        return LockResult(old, changes, written=False)
+        if pinned is not None and not options.dry_run:
+            set_python(pyproject, pinned.now)
+        return LockResult(old, changes, written=False, pinned=pinned)
 
-    remote = settings.remote(
-        mirror=manifest.mirror, source=manifest.source, manifest_path=pyproject
-    )
     session = _Session(
         remote.source,
         remote.source_where,
@@ -240,7 +271,8 @@ def lock_project(
     kept: list[Kept] = []
     try:
         for job in jobs:
-            targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
+            with naming_offline_routes(remote.source, "pylock lock"):
+                targets = list(job.kept) if job.current else _plan(job, options.upgrade, session)
             if not job.current and job.request.provenance.active:
                 targets = _proved(job, targets, session.prover)
                 held = _no_downgrade(job, targets, lock_path)
@@ -264,16 +296,53 @@ def lock_project(
                 replace(c, request=python) for c in _changes(old.view(python).targets, ())
             )
     combined = lockfile.combine(views)
+    if session.opened:  # the targets now come from this run's source: the lock says which
+        recorded = _recorded_source(settings, manifest, pyproject, remote.source)
+    else:  # only targets dropped: they still come from where the old lock's came from
+        recorded = old.manifest.source if old is not None else None
+    combined = replace(combined, manifest=replace(combined.manifest, source=recorded))
     new = replace(combined, lock_version=combined.format_version)  # as it will be read back
-    written = False if options.dry_run else lockfile.write(lock_path, new)
+    written = False
+    if not options.dry_run:
+        if pinned is not None:
+            set_python(pyproject, pinned.now)  # first: see the docstring
+        written = lockfile.write(lock_path, new)
     return LockResult(
         new,
         tuple(changes_),
         written=written,
-        releases=_releases(jobs, views),
+        releases=_releases(jobs, views, new),
         replaced=replaced,
         kept=tuple(kept),
+        pinned=pinned,
     )
+
+
+def _pinned(manifest: Manifest, python: str | None) -> PythonPin | None:
+    """What ``--python`` changes in the manifest: None when not given, or when the manifest's
+    request is already exactly that one."""
+    if python is None:
+        return None
+    now = parse_python_request(python, where="--python").text
+    was = tuple(request.text for request in manifest.pythons)
+    return None if was == (now,) else PythonPin(was, now)
+
+
+def _recorded_source(
+    settings: Settings, manifest: Manifest, pyproject: Path, used: str
+) -> str | None:
+    """What a lock resolved from ``used`` records as its source (``LockedManifest.source``):
+    ``--source`` as spelled (without user information), when a plain ``pylock lock`` of the
+    project, reading its manifest and the environment, would read another source; else None.
+    Only ``--source`` is ever recorded: the manifest's source is the project's own, and
+    ``PYLOCK_SOURCE`` is this machine's default, which the next run here uses anyway."""
+    if settings.source is None:
+        return None
+    try:
+        plain: str | None = replace(settings, source=None).source_for(manifest.source, pyproject)[0]
+    except InputError:  # the manifest's own source is misspelled: --source stood in for it
+        plain = None
+    return None if plain == used else lockfile.persisted_source(used)
 
 
 @dataclass(frozen=True)
@@ -375,7 +444,7 @@ class ReleaseNote:
     reason: str
 
 
-def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
+def _releases(jobs: list[_Job], views: list[Lock], new: Lock) -> tuple[ReleaseNote, ...]:
     """When the matrix spans several PBS releases: each request's release and why it is not
     the newest one (a pinned build, a pin kept from the old lock, or the newest that has it)."""
     builds = {t.build for view in views for t in view.targets}
@@ -390,7 +459,8 @@ def _releases(jobs: list[_Job], views: list[Lock]) -> tuple[ReleaseNote, ...]:
             elif job.request.build is not None:
                 reason = f"the manifest pins build {job.request.build}"
             elif set(view.targets) <= set(job.old_targets):
-                reason = "kept from python.lock (run `pylock lock --upgrade` to move it)"
+                upgrade = lockfile.relock_command(new, "--upgrade")
+                reason = f"kept from python.lock (run `{upgrade}` to move it)"
             else:
                 reason = (
                     f"the newest release with a {job.request.python.text} build for every platform"

@@ -229,6 +229,19 @@ def _nearest(available: set[Version], python: PythonRequest, count: int = 5) -> 
     return sorted(closest[:count], reverse=True)
 
 
+def _listing(request: Request, source: str) -> str:
+    """The ``pylock list`` that shows what ``source`` has for ``request``'s version and platforms,
+    every build (the advice when nothing was found to name)."""
+    import shlex
+
+    words = ["pylock", "list", request.python.text, "--all-builds"]
+    for platform in sorted(request.platforms):
+        words += ["--platform", platform.key]
+    if source:
+        words += ["--source", source]
+    return shlex.join(words)
+
+
 def _failure(
     request: Request,
     found: dict[_Key, dict[Platform, Artifact]],
@@ -241,21 +254,30 @@ def _failure(
     platforms = ", ".join(p.key for p in sorted(request.platforms))
     if not found:
         parts = [f"No Python build matches {_describe(request)} for {platforms}{on}."]
+        listing = _listing(request, source)
         if request.build is not None and read == 0:
             parts.append(f"Release {request.build} is not known to the source.")
+            hint = (
+                f"Pin a release it has (`{listing}` lists them), or drop the build pin "
+                "([tool.pylock].build or --build)."
+            )
         elif available:
             near = ", ".join(str(v) for v in _nearest(available, request.python))
             parts.append(f"Nearest available versions: {near}.")
+            hint = (
+                "Relax the python request, or the flavor or build pin, to match a version "
+                "listed above."
+            )
         else:
             parts.append("No build of that variant and flavor exists for these platforms.")
+            hint = (
+                "Unpin or change the flavor, or the platforms; "
+                f"`{listing}` lists what the source has."
+            )
         if unhashed:
             versions = ", ".join(str(v) for v in sorted(unhashed, reverse=True)[:5])
             parts.append(f"({versions} exist only without a sha256, and are never locked.)")
-        return ResolutionError(
-            " ".join(parts),
-            hint="Relax the python request, or the flavor or build pin, to match a version "
-            "listed above.",
-        )
+        return ResolutionError(" ".join(parts), hint=hint)
     top = max(v for v, _ in found)
     # Of the best version's builds, report the one that comes closest to covering everything.
     build, covered = max(

@@ -53,7 +53,7 @@ def select_request(lock: Lock, python: str | None) -> Lock:
     raise InputError(
         f"python.lock has no interpreter for --python {python!r} (its requests: {listed}).",
         hint="Pass one of those requests or a locked version, or add the request to "
-        "[tool.pylock].python and run `pylock lock`.",
+        f"[tool.pylock].python and run `{lockfile.relock_command(lock)}`.",
     )
 
 
@@ -68,6 +68,6 @@ def choose_target(lock: Lock, platform: str | None, python: str | None = None) -
         named = f" for request {view.manifest.python}" if lock.is_matrix else ""
         raise InputError(
             f"python.lock has no target{named} for {wanted.key} (it has: {have}).",
-            hint=f"Add one with `pylock lock --platform {wanted.key}`.",
+            hint=f"Add one with `{lockfile.relock_command(lock, '--platform', wanted.key)}`.",
         )
     return target
