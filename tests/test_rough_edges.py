@@ -474,3 +474,67 @@ def test_an_unknown_platform_is_suggested_by_meaning(
     code, _, err = run(capsys, proj, "lock", "--platform", "linux-amd64-glibc")
     assert code == 2
     assert "Did you mean 'linux-x86_64-gnu'?" in err
+
+
+# --- item 9: the same build with new bytes ------------------------------------------------
+
+
+def republish(mirror: Path, version: str = "3.12.8") -> str:
+    """The mirror's archive of ``version`` replaced by other bytes under the same name (one more
+    file in the tree), its SHA256SUMS updated: what a re-uploaded release asset looks like."""
+    name = asset_name(version=version, build=BUILD, triple=HOST.triple, flavor="install_only")
+    from archives import file
+
+    body = build_pbs_archive(
+        version=version, flavor="install_only", extra_members=[file("python/NOTICE", b"v2\n")]
+    )
+    (mirror / BUILD / name).write_bytes(body)
+    sums = mirror / BUILD / "SHA256SUMS"
+    lines = [line for line in sums.read_text("utf-8").splitlines() if not line.endswith(name)]
+    sums.write_text("\n".join([*lines, f"{hashlib.sha256(body).hexdigest()}  {name}"]) + "\n")
+    return hashlib.sha256(body).hexdigest()
+
+
+def test_a_build_with_new_bytes_is_shown_and_warned_about(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    source = f"mirror:{mirror}"
+    assert run(capsys, proj, "lock", "--source", source)[0] == 0
+    (before,) = lockfile.read(proj / "python.lock").targets
+    after = republish(mirror)
+    code, out, err = run(capsys, proj, "lock", "--upgrade", "--source", source)
+    assert code == 0, err
+    assert (
+        f"  ~ {HOST.key}: 3.12.8 ({BUILD}, install_only), new bytes: "
+        f"sha256 {before.sha256[:12]}… -> {after[:12]}…"
+    ) in out
+    assert "3.12.8 (20250101, install_only) -> 3.12.8" not in out
+    assert err.startswith("warning: ")
+    assert f"the same build 3.12.8 ({BUILD}, install_only) now has other bytes" in err
+    assert before.sha256[:12] in err and after[:12] in err
+
+
+def test_check_reports_an_install_of_the_same_build_with_other_bytes(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    import json
+
+    from test_check import SCHEMA, validate_schema
+
+    source = f"mirror:{mirror}"
+    assert run(capsys, proj, "lock", "--source", source)[0] == 0
+    assert run(capsys, proj, "sync")[0] == 0
+    (installed,) = lockfile.read(proj / "python.lock").targets
+    after = republish(mirror)
+    assert run(capsys, proj, "lock", "--upgrade", "--source", source)[0] == 0
+
+    code, out, _ = run(capsys, proj, "check", "--installed", "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    validate_schema(report, SCHEMA)
+    (check,) = [c for c in report["checks"] if c["name"] == "installed"]
+    (entry,) = check["data"]["same_build_new_bytes"]
+    assert entry["installed_sha256"] == installed.sha256 and entry["locked_sha256"] == after
+    assert any(d.startswith("warning: the same build 3.12.8") for d in check["details"])
+    code, out, _ = run(capsys, proj, "check", "--installed")
+    assert code == 1 and "with other bytes (sha256" in out

@@ -46,7 +46,7 @@ from pylock.errors import (
     VerificationError,
 )
 from pylock.install import receipt
-from pylock.install.store import Store, differences, is_installed
+from pylock.install.store import Installation, Store, differences, is_installed
 from pylock.project import manifest
 from pylock.project.platforms import Platform, host_platform, parse_platform
 from pylock.project.provenance import Proof, ProvenancePolicy, record_json
@@ -339,13 +339,21 @@ def _check_installed(
         if installation.receipt is None and options.into is None:
             evidence.unknown()  # the hint lists the other installs: the whole store
     found = installation.receipt
+    data["same_build_new_bytes"] = []
     if found is None:
         summary = (
             f"{target.version} ({target.build}) for {platform.key} is not installed "
             f"at {install_dir}; run `pylock sync` to install it."
         )
         others = _other_installs(store, target, options.into)
-        details = tuple(f"another build is installed for {platform.key}: {o}" for o in others)
+        details = tuple(
+            f"another build is installed for {platform.key}: {o.path.name}"
+            for o in others
+            if not lockfile.new_bytes(o.target, target)
+        )
+        rebuilt = [o for o in others if lockfile.new_bytes(o.target, target)]
+        data["same_build_new_bytes"] = [_new_bytes(o.target, target, o.path) for o in rebuilt]
+        details += tuple(_new_bytes_detail(o.target, target, o.path) for o in rebuilt)
         return CheckResult(name, missing_status, summary, details, data, missing_code), None, None
 
     mismatches = differences(found.target, target)
@@ -361,6 +369,9 @@ def _check_installed(
         details = tuple(
             f"{key}: {have} (installed) != {want} (locked)" for key, have, want in mismatches
         )
+        if lockfile.new_bytes(found.target, target):  # --into DIR: the same place, other bytes
+            data["same_build_new_bytes"] = [_new_bytes(found.target, target, install_dir)]
+            details += (_new_bytes_detail(found.target, target, install_dir),)
         return CheckResult(name, "fail", summary, details, data, EXIT_FAILED), install_dir, found
 
     if not is_installed(install_dir, found, target):  # the same build: its interpreter is gone
@@ -376,18 +387,37 @@ def _check_installed(
     return CheckResult(name, "pass", summary, (), data), install_dir, found
 
 
-def _other_installs(store: Store, target: Target, into: Path | None) -> list[str]:
-    """Builds installed for the same platform under other names: the usual "forgot to sync"."""
+def _other_installs(store: Store, target: Target, into: Path | None) -> list[Installation]:
+    """Builds installed for the same platform under other names: the usual "forgot to sync",
+    or the same build with other bytes (``lockfile.new_bytes``), which is reported apart."""
     if into is not None:
         return []
     wanted = store.path_for(target)
     return [
-        found.path.name
+        found
         for found in store.installations()
         if found.target.platform == target.platform
         and found.target.implementation == target.implementation
         and found.path != wanted
     ]
+
+
+def _new_bytes(installed: Target, locked: Target, path: Path) -> dict[str, str]:
+    """``installed-data.same_build_new_bytes``'s entry (docs/check-report.schema.json)."""
+    return {
+        "install_dir": str(path),
+        "installed_sha256": installed.sha256,
+        "locked_sha256": locked.sha256,
+    }
+
+
+def _new_bytes_detail(installed: Target, locked: Target, path: Path) -> str:
+    return (
+        f"warning: the same build {locked.version} ({locked.build}, {locked.flavor}) is "
+        f"installed at {path} with other bytes (sha256 {installed.sha256[:12]}… installed, "
+        f"{locked.sha256[:12]}… locked): the archive was published again under its old name. "
+        "Find out why before `pylock sync` installs the new bytes."
+    )
 
 
 # tree ---------------------------------------------------------------------------------------

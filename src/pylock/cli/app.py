@@ -22,7 +22,13 @@ import typer
 from pylock import __version__
 from pylock.base.settings import color_choice
 from pylock.cli.console import guarded, parse_format, warn
-from pylock.cli.render import describe_change, describe_kept, megabytes, offers_text
+from pylock.cli.render import (
+    describe_change,
+    describe_kept,
+    megabytes,
+    new_bytes_warning,
+    offers_text,
+)
 from pylock.fast.argv import COLOR_CHOICES, global_options, hoist_global_options
 
 if TYPE_CHECKING:
@@ -381,6 +387,9 @@ def lock(
     _say(state, f"{verb} python.lock:")
     for change in changed:
         _say(state, describe_change(change))
+    for change in changed:
+        if change.new_bytes:
+            warn(new_bytes_warning(change), color=state.color_choice)
     if result.releases:
         builds = sorted({note.build for note in result.releases}, reverse=True)
         _say(state, f"The matrix spans {len(builds)} PBS releases ({', '.join(builds)}):")

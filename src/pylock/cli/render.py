@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pylock.commands.show import Inventory, Shown
     from pylock.project.provenance import Record
     from pylock.resolution.locker import Change, Kept
+    from pylock.resolution.lockfile import Target
 
 
 def use_color(choice: str, stream: TextIO) -> bool:
@@ -33,6 +34,10 @@ def use_color(choice: str, stream: TextIO) -> bool:
 def label(word: str, code: str, color: str) -> str:
     """``error:``/``warning:``, coloured (ANSI ``code``) when ``--color`` says so for stderr."""
     return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
+
+
+SHA_SHOWN = 12
+"""Hex digits of a sha256 shown where two must be told apart (as the install dirs name them)."""
 
 
 def error_line(message: str, *, color: str = "auto") -> None:
@@ -57,25 +62,47 @@ def _signed(recorded: object) -> str:
     return "no attestation" if recorded is not None else ""
 
 
-def describe_change(change: Change) -> str:
-    def spell(target: object) -> str:
-        version = getattr(target, "version", "?")
-        build = getattr(target, "build", "?")
-        flavor = getattr(target, "flavor", "?")
-        return f"{version} ({build}, {flavor})"
+def spell_target(target: Target | None) -> str:
+    """``3.12.8 (20241219, install_only)``: a lock entry as a change line names it."""
+    if target is None:
+        return "?"
+    return f"{target.version} ({target.build}, {target.flavor})"
 
+
+def describe_change(change: Change) -> str:
+    """One line of ``pylock lock``'s summary. A change that leaves version, build and flavor as
+    they were says what did change: the bytes (both sha256 prefixes) or only the URL."""
+    spell = spell_target
     where = f"{change.request} {change.platform}" if change.request else change.platform
-    proved = provenance_text(getattr(change.new, "provenance", None))
+    old, new = change.old, change.new
+    proved = provenance_text(getattr(new, "provenance", None))
     signed = f"; {proved}" if proved else ""
     if change.kind == "added":
-        return f"  + {where}: {spell(change.new)}{signed}"
+        return f"  + {where}: {spell(new)}{signed}"
     if change.kind == "removed":
-        return f"  - {where}: {spell(change.old)}"
-    if change.kind == "upgraded":
-        return f"  ~ {where}: {spell(change.old)} -> {spell(change.new)}{signed}"
+        return f"  - {where}: {spell(old)}"
+    if change.kind == "upgraded" and old is not None and new is not None:
+        if spell(old) != spell(new):
+            return f"  ~ {where}: {spell(old)} -> {spell(new)}{signed}"
+        if old.sha256 != new.sha256:
+            was, now = old.sha256[:SHA_SHOWN], new.sha256[:SHA_SHOWN]
+            return f"  ~ {where}: {spell(new)}, new bytes: sha256 {was}… -> {now}…"
+        return f"  ~ {where}: {spell(new)}, url {old.url} -> {new.url}"
     if change.kind == "proved":
-        return f"  * {where}: {spell(change.new)}{signed}"
-    return f"    {where}: {spell(change.new)}"
+        return f"  * {where}: {spell(new)}{signed}"
+    return f"    {where}: {spell(new)}"
+
+
+def new_bytes_warning(change: Change) -> str:
+    """The warning ``pylock lock`` prints for a build whose bytes changed under its name."""
+    was = change.old.sha256[:SHA_SHOWN] if change.old is not None else "?"
+    now = change.new.sha256[:SHA_SHOWN] if change.new is not None else "?"
+    where = f"{change.request} {change.platform}" if change.request else change.platform
+    return (
+        f"{where}: the same build {spell_target(change.new)} now has other bytes (sha256 "
+        f"{was}… -> {now}…): the archive was published again under its old name. Find out why "
+        "(a PBS release note, your mirror's history) before you commit python.lock."
+    )
 
 
 def describe_kept(kept: Kept) -> str:

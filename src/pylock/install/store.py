@@ -36,12 +36,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pylock.base import layout
 from pylock.errors import ExternalError, InputError
 from pylock.install.receipt import Receipt, read_receipt, receipt_json
-from pylock.resolution.lockfile import Target
+from pylock.resolution.lockfile import BUILD_FIELDS, Target
 
 if TYPE_CHECKING:
     from pylock.fast.memo import Evidence
 
-IDENTITY_FIELDS = ("sha256", "platform", "version", "build", "flavor", "variant")
+IDENTITY_FIELDS = ("sha256", *BUILD_FIELDS)
 """What makes two lock entries the same install: the same bytes (sha256) for the same target.
 The URL is not among them: where the bytes came from does not change what they are."""
 

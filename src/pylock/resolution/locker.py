@@ -79,6 +79,13 @@ class Change:
     new: Target | None
     request: str | None = None  # the manifest request, in a matrix lock
 
+    @property
+    def new_bytes(self) -> bool:
+        """The same build with other bytes (``lockfile.new_bytes``): a re-published archive."""
+        return (
+            self.old is not None and self.new is not None and lockfile.new_bytes(self.old, self.new)
+        )
+
 
 @dataclass(frozen=True)
 class PythonPin:

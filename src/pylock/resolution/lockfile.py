@@ -96,6 +96,17 @@ class Target:
 ARCHIVE_FIELDS = tuple(f.name for f in fields(Target) if f.name not in ("request", "provenance"))
 """The fields of a Target that describe its archive (a receipt records these, not ``request``
 or ``provenance``, which say why it was locked, not what it is)."""
+BUILD_FIELDS = ("platform", "version", "build", "flavor", "variant")
+"""What names a build: the archive PBS published under one name. Its bytes are the sha256."""
+
+
+def new_bytes(old: Target, new: Target) -> bool:
+    """Whether ``new`` is the same build as ``old`` (``BUILD_FIELDS``) with other bytes: an
+    archive re-published under its old name, the most suspicious change a lock can show
+    (``pylock lock`` warns, ``pylock check`` reports it)."""
+    return old.sha256 != new.sha256 and all(
+        getattr(old, name) == getattr(new, name) for name in BUILD_FIELDS
+    )
 
 
 @dataclass(frozen=True)
