@@ -117,12 +117,14 @@ def unreadable_input(path: Path, error: OSError, *, fix: str) -> PylockError:
 # -- writing --------------------------------------------------------------------------------------
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> bool:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Replace ``path`` with ``data`` atomically; False (and nothing touched) if already equal.
 
     The bytes go to a temp file in the same directory (so the rename cannot cross file systems),
-    are flushed and fsynced, then renamed over ``path``: a reader sees the old file or the new
-    one, never half of one, even after a crash. The temp file never outlives an error.
+    are flushed and (``durable``) fsynced, then renamed over ``path``: a reader sees the old file
+    or the new one, never half of one, even after a crash. ``durable=False`` is for a file
+    whose loss costs nothing but work (the memo): atomic against a killed process, not fsynced.
+    The temp file never outlives an error.
     """
     try:
         if path.read_bytes() == data:
@@ -146,7 +148,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         temp.replace(path)
         temp = None
     except OSError as error:
@@ -158,7 +161,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink()
-    _fsync_directory(path.parent)
+    if durable:
+        _fsync_directory(path.parent)
     return True
 
 

@@ -122,8 +122,27 @@ def _build(
     interpreter = check_layout(root, target, version, windows=windows)
     if run_interpreter is None:
         run_interpreter = host_platform().key == target.platform
-    if run_interpreter:
-        check_reported_version(root, interpreter, target, version)
+    # The new interpreter runs (the probe, a child process) while RECORD and BUILD are written
+    # beside it: the receipt, written last, waits for its verdict.
+    probe = (
+        _Concurrent(lambda: check_reported_version(root, interpreter, target, version))
+        if run_interpreter
+        else None
+    )
+    try:
+        receipt, record_text = _receipt(root, records, target, interpreter, windows)
+        _write(lambda: _write_meta(root, target, record_text), root / META_DIR)
+    finally:
+        if probe is not None:
+            probe.result()  # its refusal, if any, wins over anything raised meanwhile
+    write_receipt(root, receipt)
+    return receipt
+
+
+def _receipt(
+    root: Path, records: dict[str, RecordEntry], target: Target, interpreter: str, windows: bool
+) -> tuple[Receipt, str]:
+    """The receipt of the tree in ``root`` and its RECORD text (``bin/python`` added)."""
     if not windows and interpreter.startswith("bin/") and not os.path.lexists(root / "bin/python"):
         link = Path(interpreter).name
         _write(lambda: (root / "bin/python").symlink_to(link), root / "bin/python")
@@ -136,15 +155,44 @@ def _build(
         tree_digest=record_digest(record_text),
         interpreter=interpreter,
     )
+    return receipt, record_text
 
-    def write_meta() -> None:
-        (root / BUILD_NAME).write_text(target.build + "\n", encoding="utf-8")
-        (root / META_DIR).mkdir()
-        (root / META_DIR / RECORD_NAME).write_bytes(record_text.encode("utf-8"))
 
-    _write(write_meta, root / META_DIR)
-    write_receipt(root, receipt)
-    return receipt
+def _write_meta(root: Path, target: Target, record_text: str) -> None:
+    (root / BUILD_NAME).write_text(target.build + "\n", encoding="utf-8")
+    (root / META_DIR).mkdir()
+    (root / META_DIR / RECORD_NAME).write_bytes(record_text.encode("utf-8"))
+
+
+class _Concurrent:
+    """``work()`` on a helper thread, its exception re-raised by ``result()``; where no thread
+    can be started, ``work()`` runs at once."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        import threading
+
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as error:  # handed to result()
+                self._error = error
+
+        self._thread: threading.Thread | None = threading.Thread(
+            target=run, name="pylock-probe", daemon=True
+        )
+        try:
+            self._thread.start()
+        except RuntimeError:  # no thread: run it here
+            self._thread = None
+            work()
+
+    def result(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _write(action: Callable[[], object], where: Path) -> None:
