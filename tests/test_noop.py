@@ -425,3 +425,35 @@ def test_the_installed_console_script_ends_a_replayed_answer_at_once(synced: Pat
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == noop.check(str(synced), environ=os.environ) + "\n"
+
+
+def test_the_installed_console_script_ends_the_full_path_at_once_with_its_code(
+    synced: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without a memo (a full run) and on a failure alike, ``console`` exits with the
+    command's code and everything it printed, as the typer app does."""
+    entry = "import sys\nfrom pylock.cli.launcher import console\nconsole()\n"
+    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR
+    for args in (["check"], ["check", "--format", "json"], ["which"]):
+        shutil.rmtree(memos, ignore_errors=True)
+        done = subprocess.run(
+            [sys.executable, "-c", entry, "-p", str(synced), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (done.returncode, done.stdout, done.stderr) == pylock(
+            capsys, "-p", str(synced), *args
+        )
+        assert any(memos.iterdir())  # the full path remembered its answer before exiting
+    (synced / "pyproject.toml").write_text('[tool.pylock]\npython = "3.13"\n', "utf-8")
+    stale = subprocess.run(
+        [sys.executable, "-c", entry, "-p", str(synced), "sync"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (stale.returncode, stale.stdout, stale.stderr) == pylock(
+        capsys, "-p", str(synced), "sync"
+    )
+    assert stale.returncode == 1

@@ -94,18 +94,20 @@ def http_values(
 ) -> tuple[float, float | None]:
     """``(timeout, deadline)``: a flag beats its environment variable, which beats the default.
 
-    A flag's value may be given as typed (the CLI passes the text, so a message quotes ``-5``,
-    not ``-5.0``; a Python caller a number). A deadline of 0 means none (None). A value that is
-    not a positive number is an InputError naming where it came from; the environment's values
-    are checked even when a flag overrides them.
+    A flag may be given as typed (the CLI passes the text, so a message quotes ``-5``, not
+    ``-5.0``) or as a number (a Python caller). A deadline of 0 means none (None). A value that
+    is not a positive number is an InputError naming where it came from; the environment's
+    values are checked even when a flag overrides them.
     """
     env_timeout = _env_seconds(environ, TIMEOUT_ENV, DEFAULT_TIMEOUT)
     env_deadline = _env_seconds(environ, DEADLINE_ENV, DEFAULT_DEADLINE, zero_ok=True)
-    if timeout is not None:
-        env_timeout = _seconds(_typed(timeout), "--http-timeout")
-    if deadline is not None:
-        env_deadline = _seconds(_typed(deadline), "--http-deadline", zero_ok=True)
-    return env_timeout, env_deadline or None
+    timeout_s = env_timeout if timeout is None else _seconds(_typed(timeout), "--http-timeout")
+    deadline_s = (
+        env_deadline
+        if deadline is None
+        else _seconds(_typed(deadline), "--http-deadline", zero_ok=True)
+    )
+    return timeout_s, deadline_s or None
 
 
 def _typed(value: float | str) -> str:
@@ -120,8 +122,8 @@ def _env_seconds(
 
 
 def _seconds(raw: str, where: str, *, zero_ok: bool = False) -> float:
-    """``raw`` as a number of seconds: positive (or 0, when ``zero_ok``) and finite; else the
-    InputError of ``bad_seconds``, quoting ``raw`` as given."""
+    """``raw`` as a number of seconds, positive (or 0 when ``zero_ok``) and finite, else the
+    InputError of ``bad_seconds`` quoting ``raw`` as given."""
     try:
         value = float(raw.strip())
     except ValueError:

@@ -117,12 +117,14 @@ def unreadable_input(path: Path, error: OSError, *, fix: str) -> PylockError:
 # -- writing --------------------------------------------------------------------------------------
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> bool:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Replace ``path`` with ``data`` atomically; False (and nothing touched) if already equal.
 
     The bytes go to a temp file in the same directory (so the rename cannot cross file systems),
-    are flushed and fsynced, then renamed over ``path``: a reader sees the old file or the new
-    one, never half of one, even after a crash. The temp file never outlives an error.
+    are flushed and (``durable``) fsynced, then renamed over ``path``: a reader sees the old file
+    or the new one, never half of one, even after a crash. ``durable=False`` is for a file
+    whose loss costs nothing but work (the memo): atomic against a killed process, not fsynced.
+    The temp file never outlives an error.
     """
     try:
         if path.read_bytes() == data:
@@ -149,7 +151,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
             mark_alive(descriptor)  # before the first byte: see dead_temps
             handle.write(data)
             handle.flush()
-            os.fsync(descriptor)
+            if durable:
+                os.fsync(descriptor)
             seal(handle)
             temp.replace(path)  # still locked: never an unlocked temp file with bytes in it
         temp = None
@@ -162,7 +165,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> bool:
         if temp is not None:
             with contextlib.suppress(OSError):
                 temp.unlink()
-    _fsync_directory(path.parent)
+    if durable:
+        _fsync_directory(path.parent)
     return True
 
 

@@ -11,9 +11,8 @@ modules cannot disagree about a setting, and a Python caller or a test injects o
   (``mirror_for``: a relative directory there is relative to the project);
 - ``source``: ``--source``, else the manifest's ``source``, else ``PYLOCK_SOURCE``, else
   ``github`` (``source_for``; the variable is a default, as docs/cli.md says, so a project that
-  names its source keeps it on every machine); each spelled as docs/sources.md says
-  (``sourcespec.parse_source``) or the run stops, and a mirror must be a directory or an
-  http(s) or ``file:`` URL (``check_mirror``);
+  names its source keeps it on every machine); ``--source`` and ``PYLOCK_SOURCE`` are spelled
+  as docs/sources.md says (``sourcespec.parse_source``) or the run stops;
 - directories: ``PYLOCK_CACHE_DIR`` and ``PYLOCK_PYTHON_DIR`` (locations.py has the defaults);
 - the HTTP policy (timeouts, retries, back-off, CA bundle): ``--http-timeout``/
   ``--http-deadline`` over ``PYLOCK_HTTP_TIMEOUT``/``PYLOCK_HTTP_DEADLINE``, ``SSL_CERT_FILE``/
@@ -121,6 +120,37 @@ def _policy(
     )
 
 
+def check_mirror(spelled: str, where: str) -> None:
+    """A mirror (``--mirror``, ``PYLOCK_MIRROR``, the manifest's ``mirror``) is a directory, an
+    http(s) URL or a ``file:`` URL of this machine: what a download can read
+    (``fetch.download``); anything else is bad input naming ``where``, on every run."""
+    scheme = url_scheme(spelled)
+    if scheme is None or scheme in ("http", "https") or file_url_path(spelled) is not None:
+        return
+    why = (
+        "which names another machine (a file: URL must name this one)"
+        if scheme == "file"
+        else "which is neither a directory nor an http(s) or file: URL"
+    )
+    raise InputError(
+        f"{where} is {redact_url(spelled)!r}, {why}.",
+        hint=f"Set {where} to a mirror's https:// URL or a directory laid out as "
+        "{mirror}/{build}/{asset} (docs/mirror.md).",
+    )
+
+
+def _count(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if raw == "":
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        raise InputError(
+            f"{name} is {raw!r}, which is not a positive whole number.",
+            hint=f"Set {name} to a positive number, or unset it for the default.",
+        )
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Remote:
     """Where one project's bytes come from, as ``Settings.remote`` resolves them: the mirror and
@@ -175,18 +205,17 @@ class Settings:
             policy = replace(http, offline=True) if offline else http
         credentials = Credentials.from_environ(environ)
         from_env = environ.get("PYLOCK_MIRROR") or None
-        env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
-        # Spelled right, whether or not this command reads them (the memo path: envvalues.read).
         for spelled, where in ((mirror, "--mirror"), (from_env, "PYLOCK_MIRROR")):
-            if spelled is not None:
+            if spelled is not None:  # fetchable, whether or not this command downloads
                 check_mirror(spelled, where)
-        for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
-            if spelled is not None:
-                parse_source(spelled, where=where)
         if mirror:
             credentials, mirror = credentials.take(mirror, "--mirror")
         else:
             credentials, mirror = credentials.take(from_env, "PYLOCK_MIRROR")
+        env_source = environ.get("PYLOCK_SOURCE", "").strip() or None
+        for spelled, where in ((source, "--source"), (env_source, "PYLOCK_SOURCE")):
+            if spelled is not None:  # spelled right, whether or not this command reads it
+                parse_source(spelled, where=where)
         credentials, source = credentials.take_source(source, "--source")
         credentials, env_source = credentials.take_source(env_source, "PYLOCK_SOURCE")
         # --mirror/PYLOCK_MIRROR and --source beat the manifest, so their origins are settled.
@@ -262,22 +291,3 @@ class Settings:
             spec, where = DEFAULT_SOURCE, "the default source"
         parse_source(spec, where=where, base_dir=manifest_path.parent)
         return spec, where
-
-
-def check_mirror(spelled: str, where: str) -> None:
-    """A mirror (``--mirror``, ``PYLOCK_MIRROR``, the manifest's ``mirror``) is a directory, an
-    http(s) URL or a ``file:`` URL of this machine: what a download can read
-    (``fetch.download``); anything else is bad input naming ``where``, on every run."""
-    scheme = url_scheme(spelled)
-    if scheme is None or scheme in ("http", "https") or file_url_path(spelled) is not None:
-        return
-    why = (
-        "which names another machine (a file: URL must name this one)"
-        if scheme == "file"
-        else "which is neither a directory nor an http(s) or file: URL"
-    )
-    raise InputError(
-        f"{where} is {redact_url(spelled)!r}, {why}.",
-        hint=f"Set {where} to a mirror's https:// URL or a directory laid out as "
-        "{mirror}/{build}/{asset} (docs/mirror.md).",
-    )

@@ -421,6 +421,8 @@ def lock(
             f"python.lock could not be read ({result.replaced}); {verb} it with a new lock.",
             color=state.color_choice,
         )
+    for kept in result.kept:
+        warn(describe_kept(kept), color=state.color_choice)
     if result.pinned is not None:
         was = result.pinned.was
         before = (
@@ -436,8 +438,6 @@ def lock(
             f'{verb} [tool.pylock].python = "{result.pinned.now}" in '
             f"{state.project / 'pyproject.toml'} ({before}).",
         )
-    for kept in result.kept:
-        warn(describe_kept(kept), color=state.color_choice)
     changed = [c for c in result.changes if c.kind != "unchanged"]
     if not changed:
         _say(state, "python.lock is up to date.")

@@ -87,6 +87,24 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
         return EXIT_BUG
 
 
+def _evidence(memo_key: MemoKey | None) -> Evidence | None:
+    """A fresh ``Evidence`` when the command's answer may be remembered."""
+    if memo_key is None:
+        return None
+    from pylock.fast.memo import Evidence
+
+    return Evidence()
+
+
+def _remember(
+    memo_key: MemoKey | None, evidence: Evidence | None, answer: str, settings: Settings
+) -> None:
+    if memo_key is not None and evidence is not None:
+        from pylock.fast import memo
+
+        memo.remember(memo_key, evidence, answer, settings.environ)
+
+
 def project_directory(path: Path) -> Path:
     """``-p``/``--project`` (default: the current directory) names an existing directory, or
     the run stops here with one paragraph about that (exit 2), not about the files a missing
@@ -107,24 +125,6 @@ def project_directory(path: Path) -> Path:
         "(default: the current directory); for a new project, create the directory first, then "
         "run `pylock init` in it.",
     )
-
-
-def _evidence(memo_key: MemoKey | None) -> Evidence | None:
-    """A fresh ``Evidence`` when the command's answer may be remembered."""
-    if memo_key is None:
-        return None
-    from pylock.fast.memo import Evidence
-
-    return Evidence()
-
-
-def _remember(
-    memo_key: MemoKey | None, evidence: Evidence | None, answer: str, settings: Settings
-) -> None:
-    if memo_key is not None and evidence is not None:
-        from pylock.fast import memo
-
-        memo.remember(memo_key, evidence, answer, settings.environ)
 
 
 def run_sync(
@@ -234,14 +234,15 @@ def _warn_if_stale(project: Path, settings: Settings, evidence: Evidence | None)
     from pylock.commands.sync import staleness
 
     try:
-        stale = staleness(project, evidence)
+        problems = staleness(project, evidence)
     except PylockError as error:  # a broken pyproject.toml must not hide the interpreter
         warn(f"cannot tell whether python.lock is current: {error}", color=settings.color)
         return True
-    if stale is not None:
+    if problems is not None:
         warn(
-            f"python.lock is out of date with {project / 'pyproject.toml'}: {stale.summary}; "
-            f"this is the interpreter the old lock names. Run `{stale.fix}`, then `pylock sync`.",
+            f"python.lock is out of date with {project / 'pyproject.toml'}: "
+            f"{problems.summary}; this is the interpreter the old lock names. Run "
+            f"`{problems.fix}`, then `pylock sync`.",
             color=settings.color,
         )
         return True

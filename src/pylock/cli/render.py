@@ -42,6 +42,10 @@ def label(word: str, code: str, color: str) -> str:
     return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
 
 
+SHA_SHOWN = 12
+"""Hex digits of a sha256 shown where two must be told apart (as the install dirs name them)."""
+
+
 def error_line(message: str, *, color: str = "auto") -> None:
     """``error: message`` on stderr, the label coloured as ``--color`` says: every error path
     (a PylockError, an OSError, a bug, ``run``'s missing command) prints through here, and
@@ -62,10 +66,6 @@ def _signed(recorded: object) -> str:
     if isinstance(recorded, dict):
         return f"signed by {recorded['workflow']} at {str(recorded['commit'])[:12]}"
     return "no attestation" if recorded is not None else ""
-
-
-SHA_SHOWN = 12
-"""Hex digits of a sha256 shown where two must be told apart (as the install dirs name them)."""
 
 
 def spell_target(target: Target | None) -> str:

@@ -17,6 +17,7 @@ the verdict for the console script to replay while those hold.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -79,7 +80,7 @@ def installed_interpreter(
         words = ["pylock", "sync"]
         for option, value in (("--python", python), ("--platform", platform), ("--into", into)):
             if value is not None:
-                words += [option, str(value)]
+                words += [option, os.fspath(value)]
         import shlex
 
         sync = shlex.join(words)

@@ -301,6 +301,6 @@ def remember(key: list[bytes], evidence: Evidence, answer: str, environ: Mapping
     where = Path(memo_path(key, environ))
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(where, _pack(fields))
+        atomic_write_bytes(where, _pack(fields), durable=False)  # a lost memo costs a run
     except (OSError, PylockError):
         pass

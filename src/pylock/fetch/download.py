@@ -52,7 +52,6 @@ from pylock.fetch.integrity import (
 )
 from pylock.net.http import HttpPolicy, attempt, open_stream, refusal
 from pylock.resolution.lockfile import Target
-from pylock.sources.mirror import mirror_path
 
 if TYPE_CHECKING:
     from pylock.extract.extractor import Extractor
@@ -79,6 +78,10 @@ def source_url(target: Target, mirror: str | Path | None = None) -> str:
     percent-encoded in a URL); a mirror directory gives the ``file://`` URL of that file."""
     if mirror is None:
         return target.url
+    # Here, not at the top: the mirror source's module (and the HTML parser it loads for
+    # directory listings) costs a cold sync without a mirror several milliseconds.
+    from pylock.sources.mirror import mirror_path
+
     base = str(mirror)
     if url_scheme(base) is not None:
         return mirror_path(base, target.build, target.asset_name)

@@ -123,14 +123,19 @@ def _build(
     interpreter = check_layout(root, target, version, windows=windows)
     if run_interpreter is None:
         run_interpreter = host_platform().key == target.platform
-    components = Components(NOT_RUN)
-    if run_interpreter:
-        components = check_reported_version(root, interpreter, target, version)
-    if not windows and interpreter.startswith("bin/") and not os.path.lexists(root / "bin/python"):
-        link = Path(interpreter).name
-        _write(lambda: (root / "bin/python").symlink_to(link), root / "bin/python")
-        records["bin/python"] = RecordEntry("bin/python", SYMLINK_MODE, "->" + link)
-    record_text = format_record(list(records.values()))
+    # The new interpreter runs (the probe, a child process) while RECORD and BUILD are written
+    # beside it: the receipt, written last, waits for its verdict and its components.
+    probe = (
+        _Concurrent(lambda: check_reported_version(root, interpreter, target, version))
+        if run_interpreter
+        else None
+    )
+    try:
+        record_text = _record(root, records, interpreter, windows)
+        _write(lambda: _write_meta(root, target, record_text), root / META_DIR)
+    finally:
+        # its refusal, if any, wins over anything raised meanwhile
+        components = probe.result() if probe is not None else Components(NOT_RUN)
     receipt = Receipt(
         target=target,
         pylock_version=__version__,
@@ -140,15 +145,57 @@ def _build(
         components=components,
         licenses=None if python_json is None else licenses_from_python_json(python_json),
     )
-
-    def write_meta() -> None:
-        (root / BUILD_NAME).write_text(target.build + "\n", encoding="utf-8")
-        (root / META_DIR).mkdir()
-        (root / META_DIR / RECORD_NAME).write_bytes(record_text.encode("utf-8"))
-
-    _write(write_meta, root / META_DIR)
     write_receipt(root, receipt)
     return receipt
+
+
+def _record(root: Path, records: dict[str, RecordEntry], interpreter: str, windows: bool) -> str:
+    """The RECORD text of the tree in ``root`` (``bin/python`` added)."""
+    if not windows and interpreter.startswith("bin/") and not os.path.lexists(root / "bin/python"):
+        link = Path(interpreter).name
+        _write(lambda: (root / "bin/python").symlink_to(link), root / "bin/python")
+        records["bin/python"] = RecordEntry("bin/python", SYMLINK_MODE, "->" + link)
+    return format_record(list(records.values()))
+
+
+def _write_meta(root: Path, target: Target, record_text: str) -> None:
+    (root / BUILD_NAME).write_text(target.build + "\n", encoding="utf-8")
+    (root / META_DIR).mkdir()
+    (root / META_DIR / RECORD_NAME).write_bytes(record_text.encode("utf-8"))
+
+
+class _Concurrent:
+    """``work()`` on a helper thread, its exception re-raised by ``result()``; where no thread
+    can be started, ``work()`` runs at once."""
+
+    def __init__(self, work: Callable[[], Components]) -> None:
+        import threading
+
+        self._error: BaseException | None = None
+        self._value: Components | None = None
+
+        def run() -> None:
+            try:
+                self._value = work()
+            except BaseException as error:  # handed to result()
+                self._error = error
+
+        self._thread: threading.Thread | None = threading.Thread(
+            target=run, name="pylock-probe", daemon=True
+        )
+        try:
+            self._thread.start()
+        except RuntimeError:  # no thread: run it here
+            self._thread = None
+            self._value = work()
+
+    def result(self) -> Components:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def _write(action: Callable[[], object], where: Path) -> None:

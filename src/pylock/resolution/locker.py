@@ -176,11 +176,6 @@ class _Session:
         return self._source
 
     @property
-    def opened(self) -> bool:
-        """Whether the source was read at all (a run that only drops targets reads nothing)."""
-        return self._source is not None
-
-    @property
     def prover(self) -> Prover:
         """Proves archives with this run's client: bundles from the download mirror, then
         from the source (docs/provenance.md)."""
@@ -196,6 +191,11 @@ class _Session:
             )
             self._prover = Prover(settings=self._settings, places=places)
         return self._prover
+
+    @property
+    def opened(self) -> bool:
+        """Whether the source was read at all (a run that only drops targets reads nothing)."""
+        return self._source is not None
 
     def close(self) -> None:
         if self._context is not None:
@@ -320,8 +320,8 @@ def lock_project(
         written=written,
         releases=_releases(jobs, views, new),
         replaced=replaced,
-        pinned=pinned,
         kept=tuple(kept),
+        pinned=pinned,
     )
 
 
