@@ -94,7 +94,7 @@ def test_a_keyword_typo_is_not_taken_for_a_mirror_directory(
 def test_a_directory_that_is_there_is_a_mirror_whatever_its_name(
     capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
 ) -> None:
-    (mirror.rename(proj / "githb"))
+    mirror.rename(proj / "githb")
     code, out, err = run(capsys, proj, "lock", "--source", "githb")
     assert code == 0, err
     assert lockfile.read(proj / "python.lock").targets[0].version == "3.12.8"
@@ -408,6 +408,37 @@ def test_a_bad_environment_value_stops_a_run_that_needs_no_download(
     assert words in err and "secret" not in err
 
 
+def test_the_console_scripts_memo_never_replays_under_a_misspelled_source_or_mirror(
+    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
+) -> None:
+    """The memo answers `check` and `which` without Settings; a value Settings would refuse is
+    refused there too (it is part of the memo's key, so the full path runs and refuses it)."""
+    import os
+    import subprocess
+
+    from clirun import console_script
+
+    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}")[0] == 0
+    assert run(capsys, proj, "sync")[0] == 0
+
+    def script(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(console_script()), "-p", str(proj), *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            check=False,
+        )
+
+    for command in ("check", "which"):
+        assert script(command).returncode == 0  # remembered
+        assert script(command).returncode == 0  # replayed
+        for variable, value in (("PYLOCK_SOURCE", "bogus:/x"), ("PYLOCK_MIRROR", "ftp://x/m")):
+            done = script(command, **{variable: value})
+            assert done.returncode == 2, (command, variable, done.stdout + done.stderr)
+            assert variable in done.stderr
+
+
 # --- item 8: the project directory, platform aliases ------------------------------------------
 
 
@@ -539,37 +570,6 @@ def test_check_reports_an_install_of_the_same_build_with_other_bytes(
     assert any(d.startswith("warning: the same build 3.12.8") for d in check["details"])
     code, out, _ = run(capsys, proj, "check", "--installed")
     assert code == 1 and "with other bytes (sha256" in out
-
-
-def test_the_console_scripts_memo_never_replays_under_a_misspelled_source_or_mirror(
-    capsys: pytest.CaptureFixture[str], proj: Path, mirror: Path
-) -> None:
-    """The memo answers `check` and `which` without Settings; a value Settings would refuse is
-    refused there too (it is part of the memo's key, so the full path runs and refuses it)."""
-    import os
-    import subprocess
-
-    from clirun import console_script
-
-    assert run(capsys, proj, "lock", "--source", f"mirror:{mirror}")[0] == 0
-    assert run(capsys, proj, "sync")[0] == 0
-
-    def script(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(console_script()), "-p", str(proj), *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **env},
-            check=False,
-        )
-
-    for command in ("check", "which"):
-        assert script(command).returncode == 0  # remembered
-        assert script(command).returncode == 0  # replayed
-        for variable, value in (("PYLOCK_SOURCE", "bogus:/x"), ("PYLOCK_MIRROR", "ftp://x/m")):
-            done = script(command, **{variable: value})
-            assert done.returncode == 2, (command, variable, done.stdout + done.stderr)
-            assert variable in done.stderr
 
 
 # --- item 10: what a terminal user sees --------------------------------------------------------
