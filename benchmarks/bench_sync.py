@@ -124,7 +124,13 @@ def write_lock_text(archive: Archive, url: str, platform_key: str) -> str:
     return dumps(Lock(manifest=manifest, targets=(target,)))
 
 
-def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
+def pylock_tool(
+    archive: Archive,
+    url: str,
+    platform_key: str,
+    name: str = "pylock",
+    executable: Path = REPO / ".venv" / "bin" / "pylock",
+) -> Tool:
     project = WORK / "project"
     project.mkdir(parents=True, exist_ok=True)
     (project / "pyproject.toml").write_text(
@@ -132,7 +138,6 @@ def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
         f'[tool.pylock]\npython = "{archive.version}"\nplatforms = ["{platform_key}"]\n'
     )
     (project / "python.lock").write_text(write_lock_text(archive, url, platform_key))
-    executable = REPO / ".venv" / "bin" / "pylock"
 
     def prepare(run_dir: Path) -> Invocation:
         env = base_env()
@@ -140,7 +145,7 @@ def pylock_tool(archive: Archive, url: str, platform_key: str) -> Tool:
         env["PYLOCK_PYTHON_DIR"] = str(run_dir / "python")
         return Invocation([str(executable), "--project", str(project), "sync"], env, project)
 
-    return Tool("pylock", prepare)
+    return Tool(name, prepare)
 
 
 def uv_tool(archive: Archive, url: str, uv: Path) -> Tool:
@@ -385,14 +390,14 @@ def report(
     transfer: float | None = None,
 ) -> tuple[list[str], dict[str, float | None]]:
     """The table; ``transfer`` is the paced link's time for the archive (None: unthrottled)."""
-    lines = [f"{'tool':<8} {'phase':<7} {'median':>11} {'min':>11} {'n':>3}"]
+    lines = [f"{'tool':<10} {'phase':<7} {'median':>11} {'min':>11} {'n':>3}"]
     for phase in (COLD, NOOP):
         for name in tools:
             values = samples.times.get(name, {}).get(phase)
             if not values:
                 continue
             lines.append(
-                f"{name:<8} {phase:<7} {fmt_seconds(statistics.median(values)):>11} "
+                f"{name:<10} {phase:<7} {fmt_seconds(statistics.median(values)):>11} "
                 f"{fmt_seconds(min(values)):>11} {len(values):>3}"
             )
     ratios: dict[str, float | None] = {}
@@ -406,6 +411,10 @@ def report(
         lines.append(
             f"pylock/uv {phase:<6} median ratio {shown:>5}  (target <= {limit}: {verdict})"
         )
+        for other in tools:
+            mine = samples.median(other, phase)
+            if other not in ("pylock", "uv", "shell") and mine is not None and theirs:
+                lines.append(f"{other}/uv {phase:<6} median ratio {mine / theirs:.2f}")
     floor = samples.median("shell", COLD)
     ours = samples.median("pylock", COLD)
     if transfer and ours:
@@ -486,6 +495,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--uv", type=Path, help="use this uv instead of .work/venv/bin/uv")
     parser.add_argument("--no-pylock", action="store_true", help="time only uv and the shell")
     parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="another pylock executable (an older tree in its own venv) in the same rounds",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also cProfile a cold and a no-op pylock sync and -X importtime the no-op",
@@ -529,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
             not_ready = pylock_ready(pylock, server, archive, runs / "probe-pylock")
             if not_ready is None:
                 tools.insert(0, pylock)
+                for spec in args.also:
+                    name, _, path = spec.partition("=")
+                    tools.insert(1, pylock_tool(archive, url, platform_key, name, Path(path)))
             else:
                 print(f"pylock sync is not ready, timing uv and the shell only: {not_ready}")
         names = [tool.name for tool in tools]
