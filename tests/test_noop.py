@@ -447,3 +447,34 @@ def test_the_installed_console_script_ends_the_full_path_at_once_with_its_code(
         capsys, "-p", str(synced), "sync"
     )
     assert stale.returncode == 1
+
+
+def test_the_memo_key_holds_what_the_output_may_depend_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer is replayed only for the same command line in the same place, for the same
+    install root and host, and with the same colour decision (a terminal or not, NO_COLOR)."""
+    import io
+
+    options: dict[str, str | bool | None] = {"project": "p"}
+    key = memo.command_key("which", options, {})
+    assert key == memo.command_key("which", {**options, "quiet": False, "color": "auto"}, {})
+    for other in (
+        memo.command_key("show", options, {}),
+        memo.command_key("which", {"project": "q"}, {}),
+        memo.command_key("which", {**options, "into": "d"}, {}),
+        memo.command_key("which", options, {"PYLOCK_PYTHON_DIR": str(tmp_path)}),
+        memo.command_key("which", options, {"NO_COLOR": "1"}),
+        memo.command_key("which", {**options, "color": "always"}, {}),
+    ):
+        assert other != key
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    on_a_terminal = memo.command_key("which", options, {})
+    assert on_a_terminal != key
+    monkeypatch.chdir(tmp_path)
+    assert memo.command_key("which", options, {}) != on_a_terminal

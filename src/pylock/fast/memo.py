@@ -10,7 +10,8 @@ same inputs (exit 0, nothing on stderr), records in a small file in the cache di
 
 - the **key**: everything besides the files that decides the answer: the pylock version, the
   command, the current directory, the install root (``PYLOCK_PYTHON_DIR`` or its default), this
-  host's platform key, and the command line's options as given (``command_key``);
+  host's platform key, the colour of the output (and whether stdout is a terminal), and the
+  command line's options as given (``command_key``);
 - the **evidence**: what the verdict rested on, noted by the full path as it read it
   (``Evidence``): the exact bytes it parsed of each file (python.lock, pyproject.toml, the
   receipt, a ``pyvenv.cfg``), or that nothing was there; that the interpreter a receipt names is
@@ -37,9 +38,11 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 
 from pylock import __version__
 from pylock.base import hostinfo, layout, locations
+from pylock.base.envvalues import color_choice
 from pylock.fast.argv import GLOBAL_DEFAULTS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
@@ -151,20 +154,24 @@ def command_key(
 ) -> list[bytes]:
     """Everything besides the evidence that decides ``command``'s answer: the pylock version,
     the command, the current directory (the options' relative paths, and the paths printed,
-    depend on it), the install root, this host, and the options as given. An option at its
-    default (None, False, a global's default) is left out, so the console script and the typer
-    app key a plain command line alike."""
+    depend on it), the install root, this host, the colour the output would get (``--color``
+    with ``NO_COLOR`` applied, and whether stdout is a terminal), and the options as given. An
+    option at its default (None, False, a global's default) is left out, so the console script
+    and the typer app key a plain command line alike."""
     given = sorted(
         name if value is True else f"{name}={value}"
         for name, value in options.items()
         if value is not None and value is not False and _DEFAULTS.get(name) != value
     )
+    color = color_choice(str(options.get("color") or "auto"), environ)
+    terminal = sys.stdout is not None and sys.stdout.isatty()
     return [
         _bytes(__version__),
         _bytes(command),
         _bytes(os.getcwd()),
         _bytes(locations.python_path(environ)),
         _bytes(hostinfo.host_key()),
+        _bytes(f"{color}{' terminal' if terminal else ''}"),
         *(_bytes(option) for option in given),
     ]
 
