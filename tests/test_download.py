@@ -747,3 +747,24 @@ def test_overall_deadline(server: Loopback, cache: ArchiveCache, release: thread
     assert "did not finish within 0.1 seconds" in str(caught.value)
     assert "PYLOCK_HTTP_DEADLINE" in str(caught.value)
     assert leftovers(cache) == []
+
+
+def test_httpx_comes_without_its_command_line() -> None:
+    """httpx's ``__init__`` imports its CLI (click, rich, pygments: ~40 ms) when they are
+    installed, and typer installs them; pylock imports httpx without it (net/lib.py), and only
+    for that one import: the CLI module stays importable afterwards."""
+    program = """
+import importlib.util, sys
+assert importlib.util.find_spec("click") and importlib.util.find_spec("rich")
+import pylock.fetch.download, pylock.sources.source
+heavy = sorted(n for n in ("httpx._main", "click", "rich", "pygments") if n in sys.modules)
+assert not heavy, heavy
+assert not any(type(f).__module__ == "pylock.net.lib" for f in sys.meta_path), sys.meta_path
+import httpx, httpx._main
+assert callable(httpx._main.main)
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")

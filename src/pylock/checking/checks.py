@@ -56,10 +56,9 @@ from pylock.resolution.drift import matrix_drift
 from pylock.resolution.lockfile import Lock, Target
 
 if TYPE_CHECKING:
-    import httpx
-
     from pylock.fast.memo import Evidence
     from pylock.net.http import HttpPolicy
+    from pylock.net.lib import httpx
     from pylock.provenance.prover import Prover
 
 CHECK_NAMES = ("lock-valid", "lock-current", "installed", "tree", "remote", "provenance", "venv")

@@ -46,10 +46,9 @@ from pylock.resolution.lockfile import Target
 from pylock.sources.mirror import BUNDLE_SUFFIX, SUMS_NAME, mirror_path
 
 if TYPE_CHECKING:
-    import httpx
-
     from pylock.fetch.cache import ArchiveCache
     from pylock.net.http import HttpPolicy
+    from pylock.net.lib import httpx
     from pylock.project.manifest import Manifest
 
 DEFAULT_JOBS = 4

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
-import httpx
-
 from pylock.base.fsutil import CHUNK_SIZE, file_url_path, seal, url_scheme
 from pylock.errors import ExternalError, InputError, VerificationError
 from pylock.extract import tarstream
@@ -51,6 +49,7 @@ from pylock.fetch.integrity import (
     status_text,
 )
 from pylock.net.http import HttpPolicy, attempt, open_stream, refusal
+from pylock.net.lib import httpx
 from pylock.resolution.lockfile import Target
 
 if TYPE_CHECKING:

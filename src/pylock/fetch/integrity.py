@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    import httpx
-
     from pylock.net.http import HttpPolicy
+    from pylock.net.lib import httpx
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called as ``(done_bytes, total_bytes)``; ``(0, total)`` marks the start of each attempt."""
@@ -189,7 +188,7 @@ def chunks(
     Raises Oversize past the ceiling, Stalled when too slow, CutShort when the connection broke
     or ended early (a caller may retry). The verdict is the caller's to ask for.
     """
-    import httpx
+    from pylock.net.lib import httpx
 
     pace = Pace(policy, url, clock)
     verifier.start()

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-import httpx
-
 from pylock import __version__
 from pylock.base.credentials import (
     WAYS,
@@ -47,6 +45,7 @@ from pylock.base.fsutil import (
 )
 from pylock.base.settings import HttpPolicy as HttpPolicy
 from pylock.errors import ExternalError, PylockError
+from pylock.net.lib import httpx
 
 if TYPE_CHECKING:
     import ssl

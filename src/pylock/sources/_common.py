@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-import httpx
-
 from pylock.base.credentials import redact_url
 from pylock.base.fsutil import file_url_path, url_scheme
 from pylock.errors import ExternalError, InputError
 from pylock.formats import SHA256_HEX
 from pylock.net.http import Document, fetch_document, refusal
+from pylock.net.lib import httpx
 from pylock.project.platforms import Platform
 from pylock.sources.source import SourceContext
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import httpx
-
 from pylock.base.settings import Settings
 from pylock.net.http import HttpCache, HttpPolicy
+from pylock.net.lib import httpx
 from pylock.project.platforms import Platform
 from pylock.sources.artifacts import Artifact
 
