@@ -262,6 +262,8 @@ def test_the_other_commands_answer_from_the_memo_importing_nothing_heavy(
         ("PYLOCK_HTTP_TIMEOUT", "abc", "PYLOCK_HTTP_TIMEOUT is 'abc', which is not a number"),
         ("PYLOCK_OFFLINE", "maybe", "PYLOCK_OFFLINE is 'maybe', which is neither on nor off"),
         ("PYLOCK_MAX_INSTALL_BYTES", "²", "PYLOCK_MAX_INSTALL_BYTES is '²', which is not a"),
+        ("PYLOCK_SIGSTORE_OFFLINE", "maybe", "PYLOCK_SIGSTORE_OFFLINE is 'maybe', which is"),
+        ("PYLOCK_MIRROR_TOKEN", "tok en", "PYLOCK_MIRROR_TOKEN holds a character a token"),
     ],
 )
 def test_an_invalid_setting_is_refused_on_the_noop_path_too(
@@ -457,3 +459,82 @@ def test_the_installed_console_script_ends_the_full_path_at_once_with_its_code(
         capsys, "-p", str(synced), "sync"
     )
     assert stale.returncode == 1
+
+
+def _which_from_both_paths(synced: Path, **streams: object) -> list[tuple[int, str]]:
+    """``pylock which`` through the console script, answered from the memo, then (the memo
+    gone) by the full path: each (exit code, stderr)."""
+    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR
+    command = [str(console_script()), "-p", str(synced), "which"]
+    results = []
+    for path in ("memo", "full"):
+        if path == "memo":
+            assert subprocess.run(command, capture_output=True).returncode == 0
+            assert any(memos.iterdir())
+        else:
+            shutil.rmtree(memos)
+        done = subprocess.run(command, stderr=subprocess.PIPE, text=True, **streams)  # type: ignore[call-overload]
+        results.append((done.returncode, done.stderr))
+    return results
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_an_answer_the_disk_cannot_take_is_reported_alike_on_both_paths(synced: Path) -> None:
+    with Path("/dev/full").open("w") as full_disk:
+        replayed, full = _which_from_both_paths(synced, stdout=full_disk)
+    assert replayed == full
+    assert full == (3, full[1])
+    assert full[1].startswith("error: [Errno 28] No space left on device. Check the path")
+    assert "Traceback" not in full[1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_an_answer_into_a_closed_pipe_is_reported_alike_on_both_paths(synced: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: the write fails with EPIPE (Python ignores SIGPIPE)
+    try:
+        replayed, full = _which_from_both_paths(synced, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert replayed == full
+    assert full[0] == 3 and full[1].startswith("error: [Errno 32] Broken pipe.")
+
+
+INTERRUPTED_WHILE_IMPORTING = """
+import os, signal, sys
+module = sys.argv.pop(1)
+class Interrupt:  # a real SIGINT, raised while ``module`` is being imported
+    fired = False
+    def find_spec(self, name, path=None, target=None):
+        if name == module and not Interrupt.fired:
+            Interrupt.fired = True
+            os.kill(os.getpid(), signal.SIGINT)
+sys.meta_path.insert(0, Interrupt())
+from pylock.cli.launcher import console
+console()
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "command", "memoized"),
+    [
+        ("pylock.fast.argv", "which", True),  # the console script's first import
+        ("pylock.fast.memo", "which", True),  # on the way to a replayed answer
+        ("pylock.cli.console", "which", False),  # the full path's imports
+        ("pylock.cli.app", "lock", False),  # typer's
+    ],
+)
+def test_ctrl_c_while_pylock_starts_is_one_line_and_130(
+    synced: Path, module: str, command: str, memoized: bool
+) -> None:
+    """Before a command's own guard takes over (the imports, the memo), Ctrl-C is what it is
+    after: ``interrupted`` and exit 130 (errors.EXIT_INTERRUPTED), never a traceback."""
+    memos = Path(os.environ["PYLOCK_CACHE_DIR"]) / memo.MEMO_DIR
+    if not memoized:
+        shutil.rmtree(memos, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING, module, "-p", str(synced), command],
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "interrupted\n")

@@ -229,3 +229,64 @@ def test_waiting_for_the_child_exits_as_it_did() -> None:
     assert waiting.stdout.readline() == "child ready\n"
     os.killpg(waiting.pid, signal.SIGINT)  # the terminal's Ctrl-C: both get it
     assert waiting.wait(timeout=30) == 42  # the parent ignored it and exited as the child did
+
+
+def test_a_text_file_without_a_first_line_runs_as_a_shell_script(
+    pylock_run: list[str], tmp_path: Path
+) -> None:
+    """As execvp and every shell do: no ``#!`` line, the kernel refuses it, ``/bin/sh`` runs it
+    (a binary it cannot run stays 126, above)."""
+    script = tmp_path / "plain-script"
+    script.write_text('echo "ran with $1"\nexit 4\n')
+    script.chmod(0o755)
+    done = subprocess.run([*pylock_run, str(script), "arg"], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (4, "ran with arg\n", "")
+
+
+def test_what_is_missing_is_said_as_a_shell_would(pylock_run: list[str], tmp_path: Path) -> None:
+    """A path that is not there, and a script whose ``#!`` names a program that is not there:
+    both 127, each named for what it is, not "not on PATH"."""
+    missing = subprocess.run(
+        [*pylock_run, str(tmp_path / "nothing-here")], capture_output=True, text=True
+    )
+    assert missing.returncode == 127
+    assert missing.stderr == f"error: cannot run {tmp_path / 'nothing-here'}: no such file.\n"
+    script = tmp_path / "bad-first-line"
+    script.write_text(f"#!{tmp_path / 'no-interpreter'}\n")
+    script.chmod(0o755)
+    orphan = subprocess.run([*pylock_run, str(script)], capture_output=True, text=True)
+    assert orphan.returncode == 127
+    assert orphan.stderr == (
+        f"error: cannot run {script}: the interpreter its first line (#!) names was not found.\n"
+    )
+
+
+def test_a_directory_on_path_is_passed_over(pylock_run: list[str], tmp_path: Path) -> None:
+    """A shell looks on along PATH past a directory of the command's name."""
+    (tmp_path / "first" / "tool").mkdir(parents=True)
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "tool").write_text("#!/bin/sh\necho found\n")
+    (later / "tool").chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path / 'first'}{os.pathsep}{later}{os.pathsep}/bin"}
+    found = subprocess.run([*pylock_run, "tool"], capture_output=True, text=True, env=env)
+    assert (found.returncode, found.stdout, found.stderr) == (0, "found\n", "")
+    env["PATH"] = f"{tmp_path / 'first'}{os.pathsep}/bin"
+    alone = subprocess.run([*pylock_run, "tool"], capture_output=True, text=True, env=env)
+    assert alone.returncode == 127
+    assert alone.stderr.startswith("error: command not found: tool")
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_stdout_or_stderr_is_the_commands_to_live_with(
+    pylock_run: list[str], closed: int
+) -> None:
+    """``pylock run -- cmd >&-`` runs ``cmd`` with stdout closed, as the shell would: pylock
+    itself has no stdout then (Python's ``sys.stdout`` is None) and must not fail on it."""
+    other = 3 - closed
+    command = [*pylock_run, "sh", "-c", f"echo ran >&{other}; exit 3"]
+    done = subprocess.run(
+        ["sh", "-c", f'"$@" {closed}>&-', "sh", *command], capture_output=True, text=True
+    )
+    assert done.returncode == 3
+    assert (done.stdout, done.stderr) == (("", "ran\n") if closed == 1 else ("ran\n", ""))

@@ -41,12 +41,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from pylock.base.envvalues import TOKEN_ENV as TOKEN_ENV
+from pylock.base.envvalues import mirror_token
 from pylock.base.urltext import MASK as MASK
 from pylock.base.urltext import masked as _masked
 from pylock.base.urltext import redact_url as redact_url
 from pylock.base.urltext import split_netloc as _split_netloc
 
-TOKEN_ENV = "PYLOCK_MIRROR_TOKEN"
 NETRC_ENV = "NETRC"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SOURCE_KINDS = ("github", "catalog", "index", "mirror")
@@ -185,15 +186,7 @@ class Credentials:
         """``PYLOCK_MIRROR_TOKEN`` and where the netrc file is (``NETRC``, else ``~/.netrc``);
         the file itself is not read here. A token a header cannot carry is an InputError that
         never quotes it."""
-        token = environ.get(TOKEN_ENV, "").strip() or None
-        if token is not None and not _is_token(token):
-            from pylock.errors import InputError
-
-            raise InputError(
-                f"{TOKEN_ENV} holds a character a token cannot contain (a space, a line break "
-                "or a character outside ASCII); its value is not shown.",
-                hint=f"Set {TOKEN_ENV} to the token alone, without `Bearer ` or quotes.",
-            )
+        token = mirror_token(environ)
         named = environ.get(NETRC_ENV, "").strip()
         if named:
             return cls(
@@ -337,9 +330,3 @@ def _basic(user: str, password: str, source: str) -> Credential:
 
     raw = f"{user}:{password}".encode()
     return Credential(f"Basic {base64.b64encode(raw).decode('ascii')}", source)
-
-
-def _is_token(token: str) -> bool:
-    """Visible ASCII without spaces: what a header value can carry unchanged (a line break or
-    a byte outside ASCII would make the HTTP library fail with the value in its message)."""
-    return token.isascii() and token.isprintable() and not any(c.isspace() for c in token)

@@ -27,6 +27,8 @@ TIMEOUT_ENV = "PYLOCK_HTTP_TIMEOUT"
 DEADLINE_ENV = "PYLOCK_HTTP_DEADLINE"
 MAX_BYTES_ENV = "PYLOCK_MAX_INSTALL_BYTES"
 MAX_MEMBERS_ENV = "PYLOCK_MAX_INSTALL_MEMBERS"
+SIGSTORE_OFFLINE_ENV = "PYLOCK_SIGSTORE_OFFLINE"
+TOKEN_ENV = "PYLOCK_MIRROR_TOKEN"
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 _INF = float("inf")
@@ -38,10 +40,10 @@ def read(
     offline: bool = False,
     http_timeout: float | str | None = None,
     http_deadline: float | str | None = None,
-) -> tuple[bool, float, float | None, int | None, int | None]:
-    """``(offline, timeout, deadline, max install bytes, max install members)``: the flags over
-    ``environ``, every value validated (an InputError names the first bad one), in the order
-    ``Settings.resolve`` has always checked them."""
+) -> tuple[bool, float, float | None, int | None, int | None, str | None, bool]:
+    """``(offline, timeout, deadline, max install bytes, max install members, mirror token,
+    sigstore offline)``: the flags over ``environ``, every value validated (an InputError names
+    the first bad one), in the order ``Settings.resolve`` has always checked them."""
     offline = env_flag(environ, OFFLINE_ENV) or offline
     timeout, deadline = http_values(environ, timeout=http_timeout, deadline=http_deadline)
     return (
@@ -50,7 +52,26 @@ def read(
         deadline,
         count(environ, MAX_BYTES_ENV),
         count(environ, MAX_MEMBERS_ENV),
+        mirror_token(environ),
+        env_flag(environ, SIGSTORE_OFFLINE_ENV) or offline,
     )
+
+
+def mirror_token(environ: Mapping[str, str]) -> str | None:
+    """``PYLOCK_MIRROR_TOKEN``, or None when unset or blank. Visible ASCII without spaces is
+    what a header value carries unchanged (a line break or a byte outside ASCII would make the
+    HTTP library fail with the value in its message); anything else is an InputError that never
+    quotes the value."""
+    token = environ.get(TOKEN_ENV, "").strip() or None
+    if token is not None and not (
+        token.isascii() and token.isprintable() and not any(c.isspace() for c in token)
+    ):
+        raise _input_error(
+            f"{TOKEN_ENV} holds a character a token cannot contain (a space, a line break or a "
+            "character outside ASCII); its value is not shown.",
+            hint=f"Set {TOKEN_ENV} to the token alone, without `Bearer ` or quotes.",
+        )
+    return token
 
 
 def color_choice(choice: str, environ: Mapping[str, str]) -> str:
@@ -59,16 +80,16 @@ def color_choice(choice: str, environ: Mapping[str, str]) -> str:
     return "never" if choice == "auto" and environ.get("NO_COLOR") else choice
 
 
-def use_color(choice: str, stream: TextIO) -> bool:
+def use_color(choice: str, stream: TextIO | None) -> bool:
     """``--color`` as resolved (``color_choice``: ``NO_COLOR`` already applied to ``auto``):
     ``always``, ``never``, or ``auto`` = ``stream`` is a terminal. The one rule for every colour
     pylock prints (cli/render.py), and for the memo, which must not replay a coloured answer
-    into a pipe (fast/memo.py)."""
+    into a pipe (fast/memo.py). No stream at all (the caller closed it) is no terminal."""
     if choice == "always":
         return True
     if choice == "never":
         return False
-    return stream.isatty()
+    return stream is not None and stream.isatty()
 
 
 def env_flag(environ: Mapping[str, str], name: str) -> bool:

@@ -55,6 +55,7 @@ from pylock.base.envvalues import DEFAULT_DEADLINE as DEFAULT_DEADLINE
 from pylock.base.envvalues import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from pylock.base.envvalues import MAX_BYTES_ENV as MAX_BYTES_ENV
 from pylock.base.envvalues import MAX_MEMBERS_ENV as MAX_MEMBERS_ENV
+from pylock.base.envvalues import SIGSTORE_OFFLINE_ENV as SIGSTORE_OFFLINE_ENV
 from pylock.base.envvalues import color_choice as color_choice
 from pylock.base.envvalues import env_flag as env_flag
 from pylock.base.envvalues import http_values
@@ -65,7 +66,6 @@ from pylock.errors import InputError
 DEFAULT_SOURCE = "github"
 DEFAULT_RETRIES = 3
 DEFAULT_MIN_SPEED = 1024
-SIGSTORE_OFFLINE_ENV = "PYLOCK_SIGSTORE_OFFLINE"
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class Settings:
         """Flags (the arguments) over ``environ``; the CLI calls it once per command with
         ``os.environ``, tests and Python callers with a mapping of their own. ``http`` injects a
         whole policy (tests: no back-off), to which ``offline`` is still applied."""
-        offline, timeout, deadline, max_bytes, max_members = envvalues.read(
+        offline, timeout, deadline, max_bytes, max_members, _, sigstore_offline = envvalues.read(
             environ, offline=offline, http_timeout=http_timeout, http_deadline=http_deadline
         )
         policy = _policy(environ, offline, timeout, deadline)
@@ -234,7 +234,7 @@ class Settings:
             max_install_members=max_members,
             env_source=env_source,
             credentials=credentials,
-            sigstore_offline=env_flag(environ, SIGSTORE_OFFLINE_ENV) or offline,
+            sigstore_offline=sigstore_offline,
         )
 
     def remote(self, *, mirror: str | None, source: str | None, manifest_path: Path) -> Remote:

@@ -53,8 +53,7 @@ def run(interpreter: str, command: list[str], environ: Mapping[str, str], *, col
     env = environment(interpreter, environ)
     if os.name == "nt":
         return wait(command, env, color=color)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    flush_output()
     _default_signals()
     try:
         _execvpe(command[0], command, env)
@@ -66,20 +65,46 @@ def run(interpreter: str, command: list[str], environ: Mapping[str, str], *, col
 def _execvpe(name: str, argv: list[str], env: dict[str, str]) -> None:
     """``os.execvpe``'s search, as the stdlib does it (each ``PATH`` entry tried in turn; the
     first error that is not "no such file" is the one raised, else the last), without the
-    ``warnings`` module its ``get_exec_path`` loads for bytes paths this never has."""
+    ``warnings`` module its ``get_exec_path`` loads for bytes paths this never has; and as a
+    shell searches, a directory of that name is passed over, not "permission denied"."""
     if os.path.dirname(name):
-        os.execve(name, argv, env)
+        _execve(name, argv, env)
     first: OSError | None = None
     last: OSError = FileNotFoundError(2, "No such file or directory", name)
     for directory in env.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(directory, name)
         try:
-            os.execve(os.path.join(directory, name), argv, env)
+            _execve(path, argv, env)
         except (FileNotFoundError, NotADirectoryError) as error:
             last = error
         except OSError as error:
+            if isinstance(error, PermissionError) and os.path.isdir(path):
+                continue
             last = error
             first = first or error
     raise first or last
+
+
+def _execve(path: str, argv: list[str], env: dict[str, str]) -> None:
+    """``os.execve``; a text file the kernel cannot run as a program (no ``#!`` line) runs as a
+    ``/bin/sh`` script, as POSIX ``execvp`` and the shells do. A binary it cannot run stays
+    "Exec format error": like bash, a NUL byte in the first 80 bytes means binary."""
+    try:
+        os.execve(path, argv, env)
+    except OSError as error:
+        import errno
+
+        if error.errno != errno.ENOEXEC or _binary(path):
+            raise
+        os.execve("/bin/sh", ["/bin/sh", path, *argv[1:]], env)
+
+
+def _binary(path: str) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return b"\0" in file.read(80)
+    except OSError:
+        return True
 
 
 def wait(command: list[str], env: Mapping[str, str], *, color: str) -> int:
@@ -100,11 +125,18 @@ def wait(command: list[str], env: Mapping[str, str], *, color: str) -> int:
         signal.signal(signal.SIGINT, previous)
     if code >= 0:
         return code
-    sys.stdout.flush()
-    sys.stderr.flush()
+    flush_output()
     signal.signal(-code, signal.SIG_DFL)
     os.kill(os.getpid(), -code)  # dies here, as the child did, unless the signal is harmless
     return 128 - code
+
+
+def flush_output() -> None:
+    """Flush pylock's stdout and stderr, those the caller left open: a command run with
+    ``>&-`` or ``2>&-`` has None for that stream, and runs all the same, as in a shell."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
 
 
 def _default_signals() -> None:
@@ -124,11 +156,14 @@ def _not_started(name: str, error: OSError, color: str) -> int:
     from pylock.cli.render import error_line
 
     if isinstance(error, (FileNotFoundError, NotADirectoryError)):
-        error_line(
-            f"command not found: {name} (not on PATH, which starts with the locked "
-            "interpreter's directory).",
-            color=color,
-        )
+        if not os.path.dirname(name):
+            why = f"command not found: {name} (not on PATH, which starts with the locked "
+            why += "interpreter's directory)."
+        elif os.path.isfile(name):  # the file is there: the program its #! line names is not
+            why = f"cannot run {name}: the interpreter its first line (#!) names was not found."
+        else:
+            why = f"cannot run {name}: no such file."
+        error_line(why, color=color)
         return NOT_FOUND
     why = error.strerror or str(error)
     error_line(f"cannot run {name}: {why}.", color=color)

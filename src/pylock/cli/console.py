@@ -56,18 +56,26 @@ def warn(message: str, *, color: str = "auto") -> None:
 
 
 def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto") -> int:
-    """Run a command; anything the library did not turn into a PylockError still gets one
-    paragraph (after its traceback, with --verbose): an OSError is the environment's (exit 3),
-    anything else is a bug (exit 70, never 3: a retry will not help). The traceback goes through
-    ``print_traceback``, never Python's own printer, so it cannot show a password."""
+    """Run a command; anything it raises becomes one paragraph and an exit code (``failure``)."""
     try:
         return run() or 0
-    except PylockError as error:
+    except (Exception, KeyboardInterrupt) as error:
+        return failure(error, verbose=verbose, color=color)
+
+
+def failure(error: BaseException, *, verbose: bool, color: str = "auto") -> int:
+    """The one paragraph and exit code of a command that raised ``error``: a PylockError's own
+    words and code; Ctrl-C is 130; anything the library did not turn into a PylockError still
+    gets one paragraph (after its traceback, with --verbose): an OSError is the environment's
+    (exit 3), anything else is a bug (exit 70, never 3: a retry will not help). The traceback
+    goes through ``print_traceback``, never Python's own printer, so it cannot show a password.
+    The console script's replayed answers fail through here too (cli/launcher.py)."""
+    if isinstance(error, PylockError):
         return report_error(error, verbose=verbose, color=color)
-    except KeyboardInterrupt:
+    if isinstance(error, KeyboardInterrupt):
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except OSError as error:
+    if isinstance(error, OSError):
         if verbose:
             print_traceback(error)
         error_line(
@@ -75,16 +83,15 @@ def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto"
             color=color,
         )
         return EXIT_EXTERNAL
-    except Exception as error:
-        if verbose:
-            print_traceback(error)
-        error_line(
-            f"pylock hit an internal error ({error.__class__.__name__}: {error}). "
-            "This is a bug: please report it with the output of the same command run with "
-            "--verbose.",
-            color=color,
-        )
-        return EXIT_BUG
+    if verbose:
+        print_traceback(error)
+    error_line(
+        f"pylock hit an internal error ({error.__class__.__name__}: {error}). "
+        "This is a bug: please report it with the output of the same command run with "
+        "--verbose.",
+        color=color,
+    )
+    return EXIT_BUG
 
 
 def _evidence(memo_key: MemoKey | None) -> Evidence | None:
@@ -221,7 +228,7 @@ def run_check(
         text = "".join(f"{line}\n" for line in report.lines(paint))
     else:
         text = ""
-    sys.stdout.write(text)
+    print(text, end="")  # print: nothing at all when the caller closed stdout
     if report.exit_code == 0:
         _remember(memo_key, evidence, text, settings)
     return report.exit_code
@@ -337,7 +344,7 @@ def run_show(
         text = json.dumps({"targets": rows}, indent=2) + "\n"
     else:
         text = show_text(rows, matrix=shown.matrix)
-    sys.stdout.write(text)
+    print(text, end="")  # print: nothing at all when the caller closed stdout
     _remember(memo_key, evidence, text, settings)
     return 0
 
@@ -381,7 +388,7 @@ def run_venv(
     verb = {"created": "Created", "replaced": "Replaced", "unchanged": "Already up to date:"}
     lines.append(f"{verb[result.action]} virtual environment at {result.path} on {what}.")
     text = "" if quiet else "".join(f"{line}\n" for line in lines)
-    sys.stdout.write(text)
+    print(text, end="")  # print: nothing at all when the caller closed stdout
     if result.action == "unchanged" and not result.synced:
         _remember(memo_key, evidence, text, settings)
     return 0

@@ -22,8 +22,6 @@ from __future__ import annotations
 import os
 import sys
 
-from pylock.fast.argv import parse
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing on the no-op path
 if TYPE_CHECKING:
     from pylock.base.settings import Settings
@@ -170,27 +168,52 @@ def main(*, exit_now: bool = False) -> None:
     a cold sync (hundreds of modules torn down). A test calls ``main()`` in its own process,
     which must live on."""
     _collect_less()
-    args = sys.argv[1:]
+    try:
+        code = _command(sys.argv[1:])
+    except KeyboardInterrupt as interrupt:  # Ctrl-C before a command's own guard took over
+        from pylock.cli.console import failure
+
+        code = failure(interrupt, verbose=False)
+    if exit_now:
+        _exit_now(code)
+    sys.exit(code)
+
+
+def _command(args: list[str]) -> int:
+    """Run the command line ``args``; its exit code."""
+    from pylock.fast.argv import parse
+
     parsed = parse(args)
     if parsed is None:
         from pylock.cli.app import main as full
 
-        full(args)
-        return
+        full(args)  # typer's: exits itself
+        return 0
     command, options, arguments = parsed
     answer = _recall(command, options, arguments)
     if answer is None:
-        code = _full(command, options, arguments)
-    elif command == "run":
+        return _full(command, options, arguments)
+    if command == "run":
         from pylock.cli.child import run
 
-        code = run(answer[:-1], arguments, os.environ, color=_color(options))
-    else:
+        return run(answer[:-1], arguments, os.environ, color=_color(options))
+    return _replay(answer, options)
+
+
+def _replay(answer: str, options: Options) -> int:
+    """Print a remembered answer. A write that fails (a full disk, a closed pipe) is reported
+    in the full path's words and code (``console.failure``); with no stdout at all (closed by
+    the caller) there is nothing to print, as ``print`` on the full path does."""
+    if sys.stdout is None:
+        return 0
+    try:
         sys.stdout.write(answer)
-        code = 0
-    if exit_now:
-        _exit_now(code)
-    sys.exit(code)
+        sys.stdout.flush()
+    except OSError as error:
+        from pylock.cli.console import failure
+
+        return failure(error, verbose=bool(options["verbose"]), color=_color(options))
+    return 0
 
 
 GC_THRESHOLD = 100_000
@@ -220,15 +243,15 @@ def _exit_now(code: int) -> None:
     ):
         sys.exit(code)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:
+        from pylock.cli.child import flush_output
+
+        flush_output()
+    except BaseException:  # a closed pipe, or a second Ctrl-C: Python's own exit says so
         sys.exit(code)
     atexit = sys.modules.get("atexit")
     if atexit is not None:
         atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush_output()
     os._exit(code)
 
 

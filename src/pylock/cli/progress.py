@@ -29,7 +29,7 @@ class TransferProgress:
         self.quiet = quiet
         self.color = color
         self.start_lines = start_lines
-        self.terminal = sys.stderr.isatty()
+        self.terminal = sys.stderr is not None and sys.stderr.isatty()
         self._lock = threading.Lock()
         self._bar: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
