@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -206,6 +207,18 @@ def shell_tool(url: str, fmt: str = "gz") -> Tool:
         return Invocation(["bash", "-c", script], base_env(), run_dir)
 
     return Tool("shell", prepare, has_noop=False)
+
+
+def on_a_terminal(tool: Tool) -> Tool:
+    """``tool`` run with its stdin, stdout and stderr on a pseudo-terminal (util-linux
+    ``script``), as a user at a shell runs it: progress bars and all."""
+
+    def prepare(run_dir: Path) -> Invocation:
+        inner = tool.prepare(run_dir)
+        argv = ["script", "-qec", shlex.join(inner.argv), "/dev/null"]
+        return Invocation(argv, inner.env, inner.cwd)
+
+    return Tool(tool.name, prepare, tool.has_noop)
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -487,6 +500,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--check-repeats", type=int, default=5, help="pylock check runs (5)")
     parser.add_argument("--quick", action="store_true", help="2 rounds, 2 no-op repeats")
     parser.add_argument(
+        "--terminal",
+        action="store_true",
+        help="run every contender on a pseudo-terminal (script -qec), as at a shell",
+    )
+    parser.add_argument(
         "--pace", type=float, default=None, metavar="MBPS",
         help="serve no faster than this many MB/s (a paced link; default: unthrottled)",
     )  # fmt: skip
@@ -554,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
                 if base_ready is not None:
                     raise BenchmarkError(f"the baseline pylock is not ready: {base_ready}")
                 tools.insert(1, base)
+        if args.terminal:
+            tools = [on_a_terminal(tool) for tool in tools]
         names = [tool.name for tool in tools]
         # Warm-up round (not counted): page cache, pyc files, uv's binary.
         shutil.rmtree(runs, ignore_errors=True)

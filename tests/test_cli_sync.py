@@ -165,8 +165,21 @@ def test_noop_sync_imports_no_network_or_toml_writer(locked: Path) -> None:
     assert heavy_imports("-p", str(locked), "sync") == (0, [])
 
 
-def test_sync_on_a_terminal_draws_a_progress_bar(locked: Path) -> None:
-    """On a TTY the download is a rich progress bar; the command still ends the same way."""
+CONSOLE_SCRIPT_SAYING_WHAT_IT_IMPORTED = """
+import atexit, sys
+out = sys.argv.pop(1)
+def imported():  # the exit handlers run even on the console script's quick exit
+    with open(out, "w") as file:
+        file.write(" ".join(sorted({name.split(".")[0] for name in sys.modules})))
+atexit.register(imported)
+from pylock.cli.launcher import console
+console()
+"""
+
+
+def test_sync_on_a_terminal_draws_a_progress_bar(locked: Path, tmp_path: Path) -> None:
+    """On a TTY the download is a bar, erased when the install is done, without rich (whose
+    import, on the download thread, cost a terminal user 40-70 ms: cli/progress.py)."""
     import pty
 
     output = bytearray()
@@ -176,12 +189,17 @@ def test_sync_on_a_terminal_draws_a_progress_bar(locked: Path) -> None:
         output.extend(data)
         return data
 
-    argv = [str(console_script()), "-p", str(locked), "sync"]
-    status = pty.spawn(argv, read)
+    imported = tmp_path / "imported"
+    argv = [sys.executable, "-c", CONSOLE_SCRIPT_SAYING_WHAT_IT_IMPORTED, str(imported)]
+    status = pty.spawn([*argv, "-p", str(locked), "sync"], read)
     text = output.decode(errors="replace")
     assert os.waitstatus_to_exitcode(status) == 0, text
     assert "Downloading the locked interpreter" in text
-    assert "Installed cpython" in text
+    assert " MB/s " in text and "\x1b[J" in text  # a bar, drawn, then erased
+    assert "Installed cpython" in text.rpartition("\x1b[J")[2]  # the result after it
+    modules = imported.read_text().split()
+    assert "httpx" in modules  # it did download
+    assert "rich" not in modules
 
 
 def test_a_new_lock_entry_installs_beside_the_old(

@@ -1,39 +1,73 @@
 """Download progress, the one class ``sync``, ``venv`` and ``mirror`` share.
 
-On a terminal: a rich bar per transfer (several at once for ``mirror``'s workers), with the bytes
-done, the speed and the time left, as uv draws them. On a pipe or a CI log, where a bar redrawn
-into a file is noise: one plain line as a transfer starts (or starts again, on a retry), and the
-caller's own line as each one finishes. rich is imported only when there is a bar to draw.
+On a terminal: a bar per transfer (several at once for ``mirror``'s workers), with the bytes
+done, the speed and the time left, as uv draws them, erased when the command ends. On a pipe
+or a CI log, where a bar redrawn into a file is noise: one plain line as a transfer starts (or
+starts again, on a retry), and the caller's own line as each one finishes.
+
+The bars are drawn here, with a few ANSI sequences, not with rich: importing rich costs
+40-70 ms, and it happened on the download thread at the first chunk, where it held up the
+stream and the extraction both; rich's refresh thread then took the interpreter lock ten
+times a second. Here a redraw happens in ``update``, on the thread that reports the bytes, at
+most every ``REDRAW`` seconds, and costs a format and one write (benchmarks/README.md).
 Called from download threads, so every update takes a lock.
 """
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TextIO
 
 from pylock.cli.render import use_color
 
-if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+REDRAW = 0.1
+"""Seconds between two redraws of the bars (rich's default refresh is ten a second too)."""
+BAR, MIN_BAR = 40, 10
+"""The widest a bar is drawn, in cells, and the narrowest (the name is shortened first)."""
+_HIDE_CURSOR, _SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
+_CLEAR_LINE, _CLEAR_BELOW = "\x1b[2K", "\x1b[J"
+
+
+@dataclass
+class _Transfer:
+    started: float
+    done: int = 0
+    total: int | None = None
 
 
 class TransferProgress:
     """``update(name, done, total)`` as bytes arrive; ``finished(line)`` as one ends;
     ``close()`` at the end. ``quiet`` (-q or --no-progress) silences all of it, and
-    ``start_lines=False`` keeps a pipe to the caller's ``finished`` lines."""
+    ``start_lines=False`` keeps a pipe to the caller's ``finished`` lines. ``stream`` and
+    ``clock`` are for tests: stderr (a terminal or not, as it says) and the monotonic clock."""
 
-    def __init__(self, *, quiet: bool, color: str, start_lines: bool = True) -> None:
-        self.quiet = quiet
+    def __init__(
+        self,
+        *,
+        quiet: bool,
+        color: str,
+        start_lines: bool = True,
+        stream: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        given = sys.stderr if stream is None else stream
+        self.quiet = quiet or given is None  # stderr closed by the caller: nowhere to draw
         self.color = color
         self.start_lines = start_lines
-        self.terminal = sys.stderr is not None and sys.stderr.isatty()
+        self.stream: TextIO = io.StringIO() if given is None else given
+        self.terminal = self.stream.isatty()
+        self.clock = clock
         self._lock = threading.Lock()
-        self._bar: Progress | None = None
-        self._tasks: dict[str, TaskID] = {}
+        self._transfers: dict[str, _Transfer] = {}
         self._attempts: dict[str, int] = {}
+        self._drawn_at: float | None = None
+        self._lines = 0  # how many lines the last draw left on the terminal
 
     def callback(self, name: str) -> Callable[[int, int | None], None]:
         """``update`` for one named transfer, in the shape ``on_progress`` takes."""
@@ -48,45 +82,113 @@ class TransferProgress:
                     attempt = self._attempts[name] = self._attempts.get(name, 0) + 1
                     size = f" ({total / 1e6:.1f} MB)" if total else ""
                     again = " again" if attempt > 1 else ""
-                    print(f"{name}{again}{size}...", file=sys.stderr)
+                    print(f"{name}{again}{size}...", file=self.stream)
                 return
-            bar = self._bar or self._start()
-            if name not in self._tasks:
-                self._tasks[name] = bar.add_task(name, total=total)
-            bar.update(self._tasks[name], completed=done, total=total)
+            now = self.clock()
+            new = name not in self._transfers
+            if new or done == 0:  # a retry starts at 0 too: its speed counts afresh
+                self._transfers[name] = _Transfer(started=now)
+            transfer = self._transfers[name]
+            transfer.done, transfer.total = done, total
+            complete = total is not None and done >= total
+            # A transfer is drawn as it starts and as it ends, however fast; in between, at
+            # most every REDRAW seconds.
+            if new or complete or self._drawn_at is None or now - self._drawn_at >= REDRAW:
+                self._draw(now)
 
     def finished(self, line: str) -> None:
         """A line for a finished transfer, on a pipe only (a terminal has its bar)."""
         if self.quiet or self.terminal:
             return
         with self._lock:
-            print(line, file=sys.stderr)
+            print(line, file=self.stream)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        """Erase the bars (they are progress, not a record) and give the cursor back."""
+        with self._lock:
+            if self._drawn_at is None:
+                return
+            self._write(f"{self._home()}{_CLEAR_BELOW}{_SHOW_CURSOR}")
+            self._drawn_at, self._lines = None, 0
 
-    def _start(self) -> Progress:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
+    def _draw(self, now: float) -> None:
+        """Every transfer's line, over the ones drawn last time."""
+        width = self._width()
+        colored = use_color(self.color, self.stream)
+        lines = [
+            _line(name, transfer, now, width, colored) for name, transfer in self._transfers.items()
+        ]
+        prefix = _HIDE_CURSOR if self._drawn_at is None else self._home()
+        self._write(prefix + "\n".join(f"{_CLEAR_LINE}{line}" for line in lines))
+        self._drawn_at, self._lines = now, len(lines)
 
-        colored = use_color(self.color, sys.stderr)
-        console = Console(file=sys.stderr, no_color=not colored, force_terminal=True)
-        self._bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self._bar.start()
-        return self._bar
+    def _home(self) -> str:
+        """Back to the start of the first line drawn."""
+        up = self._lines - 1
+        return f"\r\x1b[{up}A" if up > 0 else "\r"
+
+    def _width(self) -> int:
+        """``COLUMNS`` when set, else the terminal's width, else 80 (a terminal that does not
+        know its size says 0), as ``shutil.get_terminal_size`` does for stdout."""
+        try:
+            columns = int(os.environ.get("COLUMNS", ""))
+        except ValueError:
+            try:
+                columns = os.get_terminal_size(self.stream.fileno()).columns
+            except (AttributeError, OSError, ValueError):  # not a real terminal (a test's)
+                columns = 0
+        return columns if columns > 0 else 80
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+
+def _line(name: str, transfer: _Transfer, now: float, width: int, colored: bool) -> str:
+    """``NAME ━━━━━━━━━━━━─────── 12.3/23.8 MB 150.2 MB/s 0:00:01``, fitted to ``width`` - 1
+    cells (the last column wraps on some terminals): the name is shortened before the bar goes.
+    Without a total: no bar, no time left."""
+    done, total = transfer.done, transfer.total
+    elapsed = now - transfer.started
+    speed = done / elapsed if elapsed > 0 else 0.0
+    scale, unit = _unit(total or done)
+    amount = f"{done / scale:.{_places(scale)}f}"
+    if total:
+        amount += f"/{total / scale:.{_places(scale)}f}"
+    speed_scale, speed_unit = _unit(int(speed))
+    facts = [f"{amount} {unit}", f"{speed / speed_scale:.{_places(speed_scale)}f} {speed_unit}/s"]
+    if total:
+        facts.append(_clock((total - done) / speed) if speed > 0 else "-:--:--")
+    tail = " ".join(facts)
+    room = width - 1 - len(tail) - 1  # for "NAME BAR"
+    if not total or room < MIN_BAR + 2:
+        return _fit(f"{name} {tail}", width - 1)
+    cells = min(BAR, max(MIN_BAR, room - len(name) - 1))
+    filled = min(cells, cells * done // total)
+    if colored:
+        bar = f"\x1b[35m{'━' * filled}\x1b[2m{'━' * (cells - filled)}\x1b[0m"
+    else:
+        bar = "━" * filled + "─" * (cells - filled)
+    return f"{_fit(name, room - cells - 1)} {bar} {tail}"
+
+
+def _unit(size: int) -> tuple[float, str]:
+    """Decimal units, as rich's ``DownloadColumn`` and uv show sizes: 950 bytes, 12.3 kB,
+    23.8 MB, 1.2 GB."""
+    for scale, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+        if size >= scale:
+            return scale, unit
+    return 1.0, "bytes"
+
+
+def _places(scale: float) -> int:
+    return 0 if scale == 1.0 else 1
+
+
+def _fit(text: str, cells: int) -> str:
+    return text if len(text) <= cells else text[: max(cells - 1, 0)] + "…"
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds + 0.5)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"

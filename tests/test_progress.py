@@ -1,0 +1,158 @@
+"""The download progress (cli/progress.py): plain lines on a pipe, bars on a terminal.
+
+The bars are checked on what is really written to the stream (cursor moves and all), with a
+clock the test moves; the commands' own terminal runs are in test_cli_sync.py and
+test_mirror.py (a real pseudo-terminal).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from pylock.cli.progress import REDRAW, TransferProgress
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def drawn_lines(text: str) -> list[str]:
+    """What the last draw shows: the text after the last return to the first line."""
+    last = re.split(r"\r(?:\x1b\[\d+A)?", text)[-1]
+    return [ANSI.sub("", line) for line in last.split("\n")]
+
+
+@pytest.fixture
+def columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+
+
+def test_a_pipe_gets_a_line_per_attempt_and_the_callers_lines() -> None:
+    log = io.StringIO()
+    progress = TransferProgress(quiet=False, color="never", stream=log)
+    progress.update("a.tar.gz", 0, 2_000_000)
+    progress.update("a.tar.gz", 1_000_000, 2_000_000)
+    progress.update("a.tar.gz", 0, 2_000_000)  # a retry starts again at 0
+    progress.finished("downloaded a.tar.gz")
+    progress.close()
+    assert log.getvalue() == (
+        "a.tar.gz (2.0 MB)...\na.tar.gz again (2.0 MB)...\ndownloaded a.tar.gz\n"
+    )
+
+
+@pytest.mark.usefixtures("columns")
+def test_a_terminal_gets_a_bar_redrawn_at_most_every_tenth_of_a_second() -> None:
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("cpython", 0, 10_000_000)
+    first = screen.getvalue()
+    assert first.startswith("\x1b[?25l")  # the cursor hidden while the bar is drawn
+    assert drawn_lines(first) == [f"cpython {'─' * 40} 0.0/10.0 MB 0 bytes/s -:--:--"]
+    clock.now += REDRAW / 2
+    progress.update("cpython", 2_000_000, 10_000_000)
+    assert screen.getvalue() == first  # too soon: not drawn
+    clock.now += REDRAW  # 1.5 redraw intervals since the first draw
+    progress.update("cpython", 6_000_000, 10_000_000)
+    assert drawn_lines(screen.getvalue()) == [
+        f"cpython {'━' * 24}{'─' * 16} 6.0/10.0 MB 40.0 MB/s 0:00:00"
+    ]
+    clock.now += 0.01
+    progress.update("cpython", 10_000_000, 10_000_000)  # the end is always drawn
+    assert drawn_lines(screen.getvalue())[0].startswith(f"cpython {'━' * 40} 10.0/10.0 MB")
+    progress.finished("not on a terminal: the bar said it")
+    progress.close()
+    assert screen.getvalue().endswith("\r\x1b[J\x1b[?25h")  # erased, the cursor back
+    assert "not on a terminal" not in screen.getvalue()
+
+
+@pytest.mark.usefixtures("columns")
+def test_several_transfers_are_a_line_each_redrawn_in_place() -> None:
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("one", 0, 1_000_000)
+    clock.now += 2 * REDRAW
+    progress.update("two", 0, 2_000_000)
+    clock.now += 2 * REDRAW
+    progress.update("one", 1_000_000, 1_000_000)
+    text = screen.getvalue()
+    assert "\r\x1b[1A" in text  # back up over the two lines before drawing them again
+    shown = drawn_lines(text)
+    assert [line.split()[0] for line in shown] == ["one", "two"]
+    assert "1.0/1.0 MB" in shown[0] and "0.0/2.0 MB" in shown[1]
+    progress.close()
+    assert text + "\r\x1b[1A\x1b[J\x1b[?25h" == screen.getvalue()
+
+
+@pytest.mark.parametrize("width", [20, 40, 60, 200])
+def test_a_line_always_fits_the_terminal(monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    """One cell short of the width (the last column wraps on some terminals), the name cut
+    before the bar; a line that wrapped would break every redraw after it."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    screen = Terminal()
+    progress = TransferProgress(quiet=False, color="always", stream=screen, clock=Clock())
+    name = "cpython-3.12.8+20241219-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    progress.update(name, 123_456_789, 987_654_321)
+    (line,) = drawn_lines(screen.getvalue())
+    assert len(line) <= width - 1
+    assert line.startswith(name[:5])
+
+
+@pytest.mark.usefixtures("columns")
+@pytest.mark.parametrize(
+    ("done", "total", "said"),
+    [
+        (512, 900, "512/900 bytes 512 bytes/s"),
+        (12_345, 45_000, "12.3/45.0 kB 12.3 kB/s"),
+        (1_500_000_000, 2_000_000_000, "1.5/2.0 GB 1.5 GB/s"),
+    ],
+)
+def test_sizes_are_in_the_units_of_the_total(done: int, total: int, said: str) -> None:
+    """Decimal units picked by the total, as rich's and uv's bars show them."""
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("a", 0, total)
+    clock.now += 1
+    progress.update("a", done, total)
+    assert said in drawn_lines(screen.getvalue())[0]
+
+
+def test_no_total_is_bytes_and_speed_without_a_bar(columns: None) -> None:
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("x", 0, None)
+    clock.now += 1
+    progress.update("x", 3_000_000, None)
+    assert drawn_lines(screen.getvalue()) == ["x 3.0 MB 3.0 MB/s"]
+
+
+def test_quiet_and_a_closed_stderr_say_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    screen = Terminal()
+    quiet = TransferProgress(quiet=True, color="never", stream=screen)
+    quiet.update("a", 0, 10)
+    quiet.close()
+    assert screen.getvalue() == ""
+    import sys
+
+    saved, sys.stderr = sys.stderr, None  # type: ignore[assignment]  # `2>&-`
+    try:
+        closed = TransferProgress(quiet=False, color="never")
+        closed.update("a", 0, 10)
+        closed.finished("done")
+        closed.close()
+    finally:
+        sys.stderr = saved
+    assert capsys.readouterr() == ("", "")  # not on stdout either (print(file=None) would)
