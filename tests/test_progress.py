@@ -60,7 +60,7 @@ def test_a_terminal_gets_a_bar_redrawn_at_most_every_tenth_of_a_second() -> None
     progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
     progress.update("cpython", 0, 10_000_000)
     first = screen.getvalue()
-    assert first.startswith("\x1b[?25l")  # the cursor hidden while the bar is drawn
+    assert first.startswith("\x1b[2Kcpython ")  # drawn where the cursor is, on a clean line
     assert drawn_lines(first) == [f"cpython {'─' * 40} 0.0/10.0 MB 0 bytes/s -:--:--"]
     clock.now += REDRAW / 2
     progress.update("cpython", 2_000_000, 10_000_000)
@@ -75,7 +75,7 @@ def test_a_terminal_gets_a_bar_redrawn_at_most_every_tenth_of_a_second() -> None
     assert drawn_lines(screen.getvalue())[0].startswith(f"cpython {'━' * 40} 10.0/10.0 MB")
     progress.finished("not on a terminal: the bar said it")
     progress.close()
-    assert screen.getvalue().endswith("\r\x1b[J\x1b[?25h")  # erased, the cursor back
+    assert screen.getvalue().endswith("\r\x1b[J")  # erased
     assert "not on a terminal" not in screen.getvalue()
 
 
@@ -94,7 +94,7 @@ def test_several_transfers_are_a_line_each_redrawn_in_place() -> None:
     assert [line.split()[0] for line in shown] == ["one", "two"]
     assert "1.0/1.0 MB" in shown[0] and "0.0/2.0 MB" in shown[1]
     progress.close()
-    assert text + "\r\x1b[1A\x1b[J\x1b[?25h" == screen.getvalue()
+    assert text + "\r\x1b[1A\x1b[J" == screen.getvalue()
 
 
 @pytest.mark.parametrize("width", [20, 40, 60, 200])

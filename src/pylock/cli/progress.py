@@ -30,8 +30,9 @@ REDRAW = 0.1
 """Seconds between two redraws of the bars (rich's default refresh is ten a second too)."""
 BAR, MIN_BAR = 40, 10
 """The widest a bar is drawn, in cells, and the narrowest (the name is shortened first)."""
-_HIDE_CURSOR, _SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
 _CLEAR_LINE, _CLEAR_BELOW = "\x1b[2K", "\x1b[J"
+# The cursor is left visible: a pylock killed mid-download (SIGTERM, SIGKILL) leaves no
+# terminal behind with its cursor hidden.
 
 
 @dataclass
@@ -61,7 +62,7 @@ class TransferProgress:
         self.color = color
         self.start_lines = start_lines
         self.stream: TextIO = io.StringIO() if given is None else given
-        self.terminal = self.stream.isatty()
+        self.terminal = self.stream.isatty() and _draws_ansi(self.stream)
         self.clock = clock
         self._lock = threading.Lock()
         self._transfers: dict[str, _Transfer] = {}
@@ -104,11 +105,11 @@ class TransferProgress:
             print(line, file=self.stream)
 
     def close(self) -> None:
-        """Erase the bars (they are progress, not a record) and give the cursor back."""
+        """Erase the bars: they are progress, not a record."""
         with self._lock:
             if self._drawn_at is None:
                 return
-            self._write(f"{self._home()}{_CLEAR_BELOW}{_SHOW_CURSOR}")
+            self._write(f"{self._home()}{_CLEAR_BELOW}")
             self._drawn_at, self._lines = None, 0
 
     def _draw(self, now: float) -> None:
@@ -118,7 +119,7 @@ class TransferProgress:
         lines = [
             _line(name, transfer, now, width, colored) for name, transfer in self._transfers.items()
         ]
-        prefix = _HIDE_CURSOR if self._drawn_at is None else self._home()
+        prefix = "" if self._drawn_at is None else self._home()
         self._write(prefix + "\n".join(f"{_CLEAR_LINE}{line}" for line in lines))
         self._drawn_at, self._lines = now, len(lines)
 
@@ -142,6 +143,26 @@ class TransferProgress:
     def _write(self, text: str) -> None:
         self.stream.write(text)
         self.stream.flush()
+
+
+def _draws_ansi(stream: TextIO) -> bool:
+    """Whether a terminal acts on the bar's escape sequences: always on POSIX; on Windows once
+    its console is switched to them (``ENABLE_VIRTUAL_TERMINAL_PROCESSING``, Windows 10 and
+    later), else the plain lines are written, as to a pipe."""
+    if sys.platform != "win32":
+        return True
+    import ctypes
+    import msvcrt
+
+    try:
+        handle = msvcrt.get_osfhandle(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+    kernel32 = ctypes.windll.kernel32
+    mode = ctypes.c_ulong()
+    if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
+        return False
+    return bool(kernel32.SetConsoleMode(handle, mode.value | 0x0004))
 
 
 def _line(name: str, transfer: _Transfer, now: float, width: int, colored: bool) -> str:
