@@ -538,3 +538,36 @@ def test_ctrl_c_while_pylock_starts_is_one_line_and_130(
         text=True,
     )
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "interrupted\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell redirections")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["which"],  # the console script's own path (console.py)
+        ["run", "--", "true"],
+        ["lock", "--offline"],  # typer's (app.py)
+        ["show"],
+    ],
+)
+def test_an_error_with_stderr_closed_never_reaches_stdout(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """``$(pylock which 2>&-)`` in a directory with no project: the error has nowhere to go, and
+    stdout, which a script takes for the answer, stays empty (``print(file=sys.stderr)`` with
+    ``sys.stderr`` None prints to stdout)."""
+    script = str(console_script())
+    done = subprocess.run(
+        ["sh", "-c", '"$@" 2>&-', "sh", script, *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode in (1, 2)  # not found, or not a project
+    assert done.stdout == ""
+    with_stderr = subprocess.run(
+        [script, *command], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (with_stderr.returncode, with_stderr.stdout) == (done.returncode, "")
+    assert with_stderr.stderr.startswith("error: ")
