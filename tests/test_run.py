@@ -290,3 +290,60 @@ def test_a_closed_stdout_or_stderr_is_the_commands_to_live_with(
     )
     assert done.returncode == 3
     assert (done.stdout, done.stderr) == (("", "ran\n") if closed == 1 else ("ran\n", ""))
+
+
+def test_a_found_command_whose_interpreter_is_missing_is_named_not_passed_over(
+    pylock_run: list[str], tmp_path: Path
+) -> None:
+    """A script on PATH with a stale ``#!`` line (a venv's console script after its Python
+    went) is the command the shell finds: 127 naming that file and its ``#!`` line, not
+    "command not found", and no later ``PATH`` entry of that name is run instead."""
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir(), later.mkdir()
+    (first / "tool").write_text(f"#!{tmp_path / 'gone' / 'python'}\n")
+    (later / "tool").write_text("#!/bin/sh\necho the wrong tool\n")
+    for script in (first / "tool", later / "tool"):
+        script.chmod(0o755)
+    env = {**os.environ, "PATH": f"{first}{os.pathsep}{later}{os.pathsep}/bin"}
+    stale = subprocess.run([*pylock_run, "tool"], capture_output=True, text=True, env=env)
+    assert (stale.returncode, stale.stdout) == (127, "")
+    assert stale.stderr == (
+        f"error: cannot run {first / 'tool'}: the interpreter its first line (#!) names "
+        "was not found.\n"
+    )
+
+
+def _with_missing_loader(program: Path, into: Path) -> bool:
+    """A copy of the ELF64 ``program`` whose PT_INTERP names a loader that does not exist."""
+    import struct
+
+    data = bytearray(program.read_bytes())
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:  # ELF64, little-endian
+        return False
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    size, count = struct.unpack_from("<HH", data, 0x36)
+    for index in range(count):
+        header = phoff + index * size
+        if struct.unpack_from("<I", data, header)[0] == 3:  # PT_INTERP
+            (offset,) = struct.unpack_from("<Q", data, header + 8)
+            (length,) = struct.unpack_from("<Q", data, header + 32)
+            name = b"/nonexistent/ld.so"[: length - 1]
+            data[offset : offset + length] = name.ljust(length, b"\0")
+            into.write_bytes(bytes(data))
+            into.chmod(0o755)
+            return True
+    return False
+
+
+def test_a_program_whose_loader_is_missing_says_so(pylock_run: list[str], tmp_path: Path) -> None:
+    """A real program built against a loader this system lacks: 127, and named for that, not
+    as a script with a bad ``#!`` line."""
+    program = tmp_path / "foreign-program"
+    if not sys.platform.startswith("linux") or not _with_missing_loader(Path("/bin/true"), program):
+        pytest.skip("needs a dynamically linked ELF64 /bin/true")
+    done = subprocess.run([*pylock_run, str(program)], capture_output=True, text=True)
+    assert done.returncode == 127
+    assert done.stderr == (
+        f"error: cannot run {program}: the dynamic loader it was built for (another system's, "
+        "or one not installed here) was not found.\n"
+    )

@@ -66,7 +66,9 @@ def _execvpe(name: str, argv: list[str], env: dict[str, str]) -> None:
     """``os.execvpe``'s search, as the stdlib does it (each ``PATH`` entry tried in turn; the
     first error that is not "no such file" is the one raised, else the last), without the
     ``warnings`` module its ``get_exec_path`` loads for bytes paths this never has; and as a
-    shell searches, a directory of that name is passed over, not "permission denied"."""
+    shell searches, a directory of that name is passed over, not "permission denied", and a
+    file found that fails as missing (its ``#!`` interpreter or its loader is) is the command,
+    not a reason to look further along ``PATH``."""
     if os.path.dirname(name):
         _execve(name, argv, env)
     first: OSError | None = None
@@ -76,6 +78,8 @@ def _execvpe(name: str, argv: list[str], env: dict[str, str]) -> None:
         try:
             _execve(path, argv, env)
         except (FileNotFoundError, NotADirectoryError) as error:
+            if os.path.isfile(path):
+                raise  # found, and what it needs is missing: said as such (_not_started)
             last = error
         except OSError as error:
             if isinstance(error, PermissionError) and os.path.isdir(path):
@@ -156,11 +160,12 @@ def _not_started(name: str, error: OSError, color: str) -> int:
     from pylock.cli.render import error_line
 
     if isinstance(error, (FileNotFoundError, NotADirectoryError)):
-        if not os.path.dirname(name):
+        path = error.filename if isinstance(error.filename, str) else name  # where it was found
+        if os.path.isfile(path):  # the file is there: what it needs to run is not
+            why = f"cannot run {path}: {_missing_part(path)} was not found."
+        elif not os.path.dirname(name):
             why = f"command not found: {name} (not on PATH, which starts with the locked "
             why += "interpreter's directory)."
-        elif os.path.isfile(name):  # the file is there: the program its #! line names is not
-            why = f"cannot run {name}: the interpreter its first line (#!) names was not found."
         else:
             why = f"cannot run {name}: no such file."
         error_line(why, color=color)
@@ -168,3 +173,16 @@ def _not_started(name: str, error: OSError, color: str) -> int:
     why = error.strerror or str(error)
     error_line(f"cannot run {name}: {why}.", color=color)
     return CANNOT_RUN
+
+
+def _missing_part(path: str) -> str:
+    """What a file the kernel found but could not start lacks: a script the program its ``#!``
+    line names; a program its dynamic loader (built for another system, or its libc gone)."""
+    try:
+        with open(path, "rb") as file:
+            script = file.read(2) == b"#!"
+    except OSError:
+        script = False
+    if script:
+        return "the interpreter its first line (#!) names"
+    return "the dynamic loader it was built for (another system's, or one not installed here)"
