@@ -156,3 +156,61 @@ def test_quiet_and_a_closed_stderr_say_nothing(capsys: pytest.CaptureFixture[str
     finally:
         sys.stderr = saved
     assert capsys.readouterr() == ("", "")  # not on stdout either (print(file=None) would)
+
+
+@pytest.mark.usefixtures("columns")
+def test_a_finished_transfer_is_drawn_complete_once_then_its_line_goes() -> None:
+    """As uv's bars: a transfer in flight has a line; one done is shown done (its speed what
+    it was over the transfer, not decaying after), then makes room for the others."""
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("one", 0, 2_000_000)
+    progress.update("two", 0, 8_000_000)
+    clock.now += 1
+    progress.update("one", 2_000_000, 2_000_000)
+    shown = drawn_lines(screen.getvalue())
+    assert [line.split()[0] for line in shown] == ["one", "two"]
+    assert "2.0/2.0 MB 2.0 MB/s 0:00:00" in shown[0]
+    clock.now += 9  # the finished one would read 0.2 MB/s now, were it still drawn
+    progress.update("two", 4_000_000, 8_000_000)
+    assert [line.split()[0] for line in drawn_lines(screen.getvalue())] == ["two"]
+    assert screen.getvalue().endswith("\x1b[J")  # the line below, "one"'s old one, cleared
+
+
+def test_more_transfers_than_rows_are_counted_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line scrolled off the top of the terminal can never be drawn over: ``mirror`` with
+    more workers than rows would fill the scrollback with stale bars."""
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("LINES", "5")
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    for index in range(12):
+        progress.update(f"archive-{index}", 0, 1_000_000)
+    shown = drawn_lines(screen.getvalue())
+    assert [line.split()[0] for line in shown[:-1]] == [f"archive-{i}" for i in range(3)]
+    assert shown[-1] == "… and 9 more"
+    for index in range(11):
+        clock.now += REDRAW
+        progress.update(f"archive-{index}", 1_000_000, 1_000_000)
+    shown = drawn_lines(screen.getvalue())
+    assert [line.split()[0] for line in shown] == ["archive-10", "archive-11"]  # 10 done
+    clock.now += 2 * REDRAW
+    progress.update("archive-11", 500_000, 1_000_000)
+    assert [line.split()[0] for line in drawn_lines(screen.getvalue())] == ["archive-11"]
+    assert max(len(frame.split("\n")) for frame in re.split(r"\r", screen.getvalue())) <= 4
+
+
+def test_a_terminal_that_cannot_show_the_bar_glyphs_gets_ascii(columns: None) -> None:
+    """``PYTHONIOENCODING=latin-1`` (or an old locale): "━" cannot be encoded, and every
+    redraw would fail; the same bar in ASCII instead."""
+    raw = io.BytesIO()
+    screen = io.TextIOWrapper(raw, encoding="latin-1", write_through=True)
+    screen.isatty = lambda: True  # type: ignore[method-assign]
+    clock = Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("x" * 120, 0, 4_000_000)
+    clock.now += 1
+    progress.update("x" * 120, 1_000_000, 4_000_000)
+    (line,) = drawn_lines(raw.getvalue().decode("latin-1"))
+    assert f" {'#' * 2}{'-' * 8} 1.0/4.0 MB" in line  # the narrowest bar: the name is long
+    assert line.startswith("xxx") and "..." in line and len(line) <= 99

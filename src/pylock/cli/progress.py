@@ -1,9 +1,11 @@
 """Download progress, the one class ``sync``, ``venv`` and ``mirror`` share.
 
-On a terminal: a bar per transfer (several at once for ``mirror``'s workers), with the bytes
-done, the speed and the time left, as uv draws them, erased when the command ends. On a pipe
-or a CI log, where a bar redrawn into a file is noise: one plain line as a transfer starts (or
-starts again, on a retry), and the caller's own line as each one finishes.
+On a terminal: a bar per transfer in flight (several at once for ``mirror``'s workers), with the
+bytes done, the speed and the time left, as uv draws them; a finished transfer is drawn once
+complete, then its line goes, so a ``mirror`` of many archives never holds more lines than the
+terminal has rows (the rest are counted on one line); all of it erased when the command ends.
+On a pipe or a CI log, where a bar redrawn into a file is noise: one plain line as a transfer
+starts (or starts again, on a retry), and the caller's own line as each one finishes.
 
 The bars are drawn here, with a few ANSI sequences, not with rich: importing rich costs
 40-70 ms, and it happened on the download thread at the first chunk, where it held up the
@@ -32,7 +34,11 @@ BAR, MIN_BAR = 40, 10
 """The widest a bar is drawn, in cells, and the narrowest (the name is shortened first)."""
 _CLEAR_LINE, _CLEAR_BELOW = "\x1b[2K", "\x1b[J"
 # The cursor is left visible: a pylock killed mid-download (SIGTERM, SIGKILL) leaves no
-# terminal behind with its cursor hidden.
+# terminal behind with its cursor hidden. A terminal resized while the bars are drawn may
+# reflow them, and the next redraw then leaves a stray line above: as with uv's and rich's.
+_GLYPHS = {"utf": ("━", "─", "…"), "ascii": ("#", "-", "...")}
+"""The bar's cells, done and to do, and the mark of a shortened name: ASCII on a stream that
+cannot encode the others (``PYTHONIOENCODING=latin-1``), where they would fail every redraw."""
 
 
 @dataclass
@@ -40,6 +46,7 @@ class _Transfer:
     started: float
     done: int = 0
     total: int | None = None
+    ended: float | None = None  # when it completed: its speed stops there
 
 
 class TransferProgress:
@@ -63,6 +70,7 @@ class TransferProgress:
         self.start_lines = start_lines
         self.stream: TextIO = io.StringIO() if given is None else given
         self.terminal = self.stream.isatty() and _draws_ansi(self.stream)
+        self.glyphs = _GLYPHS["utf" if _encodes(self.stream, "".join(_GLYPHS["utf"])) else "ascii"]
         self.clock = clock
         self._lock = threading.Lock()
         self._transfers: dict[str, _Transfer] = {}
@@ -92,6 +100,8 @@ class TransferProgress:
             transfer = self._transfers[name]
             transfer.done, transfer.total = done, total
             complete = total is not None and done >= total
+            if complete:
+                transfer.ended = now
             # A transfer is drawn as it starts and as it ends, however fast; in between, at
             # most every REDRAW seconds.
             if new or complete or self._drawn_at is None or now - self._drawn_at >= REDRAW:
@@ -113,32 +123,52 @@ class TransferProgress:
             self._drawn_at, self._lines = None, 0
 
     def _draw(self, now: float) -> None:
-        """Every transfer's line, over the ones drawn last time."""
-        width = self._width()
+        """Every transfer's line, over the ones drawn last time, and no more lines than the
+        terminal has rows, less one (a line scrolled off the top cannot be drawn over): the
+        transfers that do not fit are counted on the last line. A completed transfer is
+        drawn this once, then dropped."""
+        width, rows = self._size()
         colored = use_color(self.color, self.stream)
+        shown = list(self._transfers.items())
+        room = max(rows - 1, 1)
+        hidden = len(shown) - room + 1 if len(shown) > room else 0
         lines = [
-            _line(name, transfer, now, width, colored) for name, transfer in self._transfers.items()
+            _line(name, transfer, now, width, colored, self.glyphs)
+            for name, transfer in shown[: len(shown) - hidden]
         ]
-        prefix = "" if self._drawn_at is None else self._home()
-        self._write(prefix + "\n".join(f"{_CLEAR_LINE}{line}" for line in lines))
+        if hidden:
+            lines.append(_fit(f"{self.glyphs[2]} and {hidden} more", width - 1, self.glyphs))
+        for name, transfer in shown:
+            if transfer.ended is not None:
+                del self._transfers[name]
+        home = "" if self._drawn_at is None else self._home()
         self._drawn_at, self._lines = now, len(lines)
+        self._write(home + "\n".join(f"{_CLEAR_LINE}{line}" for line in lines) + _CLEAR_BELOW)
 
     def _home(self) -> str:
         """Back to the start of the first line drawn."""
         up = self._lines - 1
         return f"\r\x1b[{up}A" if up > 0 else "\r"
 
-    def _width(self) -> int:
-        """``COLUMNS`` when set, else the terminal's width, else 80 (a terminal that does not
-        know its size says 0), as ``shutil.get_terminal_size`` does for stdout."""
+    def _size(self) -> tuple[int, int]:
+        """Columns and rows: ``COLUMNS`` and ``LINES`` when set, else the terminal's, else 80
+        and 24 (a terminal that does not know its size says 0), as ``shutil.get_terminal_size``
+        does for stdout."""
         try:
-            columns = int(os.environ.get("COLUMNS", ""))
-        except ValueError:
+            terminal = os.get_terminal_size(self.stream.fileno())
+        except (AttributeError, OSError, ValueError):  # not a real terminal (a test's)
+            terminal = os.terminal_size((0, 0))
+        sizes = []
+        for variable, measured, default in (
+            ("COLUMNS", terminal.columns, 80),
+            ("LINES", terminal.lines, 24),
+        ):
             try:
-                columns = os.get_terminal_size(self.stream.fileno()).columns
-            except (AttributeError, OSError, ValueError):  # not a real terminal (a test's)
-                columns = 0
-        return columns if columns > 0 else 80
+                size = int(os.environ.get(variable, ""))
+            except ValueError:
+                size = measured
+            sizes.append(size if size > 0 else default)
+        return sizes[0], sizes[1]
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
@@ -148,7 +178,8 @@ class TransferProgress:
 def _draws_ansi(stream: TextIO) -> bool:
     """Whether a terminal acts on the bar's escape sequences: always on POSIX; on Windows once
     its console is switched to them (``ENABLE_VIRTUAL_TERMINAL_PROCESSING``, Windows 10 and
-    later), else the plain lines are written, as to a pipe."""
+    later), else the plain lines are written, as to a pipe. The console keeps that mode after
+    pylock exits, as it does after uv: it only adds the sequences every modern console reads."""
     if sys.platform != "win32":
         return True
     import ctypes
@@ -165,12 +196,28 @@ def _draws_ansi(stream: TextIO) -> bool:
     return bool(kernel32.SetConsoleMode(handle, mode.value | 0x0004))
 
 
-def _line(name: str, transfer: _Transfer, now: float, width: int, colored: bool) -> str:
+def _encodes(stream: TextIO, text: str) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"  # a StringIO has none: any text
+    try:
+        text.encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def _line(
+    name: str,
+    transfer: _Transfer,
+    now: float,
+    width: int,
+    colored: bool,
+    glyphs: tuple[str, str, str] = _GLYPHS["utf"],
+) -> str:
     """``NAME ━━━━━━━━━━━━─────── 12.3/23.8 MB 150.2 MB/s 0:00:01``, fitted to ``width`` - 1
     cells (the last column wraps on some terminals): the name is shortened before the bar goes.
     Without a total: no bar, no time left."""
     done, total = transfer.done, transfer.total
-    elapsed = now - transfer.started
+    elapsed = (transfer.ended or now) - transfer.started
     speed = done / elapsed if elapsed > 0 else 0.0
     scale, unit = _unit(total or done)
     amount = f"{done / scale:.{_places(scale)}f}"
@@ -183,14 +230,15 @@ def _line(name: str, transfer: _Transfer, now: float, width: int, colored: bool)
     tail = " ".join(facts)
     room = width - 1 - len(tail) - 1  # for "NAME BAR"
     if not total or room < MIN_BAR + 2:
-        return _fit(f"{name} {tail}", width - 1)
+        return _fit(f"{name} {tail}", width - 1, glyphs)
     cells = min(BAR, max(MIN_BAR, room - len(name) - 1))
     filled = min(cells, cells * done // total)
+    full, empty, _ = glyphs
     if colored:
-        bar = f"\x1b[35m{'━' * filled}\x1b[2m{'━' * (cells - filled)}\x1b[0m"
+        bar = f"\x1b[35m{full * filled}\x1b[2m{full * (cells - filled)}\x1b[0m"
     else:
-        bar = "━" * filled + "─" * (cells - filled)
-    return f"{_fit(name, room - cells - 1)} {bar} {tail}"
+        bar = full * filled + empty * (cells - filled)
+    return f"{_fit(name, room - cells - 1, glyphs)} {bar} {tail}"
 
 
 def _unit(size: int) -> tuple[float, str]:
@@ -206,8 +254,9 @@ def _places(scale: float) -> int:
     return 0 if scale == 1.0 else 1
 
 
-def _fit(text: str, cells: int) -> str:
-    return text if len(text) <= cells else text[: max(cells - 1, 0)] + "…"
+def _fit(text: str, cells: int, glyphs: tuple[str, str, str]) -> str:
+    mark = glyphs[2]
+    return text if len(text) <= cells else text[: max(cells - len(mark), 0)] + mark
 
 
 def _clock(seconds: float) -> str:
