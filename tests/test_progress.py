@@ -121,7 +121,7 @@ def test_a_line_always_fits_the_terminal(monkeypatch: pytest.MonkeyPatch, width:
     ],
 )
 def test_sizes_are_in_the_units_of_the_total(done: int, total: int, said: str) -> None:
-    """Decimal units picked by the total, as rich's and uv's bars show them."""
+    """Decimal units picked by the total, as rich's bars showed them."""
     screen, clock = Terminal(), Clock()
     progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
     progress.update("a", 0, total)

@@ -42,8 +42,10 @@ def read(
     http_deadline: float | str | None = None,
 ) -> tuple[bool, float, float | None, int | None, int | None, str | None, bool]:
     """``(offline, timeout, deadline, max install bytes, max install members, mirror token,
-    sigstore offline)``: the flags over ``environ``, every value validated (an InputError names
-    the first bad one), in the order ``Settings.resolve`` has always checked them."""
+    sigstore offline)``: the flags over ``environ``, every value validated in this one order
+    (an InputError names the first bad one), so ``Settings.resolve`` and the console script's
+    fast path refuse the same input with the same words. A plain tuple, not a NamedTuple: the
+    fast path does not import ``typing``."""
     offline = env_flag(environ, OFFLINE_ENV) or offline
     timeout, deadline = http_values(environ, timeout=http_timeout, deadline=http_deadline)
     return (

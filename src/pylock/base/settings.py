@@ -139,18 +139,6 @@ def check_mirror(spelled: str, where: str) -> None:
     )
 
 
-def _count(environ: Mapping[str, str], name: str) -> int | None:
-    raw = environ.get(name, "").strip()
-    if raw == "":
-        return None
-    if not raw.isdigit() or int(raw) == 0:
-        raise InputError(
-            f"{name} is {raw!r}, which is not a positive whole number.",
-            hint=f"Set {name} to a positive number, or unset it for the default.",
-        )
-    return int(raw)
-
-
 @dataclass(frozen=True)
 class Remote:
     """Where one project's bytes come from, as ``Settings.remote`` resolves them: the mirror and

@@ -242,8 +242,8 @@ def _line(
 
 
 def _unit(size: int) -> tuple[float, str]:
-    """Decimal units, as rich's ``DownloadColumn`` and uv show sizes: 950 bytes, 12.3 kB,
-    23.8 MB, 1.2 GB."""
+    """Decimal units, as rich's ``DownloadColumn`` showed them in pylock's earlier bars and as
+    PBS's release pages give sizes: 950 bytes, 12.3 kB, 23.8 MB, 1.2 GB."""
     for scale, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
         if size >= scale:
             return scale, unit
