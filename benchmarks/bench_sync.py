@@ -572,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
                 if base_ready is not None:
                     raise BenchmarkError(f"the baseline pylock is not ready: {base_ready}")
                 tools.insert(1, base)
+        plain = tools[0]  # check and --profile: timed off the terminal (a pty adds nothing)
         if args.terminal:
             tools = [on_a_terminal(tool) for tool in tools]
         names = [tool.name for tool in tools]
@@ -598,10 +599,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {index + 1}/{args.rounds} done", flush=True)
         checks: dict[str, list[float] | str] = {}
         if "pylock" in names:
-            checks = time_checks(tools[0], round_dir / "pylock", args.check_repeats)
+            checks = time_checks(plain, round_dir / "pylock", args.check_repeats)
         profile = []
         if args.profile and "pylock" in names:
-            profile = profile_pylock(tools[0], runs / "profile-pylock")
+            profile = profile_pylock(plain, runs / "profile-pylock")
         print(f"{len(server.log.entries)} requests served; all archive downloads from {url}")
     lines, ratios = report(samples, checks, names, archive.size / pace if pace else None)
     info = machine_info(uv)
