@@ -158,23 +158,38 @@ def test_quiet_and_a_closed_stderr_say_nothing(capsys: pytest.CaptureFixture[str
     assert capsys.readouterr() == ("", "")  # not on stdout either (print(file=None) would)
 
 
+def seen(text: str, columns: int = 100, rows: int = 24) -> list[str]:
+    """What a terminal of that size shows after ``text`` (pyte, a VT100 emulator: the cursor
+    moves and erasures as a terminal carries them out), and what scrolled off its top: the
+    non-blank lines of both, scrollback first."""
+    import pyte
+
+    screen = pyte.HistoryScreen(columns, rows, history=1000)
+    screen.set_mode(pyte.modes.LNM)  # a newline returns the carriage too, as a tty's onlcr
+    pyte.Stream(screen).feed(text)
+    gone = ["".join(cell.data for cell in line.values()) for line in screen.history.top]
+    return [line.rstrip() for line in gone + screen.display if line.strip()]
+
+
 @pytest.mark.usefixtures("columns")
 def test_a_finished_transfer_is_drawn_complete_once_then_its_line_goes() -> None:
-    """As uv's bars: a transfer in flight has a line; one done is shown done (its speed what
-    it was over the transfer, not decaying after), then makes room for the others."""
+    """As uv's bars: a transfer in flight has a line; one done is shown done, then makes room
+    for the others, and the screen holds no stale line of it."""
     screen, clock = Terminal(), Clock()
     progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
     progress.update("one", 0, 2_000_000)
     progress.update("two", 0, 8_000_000)
     clock.now += 1
     progress.update("one", 2_000_000, 2_000_000)
-    shown = drawn_lines(screen.getvalue())
+    shown = seen(screen.getvalue())
     assert [line.split()[0] for line in shown] == ["one", "two"]
     assert "2.0/2.0 MB 2.0 MB/s 0:00:00" in shown[0]
-    clock.now += 9  # the finished one would read 0.2 MB/s now, were it still drawn
+    clock.now += 1
     progress.update("two", 4_000_000, 8_000_000)
-    assert [line.split()[0] for line in drawn_lines(screen.getvalue())] == ["two"]
-    assert screen.getvalue().endswith("\x1b[J")  # the line below, "one"'s old one, cleared
+    (line,) = seen(screen.getvalue())
+    assert line.startswith("two ") and "4.0/8.0 MB 2.0 MB/s 0:00:02" in line
+    progress.close()
+    assert seen(screen.getvalue()) == []
 
 
 def test_more_transfers_than_rows_are_counted_on_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,18 +201,70 @@ def test_more_transfers_than_rows_are_counted_on_one_line(monkeypatch: pytest.Mo
     progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
     for index in range(12):
         progress.update(f"archive-{index}", 0, 1_000_000)
-    shown = drawn_lines(screen.getvalue())
-    assert [line.split()[0] for line in shown[:-1]] == [f"archive-{i}" for i in range(3)]
-    assert shown[-1] == "… and 9 more"
+    shown = seen(screen.getvalue(), rows=5)
+    assert [line.split()[0] for line in shown[:-1]] == [f"archive-{i}" for i in range(4)]
+    assert shown[-1] == "… and 8 more"
     for index in range(11):
-        clock.now += REDRAW
+        clock.now += 2 * REDRAW
         progress.update(f"archive-{index}", 1_000_000, 1_000_000)
-    shown = drawn_lines(screen.getvalue())
+        assert len(seen(screen.getvalue(), rows=5)) <= 5  # nothing ever scrolled away
+    shown = seen(screen.getvalue(), rows=5)
     assert [line.split()[0] for line in shown] == ["archive-10", "archive-11"]  # 10 done
     clock.now += 2 * REDRAW
     progress.update("archive-11", 500_000, 1_000_000)
-    assert [line.split()[0] for line in drawn_lines(screen.getvalue())] == ["archive-11"]
-    assert max(len(frame.split("\n")) for frame in re.split(r"\r", screen.getvalue())) <= 4
+    assert [line.split()[0] for line in seen(screen.getvalue(), rows=5)] == ["archive-11"]
+    progress.close()
+    assert seen(screen.getvalue(), rows=5) == []
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_a_terminal_of_one_or_two_rows_still_shows_a_bar(
+    monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("LINES", str(rows))
+    screen = Terminal()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=Clock())
+    progress.update("only", 0, 1_000)
+    assert [line.split()[0] for line in seen(screen.getvalue(), rows=rows)] == ["only"]
+    progress.update("next", 0, 1_000)
+    progress.update("last", 0, 1_000)
+    shown = seen(screen.getvalue(), rows=rows)
+    assert shown[0].startswith("only ") and len(shown) == rows
+    assert shown[1:] == ([] if rows == 1 else ["… and 2 more"])
+
+
+@pytest.mark.usefixtures("columns")
+def test_a_transfer_of_no_known_size_goes_when_its_body_ends() -> None:
+    """Without a size the bar cannot see the end: the verifier says it, as ``(done, done)``
+    (test_verify.py), and the line goes as any finished one does."""
+    screen, clock = Terminal(), Clock()
+    progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
+    progress.update("sized", 0, 9_000_000)
+    progress.update("unsized", 0, None)
+    clock.now += 1
+    progress.update("unsized", 3_000_000, 3_000_000)  # what Verifier.verdict reports
+    clock.now += 1
+    progress.update("sized", 1_000_000, 9_000_000)
+    assert [line.split()[0] for line in seen(screen.getvalue())] == ["sized"]
+
+
+def test_a_new_transfer_of_a_finished_ones_name_is_not_a_retry() -> None:
+    """``sync --all`` downloads each interpreter under the one name: on a pipe, the second is
+    not "again" (a retry restarts a transfer that did not finish)."""
+    log = io.StringIO()
+    progress = TransferProgress(quiet=False, color="never", stream=log)
+    for _ in range(2):
+        progress.update("Downloading", 0, 1_000_000)
+        progress.update("Downloading", 1_000_000, 1_000_000)
+    progress.update("Downloading", 0, 2_000_000)
+    progress.update("Downloading", 0, 2_000_000)  # this one was retried
+    assert log.getvalue().splitlines() == [
+        "Downloading (1.0 MB)...",
+        "Downloading (1.0 MB)...",
+        "Downloading (2.0 MB)...",
+        "Downloading again (2.0 MB)...",
+    ]
 
 
 def test_a_terminal_that_cannot_show_the_bar_glyphs_gets_ascii(columns: None) -> None:

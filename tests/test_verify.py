@@ -86,3 +86,20 @@ def test_pace_deadline() -> None:
     clock.now += 0.2
     with pytest.raises(Stalled, match="did not finish within 5 seconds"):
         pace.check(20, 10)
+
+
+def test_a_body_of_no_known_size_reports_its_end_once() -> None:
+    """A progress bar cannot tell a finished transfer of no known size from a stalled one: the
+    verdict, at the body's end, reports ``(done, done)``, once however often it is asked."""
+    heard: list[tuple[int, int | None]] = []
+    verifier = Verifier(SHA, None, on_progress=lambda done, total: heard.append((done, total)))
+    verifier.start()
+    verifier.feed(b"x" * 10)
+    verifier.verdict()
+    verifier.verdict()
+    assert heard == [(0, None), (10, None), (10, 10)]
+    sized: list[tuple[int, int | None]] = []
+    known = Verifier(SHA, 10, on_progress=lambda done, total: sized.append((done, total)))
+    known.feed(b"x" * 10)
+    known.verdict()
+    assert sized == [(10, 10)]  # a known size says its own end

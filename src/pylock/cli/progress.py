@@ -4,6 +4,7 @@ On a terminal: a bar per transfer in flight (several at once for ``mirror``'s wo
 bytes done, the speed and the time left, as uv draws them; a finished transfer is drawn once
 complete, then its line goes, so a ``mirror`` of many archives never holds more lines than the
 terminal has rows (the rest are counted on one line); all of it erased when the command ends.
+A transfer of no known size finishes when its body ends (``integrity.Verifier.verdict``).
 On a pipe or a CI log, where a bar redrawn into a file is noise: one plain line as a transfer
 starts (or starts again, on a retry), and the caller's own line as each one finishes.
 
@@ -46,7 +47,7 @@ class _Transfer:
     started: float
     done: int = 0
     total: int | None = None
-    ended: float | None = None  # when it completed: its speed stops there
+    complete: bool = False  # drawn once more, complete, then dropped
 
 
 class TransferProgress:
@@ -86,22 +87,22 @@ class TransferProgress:
         if self.quiet:
             return
         with self._lock:
+            complete = total is not None and done >= total
             if not self.terminal:
                 if self.start_lines and done == 0:  # every attempt (a retry too) starts at 0
                     attempt = self._attempts[name] = self._attempts.get(name, 0) + 1
                     size = f" ({total / 1e6:.1f} MB)" if total else ""
                     again = " again" if attempt > 1 else ""
                     print(f"{name}{again}{size}...", file=self.stream)
+                if complete:  # the next transfer of that name is a new one, not a retry
+                    self._attempts.pop(name, None)
                 return
             now = self.clock()
             new = name not in self._transfers
             if new or done == 0:  # a retry starts at 0 too: its speed counts afresh
                 self._transfers[name] = _Transfer(started=now)
             transfer = self._transfers[name]
-            transfer.done, transfer.total = done, total
-            complete = total is not None and done >= total
-            if complete:
-                transfer.ended = now
+            transfer.done, transfer.total, transfer.complete = done, total, complete
             # A transfer is drawn as it starts and as it ends, however fast; in between, at
             # most every REDRAW seconds.
             if new or complete or self._drawn_at is None or now - self._drawn_at >= REDRAW:
@@ -124,22 +125,23 @@ class TransferProgress:
 
     def _draw(self, now: float) -> None:
         """Every transfer's line, over the ones drawn last time, and no more lines than the
-        terminal has rows, less one (a line scrolled off the top cannot be drawn over): the
-        transfers that do not fit are counted on the last line. A completed transfer is
-        drawn this once, then dropped."""
+        terminal has rows (a line scrolled off the top cannot be drawn over; the last line
+        ends without a newline, so ``rows`` lines fit): the transfers that do not fit are
+        counted on the last line. A completed transfer is drawn this once, then dropped."""
         width, rows = self._size()
         colored = use_color(self.color, self.stream)
         shown = list(self._transfers.items())
-        room = max(rows - 1, 1)
-        hidden = len(shown) - room + 1 if len(shown) > room else 0
+        room = max(rows, 1)
+        keep = len(shown) if len(shown) <= room else max(room - 1, 1)
         lines = [
             _line(name, transfer, now, width, colored, self.glyphs)
-            for name, transfer in shown[: len(shown) - hidden]
+            for name, transfer in shown[:keep]
         ]
-        if hidden:
-            lines.append(_fit(f"{self.glyphs[2]} and {hidden} more", width - 1, self.glyphs))
+        if keep < len(shown) and keep < room:  # a one-row terminal shows the first bar alone
+            more = f"{self.glyphs[2]} and {len(shown) - keep} more"
+            lines.append(_fit(more, width - 1, self.glyphs))
         for name, transfer in shown:
-            if transfer.ended is not None:
+            if transfer.complete:
                 del self._transfers[name]
         home = "" if self._drawn_at is None else self._home()
         self._drawn_at, self._lines = now, len(lines)
@@ -217,7 +219,7 @@ def _line(
     cells (the last column wraps on some terminals): the name is shortened before the bar goes.
     Without a total: no bar, no time left."""
     done, total = transfer.done, transfer.total
-    elapsed = (transfer.ended or now) - transfer.started
+    elapsed = now - transfer.started
     speed = done / elapsed if elapsed > 0 else 0.0
     scale, unit = _unit(total or done)
     amount = f"{done / scale:.{_places(scale)}f}"

@@ -82,6 +82,7 @@ class Verifier:
         self.on_progress = on_progress
         self.digest = hashlib.sha256()
         self.done = 0
+        self._ended = False
 
     def start(self) -> None:
         if self.on_progress is not None:
@@ -101,7 +102,12 @@ class Verifier:
             self.feed(chunk)
 
     def verdict(self) -> Verdict:
-        """Size first (a different size is a different file), then the digest."""
+        """Size first (a different size is a different file), then the digest. The body has
+        ended: when no size was known, progress hears it now, once, as ``(done, done)``, or
+        a bar would never know its transfer finished."""
+        if self.expected_size is None and self.on_progress is not None and not self._ended:
+            self._ended = True
+            self.on_progress(self.done, self.done)
         actual = self.digest.hexdigest()
         if self.expected_size is not None and self.done != self.expected_size:
             return Verdict(self.done, actual, "size")
