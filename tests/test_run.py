@@ -257,8 +257,15 @@ def test_what_is_missing_is_said_as_a_shell_would(pylock_run: list[str], tmp_pat
     orphan = subprocess.run([*pylock_run, str(script)], capture_output=True, text=True)
     assert orphan.returncode == 127
     assert orphan.stderr == (
-        f"error: cannot run {script}: the interpreter its first line (#!) names was not found.\n"
+        f"error: cannot run {script}: its first line (#!) names "
+        f"{str(tmp_path / 'no-interpreter')!r}, which was not found.\n"
     )
+    crlf = tmp_path / "saved-on-windows"
+    crlf.write_bytes(b"#!/bin/sh\r\necho hi\r\n")
+    crlf.chmod(0o755)
+    stray = subprocess.run([*pylock_run, str(crlf)], capture_output=True, text=True)
+    assert stray.returncode == 127
+    assert "names '/bin/sh\\r', which was not found" in stray.stderr  # the \r shown
 
 
 def test_a_directory_on_path_is_passed_over(pylock_run: list[str], tmp_path: Path) -> None:
@@ -292,24 +299,28 @@ def test_a_closed_stdout_or_stderr_is_the_commands_to_live_with(
     assert (done.stdout, done.stderr) == (("", "ran\n") if closed == 1 else ("ran\n", ""))
 
 
-def test_a_found_command_whose_interpreter_is_missing_is_named_not_passed_over(
+def test_a_found_command_whose_interpreter_is_missing_is_named_when_nothing_else_runs(
     pylock_run: list[str], tmp_path: Path
 ) -> None:
     """A script on PATH with a stale ``#!`` line (a venv's console script after its Python
-    went) is the command the shell finds: 127 naming that file and its ``#!`` line, not
-    "command not found", and no later ``PATH`` entry of that name is run instead."""
+    went): as ``execvp``, dash and uv, a later ``PATH`` entry of that name runs instead; when
+    there is none, the error names that file and its ``#!`` line (127), not "command not
+    found"."""
     first, later = tmp_path / "first", tmp_path / "later"
     first.mkdir(), later.mkdir()
     (first / "tool").write_text(f"#!{tmp_path / 'gone' / 'python'}\n")
-    (later / "tool").write_text("#!/bin/sh\necho the wrong tool\n")
+    (later / "tool").write_text("#!/bin/sh\necho the later tool\n")
     for script in (first / "tool", later / "tool"):
         script.chmod(0o755)
     env = {**os.environ, "PATH": f"{first}{os.pathsep}{later}{os.pathsep}/bin"}
+    passed_over = subprocess.run([*pylock_run, "tool"], capture_output=True, text=True, env=env)
+    assert (passed_over.returncode, passed_over.stdout) == (0, "the later tool\n")
+    env["PATH"] = f"{first}{os.pathsep}/bin"
     stale = subprocess.run([*pylock_run, "tool"], capture_output=True, text=True, env=env)
     assert (stale.returncode, stale.stdout) == (127, "")
     assert stale.stderr == (
-        f"error: cannot run {first / 'tool'}: the interpreter its first line (#!) names "
-        "was not found.\n"
+        f"error: cannot run {first / 'tool'}: its first line (#!) names "
+        f"{str(tmp_path / 'gone' / 'python')!r}, which was not found.\n"
     )
 
 

@@ -66,9 +66,10 @@ def _execvpe(name: str, argv: list[str], env: dict[str, str]) -> None:
     """``os.execvpe``'s search, as the stdlib does it (each ``PATH`` entry tried in turn; the
     first error that is not "no such file" is the one raised, else the last), without the
     ``warnings`` module its ``get_exec_path`` loads for bytes paths this never has; and as a
-    shell searches, a directory of that name is passed over, not "permission denied", and a
-    file found that fails as missing (its ``#!`` interpreter or its loader is) is the command,
-    not a reason to look further along ``PATH``."""
+    shell searches, a directory of that name is passed over, not "permission denied". A file
+    found that fails as missing (its ``#!`` interpreter or its loader is) is passed over too,
+    as by ``execvp``, dash and uv (bash stops there), but when nothing later runs, it is the
+    error said: "command not found" would send the user looking for a file that is there."""
     if os.path.dirname(name):
         _execve(name, argv, env)
     first: OSError | None = None
@@ -78,8 +79,8 @@ def _execvpe(name: str, argv: list[str], env: dict[str, str]) -> None:
         try:
             _execve(path, argv, env)
         except (FileNotFoundError, NotADirectoryError) as error:
-            if os.path.isfile(path):
-                raise  # found, and what it needs is missing: said as such (_not_started)
+            if os.path.isfile(path):  # found, and what it needs is missing (_not_started)
+                first = first or error
             last = error
         except OSError as error:
             if isinstance(error, PermissionError) and os.path.isdir(path):
@@ -160,9 +161,9 @@ def _not_started(name: str, error: OSError, color: str) -> int:
     from pylock.cli.render import error_line
 
     if isinstance(error, (FileNotFoundError, NotADirectoryError)):
-        path = error.filename if isinstance(error.filename, str) else name  # where it was found
-        if os.path.isfile(path):  # the file is there: what it needs to run is not
-            why = f"cannot run {path}: {_missing_part(path)} was not found."
+        path = error.filename  # where exec found it (Windows's Popen names no file)
+        if isinstance(path, str) and os.path.isfile(path):  # there, but not what it needs
+            why = f"cannot run {path}: {_missing_part(path)}."
         elif not os.path.dirname(name):
             why = f"command not found: {name} (not on PATH, which starts with the locked "
             why += "interpreter's directory)."
@@ -177,12 +178,18 @@ def _not_started(name: str, error: OSError, color: str) -> int:
 
 def _missing_part(path: str) -> str:
     """What a file the kernel found but could not start lacks: a script the program its ``#!``
-    line names; a program its dynamic loader (built for another system, or its libc gone)."""
+    line names (quoted as Python does, so a stray carriage return of a file saved with CRLF
+    line ends shows); a program its dynamic loader (built for another system, or its libc
+    gone)."""
     try:
         with open(path, "rb") as file:
-            script = file.read(2) == b"#!"
+            head = file.readline(4096)
     except OSError:
-        script = False
-    if script:
-        return "the interpreter its first line (#!) names"
-    return "the dynamic loader it was built for (another system's, or one not installed here)"
+        head = b""
+    if head.startswith(b"#!"):
+        named = head[2:].rstrip(b"\n").lstrip(b" \t").split(b" ")[0].split(b"\t")[0]
+        return f"its first line (#!) names {os.fsdecode(named)!r}, which was not found"
+    return (
+        "the dynamic loader it was built for (another system's, or one not installed here) "
+        "was not found"
+    )

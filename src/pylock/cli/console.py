@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pylock.cli.render import error_line, label, stderr
+from pylock.cli.render import error_line, label
 from pylock.errors import EXIT_BUG, EXIT_EXTERNAL, EXIT_INTERRUPTED, InputError, PylockError
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def print_traceback(error: BaseException) -> None:
     from pylock.base.credentials import redact_text
 
     text = "".join(traceback.format_exception(error))
-    print(redact_text(text), end="", file=stderr())
+    print(redact_text(text), end="", file=sys.stderr)
 
 
 def warn(message: str, *, color: str = "auto") -> None:
@@ -52,7 +52,7 @@ def warn(message: str, *, color: str = "auto") -> None:
     URLs in it are shown without their password, as in ``error_line``."""
     from pylock.base.credentials import redact_text
 
-    print(f"{label('warning', '1;33', color)} {redact_text(message)}", file=stderr())
+    print(f"{label('warning', '1;33', color)} {redact_text(message)}", file=sys.stderr)
 
 
 def guarded(run: Callable[[], int | None], *, verbose: bool, color: str = "auto") -> int:
@@ -73,7 +73,7 @@ def failure(error: BaseException, *, verbose: bool, color: str = "auto") -> int:
     if isinstance(error, PylockError):
         return report_error(error, verbose=verbose, color=color)
     if isinstance(error, KeyboardInterrupt):
-        print("interrupted", file=stderr())
+        print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     if isinstance(error, OSError):
         if verbose:

@@ -168,6 +168,7 @@ def main(*, exit_now: bool = False) -> None:
     a cold sync (hundreds of modules torn down). A test calls ``main()`` in its own process,
     which must live on."""
     _collect_less()
+    _nowhere_without_stderr()
     try:
         code = _command(sys.argv[1:])
     except KeyboardInterrupt as interrupt:  # Ctrl-C before a command's own guard took over
@@ -177,6 +178,18 @@ def main(*, exit_now: bool = False) -> None:
     if exit_now:
         _exit_now(code)
     sys.exit(code)
+
+
+def _nowhere_without_stderr() -> None:
+    """With stderr closed by the caller (``2>&-``), Python's ``sys.stderr`` is None, and
+    ``print(..., file=sys.stderr)`` then writes to *stdout* (click's usage errors too), where
+    ``$(pylock which 2>&-)`` would take an error for the answer: here, once for every path, it
+    becomes a stream that keeps what it is given to itself. ``pylock run``'s command still
+    gets the closed descriptor: only Python's object is replaced."""
+    if sys.stderr is None:
+        import io
+
+        sys.stderr = io.StringIO()
 
 
 def _command(args: list[str]) -> int:

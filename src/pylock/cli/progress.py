@@ -18,7 +18,6 @@ Called from download threads, so every update takes a lock.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import threading
@@ -65,11 +64,10 @@ class TransferProgress:
         stream: TextIO | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        given = sys.stderr if stream is None else stream
-        self.quiet = quiet or given is None  # stderr closed by the caller: nowhere to draw
+        self.quiet = quiet
         self.color = color
         self.start_lines = start_lines
-        self.stream: TextIO = io.StringIO() if given is None else given
+        self.stream: TextIO = sys.stderr if stream is None else stream
         self.terminal = self.stream.isatty() and _draws_ansi(self.stream)
         self.glyphs = _GLYPHS["utf" if _encodes(self.stream, "".join(_GLYPHS["utf"])) else "ascii"]
         self.clock = clock

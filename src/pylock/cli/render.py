@@ -37,21 +37,9 @@ def status_painter(choice: str, stream: TextIO) -> Callable[[str, str], str] | N
     return lambda status, text: f"\x1b[{STATUS_COLORS.get(status, '0')}m{text}\x1b[0m"
 
 
-def stderr() -> TextIO:
-    """Where pylock's errors, warnings and tracebacks go: ``sys.stderr``, or a sink when the
-    caller closed it (``2>&-``). Every such print goes through here, because ``print(...,
-    file=sys.stderr)`` with ``sys.stderr`` None writes to *stdout*, where an error would be
-    taken for the command's answer (``$(pylock which 2>&-)``)."""
-    if sys.stderr is None:
-        import io
-
-        return io.StringIO()
-    return sys.stderr
-
-
 def label(word: str, code: str, color: str) -> str:
     """``error:``/``warning:``, coloured (ANSI ``code``) when ``--color`` says so for stderr."""
-    return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, stderr()) else f"{word}:"
+    return f"\x1b[{code}m{word}\x1b[0m:" if use_color(color, sys.stderr) else f"{word}:"
 
 
 SHA_SHOWN = 12
@@ -64,7 +52,7 @@ def error_line(message: str, *, color: str = "auto") -> None:
     every URL in the message is shown without its password (``credentials.redact_text``)."""
     from pylock.base.credentials import redact_text
 
-    print(f"{label('error', '1;31', color)} {redact_text(message)}", file=stderr())
+    print(f"{label('error', '1;31', color)} {redact_text(message)}", file=sys.stderr)
 
 
 def provenance_text(record: Record | None) -> str:
