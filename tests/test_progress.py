@@ -226,14 +226,23 @@ def test_a_terminal_of_one_or_two_rows_still_shows_a_bar(
 
 @pytest.mark.usefixtures("columns")
 def test_a_transfer_of_no_known_size_goes_when_its_body_ends() -> None:
-    """Without a size the bar cannot see the end: the verifier says it, as ``(done, done)``
-    (test_verify.py), and the line goes as any finished one does."""
+    """Without a size the bar cannot see the end: the download's own verifier says it, as
+    ``(done, done)`` at its verdict (test_verify.py), and the line goes as any finished one."""
+    import hashlib
+
+    from pylock.fetch.integrity import Verifier
+
     screen, clock = Terminal(), Clock()
     progress = TransferProgress(quiet=False, color="never", stream=screen, clock=clock)
     progress.update("sized", 0, 9_000_000)
-    progress.update("unsized", 0, None)
+    body = b"x" * 3_000_000
+    verifier = Verifier(
+        hashlib.sha256(body).hexdigest(), None, on_progress=progress.callback("unsized")
+    )
+    verifier.start()
     clock.now += 1
-    progress.update("unsized", 3_000_000, 3_000_000)  # what Verifier.verdict reports
+    verifier.feed(body)
+    assert verifier.verdict().problem == "ok"
     clock.now += 1
     progress.update("sized", 1_000_000, 9_000_000)
     assert [line.split()[0] for line in seen(screen.getvalue())] == ["sized"]

@@ -211,7 +211,7 @@ def _line(
     now: float,
     width: int,
     colored: bool,
-    glyphs: tuple[str, str, str] = _GLYPHS["utf"],
+    glyphs: tuple[str, str, str],
 ) -> str:
     """``NAME ━━━━━━━━━━━━─────── 12.3/23.8 MB 150.2 MB/s 0:00:01``, fitted to ``width`` - 1
     cells (the last column wraps on some terminals): the name is shortened before the bar goes.
